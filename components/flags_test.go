@@ -1,0 +1,115 @@
+package components
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
+	peers := PeersSRVAddress("thanos-peers", "monitoring")
+	if peers != "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local" {
+		t.Fatalf("peers address = %q", peers)
+	}
+	flags, err := QueryFlags(peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"--log.level=info",
+		"--log.format=logfmt",
+		"--grpc-address=0.0.0.0:10901",
+		"--http-address=0.0.0.0:10902",
+		"--endpoint.sd-config=endpoints:\n    - address: dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n",
+		"--query.replica-label=prometheus_replica",
+		"--query.auto-downsampling",
+		"--query.timeout=5m",
+	}
+	if !slices.Equal(flags, want) {
+		t.Fatalf("query flags:\n got %q\nwant %q", flags, want)
+	}
+	for _, f := range flags {
+		// Gossip and the static --store/--endpoint flags are gone or deprecated in ThanosVersion.
+		for _, old := range []string{"--cluster.", "--store=", "--endpoint="} {
+			if strings.HasPrefix(f, old) {
+				t.Errorf("flag %q is removed or deprecated in Thanos %s", f, ThanosVersion)
+			}
+		}
+	}
+	// The sd-config is YAML Thanos parses into its EndpointConfig.
+	var sd EndpointSDConfig
+	value := strings.TrimPrefix(flags[4], "--endpoint.sd-config=")
+	if err := yaml.Unmarshal([]byte(value), &sd); err != nil || len(sd.Endpoints) != 1 || sd.Endpoints[0].Address != peers {
+		t.Fatalf("sd-config %q parses to %+v, %v", value, sd, err)
+	}
+	if _, err := QueryFlags(""); err == nil {
+		t.Fatal("QueryFlags accepted an empty peers address")
+	}
+}
+
+func TestStoreFlags(t *testing.T) {
+	flags, err := StoreFlags(ObjstoreSecretKey, "1GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"--data-dir=/var/thanos/store",
+		"--objstore.config-file=/etc/thanos/objstore/thanos.yaml",
+		"--index-cache-size=1GB",
+		"--grpc-address=0.0.0.0:10901",
+		"--http-address=0.0.0.0:10902",
+	} {
+		if !slices.Contains(flags, want) {
+			t.Errorf("store flags %q lack %q", flags, want)
+		}
+	}
+	if flags, _ := StoreFlags(ObjstoreSecretKey, ""); !slices.Contains(flags, "--index-cache-size=250MB") {
+		t.Errorf("default index cache size missing: %q", flags)
+	}
+	if _, err := StoreFlags(ObjstoreSecretKey, "lots"); err == nil {
+		t.Error("StoreFlags accepted index cache size \"lots\"")
+	}
+}
+
+func TestCompactFlags(t *testing.T) {
+	flags, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "30d", FiveMinutes: "180d", OneHour: "2y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"--log.level=info",
+		"--log.format=logfmt",
+		"--http-address=0.0.0.0:10902",
+		"--wait",
+		"--data-dir=/var/thanos/compact",
+		"--objstore.config-file=/etc/thanos/objstore/thanos.yaml",
+		"--retention.resolution-raw=30d",
+		"--retention.resolution-5m=180d",
+		"--retention.resolution-1h=2y",
+	}
+	if !slices.Equal(flags, want) {
+		t.Fatalf("compact flags:\n got %q\nwant %q", flags, want)
+	}
+	if _, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "a month", FiveMinutes: "1y", OneHour: "1y"}); err == nil {
+		t.Fatal("CompactFlags accepted retention \"a month\"")
+	}
+}
+
+func TestSelectorsLeaveOutTheVersion(t *testing.T) {
+	for _, l := range []ThanosLabels{QueryLabels("thanos"), StoreLabels("thanos"), CompactLabels("thanos")} {
+		sel, pod := l.Selector(), l.Pod()
+		if _, ok := sel[LabelVersion]; ok {
+			t.Errorf("%s selector %v carries the version: selectors are immutable", l.Component, sel)
+		}
+		if pod[LabelVersion] != ThanosVersion {
+			t.Errorf("%s pod labels %v lack version %s", l.Component, pod, ThanosVersion)
+		}
+		for k, v := range sel {
+			if pod[k] != v {
+				t.Errorf("%s selector %s=%s does not match its pods' labels %v", l.Component, k, v, pod)
+			}
+		}
+	}
+}

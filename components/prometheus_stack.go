@@ -1,0 +1,149 @@
+package components
+
+import (
+	"fmt"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ChartSource says where the prometheus-operator chart comes from: a repository, or a local path
+// (air-gapped clusters mirror charts).
+type ChartSource struct {
+	// Repository URL. Default ChartRepository. Ignored when Path is set.
+	Repository string
+	// Name of the chart in Repository. Default ChartName.
+	Name string
+	// Version of the chart. Default ChartVersion. Ignored when Path is set.
+	Version string
+	// Path to a local chart directory or archive. Default: none (use the repository).
+	Path string
+}
+
+func (c ChartSource) withDefaults() ChartSource {
+	if c.Repository == "" {
+		c.Repository = ChartRepository
+	}
+	if c.Name == "" {
+		c.Name = ChartName
+	}
+	if c.Version == "" {
+		c.Version = ChartVersion
+	}
+	return c
+}
+
+// PrometheusStackArgs configure the prometheus-operator release and the objstore Secret.
+type PrometheusStackArgs struct {
+	// Namespace to install into. Required; it must exist.
+	Namespace pulumi.StringInput
+	// ReleaseName of the Helm release. Default "kube-prometheus-stack".
+	ReleaseName string
+	// Chart source. Defaults: the pinned kube-prometheus-stack.
+	Chart ChartSource
+	// ObjstoreConfig is Thanos's objstore YAML (ObjstoreConfigYAML); stored as a Secret. Required.
+	ObjstoreConfig pulumi.StringInput
+	// ObjstoreSecretName names that Secret. Default "thanos-objstore".
+	ObjstoreSecretName string
+	// Values are the Prometheus settings; ObjstoreSecretName and SidecarRoleArn are filled in.
+	Values PrometheusValues
+	// SidecarRoleArn is the IRSA role of the Prometheus ServiceAccount. Optional.
+	SidecarRoleArn pulumi.StringInput
+	// SkipAwait does not wait for the chart's workloads to become ready. Default false; only for
+	// clusters without nodes (tests).
+	SkipAwait bool
+}
+
+// PrometheusStack is prometheus-operator with an HA Prometheus whose Thanos sidecars ship blocks
+// to the bucket.
+type PrometheusStack struct {
+	pulumi.ResourceState
+
+	// Release is the Helm release; resources of the operator's CRDs depend on it.
+	Release *helmv3.Release
+	// ObjstoreSecretName names the Secret holding the objstore config.
+	ObjstoreSecretName pulumi.StringOutput `pulumi:"objstoreSecretName"`
+	// ReleaseName is the Helm release's name.
+	ReleaseName pulumi.StringOutput `pulumi:"releaseName"`
+}
+
+// NewPrometheusStack registers the objstore Secret and the Helm release.
+func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackArgs, opts ...pulumi.ResourceOption) (*PrometheusStack, error) {
+	if args.Namespace == nil || args.ObjstoreConfig == nil {
+		return nil, fmt.Errorf("prometheus stack: Namespace and ObjstoreConfig are required")
+	}
+	releaseName := args.ReleaseName
+	if releaseName == "" {
+		releaseName = "kube-prometheus-stack"
+	}
+	secretName := args.ObjstoreSecretName
+	if secretName == "" {
+		secretName = "thanos-objstore"
+	}
+	values := args.Values
+	values.ObjstoreSecretName = secretName
+	// Fail on bad values now, before anything is registered.
+	if _, err := PrometheusStackValues(values); err != nil {
+		return nil, err
+	}
+
+	p := &PrometheusStack{}
+	if err := ctx.RegisterComponentResource("prometheus-thanos:kubernetes:PrometheusStack", name, p, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(p)
+
+	secret, err := corev1.NewSecret(ctx, secretName, &corev1.SecretArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(secretName),
+			Namespace: args.Namespace,
+			Labels:    pulumi.StringMap{LabelPartOf: pulumi.String("thanos"), LabelManagedBy: pulumi.String("pulumi")},
+		},
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{ObjstoreSecretKey: pulumi.ToSecret(args.ObjstoreConfig).(pulumi.StringOutput)},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
+
+	roleArn := pulumi.String("").ToStringOutput()
+	if args.SidecarRoleArn != nil {
+		roleArn = args.SidecarRoleArn.ToStringOutput()
+	}
+	helmValues := roleArn.ApplyT(func(arn string) (map[string]any, error) {
+		v := values
+		v.SidecarRoleArn = arn
+		return PrometheusStackValues(v)
+	}).(pulumi.MapOutput)
+
+	chart := args.Chart.withDefaults()
+	releaseArgs := &helmv3.ReleaseArgs{
+		Name:      pulumi.String(releaseName),
+		Namespace: args.Namespace,
+		Values:    helmValues,
+		SkipAwait: pulumi.Bool(args.SkipAwait),
+		// CRDs, webhooks and the operator take a while on a fresh cluster.
+		Timeout:    pulumi.Int(900),
+		MaxHistory: pulumi.Int(10),
+	}
+	if chart.Path != "" {
+		releaseArgs.Chart = pulumi.String(chart.Path)
+	} else {
+		releaseArgs.Chart = pulumi.String(chart.Name)
+		releaseArgs.Version = pulumi.String(chart.Version)
+		releaseArgs.RepositoryOpts = helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repository)}
+	}
+	// Prometheus pods mount the objstore Secret: it exists before they start.
+	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs, parent, pulumi.DependsOn([]pulumi.Resource{secret}))
+	if err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
+	p.Release = release
+	p.ObjstoreSecretName = secret.Metadata.Name().Elem()
+	p.ReleaseName = release.Name.Elem()
+	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
+		"objstoreSecretName": p.ObjstoreSecretName, "releaseName": p.ReleaseName,
+	})
+}

@@ -1,0 +1,143 @@
+package components
+
+import (
+	"fmt"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+)
+
+// QuerierHTTPServicePort is the port the querier's Service exposes its Prometheus-compatible HTTP
+// API on (kube-thanos's convention), so clients and Grafana use the usual Prometheus port.
+const QuerierHTTPServicePort = 9090
+
+// QuerierArgs configure the Thanos querier.
+type QuerierArgs struct {
+	ThanosWorkloadArgs
+	// Replicas of the querier. Default 1; the querier is stateless, 2 or more make it HA.
+	Replicas int
+	// PeersAddress is the DNS SRV name of the headless peers Service
+	// (dnssrv+_grpc._tcp.<service>.<namespace>.svc.cluster.local), Peers.SRVAddress. Required.
+	PeersAddress pulumi.StringInput
+	// Resources of the querier container.
+	Resources Resources
+	// PodDisruptionBudget guards the replicas during voluntary disruptions. Default false.
+	PodDisruptionBudget bool
+}
+
+// Querier is the Thanos querier: it fans PromQL out to every StoreAPI it discovers through the
+// peers Service and deduplicates the Prometheus replicas.
+type Querier struct {
+	pulumi.ResourceState
+
+	// URL is the querier's in-cluster HTTP URL (Prometheus-compatible API).
+	URL pulumi.StringOutput `pulumi:"url"`
+	// StoreAPIEndpoint is the querier's own gRPC StoreAPI address, for federation by other queriers.
+	StoreAPIEndpoint pulumi.StringOutput `pulumi:"storeApiEndpoint"`
+}
+
+// QueryLabels is the label set of the querier.
+func QueryLabels(instance string) ThanosLabels {
+	return ThanosLabels{Component: "query", Instance: instance}
+}
+
+// QueryFlags are the flags of `thanos query`, verified against ThanosVersion.
+func QueryFlags(peersAddress string) ([]string, error) {
+	if peersAddress == "" {
+		return nil, fmt.Errorf("query flags: peers address is required")
+	}
+	// --endpoint.sd-config replaces the --endpoint flag v0.42 marks deprecated; the dnssrv+ prefix
+	// makes Thanos resolve the headless Service's SRV records into one endpoint per StoreAPI pod.
+	sdConfig, err := yaml.Marshal(EndpointSDConfig{Endpoints: []EndpointSDEntry{{Address: peersAddress}}})
+	if err != nil {
+		return nil, err
+	}
+	flags := append(logFlags(), listenFlags()...)
+	return append(flags,
+		flag("endpoint.sd-config", string(sdConfig)),
+		flag("query.replica-label", PrometheusReplicaLabel),
+		// Long ranges are served from downsampled blocks when the step allows it.
+		"--query.auto-downsampling",
+		flag("query.timeout", "5m"),
+	), nil
+}
+
+// EndpointSDConfig is the YAML Thanos's --endpoint.sd-config takes.
+type EndpointSDConfig struct {
+	Endpoints []EndpointSDEntry `yaml:"endpoints"`
+}
+
+// EndpointSDEntry is one endpoint (or DNS name resolving to many) in an EndpointSDConfig.
+type EndpointSDEntry struct {
+	Address string `yaml:"address"`
+}
+
+// NewQuerier registers the querier: ServiceAccount, Deployment, Service, ServiceMonitor and,
+// when asked, a PodDisruptionBudget.
+func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pulumi.ResourceOption) (*Querier, error) {
+	if err := args.validate("querier"); err != nil {
+		return nil, err
+	}
+	if args.Replicas < 1 {
+		return nil, fmt.Errorf("querier: Replicas must be at least 1, got %d", args.Replicas)
+	}
+	if args.PeersAddress == nil {
+		return nil, fmt.Errorf("querier: PeersAddress is required")
+	}
+	containerArgs := args.PeersAddress.ToStringOutput().ApplyT(func(peers string) ([]string, error) {
+		flags, err := QueryFlags(peers)
+		return append([]string{"query"}, flags...), err
+	}).(pulumi.StringArrayOutput)
+	q := &Querier{}
+	if err := ctx.RegisterComponentResource("prometheus-thanos:thanos:Querier", name, q, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(q)
+	l := QueryLabels(args.Instance)
+	objectName := "thanos-query"
+
+	if _, err := newServiceAccount(ctx, objectName, args.ThanosWorkloadArgs, l.Pod(), nil, parent); err != nil {
+		return nil, fmt.Errorf("querier: %w", err)
+	}
+	_, err := appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
+		Metadata: args.metadata(objectName, l.Pod(), args.workloadAnnotations()),
+		Spec: appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(args.Replicas),
+			Selector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
+			Strategy: appsv1.DeploymentStrategyArgs{
+				Type:          pulumi.String("RollingUpdate"),
+				RollingUpdate: appsv1.RollingUpdateDeploymentArgs{MaxUnavailable: pulumi.Int(0), MaxSurge: pulumi.Int(1)},
+			},
+			Template: corev1.PodTemplateSpecArgs{
+				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(l.Pod())},
+				Spec: thanosPodSpec(objectName, thanosContainer{
+					Args: containerArgs, Resources: args.Resources, ServesGRPC: true,
+				}, l.Selector(), nil),
+			},
+		},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("querier: %w", err)
+	}
+	svc, err := newService(ctx, objectName, args.ThanosWorkloadArgs, l,
+		map[string]int{GRPCPortName: GRPCPort, HTTPPortName: QuerierHTTPServicePort}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("querier: %w", err)
+	}
+	if _, err := newServiceMonitor(ctx, objectName, args.ThanosWorkloadArgs, l, parent); err != nil {
+		return nil, fmt.Errorf("querier: %w", err)
+	}
+	if args.PodDisruptionBudget {
+		if _, err := newPodDisruptionBudget(ctx, objectName, args.ThanosWorkloadArgs, l, parent); err != nil {
+			return nil, fmt.Errorf("querier: %w", err)
+		}
+	}
+
+	host := pulumi.Sprintf("%s.%s.svc.cluster.local", svc.Metadata.Name().Elem(), svc.Metadata.Namespace().Elem())
+	q.URL = pulumi.Sprintf("http://%s:%d", host, QuerierHTTPServicePort)
+	q.StoreAPIEndpoint = pulumi.Sprintf("%s:%d", host, GRPCPort)
+	return q, ctx.RegisterResourceOutputs(q, pulumi.Map{"url": q.URL, "storeApiEndpoint": q.StoreAPIEndpoint})
+}
