@@ -1,0 +1,392 @@
+package program
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
+
+// Config is the validated configuration of one stack.
+type Config struct {
+	ClusterName string
+	Namespace   string
+	Region      string // aws:region
+
+	Kubeconfig                        string
+	ClusterStack                      string
+	ClusterStackKubeconfigOutput      string
+	ClusterStackOidcProviderArnOutput string
+	ClusterStackOidcIssuerUrlOutput   string
+	OIDCProviderArn                   string
+	OIDCIssuerURL                     string
+	SkipAwait                         bool
+
+	Bucket         components.ObjectStoreArgs
+	ExistingBucket *ExistingBucket
+
+	Chart components.ChartSource
+
+	PrometheusReplicas  int
+	PrometheusRetention string
+	PrometheusStorage   string
+	StorageClass        string
+	PrometheusResources components.Resources
+	SidecarResources    components.Resources
+
+	QuerierReplicas      int
+	StoreReplicas        int
+	StoreIndexCacheSize  string
+	StoreStorageSize     string
+	CompactorStorageSize string
+	CompactorRetention   components.CompactorRetention
+	PodDisruptionBudgets bool
+	QuerierResources     components.Resources
+	StoreResources       components.Resources
+	CompactorResources   components.Resources
+}
+
+// ExistingBucket is a bucket the program uses but does not own: AWS or any S3-compatible store.
+type ExistingBucket struct {
+	Name, Endpoint, Region, KMSKeyID string
+	Insecure                         bool
+	AccessKey, SecretKey             string
+	// Role ARNs for IRSA, when there are no static keys.
+	SidecarRoleArn, StoreRoleArn, CompactorRoleArn string
+}
+
+// StaticCredentials reports whether the bucket is reached with static keys rather than IRSA.
+func (e *ExistingBucket) StaticCredentials() bool { return e.AccessKey != "" }
+
+// Lookup returns the raw value of a fully qualified config key ("project:key", "aws:region").
+type Lookup func(key string) (string, bool)
+
+// minimumPrometheusRetention: the sidecar ships 2h blocks; local retention must cover several of
+// them so a short bucket outage loses nothing.
+const minimumPrometheusRetention = 6 * time.Hour
+
+var (
+	clusterNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
+	dns1123Label       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	// S3 bucket naming rules: 3-63 characters, lowercase letters, digits, '.' and '-', starting
+	// and ending with a letter or digit.
+	bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	ipAddressPattern  = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
+	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+)
+
+// reader reads typed config values, applying the table's defaults and collecting every error, so
+// one run reports all bad keys at once.
+type reader struct {
+	lookup Lookup
+	keys   map[string]configKey
+	errs   []error
+}
+
+func (r *reader) fail(key, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("config %s:%s: %s", ProjectName, key, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) raw(key string) string {
+	k, ok := r.keys[key]
+	if !ok {
+		panic("undeclared config key " + key) // a programming error, caught by every test run
+	}
+	if v, ok := r.lookup(ProjectName + ":" + key); ok {
+		return strings.TrimSpace(v)
+	}
+	return k.Default
+}
+
+func (r *reader) str(key string) string { return r.raw(key) }
+
+func (r *reader) integer(key string, min int) int {
+	v := r.raw(key)
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(key, "%q is not a whole number", v)
+		return 0
+	}
+	if n < min {
+		r.fail(key, "%d is below the minimum of %d", n, min)
+	}
+	return n
+}
+
+func (r *reader) boolean(key string) bool {
+	v := r.raw(key)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(key, "%q is not true or false", v)
+	}
+	return b
+}
+
+// duration reads a Prometheus duration ("30d", "2y"; "0d" where allowZero), the format Prometheus
+// and Thanos parse these values with.
+func (r *reader) duration(key string, allowZero bool) string {
+	v := r.raw(key)
+	d, err := model.ParseDuration(v)
+	if err != nil {
+		r.fail(key, "%q is not a duration; use a number with a unit of y, w, d, h, m or s, such as 30d", v)
+		return v
+	}
+	if d == 0 && !allowZero {
+		r.fail(key, "must be more than 0")
+	}
+	return v
+}
+
+func (r *reader) quantity(key string, required bool) string {
+	v := r.raw(key)
+	if v == "" {
+		if required {
+			r.fail(key, "is required (a Kubernetes quantity such as 10Gi)")
+		}
+		return v
+	}
+	q, err := resource.ParseQuantity(v)
+	if err != nil || q.Sign() <= 0 {
+		r.fail(key, "%q is not a positive Kubernetes quantity such as 500m, 512Mi or 10Gi", v)
+	}
+	return v
+}
+
+func (r *reader) resources(prefix string) components.Resources {
+	return components.Resources{
+		CPURequest:    r.quantity(prefix+"CpuRequest", false),
+		MemoryRequest: r.quantity(prefix+"MemoryRequest", false),
+		CPULimit:      r.quantity(prefix+"CpuLimit", false),
+		MemoryLimit:   r.quantity(prefix+"MemoryLimit", false),
+	}
+}
+
+// ParseConfig reads and validates the whole configuration. It registers nothing: a bad value
+// fails the program before any resource changes, with an error naming the key and what is allowed.
+func ParseConfig(lookup Lookup) (Config, error) {
+	r := &reader{lookup: lookup, keys: map[string]configKey{}}
+	for _, k := range configKeys {
+		r.keys[k.Name] = k
+	}
+	var c Config
+
+	c.ClusterName = r.str("clusterName")
+	switch {
+	case c.ClusterName == "":
+		r.fail("clusterName", "is required: the name of the Kubernetes cluster")
+	case !clusterNamePattern.MatchString(c.ClusterName):
+		r.fail("clusterName", "%q must be 1-32 lowercase letters, digits or '-', starting and ending with a letter or digit", c.ClusterName)
+	}
+	c.Namespace = r.str("namespace")
+	if !dns1123Label.MatchString(c.Namespace) {
+		r.fail("namespace", "%q is not a valid namespace name (lowercase letters, digits and '-', at most 63)", c.Namespace)
+	}
+	c.Region, _ = lookup("aws:region")
+
+	c.Kubeconfig = r.str("kubeconfig")
+	c.ClusterStack = r.str("clusterStack")
+	c.ClusterStackKubeconfigOutput = r.str("clusterStackKubeconfigOutput")
+	c.ClusterStackOidcProviderArnOutput = r.str("clusterStackOidcProviderArnOutput")
+	c.ClusterStackOidcIssuerUrlOutput = r.str("clusterStackOidcIssuerUrlOutput")
+	c.OIDCProviderArn = r.str("oidcProviderArn")
+	c.OIDCIssuerURL = r.str("oidcIssuerUrl")
+	c.SkipAwait = r.boolean("kubernetesSkipAwait")
+	switch {
+	case c.Kubeconfig == "" && c.ClusterStack == "":
+		r.fail("kubeconfig", "no cluster: set kubeconfig (as a secret) or clusterStack")
+	case c.Kubeconfig != "" && c.ClusterStack != "":
+		r.fail("kubeconfig", "set either kubeconfig or clusterStack, not both")
+	}
+	if c.ClusterStack != "" && len(strings.Split(c.ClusterStack, "/")) != 3 {
+		r.fail("clusterStack", "%q must be a fully qualified stack name, org/project/stack", c.ClusterStack)
+	}
+	if c.OIDCProviderArn != "" && !strings.HasPrefix(c.OIDCProviderArn, "arn:") {
+		r.fail("oidcProviderArn", "%q is not an ARN (arn:aws:iam::<account>:oidc-provider/...)", c.OIDCProviderArn)
+	}
+	if c.OIDCIssuerURL != "" && !strings.HasPrefix(c.OIDCIssuerURL, "https://") {
+		r.fail("oidcIssuerUrl", "%q must be an https:// URL", c.OIDCIssuerURL)
+	}
+
+	c.Bucket = components.ObjectStoreArgs{
+		BucketName:                      r.str("bucketName"),
+		KeyAlias:                        c.ClusterName + "-thanos",
+		Versioning:                      r.boolean("bucketVersioning"),
+		NoncurrentVersionExpirationDays: r.integer("bucketNoncurrentVersionExpirationDays", 1),
+		AbortIncompleteUploadDays:       r.integer("bucketAbortIncompleteUploadDays", 1),
+		ForceDestroy:                    r.boolean("bucketForceDestroy"),
+		Protect:                         r.boolean("protectData"),
+		KeyDeletionWindowDays:           r.integer("kmsKeyDeletionWindowDays", 7),
+	}
+	if name := c.Bucket.BucketName; name != "" {
+		checkBucketName(r, "bucketName", name)
+	}
+	if c.Bucket.KeyDeletionWindowDays > 30 {
+		r.fail("kmsKeyDeletionWindowDays", "%d is above KMS's maximum of 30", c.Bucket.KeyDeletionWindowDays)
+	}
+	if c.Bucket.ForceDestroy && c.Bucket.Protect {
+		r.fail("bucketForceDestroy", "cannot be true while protectData is true: a protected bucket is never destroyed")
+	}
+	c.ExistingBucket = readExistingBucket(r, c.Region)
+	// IRSA roles need the OIDC provider; without a cluster stack to read it from, config must give it.
+	if c.ExistingBucket == nil && c.ClusterStack == "" {
+		if c.OIDCProviderArn == "" {
+			r.fail("oidcProviderArn", "is required to create the IRSA roles (or set clusterStack to a stack exporting it)")
+		}
+		if c.OIDCIssuerURL == "" {
+			r.fail("oidcIssuerUrl", "is required to create the IRSA roles (or set clusterStack to a stack exporting it)")
+		}
+	}
+	if c.ExistingBucket == nil && c.Region == "" {
+		r.errs = append(r.errs, errors.New("config aws:region: is required to create the bucket (pulumi config set aws:region <region>)"))
+	} else if c.Region != "" && !regionPattern.MatchString(c.Region) {
+		r.errs = append(r.errs, fmt.Errorf("config aws:region: %q is not an AWS region such as eu-west-1", c.Region))
+	}
+
+	c.Chart = components.ChartSource{
+		Repository: r.str("chartRepository"),
+		Name:       r.str("chartName"),
+		Version:    r.str("chartVersion"),
+		Path:       r.str("chartPath"),
+	}
+	if c.Chart.Path == "" && !strings.HasPrefix(c.Chart.Repository, "https://") && !strings.HasPrefix(c.Chart.Repository, "oci://") {
+		r.fail("chartRepository", "%q must be an https:// or oci:// URL (or set chartPath)", c.Chart.Repository)
+	}
+
+	c.PrometheusReplicas = r.integer("prometheusReplicas", 1)
+	c.PrometheusRetention = r.duration("prometheusRetention", false)
+	if d, err := model.ParseDuration(c.PrometheusRetention); err == nil && time.Duration(d) < minimumPrometheusRetention {
+		r.fail("prometheusRetention", "%q is shorter than 6h; the sidecar ships 2h blocks and local retention must outlast a bucket outage", c.PrometheusRetention)
+	}
+	c.PrometheusStorage = r.quantity("prometheusStorageSize", true)
+	c.StorageClass = r.str("storageClass")
+	c.PrometheusResources = r.resources("prometheus")
+	c.SidecarResources = r.resources("sidecar")
+
+	c.QuerierReplicas = r.integer("querierReplicas", 1)
+	c.StoreReplicas = r.integer("storeReplicas", 1)
+	c.StoreIndexCacheSize = r.str("storeIndexCacheSize")
+	if size, err := units.ParseBase2Bytes(c.StoreIndexCacheSize); err != nil || size <= 0 {
+		r.fail("storeIndexCacheSize", "%q is not a byte size such as 250MB or 1GB", c.StoreIndexCacheSize)
+	}
+	c.StoreStorageSize = r.quantity("storeStorageSize", true)
+	c.CompactorStorageSize = r.quantity("compactorStorageSize", true)
+	c.CompactorRetention = components.CompactorRetention{
+		Raw:         r.duration("compactorRetentionRaw", true),
+		FiveMinutes: r.duration("compactorRetention5m", true),
+		OneHour:     r.duration("compactorRetention1h", true),
+	}
+	checkRetentionOrder(r, c.CompactorRetention)
+	c.PodDisruptionBudgets = r.boolean("podDisruptionBudgets")
+	if c.PodDisruptionBudgets {
+		for _, replicas := range []struct {
+			key string
+			n   int
+		}{{"querierReplicas", c.QuerierReplicas}, {"storeReplicas", c.StoreReplicas}} {
+			if replicas.n == 1 {
+				r.fail(replicas.key, "is 1 while podDisruptionBudgets is true; a budget over one replica blocks every node drain (use 2 or more, or turn podDisruptionBudgets off)")
+			}
+		}
+	}
+	c.QuerierResources = r.resources("querier")
+	c.StoreResources = r.resources("store")
+	c.CompactorResources = r.resources("compactor")
+
+	return c, errors.Join(r.errs...)
+}
+
+func checkBucketName(r *reader, key, name string) {
+	if !bucketNamePattern.MatchString(name) || strings.Contains(name, "..") || ipAddressPattern.MatchString(name) {
+		r.fail(key, "%q is not a valid S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit, not an IP address", name)
+	}
+}
+
+// checkRetentionOrder: downsampling needs the finer resolution while it builds the coarser one;
+// a coarser resolution kept for less time than a finer one is almost always a mistake.
+func checkRetentionOrder(r *reader, ret components.CompactorRetention) {
+	parse := func(v string) (time.Duration, bool) {
+		d, err := model.ParseDuration(v)
+		if err != nil {
+			return 0, false
+		}
+		if d == 0 {
+			return time.Duration(1<<63 - 1), true // forever
+		}
+		return time.Duration(d), true
+	}
+	raw, ok1 := parse(ret.Raw)
+	five, ok2 := parse(ret.FiveMinutes)
+	hour, ok3 := parse(ret.OneHour)
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	if five < raw {
+		r.fail("compactorRetention5m", "%q is shorter than compactorRetentionRaw %q; keep coarser resolutions at least as long", ret.FiveMinutes, ret.Raw)
+	}
+	if hour < five {
+		r.fail("compactorRetention1h", "%q is shorter than compactorRetention5m %q; keep coarser resolutions at least as long", ret.OneHour, ret.FiveMinutes)
+	}
+}
+
+// readExistingBucket reads the bring-your-own-bucket settings; nil when the program creates the
+// bucket.
+func readExistingBucket(r *reader, awsRegion string) *ExistingBucket {
+	e := &ExistingBucket{
+		Name:             r.str("existingBucketName"),
+		Endpoint:         r.str("existingBucketEndpoint"),
+		Region:           r.str("existingBucketRegion"),
+		KMSKeyID:         r.str("existingBucketKmsKeyId"),
+		Insecure:         r.boolean("existingBucketInsecure"),
+		AccessKey:        r.str("existingBucketAccessKey"),
+		SecretKey:        r.str("existingBucketSecretKey"),
+		SidecarRoleArn:   r.str("sidecarRoleArn"),
+		StoreRoleArn:     r.str("storeRoleArn"),
+		CompactorRoleArn: r.str("compactorRoleArn"),
+	}
+	roles := []struct{ key, arn string }{
+		{"sidecarRoleArn", e.SidecarRoleArn}, {"storeRoleArn", e.StoreRoleArn}, {"compactorRoleArn", e.CompactorRoleArn},
+	}
+	if e.Name == "" {
+		for _, key := range []string{"existingBucketEndpoint", "existingBucketRegion", "existingBucketKmsKeyId", "existingBucketAccessKey", "existingBucketSecretKey", "sidecarRoleArn", "storeRoleArn", "compactorRoleArn"} {
+			if r.str(key) != "" {
+				r.fail(key, "only applies with existingBucketName; set existingBucketName or remove this key")
+			}
+		}
+		return nil
+	}
+	checkBucketName(r, "existingBucketName", e.Name)
+	if e.Region == "" {
+		e.Region = awsRegion
+	}
+	if e.Endpoint == "" {
+		if e.Region == "" {
+			r.fail("existingBucketEndpoint", "is required when neither existingBucketRegion nor aws:region is set")
+		} else {
+			e.Endpoint = components.AWSS3Endpoint(e.Region)
+		}
+	}
+	if strings.Contains(e.Endpoint, "://") {
+		r.fail("existingBucketEndpoint", "%q must be host[:port] without a scheme (use existingBucketInsecure for http)", e.Endpoint)
+	}
+	if (e.AccessKey == "") != (e.SecretKey == "") {
+		r.fail("existingBucketAccessKey", "existingBucketAccessKey and existingBucketSecretKey must be set together")
+	}
+	for _, role := range roles {
+		key, arn := role.key, role.arn
+		if e.AccessKey != "" && arn != "" {
+			r.fail(key, "cannot be set with static keys (existingBucketAccessKey); choose IRSA or keys")
+		} else if e.AccessKey == "" && arn == "" {
+			r.fail(key, "is required with existingBucketName and no static keys: the IRSA role of that component")
+		} else if arn != "" && !strings.HasPrefix(arn, "arn:") {
+			r.fail(key, "%q is not an IAM role ARN", arn)
+		}
+	}
+	return e
+}

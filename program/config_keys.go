@@ -1,0 +1,94 @@
+package program
+
+// configKey declares one configuration key of the project. The table below is the single source of
+// the keys' types, defaults and descriptions; Pulumi.yaml repeats it for the CLI, and a test holds
+// the two equal.
+type configKey struct {
+	Name        string
+	Type        string // "string", "integer" or "boolean", as Pulumi.yaml spells them
+	Default     string // empty: no default (optional, or required where Required is set)
+	Secret      bool
+	Description string
+}
+
+// ProjectName is the Pulumi project; its config keys are "<ProjectName>:<key>".
+const ProjectName = "prometheus-thanos"
+
+// resourceKeys are the four resource keys of one container, named <prefix>CpuRequest etc.
+func resourceKeys(prefix, who, cpuRequest, memoryRequest, cpuLimit, memoryLimit string) []configKey {
+	return []configKey{
+		{prefix + "CpuRequest", "string", cpuRequest, false, "CPU request of " + who + " (Kubernetes quantity)."},
+		{prefix + "MemoryRequest", "string", memoryRequest, false, "Memory request of " + who + " (Kubernetes quantity)."},
+		{prefix + "CpuLimit", "string", cpuLimit, false, "CPU limit of " + who + "; empty for none (Kubernetes quantity)."},
+		{prefix + "MemoryLimit", "string", memoryLimit, false, "Memory limit of " + who + " (Kubernetes quantity)."},
+	}
+}
+
+// configKeys lists every key the program reads, in the order the README documents them.
+var configKeys = concat(
+	[]configKey{
+		{"clusterName", "string", "", false, "Name of the Kubernetes cluster: the `cluster` external label of every series and the prefix of AWS resource names. Required; lowercase letters, digits and '-', at most 32 characters."},
+		{"namespace", "string", "monitoring", false, "Namespace the program creates and installs everything into."},
+		{"kubeconfig", "string", "", true, "Kubeconfig of the target cluster (secret). Either this or clusterStack is required."},
+		{"clusterStack", "string", "", false, "Fully qualified name (org/project/stack) of the stack that created the cluster; its outputs give the kubeconfig and OIDC provider."},
+		{"clusterStackKubeconfigOutput", "string", "kubeconfig", false, "Name of the cluster stack's kubeconfig output."},
+		{"clusterStackOidcProviderArnOutput", "string", "oidcProviderArn", false, "Name of the cluster stack's IAM OIDC provider ARN output."},
+		{"clusterStackOidcIssuerUrlOutput", "string", "oidcIssuerUrl", false, "Name of the cluster stack's OIDC issuer URL output."},
+		{"oidcProviderArn", "string", "", false, "ARN of the cluster's IAM OIDC provider (IRSA); overrides the cluster stack's output."},
+		{"oidcIssuerUrl", "string", "", false, "The cluster's OIDC issuer URL (https://oidc.eks...); overrides the cluster stack's output."},
+		{"kubernetesSkipAwait", "boolean", "false", false, "Do not wait for workloads to become ready. Only for clusters that cannot run pods (the integration suite's API server without nodes)."},
+
+		{"bucketName", "string", "", false, "Exact name of the S3 bucket to create. Default: generated from clusterName."},
+		{"bucketVersioning", "boolean", "false", false, "Keep old object versions. Off by default: the compactor deletes blocks on purpose."},
+		{"bucketNoncurrentVersionExpirationDays", "integer", "30", false, "Days after which old object versions expire, when bucketVersioning is on."},
+		{"bucketAbortIncompleteUploadDays", "integer", "7", false, "Days after which incomplete multipart uploads are aborted."},
+		{"bucketForceDestroy", "boolean", "false", false, "Let `pulumi destroy` delete a bucket that still holds blocks. Refused together with protectData."},
+		{"protectData", "boolean", "true", false, "Protect the bucket and its KMS key from deletion by Pulumi (`pulumi destroy` fails instead of losing data)."},
+		{"kmsKeyDeletionWindowDays", "integer", "30", false, "Waiting period (7 to 30 days) before a deleted KMS key is gone."},
+
+		{"existingBucketName", "string", "", false, "Use this existing S3-compatible bucket instead of creating one: no AWS resource is created and no AWS API is called."},
+		{"existingBucketEndpoint", "string", "", false, "S3 endpoint host[:port] of the existing bucket. Default: the regional AWS endpoint of aws:region."},
+		{"existingBucketRegion", "string", "", false, "Region of the existing bucket. Default: aws:region."},
+		{"existingBucketInsecure", "boolean", "false", false, "Talk plain http to existingBucketEndpoint (in-cluster MinIO or Ceph)."},
+		{"existingBucketKmsKeyId", "string", "", false, "KMS key id or ARN for SSE-KMS uploads to the existing bucket. Default: no SSE-KMS header (the bucket's default encryption applies)."},
+		{"existingBucketAccessKey", "string", "", true, "Static access key for the existing bucket (secret); written only into the objstore Secret."},
+		{"existingBucketSecretKey", "string", "", true, "Static secret key for the existing bucket (secret); written only into the objstore Secret."},
+		{"sidecarRoleArn", "string", "", false, "IRSA role ARN of the Prometheus sidecars, with an existing bucket and no static keys."},
+		{"storeRoleArn", "string", "", false, "IRSA role ARN of the store gateway, with an existing bucket and no static keys."},
+		{"compactorRoleArn", "string", "", false, "IRSA role ARN of the compactor, with an existing bucket and no static keys."},
+
+		{"chartRepository", "string", "https://prometheus-community.github.io/helm-charts", false, "Helm repository of the prometheus-operator chart."},
+		{"chartName", "string", "kube-prometheus-stack", false, "Name of the prometheus-operator chart."},
+		{"chartVersion", "string", "88.5.3", false, "Version of the prometheus-operator chart."},
+		{"chartPath", "string", "", false, "Local path of the chart (air-gapped clusters); replaces chartRepository and chartVersion."},
+
+		{"prometheusReplicas", "integer", "2", false, "Prometheus replicas; the querier deduplicates them. At least 1."},
+		{"prometheusRetention", "string", "24h", false, "Local retention of Prometheus (Prometheus duration, at least 6h); older data is read from the bucket."},
+		{"prometheusStorageSize", "string", "50Gi", false, "Volume size of each Prometheus replica (Kubernetes quantity)."},
+		{"storageClass", "string", "", false, "Storage class of every persistent volume. Default: the cluster's default class."},
+	},
+	resourceKeys("prometheus", "each Prometheus container", "500m", "2Gi", "", "4Gi"),
+	resourceKeys("sidecar", "each Thanos sidecar", "50m", "128Mi", "", "512Mi"),
+	[]configKey{
+		{"querierReplicas", "integer", "2", false, "Thanos querier replicas. At least 1."},
+		{"storeReplicas", "integer", "2", false, "Thanos store gateway replicas (each serves every block). At least 1."},
+		{"storeIndexCacheSize", "string", "250MB", false, "In-memory index cache of each store gateway (Thanos byte size: 250MB, 1GB)."},
+		{"storeStorageSize", "string", "10Gi", false, "Volume size of each store gateway (Kubernetes quantity)."},
+		{"compactorStorageSize", "string", "100Gi", false, "Scratch volume size of the compactor (Kubernetes quantity)."},
+		{"compactorRetentionRaw", "string", "30d", false, "Bucket retention of raw samples (Prometheus duration; 0d keeps them forever)."},
+		{"compactorRetention5m", "string", "180d", false, "Bucket retention of 5m-downsampled samples (Prometheus duration; 0d keeps them forever)."},
+		{"compactorRetention1h", "string", "2y", false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
+		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for the querier and store gateway. Needs querierReplicas and storeReplicas of at least 2."},
+	},
+	resourceKeys("querier", "each querier", "100m", "256Mi", "", "1Gi"),
+	resourceKeys("store", "each store gateway", "100m", "512Mi", "", "2Gi"),
+	resourceKeys("compactor", "the compactor", "100m", "512Mi", "", "2Gi"),
+)
+
+func concat(groups ...[]configKey) []configKey {
+	var out []configKey
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}

@@ -1,0 +1,170 @@
+// Package program is the body of the Pulumi program: main.go runs Run, and the tests run the very
+// same function under mocks and through the Automation API.
+package program
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
+
+// Output is one stack output, in the order the stack exports them.
+type Output struct {
+	Name  string
+	Value pulumi.Output
+}
+
+// Deployment is what Deploy built, for exporting and for tests.
+type Deployment struct {
+	Config  Config
+	Outputs []Output
+}
+
+// Run is the Pulumi program: it deploys the stack and exports its outputs, querierUrl first.
+func Run(ctx *pulumi.Context) error {
+	d, err := Deploy(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range d.Outputs {
+		ctx.Export(o.Name, o.Value)
+	}
+	return nil
+}
+
+// prometheusServiceAccount is the ServiceAccount the chart creates for the Prometheus pods; the
+// sidecar's IRSA role trusts exactly this name.
+const prometheusServiceAccount = "prometheus"
+
+// instance is the app.kubernetes.io/instance of the Thanos components.
+const instance = "thanos"
+
+// Deploy validates the configuration, then registers every resource of the stack.
+func Deploy(ctx *pulumi.Context) (*Deployment, error) {
+	cfg, err := ParseConfig(ctx.GetConfig)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := resolveCluster(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	bucket, err := deployBucket(ctx, cfg, cluster)
+	if err != nil {
+		return nil, err
+	}
+
+	provider, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{
+		Kubeconfig: cluster.Kubeconfig,
+		// Objects are created once, here; another field manager must not silently win.
+		EnableServerSideApply: pulumi.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes provider: %w", err)
+	}
+	k8s := pulumi.Provider(provider)
+	ns, err := corev1.NewNamespace(ctx, cfg.Namespace, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:   pulumi.String(cfg.Namespace),
+			Labels: pulumi.StringMap{components.LabelManagedBy: pulumi.String("pulumi")},
+		},
+	}, k8s)
+	if err != nil {
+		return nil, fmt.Errorf("namespace: %w", err)
+	}
+	namespace := ns.Metadata.Name().Elem()
+	k8sChildren := pulumi.Providers(provider)
+
+	prometheus, err := components.NewPrometheusStack(ctx, "prometheus", &components.PrometheusStackArgs{
+		Namespace:      namespace,
+		Chart:          cfg.Chart,
+		ObjstoreConfig: bucket.ObjstoreConfig,
+		SidecarRoleArn: bucket.SidecarRoleArn,
+		SkipAwait:      cfg.SkipAwait,
+		Values: components.PrometheusValues{
+			Replicas:            cfg.PrometheusReplicas,
+			ClusterName:         cfg.ClusterName,
+			Retention:           cfg.PrometheusRetention,
+			StorageSize:         cfg.PrometheusStorage,
+			StorageClass:        cfg.StorageClass,
+			ServiceAccountName:  prometheusServiceAccount,
+			PrometheusResources: cfg.PrometheusResources,
+			SidecarResources:    cfg.SidecarResources,
+		},
+	}, k8sChildren)
+	if err != nil {
+		return nil, err
+	}
+
+	workload := components.ThanosWorkloadArgs{
+		Namespace:      namespace,
+		Instance:       instance,
+		SkipAwait:      cfg.SkipAwait,
+		MonitoringCRDs: []pulumi.Resource{prometheus.Release},
+	}
+	peers, err := components.NewPeers(ctx, "peers", &components.PeersArgs{Namespace: namespace}, k8sChildren)
+	if err != nil {
+		return nil, err
+	}
+	querier, err := components.NewQuerier(ctx, "querier", &components.QuerierArgs{
+		ThanosWorkloadArgs:  workload,
+		Replicas:            cfg.QuerierReplicas,
+		PeersAddress:        peers.SRVAddress,
+		Resources:           cfg.QuerierResources,
+		PodDisruptionBudget: cfg.PodDisruptionBudgets,
+	}, k8sChildren)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := components.NewStoreGateway(ctx, "store", &components.StoreGatewayArgs{
+		ThanosWorkloadArgs:  workload,
+		Replicas:            cfg.StoreReplicas,
+		ObjstoreSecret:      prometheus.ObjstoreSecretName,
+		ObjstoreSecretKey:   components.ObjstoreSecretKey,
+		IndexCacheSize:      cfg.StoreIndexCacheSize,
+		StorageSize:         cfg.StoreStorageSize,
+		StorageClass:        cfg.StorageClass,
+		RoleArn:             bucket.StoreRoleArn,
+		Resources:           cfg.StoreResources,
+		PodDisruptionBudget: cfg.PodDisruptionBudgets,
+	}, k8sChildren); err != nil {
+		return nil, err
+	}
+	if _, err := components.NewCompactor(ctx, "compactor", &components.CompactorArgs{
+		ThanosWorkloadArgs: workload,
+		ObjstoreSecret:     prometheus.ObjstoreSecretName,
+		ObjstoreSecretKey:  components.ObjstoreSecretKey,
+		Retention:          cfg.CompactorRetention,
+		StorageSize:        cfg.CompactorStorageSize,
+		StorageClass:       cfg.StorageClass,
+		RoleArn:            bucket.CompactorRoleArn,
+		Resources:          cfg.CompactorResources,
+	}, k8sChildren); err != nil {
+		return nil, err
+	}
+
+	outputs := []Output{
+		{"querierUrl", querier.URL},
+		{"storeApiEndpoint", querier.StoreAPIEndpoint},
+		{"peersSrvAddress", peers.SRVAddress},
+		{"namespace", namespace},
+		{"bucketName", bucket.Name},
+	}
+	for _, o := range []struct {
+		name  string
+		value pulumi.StringInput
+	}{
+		{"bucketArn", bucket.Arn}, {"kmsKeyArn", bucket.KMSKeyArn},
+		{"sidecarRoleArn", bucket.SidecarRoleArn}, {"storeRoleArn", bucket.StoreRoleArn}, {"compactorRoleArn", bucket.CompactorRoleArn},
+	} {
+		if o.value != nil { // an existing bucket with static keys has no roles, and no ARN of ours
+			outputs = append(outputs, Output{o.name, o.value.ToStringOutput()})
+		}
+	}
+	return &Deployment{Config: cfg, Outputs: outputs}, nil
+}
