@@ -1,0 +1,102 @@
+package tests
+
+import (
+	"maps"
+	"strings"
+	"testing"
+)
+
+// TestInvalidConfigFailsBeforeAnyResource runs the program with one bad setting at a time (on top
+// of the committed dev stack) and checks the error names the key and what is allowed, and that no
+// resource at all was registered.
+func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
+	cases := []struct {
+		name string
+		set  map[string]string
+		drop []string
+		want []string
+	}{
+		{"retention not a duration", map[string]string{"prometheus-thanos:compactorRetentionRaw": "a month"},
+			nil, []string{"prometheus-thanos:compactorRetentionRaw", `"a month" is not a duration`}},
+		{"prometheus retention too short", map[string]string{"prometheus-thanos:prometheusRetention": "2h"},
+			nil, []string{"prometheus-thanos:prometheusRetention", "shorter than 6h"}},
+		{"replicas below 1", map[string]string{"prometheus-thanos:querierReplicas": "0"},
+			nil, []string{"prometheus-thanos:querierReplicas", "below the minimum of 1"}},
+		{"replicas not a number", map[string]string{"prometheus-thanos:prometheusReplicas": "two"},
+			nil, []string{"prometheus-thanos:prometheusReplicas", `"two" is not a whole number`}},
+		{"malformed bucket name", map[string]string{"prometheus-thanos:bucketName": "Thanos_Blocks"},
+			nil, []string{"prometheus-thanos:bucketName", "not a valid S3 bucket name"}},
+		{"bucket name like an IP address", map[string]string{"prometheus-thanos:bucketName": "10.0.0.1"},
+			nil, []string{"prometheus-thanos:bucketName", "not an IP address"}},
+		{"missing region", nil, []string{"aws:region"}, []string{"aws:region", "is required"}},
+		{"malformed region", map[string]string{"aws:region": "Europe"}, nil, []string{"aws:region", "not an AWS region"}},
+		{"missing cluster", nil, []string{"prometheus-thanos:clusterStack"},
+			[]string{"prometheus-thanos:kubeconfig", "set kubeconfig (as a secret) or clusterStack"}},
+		{"missing cluster name", nil, []string{"prometheus-thanos:clusterName"},
+			[]string{"prometheus-thanos:clusterName", "is required"}},
+		{"cluster stack not fully qualified", map[string]string{"prometheus-thanos:clusterStack": "dev"},
+			nil, []string{"prometheus-thanos:clusterStack", "org/project/stack"}},
+		{"bad quantity", map[string]string{"prometheus-thanos:storeStorageSize": "ten gigs"},
+			nil, []string{"prometheus-thanos:storeStorageSize", "not a positive Kubernetes quantity"}},
+		{"bad index cache size", map[string]string{"prometheus-thanos:storeIndexCacheSize": "-1"},
+			nil, []string{"prometheus-thanos:storeIndexCacheSize", "not a byte size"}},
+		{"coarse retention shorter than raw", map[string]string{"prometheus-thanos:compactorRetention1h": "1d"},
+			nil, []string{"prometheus-thanos:compactorRetention1h", "shorter than compactorRetention5m"}},
+		{"PDB over one replica", map[string]string{"prometheus-thanos:podDisruptionBudgets": "true"},
+			nil, []string{"prometheus-thanos:querierReplicas", "blocks every node drain"}},
+		{"force destroy on protected data", map[string]string{"prometheus-thanos:protectData": "true"},
+			nil, []string{"prometheus-thanos:bucketForceDestroy", "protectData"}},
+		{"not a boolean", map[string]string{"prometheus-thanos:bucketVersioning": "yes please"},
+			nil, []string{"prometheus-thanos:bucketVersioning", "not true or false"}},
+		{"existing bucket without credentials", map[string]string{"prometheus-thanos:existingBucketName": "blocks"},
+			nil, []string{"prometheus-thanos:sidecarRoleArn", "is required with existingBucketName"}},
+		{"half a key pair", map[string]string{"prometheus-thanos:existingBucketName": "blocks", "prometheus-thanos:existingBucketAccessKey": "AKIA"},
+			nil, []string{"prometheus-thanos:existingBucketAccessKey", "set together"}},
+		{"existing-bucket key without the bucket", map[string]string{"prometheus-thanos:existingBucketEndpoint": "minio:9000"},
+			nil, []string{"prometheus-thanos:existingBucketEndpoint", "only applies with existingBucketName"}},
+		{"chart repository not a URL", map[string]string{"prometheus-thanos:chartRepository": "prometheus-community"},
+			nil, []string{"prometheus-thanos:chartRepository", "https:// or oci://"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			config := stackConfig(t, "dev")
+			for _, k := range c.drop {
+				delete(config, k)
+			}
+			maps.Copy(config, c.set)
+			r := runProgram(t, "dev", config)
+			if r.err == nil {
+				t.Fatalf("config %v was accepted", c.set)
+			}
+			for _, want := range c.want {
+				if !strings.Contains(r.err.Error(), want) {
+					t.Errorf("error %q does not contain %q", r.err, want)
+				}
+			}
+			if len(r.resources) != 0 {
+				t.Errorf("%d resources were registered before the error, first %s %s", len(r.resources), r.resources[0].Type, r.resources[0].Name)
+			}
+		})
+	}
+}
+
+// TestMissingClusterStackOutputNamesTheKey: a cluster stack without the expected output fails
+// with the config key that names the output.
+func TestMissingClusterStackOutputNamesTheKey(t *testing.T) {
+	config := stackConfig(t, "dev")
+	config["prometheus-thanos:clusterStackKubeconfigOutput"] = "kubeConfig"
+	r := runProgram(t, "dev", config)
+	if r.err == nil {
+		t.Fatal("a missing cluster stack output was accepted")
+	}
+	for _, want := range []string{"prometheus-thanos:clusterStackKubeconfigOutput", `no output "kubeConfig"`} {
+		if !strings.Contains(r.err.Error(), want) {
+			t.Errorf("error %q does not contain %q", r.err, want)
+		}
+	}
+	for _, res := range r.resources {
+		if res.Type != "pulumi:pulumi:StackReference" {
+			t.Errorf("%s %s registered before the error", res.Type, res.Name)
+		}
+	}
+}

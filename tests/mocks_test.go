@@ -1,0 +1,246 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/prometheus-thanos/prometheus-thanos/program"
+)
+
+const account = "123456789012"
+
+// registered is one resource the program registered, as the engine would have received it.
+type registered struct {
+	Type, Name   string
+	Inputs       map[string]any
+	Protect      bool
+	Dependencies []string
+	Parent       string
+}
+
+// mocks records every registration and answers with plausible provider outputs: the inputs plus
+// the computed properties the program reads (ARNs, key IDs, generated names).
+type mocks struct {
+	mu          sync.Mutex
+	resources   []registered
+	clusterRefs map[string]map[string]any // stack name -> its outputs
+	region      string
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	inputs := unsecret(resource.NewObjectProperty(args.Inputs)).ObjectValue()
+	r := registered{Type: args.TypeToken, Name: args.Name, Inputs: inputs.Mappable()}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Protect = rpc.GetProtect()
+		r.Dependencies = rpc.GetDependencies()
+		r.Parent = rpc.GetParent()
+	}
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+
+	out := inputs.Copy()
+	switch args.TypeToken {
+	case "pulumi:pulumi:StackReference":
+		outputs, ok := m.clusterRefs[args.Name]
+		if !ok {
+			return "", nil, fmt.Errorf("unknown stack %q", args.Name)
+		}
+		out["name"] = resource.NewStringProperty(args.Name)
+		out["outputs"] = resource.NewObjectProperty(resource.NewPropertyMapFromMap(outputs))
+		out["secretOutputNames"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("kubeconfig")})
+	case "aws:s3/bucketV2:BucketV2":
+		name := args.Name + "-a1b2c3d"
+		if b, ok := inputs["bucket"]; ok && b.IsString() {
+			name = b.StringValue()
+		}
+		out["bucket"] = resource.NewStringProperty(name)
+		out["arn"] = resource.NewStringProperty("arn:aws:s3:::" + name)
+	case "aws:kms/key:Key":
+		out["keyId"] = resource.NewStringProperty("key-" + args.Name)
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:kms:%s:%s:key/key-%s", m.region, account, args.Name))
+	case "aws:iam/role:Role":
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:iam::%s:role/%s", account, inputs["name"].StringValue()))
+	}
+	return args.Name + "-id", out, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return nil, fmt.Errorf("unexpected function call %s: the program calls no provider function", args.Token)
+}
+
+// unsecret strips secret markers so tests read values; secrecy itself is asserted separately.
+func unsecret(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsSecret():
+		return unsecret(v.SecretValue().Element)
+	case v.IsObject():
+		out := resource.PropertyMap{}
+		for k, e := range v.ObjectValue() {
+			out[k] = unsecret(e)
+		}
+		return resource.NewObjectProperty(out)
+	case v.IsArray():
+		var out []resource.PropertyValue
+		for _, e := range v.ArrayValue() {
+			out = append(out, unsecret(e))
+		}
+		return resource.NewArrayProperty(out)
+	}
+	return v
+}
+
+// run is one program run under mocks.
+type run struct {
+	*mocks
+	deployment *program.Deployment
+	outputs    map[string]string
+	outputList []string
+	err        error
+}
+
+// clusterStackOutputs are what the cluster stack of the stack files exports.
+func clusterStackOutputs(stack string) map[string]any {
+	return map[string]any{
+		"kubeconfig":      "apiVersion: v1\nkind: Config\n# " + stack,
+		"oidcProviderArn": "arn:aws:iam::" + account + ":oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/" + strings.ToUpper(stack),
+		"oidcIssuerUrl":   "https://oidc.eks.eu-west-1.amazonaws.com/id/" + strings.ToUpper(stack),
+	}
+}
+
+// stackConfig reads a committed stack file (Pulumi.<stack>.yaml) into fully qualified keys.
+func stackConfig(t *testing.T, stack string) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("../Pulumi." + stack + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range file.Config {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// runProgram runs program.Deploy, the body of program.Run, under mocks with the given config.
+// Tests in this package share the process environment: they do not run in parallel.
+func runProgram(t *testing.T, stack string, config map[string]string) *run {
+	t.Helper()
+	raw, err := json.Marshal(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PULUMI_CONFIG", string(raw))
+	r := &run{mocks: &mocks{
+		region: config["aws:region"],
+		clusterRefs: map[string]map[string]any{
+			"acme/eks-cluster/dev":  clusterStackOutputs("dev"),
+			"acme/eks-cluster/prod": clusterStackOutputs("prod"),
+		},
+	}, outputs: map[string]string{}}
+	var wg sync.WaitGroup
+	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		d, err := program.Deploy(ctx)
+		if err != nil {
+			return err
+		}
+		r.deployment = d
+		for _, o := range d.Outputs {
+			name := o.Name
+			r.outputList = append(r.outputList, name)
+			wg.Add(1)
+			o.Value.ApplyT(func(v any) any {
+				r.mu.Lock()
+				r.outputs[name] = fmt.Sprint(v)
+				r.mu.Unlock()
+				wg.Done()
+				return nil
+			})
+		}
+		return nil
+	}, pulumi.WithMocks(program.ProjectName, stack, r.mocks))
+	if r.err == nil {
+		wg.Wait()
+	}
+	return r
+}
+
+func (r *run) all(typ string) []registered {
+	var out []registered
+	for _, res := range r.resources {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+func (r *run) one(t *testing.T, typ, name string) registered {
+	t.Helper()
+	for _, res := range r.resources {
+		if res.Type == typ && res.Name == name {
+			return res
+		}
+	}
+	t.Fatalf("no %s named %q was registered", typ, name)
+	return registered{}
+}
+
+// at walks a path of map keys and array indexes ("spec.template.spec.containers.0.args").
+func at(t *testing.T, v any, path string) any {
+	t.Helper()
+	for _, key := range strings.Split(path, ".") {
+		switch node := v.(type) {
+		case map[string]any:
+			next, ok := node[key]
+			if !ok {
+				t.Fatalf("path %q: no key %q in %v", path, key, keys(node))
+			}
+			v = next
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(key, &i); err != nil || i >= len(node) {
+				t.Fatalf("path %q: bad index %q into %d elements", path, key, len(node))
+			}
+			v = node[i]
+		default:
+			t.Fatalf("path %q: cannot descend into %T at %q", path, v, key)
+		}
+	}
+	return v
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func strs(t *testing.T, v any) []string {
+	t.Helper()
+	list, ok := v.([]any)
+	if !ok {
+		t.Fatalf("%v is not a list", v)
+	}
+	var out []string
+	for _, e := range list {
+		out = append(out, fmt.Sprint(e))
+	}
+	return out
+}

@@ -1,0 +1,520 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
+
+var stacks = []string{"dev", "prod"}
+
+var stackRuns = map[string]*run{}
+
+// stackRun runs the program once per committed stack file and shares the result across tests.
+func stackRun(t *testing.T, stack string) *run {
+	t.Helper()
+	if r, ok := stackRuns[stack]; ok {
+		return r
+	}
+	r := runProgram(t, stack, stackConfig(t, stack))
+	if r.err != nil {
+		t.Fatalf("stack %s: %v", stack, r.err)
+	}
+	stackRuns[stack] = r
+	return r
+}
+
+func forEachStack(t *testing.T, test func(t *testing.T, stack string, r *run)) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) { test(t, stack, stackRun(t, stack)) })
+	}
+}
+
+func policy(t *testing.T, raw any) components.PolicyDocument {
+	t.Helper()
+	var doc components.PolicyDocument
+	if err := json.Unmarshal([]byte(fmt.Sprint(raw)), &doc); err != nil {
+		t.Fatalf("policy %v: %v", raw, err)
+	}
+	return doc
+}
+
+func TestOutputsQuerierURLFirst(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		want := []string{"querierUrl", "storeApiEndpoint", "peersSrvAddress", "namespace", "bucketName",
+			"bucketArn", "kmsKeyArn", "sidecarRoleArn", "storeRoleArn", "compactorRoleArn"}
+		if !slices.Equal(r.outputList, want) {
+			t.Fatalf("outputs %v, want %v", r.outputList, want)
+		}
+		expect := map[string]string{
+			"querierUrl":       "http://thanos-query.monitoring.svc.cluster.local:9090",
+			"storeApiEndpoint": "thanos-query.monitoring.svc.cluster.local:10901",
+			"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local",
+			"namespace":        "monitoring",
+			"bucketName":       "thanos-a1b2c3d",
+			"bucketArn":        "arn:aws:s3:::thanos-a1b2c3d",
+			"kmsKeyArn":        "arn:aws:kms:eu-west-1:" + account + ":key/key-thanos",
+			"sidecarRoleArn":   "arn:aws:iam::" + account + ":role/" + stack + "-eu-west-1-" + stack + "-thanos-sidecar",
+		}
+		for name, value := range expect {
+			if r.outputs[name] != value {
+				t.Errorf("output %s = %q, want %q", name, r.outputs[name], value)
+			}
+		}
+	})
+}
+
+func TestBucketIsEncryptedPrivateAndTLSOnly(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		key := r.one(t, "aws:kms/key:Key", "thanos")
+		if key.Inputs["enableKeyRotation"] != true {
+			t.Error("KMS key rotation is off")
+		}
+		alias := r.one(t, "aws:kms/alias:Alias", "thanos")
+		if alias.Inputs["name"] != "alias/"+stack+"-eu-west-1-thanos" || alias.Inputs["targetKeyId"] != "key-thanos" {
+			t.Errorf("alias %v", alias.Inputs)
+		}
+		keyArn := "arn:aws:kms:eu-west-1:" + account + ":key/key-thanos"
+		sse := r.one(t, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "thanos")
+		if at(t, sse.Inputs, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") != "aws:kms" ||
+			at(t, sse.Inputs, "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId") != keyArn ||
+			at(t, sse.Inputs, "rules.0.bucketKeyEnabled") != true {
+			t.Errorf("default encryption %v", sse.Inputs)
+		}
+		pab := r.one(t, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "thanos")
+		for _, setting := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+			if pab.Inputs[setting] != true {
+				t.Errorf("public access block %s = %v", setting, pab.Inputs[setting])
+			}
+		}
+		own := r.one(t, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "thanos")
+		if at(t, own.Inputs, "rule.objectOwnership") != "BucketOwnerEnforced" {
+			t.Errorf("ownership %v", own.Inputs)
+		}
+		doc := policy(t, r.one(t, "aws:s3/bucketPolicy:BucketPolicy", "thanos").Inputs["policy"])
+		deny := doc.Statement[0]
+		if len(doc.Statement) != 1 || deny.Effect != "Deny" || !slices.Equal(deny.Action, []string{"s3:*"}) ||
+			deny.Condition["Bool"]["aws:SecureTransport"] != "false" ||
+			!slices.Equal(deny.Resource, []string{"arn:aws:s3:::thanos-a1b2c3d", "arn:aws:s3:::thanos-a1b2c3d/*"}) {
+			t.Errorf("bucket policy is not TLS-only: %+v", doc)
+		}
+		lifecycle := r.one(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "thanos")
+		if at(t, lifecycle.Inputs, "rules.0.abortIncompleteMultipartUpload.daysAfterInitiation") != float64(7) {
+			t.Errorf("lifecycle %v", lifecycle.Inputs)
+		}
+		versioning := r.all("aws:s3/bucketVersioningV2:BucketVersioningV2")
+		rules := at(t, lifecycle.Inputs, "rules").([]any)
+		switch stack {
+		case "dev": // versioning off: the compactor's deletes are final
+			if len(versioning) != 0 || len(rules) != 1 {
+				t.Errorf("dev: versioning %v, lifecycle rules %v", versioning, rules)
+			}
+		case "prod":
+			if len(versioning) != 1 || at(t, versioning[0].Inputs, "versioningConfiguration.status") != "Enabled" {
+				t.Errorf("prod: versioning %v", versioning)
+			}
+			if len(rules) != 2 || at(t, rules[1], "noncurrentVersionExpiration.noncurrentDays") != float64(14) {
+				t.Errorf("prod: noncurrent version expiry missing: %v", rules)
+			}
+		}
+	})
+}
+
+func TestDataIsProtectedInProdOnly(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		bucket := r.one(t, "aws:s3/bucketV2:BucketV2", "thanos")
+		key := r.one(t, "aws:kms/key:Key", "thanos")
+		prod := stack == "prod"
+		if bucket.Protect != prod || key.Protect != prod {
+			t.Errorf("protect: bucket %v, key %v; want %v", bucket.Protect, key.Protect, prod)
+		}
+		if bucket.Inputs["forceDestroy"] != !prod {
+			t.Errorf("forceDestroy %v; want %v", bucket.Inputs["forceDestroy"], !prod)
+		}
+		for _, res := range r.resources { // nothing else holds data: nothing else is protected
+			if res.Protect && res.Name == "thanos" && res.Type != bucket.Type && res.Type != key.Type {
+				t.Errorf("%s %s is protected", res.Type, res.Name)
+			}
+		}
+	})
+}
+
+func TestIRSARolesAreLeastPrivilege(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		issuer := "oidc.eks.eu-west-1.amazonaws.com/id/" + strings.ToUpper(stack)
+		bucketArn, keyArn := "arn:aws:s3:::thanos-a1b2c3d", "arn:aws:kms:eu-west-1:"+account+":key/key-thanos"
+		cases := []struct {
+			role, serviceAccount string
+			objects, kms         []string
+		}{
+			{"sidecar", "prometheus", []string{"s3:GetObject", "s3:PutObject"}, []string{"kms:GenerateDataKey", "kms:Decrypt"}},
+			{"store", "thanos-store", []string{"s3:GetObject"}, []string{"kms:Decrypt"}},
+			{"compactor", "thanos-compact", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{"kms:GenerateDataKey", "kms:Decrypt"}},
+		}
+		if n := len(r.all("aws:iam/role:Role")); n != len(cases) {
+			t.Fatalf("%d roles, want %d", n, len(cases))
+		}
+		for _, c := range cases {
+			role := r.one(t, "aws:iam/role:Role", "thanos-"+c.role)
+			trust := policy(t, role.Inputs["assumeRolePolicy"]).Statement
+			if len(trust) != 1 || !slices.Equal(trust[0].Action, []string{"sts:AssumeRoleWithWebIdentity"}) ||
+				trust[0].Principal["Federated"] != "arn:aws:iam::"+account+":oidc-provider/"+issuer {
+				t.Errorf("%s trust %+v", c.role, trust)
+			}
+			wantCondition := map[string]string{
+				issuer + ":sub": "system:serviceaccount:monitoring:" + c.serviceAccount,
+				issuer + ":aud": "sts.amazonaws.com",
+			}
+			if len(trust) == 1 && !maps.Equal(trust[0].Condition["StringEquals"], wantCondition) {
+				t.Errorf("%s trust conditions %v, want %v", c.role, trust[0].Condition, wantCondition)
+			}
+			statements := policy(t, r.one(t, "aws:iam/rolePolicy:RolePolicy", "thanos-"+c.role).Inputs["policy"]).Statement
+			want := []struct {
+				actions   []string
+				resources []string
+			}{
+				{[]string{"s3:ListBucket"}, []string{bucketArn}},
+				{c.objects, []string{bucketArn + "/*"}},
+				{c.kms, []string{keyArn}},
+			}
+			if len(statements) != len(want) {
+				t.Fatalf("%s policy %+v", c.role, statements)
+			}
+			for i, w := range want {
+				if statements[i].Effect != "Allow" || !slices.Equal(statements[i].Action, w.actions) || !slices.Equal(statements[i].Resource, w.resources) {
+					t.Errorf("%s statement %d = %+v, want actions %v on %v", c.role, i, statements[i], w.actions, w.resources)
+				}
+			}
+		}
+	})
+}
+
+func TestObjstoreSecretIsSSEKMSWithoutKeys(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		secret := r.one(t, "kubernetes:core/v1:Secret", "thanos-objstore")
+		if at(t, secret.Inputs, "metadata.namespace") != "monitoring" {
+			t.Errorf("secret namespace %v", secret.Inputs["metadata"])
+		}
+		var doc struct {
+			Type   string         `yaml:"type"`
+			Config map[string]any `yaml:"config"`
+		}
+		raw := stringMap(at(t, secret.Inputs, "stringData"))[components.ObjstoreSecretKey]
+		if err := yaml.Unmarshal([]byte(raw), &doc); err != nil {
+			t.Fatal(err)
+		}
+		c := doc.Config
+		if doc.Type != "S3" || c["bucket"] != "thanos-a1b2c3d" || c["endpoint"] != "s3.eu-west-1.amazonaws.com" ||
+			c["region"] != "eu-west-1" || c["insecure"] != false {
+			t.Errorf("objstore config:\n%s", raw)
+		}
+		sse := c["sse_config"].(map[string]any)
+		if sse["type"] != "SSE-KMS" || sse["kms_key_id"] != "arn:aws:kms:eu-west-1:"+account+":key/key-thanos" {
+			t.Errorf("sse_config %v", sse)
+		}
+		if c["access_key"] != "" || c["secret_key"] != "" {
+			t.Errorf("IRSA mode wrote static keys: %v / %v", c["access_key"], c["secret_key"])
+		}
+	})
+}
+
+func TestHelmReleaseValues(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		release := r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")
+		in := release.Inputs
+		if in["chart"] != components.ChartName || in["version"] != components.ChartVersion ||
+			at(t, in, "repositoryOpts.repo") != components.ChartRepository || in["namespace"] != "monitoring" {
+			t.Errorf("chart source %v %v %v", in["chart"], in["version"], in["repositoryOpts"])
+		}
+		spec := at(t, in, "values.prometheus.prometheusSpec")
+		replicas := map[string]float64{"dev": 1, "prod": 2}[stack]
+		if at(t, spec, "replicas") != replicas {
+			t.Errorf("prometheus replicas %v, want %v", at(t, spec, "replicas"), replicas)
+		}
+		if at(t, spec, "replicaExternalLabelName") != components.PrometheusReplicaLabel ||
+			at(t, spec, "externalLabels.cluster") != stack+"-eu-west-1" {
+			t.Errorf("external labels %v / %v", at(t, spec, "replicaExternalLabelName"), at(t, spec, "externalLabels"))
+		}
+		if at(t, spec, "retention") != map[string]string{"dev": "12h", "prod": "2d"}[stack] {
+			t.Errorf("retention %v", at(t, spec, "retention"))
+		}
+		if at(t, spec, "thanos.image") != "quay.io/thanos/thanos:"+components.ThanosVersion ||
+			at(t, spec, "thanos.version") != components.ThanosVersion ||
+			at(t, spec, "thanos.objectStorageConfig.name") != "thanos-objstore" ||
+			at(t, spec, "thanos.objectStorageConfig.key") != "thanos.yaml" {
+			t.Errorf("thanos sidecar %v", at(t, spec, "thanos"))
+		}
+		if stringMap(at(t, spec, "podMetadata.labels"))[components.LabelStoreAPI] != "true" {
+			t.Errorf("prometheus pods lack the StoreAPI label: %v", at(t, spec, "podMetadata"))
+		}
+		sa := at(t, in, "values.prometheus.serviceAccount")
+		if at(t, sa, "name") != "prometheus" ||
+			stringMap(at(t, sa, "annotations"))[components.IRSARoleAnnotation] != "arn:aws:iam::"+account+":role/"+stack+"-eu-west-1-"+stack+"-thanos-sidecar" {
+			t.Errorf("prometheus service account %v", sa)
+		}
+		if at(t, in, "values.prometheus.thanosService.enabled") != false {
+			t.Error("the chart's own thanos discovery Service is on beside the peers Service")
+		}
+		size := map[string]string{"dev": "20Gi", "prod": "100Gi"}[stack]
+		if at(t, spec, "storageSpec.volumeClaimTemplate.spec.resources.requests.storage") != size {
+			t.Errorf("storage %v", at(t, spec, "storageSpec"))
+		}
+		// The release waits for the objstore Secret its pods mount.
+		if !dependsOn(release, "thanos-objstore") {
+			t.Errorf("release dependencies %v lack the objstore Secret", release.Dependencies)
+		}
+	})
+}
+
+func dependsOn(r registered, name string) bool {
+	for _, urn := range r.Dependencies {
+		if strings.HasSuffix(urn, "::"+name) {
+			return true
+		}
+	}
+	return false
+}
+
+// container returns the one container of a workload's pod template.
+func container(t *testing.T, w registered) map[string]any {
+	t.Helper()
+	containers := at(t, w.Inputs, "spec.template.spec.containers").([]any)
+	if len(containers) != 1 {
+		t.Fatalf("%s has %d containers", w.Name, len(containers))
+	}
+	return containers[0].(map[string]any)
+}
+
+func TestThanosWorkloads(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		query := r.one(t, "kubernetes:apps/v1:Deployment", "thanos-query")
+		store := r.one(t, "kubernetes:apps/v1:StatefulSet", "thanos-store")
+		compact := r.one(t, "kubernetes:apps/v1:StatefulSet", "thanos-compact")
+		wantReplicas := map[string]float64{"dev": 1, "prod": 2}[stack]
+		if at(t, query.Inputs, "spec.replicas") != wantReplicas || at(t, store.Inputs, "spec.replicas") != wantReplicas {
+			t.Errorf("query replicas %v, store replicas %v, want %v", at(t, query.Inputs, "spec.replicas"), at(t, store.Inputs, "spec.replicas"), wantReplicas)
+		}
+		if at(t, compact.Inputs, "spec.replicas") != float64(1) {
+			t.Errorf("compactor replicas %v: must be exactly 1", at(t, compact.Inputs, "spec.replicas"))
+		}
+		if n := len(r.all("kubernetes:apps/v1:Deployment")) + len(r.all("kubernetes:apps/v1:StatefulSet")); n != 3 {
+			t.Errorf("%d Thanos workloads, want 3 (a second compactor would corrupt the bucket)", n)
+		}
+
+		queryArgs := strs(t, container(t, query)["args"])
+		if queryArgs[0] != "query" ||
+			!slices.Contains(queryArgs, "--endpoint.sd-config=endpoints:\n    - address: dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n") ||
+			!slices.Contains(queryArgs, "--query.replica-label=prometheus_replica") ||
+			!slices.Contains(queryArgs, "--query.auto-downsampling") {
+			t.Errorf("query args %q", queryArgs)
+		}
+		storeArgs := strs(t, container(t, store)["args"])
+		cache := map[string]string{"dev": "128MB", "prod": "1GB"}[stack]
+		if storeArgs[0] != "store" || !slices.Contains(storeArgs, "--index-cache-size="+cache) ||
+			!slices.Contains(storeArgs, "--objstore.config-file=/etc/thanos/objstore/thanos.yaml") {
+			t.Errorf("store args %q", storeArgs)
+		}
+		retention := map[string][3]string{"dev": {"7d", "30d", "90d"}, "prod": {"90d", "1y", "5y"}}[stack]
+		compactArgs := strs(t, container(t, compact)["args"])
+		for _, want := range []string{"compact", "--wait", "--retention.resolution-raw=" + retention[0],
+			"--retention.resolution-5m=" + retention[1], "--retention.resolution-1h=" + retention[2]} {
+			if !slices.Contains(compactArgs, want) {
+				t.Errorf("compact args %q lack %q", compactArgs, want)
+			}
+		}
+
+		for _, w := range []registered{query, store, compact} {
+			c := container(t, w)
+			if c["image"] != components.ThanosImage() {
+				t.Errorf("%s image %v", w.Name, c["image"])
+			}
+			if at(t, c, "livenessProbe.httpGet.path") != "/-/healthy" || at(t, c, "readinessProbe.httpGet.path") != "/-/ready" {
+				t.Errorf("%s probes %v %v", w.Name, c["livenessProbe"], c["readinessProbe"])
+			}
+			sc := c["securityContext"]
+			if at(t, sc, "readOnlyRootFilesystem") != true || at(t, sc, "allowPrivilegeEscalation") != false ||
+				!slices.Equal(strs(t, at(t, sc, "capabilities.drop")), []string{"ALL"}) ||
+				at(t, sc, "seccompProfile.type") != "RuntimeDefault" || at(t, sc, "runAsNonRoot") != true {
+				t.Errorf("%s container security %v", w.Name, sc)
+			}
+			podSC := at(t, w.Inputs, "spec.template.spec.securityContext")
+			if at(t, podSC, "runAsNonRoot") != true || at(t, podSC, "seccompProfile.type") != "RuntimeDefault" {
+				t.Errorf("%s pod security %v", w.Name, podSC)
+			}
+			if at(t, c, "resources.requests.memory") == nil || at(t, c, "resources.limits.memory") == nil {
+				t.Errorf("%s resources %v", w.Name, c["resources"])
+			}
+		}
+		if at(t, store.Inputs, "spec.volumeClaimTemplates.0.spec.resources.requests.storage") !=
+			map[string]string{"dev": "5Gi", "prod": "50Gi"}[stack] {
+			t.Errorf("store volume %v", at(t, store.Inputs, "spec.volumeClaimTemplates"))
+		}
+		for _, w := range []registered{query, store} {
+			term := at(t, w.Inputs, "spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm")
+			if at(t, term, "topologyKey") != "kubernetes.io/hostname" ||
+				!maps.Equal(stringMap(at(t, term, "labelSelector.matchLabels")), stringMap(at(t, w.Inputs, "spec.selector.matchLabels"))) {
+				t.Errorf("%s anti-affinity %v", w.Name, term)
+			}
+		}
+	})
+}
+
+func TestPodDisruptionBudgetsInProdOnly(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		pdbs := r.all("kubernetes:policy/v1:PodDisruptionBudget")
+		if stack == "dev" {
+			if len(pdbs) != 0 {
+				t.Errorf("dev has %d PodDisruptionBudgets", len(pdbs))
+			}
+			return
+		}
+		var names []string
+		for _, p := range pdbs {
+			names = append(names, p.Name)
+			workloadType := map[string]string{"thanos-query": "kubernetes:apps/v1:Deployment", "thanos-store": "kubernetes:apps/v1:StatefulSet"}[p.Name]
+			w := r.one(t, workloadType, p.Name)
+			if !maps.Equal(stringMap(at(t, p.Inputs, "spec.selector.matchLabels")), stringMap(at(t, w.Inputs, "spec.selector.matchLabels"))) ||
+				at(t, p.Inputs, "spec.maxUnavailable") != float64(1) {
+				t.Errorf("PDB %s %v does not guard its workload", p.Name, p.Inputs["spec"])
+			}
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"thanos-query", "thanos-store"}) {
+			t.Errorf("PodDisruptionBudgets %v", names)
+		}
+	})
+}
+
+func TestServiceMonitorsWaitForTheChartsCRDs(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		monitors := r.all("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+		if len(monitors) != 3 {
+			t.Fatalf("%d ServiceMonitors, want 3", len(monitors))
+		}
+		for _, m := range monitors {
+			if !dependsOn(m, "kube-prometheus-stack") {
+				t.Errorf("ServiceMonitor %s does not depend on the release: %v", m.Name, m.Dependencies)
+			}
+			svc := r.one(t, "kubernetes:core/v1:Service", m.Name)
+			if !selects(stringMap(at(t, m.Inputs, "spec.selector.matchLabels")), stringMap(at(t, svc.Inputs, "metadata.labels"))) {
+				t.Errorf("ServiceMonitor %s selects no Service labels %v", m.Name, at(t, svc.Inputs, "metadata.labels"))
+			}
+			if at(t, m.Inputs, "spec.endpoints.0.port") != "http" {
+				t.Errorf("ServiceMonitor %s endpoints %v", m.Name, at(t, m.Inputs, "spec.endpoints"))
+			}
+		}
+	})
+}
+
+func stringMap(v any) map[string]string {
+	out := map[string]string{}
+	if m, ok := v.(map[string]any); ok {
+		for k, e := range m {
+			out[k] = fmt.Sprint(e)
+		}
+	}
+	return out
+}
+
+// selects reports whether a Service selector matches a pod's labels (Kubernetes's rule for a
+// map selector: every key present with the same value).
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestServicesSelectExactlyTheirPods checks each Service against every pod the stack runs: the
+// Thanos workloads' templates and the Prometheus pods, whose labels are the chart's podMetadata
+// plus the labels prometheus-operator sets itself.
+func TestServicesSelectExactlyTheirPods(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		pods := map[string]map[string]string{}
+		for _, typ := range []string{"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"} {
+			for _, w := range r.all(typ) {
+				pods[w.Name] = stringMap(at(t, w.Inputs, "spec.template.metadata.labels"))
+			}
+		}
+		release := r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")
+		prometheus := stringMap(at(t, release.Inputs, "values.prometheus.prometheusSpec.podMetadata.labels"))
+		// prometheus-operator's own pod labels (pkg/prometheus/statefulset.go) win over podMetadata.
+		maps.Copy(prometheus, map[string]string{
+			"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "kube-prometheus-stack-prometheus",
+			"app.kubernetes.io/managed-by": "prometheus-operator", "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+		})
+		pods["prometheus"] = prometheus
+
+		want := map[string][]string{
+			"thanos-peers":   {"prometheus", "thanos-store"},
+			"thanos-query":   {"thanos-query"},
+			"thanos-store":   {"thanos-store"},
+			"thanos-compact": {"thanos-compact"},
+		}
+		services := r.all("kubernetes:core/v1:Service")
+		if len(services) != len(want) {
+			t.Errorf("%d Services, want %d", len(services), len(want))
+		}
+		for _, svc := range services {
+			selector := stringMap(at(t, svc.Inputs, "spec.selector"))
+			var got []string
+			for name, labels := range pods {
+				if selects(selector, labels) {
+					got = append(got, name)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want[svc.Name]) {
+				t.Errorf("Service %s (selector %v) selects %v, want %v", svc.Name, selector, got, want[svc.Name])
+			}
+		}
+		peers := r.one(t, "kubernetes:core/v1:Service", "thanos-peers")
+		if at(t, peers.Inputs, "spec.clusterIP") != "None" || at(t, peers.Inputs, "spec.ports.0.name") != "grpc" ||
+			at(t, peers.Inputs, "spec.ports.0.port") != float64(10901) {
+			t.Errorf("peers Service is not headless on grpc 10901: %v", peers.Inputs["spec"])
+		}
+		// Every Service's target ports exist, by name, on the pods it selects.
+		for _, svc := range services {
+			for _, port := range at(t, svc.Inputs, "spec.ports").([]any) {
+				target := at(t, port, "targetPort")
+				for _, podName := range want[svc.Name] {
+					if podName == "prometheus" {
+						continue // the operator names the sidecar's gRPC port "grpc"
+					}
+					kind := map[string]string{"thanos-query": "kubernetes:apps/v1:Deployment"}[podName]
+					if kind == "" {
+						kind = "kubernetes:apps/v1:StatefulSet"
+					}
+					var names []string
+					for _, p := range at(t, container(t, r.one(t, kind, podName)), "ports").([]any) {
+						names = append(names, fmt.Sprint(at(t, p, "name")))
+					}
+					if !slices.Contains(names, fmt.Sprint(target)) {
+						t.Errorf("Service %s targets port %v, which pod %s does not have (%v)", svc.Name, target, podName, names)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestEverythingUsesTheStacksKubernetesProvider(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		provider := r.one(t, "pulumi:providers:kubernetes", "cluster")
+		if !strings.Contains(fmt.Sprint(provider.Inputs["kubeconfig"]), "# "+stack) {
+			t.Errorf("provider kubeconfig %v does not come from the cluster stack", provider.Inputs["kubeconfig"])
+		}
+	})
+}
