@@ -74,7 +74,7 @@ func objstoreFlag(secretKey string) string {
 type thanosContainer struct {
 	// Args are the container's arguments: the Thanos subcommand, then its flags.
 	Args      pulumi.StringArrayInput
-	Resources  Resources
+	Resources Resources
 	// ServesGRPC adds the gRPC port (query, store); the compactor only serves HTTP.
 	ServesGRPC bool
 	// DataPath, when set, mounts the "data" volume there.

@@ -12,7 +12,7 @@ import (
 
 // projectFile is the part of Pulumi.yaml this test holds equal to configKeys.
 type projectFile struct {
-	Name   string                     `yaml:"name"`
+	Name   string                      `yaml:"name"`
 	Config map[string]projectConfigKey `yaml:"config"`
 }
 
