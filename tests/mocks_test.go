@@ -31,6 +31,7 @@ type registered struct {
 type mocks struct {
 	mu          sync.Mutex
 	resources   []registered
+	raw         map[string]resource.PropertyMap // "type/name" -> inputs with secret markers
 	clusterRefs map[string]map[string]any // stack name -> its outputs
 	region      string
 }
@@ -45,6 +46,10 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
+	if m.raw == nil {
+		m.raw = map[string]resource.PropertyMap{}
+	}
+	m.raw[args.TypeToken+"/"+args.Name] = args.Inputs
 	m.mu.Unlock()
 
 	out := inputs.Copy()
