@@ -82,7 +82,7 @@ func TestSecretsStaySecret(t *testing.T) {
 		t.Fatal(r.err)
 	}
 	secretInputs := map[string]string{
-		"pulumi:providers:kubernetes/cluster": "kubeconfig",
+		"pulumi:providers:kubernetes/cluster":       "kubeconfig",
 		"kubernetes:core/v1:Secret/thanos-objstore": "stringData",
 	}
 	for id, field := range secretInputs {

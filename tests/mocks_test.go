@@ -32,7 +32,7 @@ type mocks struct {
 	mu          sync.Mutex
 	resources   []registered
 	raw         map[string]resource.PropertyMap // "type/name" -> inputs with secret markers
-	clusterRefs map[string]map[string]any // stack name -> its outputs
+	clusterRefs map[string]map[string]any       // stack name -> its outputs
 	region      string
 }
 
