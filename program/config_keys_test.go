@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -98,4 +99,48 @@ func configBlock() string {
 		}
 	}
 	return buf.String()
+}
+
+// TestREADMEDocumentsEveryKey holds the README's config reference equal to the key table. Run
+// with UPDATE_README=1 to rewrite the table in place.
+func TestREADMEDocumentsEveryKey(t *testing.T) {
+	const start, end = "<!-- config-table:start -->\n", "<!-- config-table:end -->"
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	i, j := strings.Index(readme, start), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatal("README.md lacks the config-table markers")
+	}
+	want := configTable()
+	if got := readme[i+len(start) : j]; got != want {
+		if os.Getenv("UPDATE_README") != "" {
+			if err := os.WriteFile("../README.md", []byte(readme[:i+len(start)]+want+readme[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("README.md's config table is out of date; run UPDATE_README=1 go test ./program")
+	}
+}
+
+func configTable() string {
+	var b strings.Builder
+	b.WriteString("| key | type | default | description |\n|---|---|---|---|\n")
+	for _, k := range configKeys {
+		def := "`" + k.Default + "`"
+		switch {
+		case k.Name == "clusterName":
+			def = "required"
+		case k.Default == "":
+			def = "none"
+		}
+		if k.Secret {
+			def += " (secret)"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", k.Name, k.Type, def, strings.ReplaceAll(k.Description, "|", "\\|"))
+	}
+	return b.String()
 }
