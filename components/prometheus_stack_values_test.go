@@ -1,0 +1,81 @@
+package components
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+)
+
+func testValues() PrometheusValues {
+	return PrometheusValues{
+		Replicas: 2, ClusterName: "prod", Retention: "2d", StorageSize: "100Gi", StorageClass: "gp3",
+		ServiceAccountName: "prometheus", SidecarRoleArn: "arn:aws:iam::1:role/sidecar", ObjstoreSecretName: "thanos-objstore",
+		SidecarResources: Resources{CPURequest: "50m", MemoryRequest: "128Mi", MemoryLimit: "512Mi"},
+	}
+}
+
+// strictDecode reads a values subtree into an upstream type, refusing any field the type lacks.
+func strictDecode(t *testing.T, v any, into any) {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		t.Fatalf("%s does not decode as %T: %v", raw, into, err)
+	}
+}
+
+// TestPrometheusSpecValuesAreOperatorFields: the chart passes prometheusSpec's thanos, podMetadata,
+// resources and storageSpec (as storage) to the Prometheus resource; each must be a valid field set
+// of prometheus-operator's types.
+func TestPrometheusSpecValuesAreOperatorFields(t *testing.T) {
+	values, err := PrometheusStackValues(testValues())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := values["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
+	var thanos monitoringv1.ThanosSpec
+	strictDecode(t, spec["thanos"], &thanos)
+	if *thanos.Image != ThanosImage() || *thanos.Version != ThanosVersion ||
+		thanos.ObjectStorageConfig.Name != "thanos-objstore" || thanos.ObjectStorageConfig.Key != ObjstoreSecretKey {
+		t.Errorf("thanos spec %+v", thanos)
+	}
+	if thanos.Resources.Limits.Memory().String() != "512Mi" {
+		t.Errorf("sidecar resources %+v", thanos.Resources)
+	}
+	var storage monitoringv1.StorageSpec
+	strictDecode(t, spec["storageSpec"], &storage)
+	claim := storage.VolumeClaimTemplate.Spec
+	if claim.Resources.Requests.Storage().String() != "100Gi" || *claim.StorageClassName != "gp3" {
+		t.Errorf("storage %+v", claim)
+	}
+	var common monitoringv1.CommonPrometheusFields
+	strictDecode(t, map[string]any{
+		"replicas": spec["replicas"], "replicaExternalLabelName": spec["replicaExternalLabelName"],
+		"externalLabels": spec["externalLabels"], "podMetadata": spec["podMetadata"], "resources": spec["resources"],
+	}, &common)
+	if *common.Replicas != 2 || *common.ReplicaExternalLabelName != PrometheusReplicaLabel || common.ExternalLabels[ClusterLabel] != "prod" {
+		t.Errorf("common fields %+v", common)
+	}
+}
+
+func TestPrometheusValuesRejectBadInput(t *testing.T) {
+	for name, mutate := range map[string]func(*PrometheusValues){
+		"no replicas":        func(v *PrometheusValues) { v.Replicas = 0 },
+		"bad sidecar memory": func(v *PrometheusValues) { v.SidecarResources.MemoryLimit = "lots" },
+		"bad storage size":   func(v *PrometheusValues) { v.StorageSize = "big" },
+		"no objstore secret": func(v *PrometheusValues) { v.ObjstoreSecretName = "" },
+		"no service account": func(v *PrometheusValues) { v.ServiceAccountName = "" },
+	} {
+		v := testValues()
+		mutate(&v)
+		if _, err := PrometheusStackValues(v); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
