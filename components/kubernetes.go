@@ -7,6 +7,7 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
@@ -36,6 +37,108 @@ func (a ThanosWorkloadArgs) validate(component string) error {
 		return fmt.Errorf("%s: Instance is required", component)
 	}
 	return nil
+}
+
+// BucketWorkloadArgs are the settings of a Thanos workload that reads the bucket and keeps a
+// volume: the store gateway and the compactor.
+type BucketWorkloadArgs struct {
+	// ObjstoreSecret is the Secret holding the objstore config under ObjstoreSecretKey. Required.
+	ObjstoreSecret pulumi.StringInput
+	// ObjstoreSecretKey is the key of the objstore config in ObjstoreSecret. Required.
+	ObjstoreSecretKey string
+	// StorageSize of each replica's persistent volume ("10Gi"). Required.
+	StorageSize string
+	// StorageClass of the persistent volume. Default: the cluster's default class.
+	StorageClass string
+	// RoleArn is the IAM role its ServiceAccount assumes through IRSA. Optional (static keys).
+	RoleArn pulumi.StringInput
+	// Resources of the container.
+	Resources Resources
+}
+
+func (a BucketWorkloadArgs) validate(component string) error {
+	if a.ObjstoreSecret == nil || a.ObjstoreSecretKey == "" || a.StorageSize == "" {
+		return fmt.Errorf("%s: ObjstoreSecret, ObjstoreSecretKey and StorageSize are required", component)
+	}
+	return nil
+}
+
+// bucketStatefulSet describes the StatefulSet of a bucket workload.
+type bucketStatefulSet struct {
+	objectName, serviceAccount string
+	labels                     ThanosLabels
+	replicas                   int
+	// extraPodLabels are added to the pods' labels (the StoreAPI label).
+	extraPodLabels map[string]string
+	// servicePorts the Service exposes, by port name.
+	servicePorts map[string]int
+	container    thanosContainer
+	// spread adds preferred anti-affinity over the replicas.
+	spread bool
+	// parallel starts replicas together instead of one by one.
+	parallel bool
+}
+
+// newBucketStatefulSet registers the ServiceAccount (IRSA), Service, StatefulSet with its volume,
+// and ServiceMonitor of a bucket workload. It returns the ServiceAccount.
+func newBucketStatefulSet(ctx *pulumi.Context, a ThanosWorkloadArgs, b BucketWorkloadArgs, w bucketStatefulSet, opts ...pulumi.ResourceOption) (*corev1.ServiceAccount, error) {
+	l := w.labels
+	sa, err := newServiceAccount(ctx, w.serviceAccount, a, l.Pod(), b.RoleArn, opts...)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := newService(ctx, w.objectName, a, l, w.servicePorts, opts...)
+	if err != nil {
+		return nil, err
+	}
+	w.container.Resources = b.Resources
+	w.container.DataPath = dataPath(l.Component)
+	w.container.ObjstoreSecret = b.ObjstoreSecret
+	var spreadBy map[string]string
+	if w.spread {
+		spreadBy = l.Selector()
+	}
+	spec := appsv1.StatefulSetSpecArgs{
+		Replicas:    pulumi.Int(w.replicas),
+		ServiceName: svc.Metadata.Name().Elem(),
+		Selector:    metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
+		Template: corev1.PodTemplateSpecArgs{
+			Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(withLabels(l.Pod(), w.extraPodLabels))},
+			Spec:     thanosPodSpec(w.serviceAccount, w.container, spreadBy, nil),
+		},
+		VolumeClaimTemplates: persistentVolumeClaims(b.StorageSize, b.StorageClass),
+	}
+	if w.parallel {
+		spec.PodManagementPolicy = pulumi.String("Parallel")
+	}
+	if _, err := appsv1.NewStatefulSet(ctx, w.objectName, &appsv1.StatefulSetArgs{
+		Metadata: a.metadata(w.objectName, l.Pod(), a.workloadAnnotations()),
+		Spec:     spec,
+	}, opts...); err != nil {
+		return nil, err
+	}
+	if _, err := newServiceMonitor(ctx, w.objectName, a, l, opts...); err != nil {
+		return nil, err
+	}
+	return sa, nil
+}
+
+// dataPath is where a component's "data" volume is mounted.
+func dataPath(component string) string { return "/var/thanos/" + component }
+
+// persistentVolumeClaims is the one "data" volume claim of a Thanos StatefulSet.
+func persistentVolumeClaims(size, storageClass string) corev1.PersistentVolumeClaimTypeArray {
+	spec := corev1.PersistentVolumeClaimSpecArgs{
+		AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")},
+		Resources:   corev1.VolumeResourceRequirementsArgs{Requests: pulumi.StringMap{"storage": pulumi.String(size)}},
+	}
+	if storageClass != "" {
+		spec.StorageClassName = pulumi.String(storageClass)
+	}
+	return corev1.PersistentVolumeClaimTypeArray{corev1.PersistentVolumeClaimTypeArgs{
+		Metadata: metav1.ObjectMetaArgs{Name: pulumi.String(dataVolume)},
+		Spec:     spec,
+	}}
 }
 
 // metadata builds object metadata; workloads that the provider would otherwise await get the

@@ -122,28 +122,32 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		return nil, err
 	}
 	if _, err := components.NewStoreGateway(ctx, "store", &components.StoreGatewayArgs{
-		ThanosWorkloadArgs:  workload,
+		ThanosWorkloadArgs: workload,
+		BucketWorkloadArgs: components.BucketWorkloadArgs{
+			ObjstoreSecret:    prometheus.ObjstoreSecretName,
+			ObjstoreSecretKey: components.ObjstoreSecretKey,
+			StorageSize:       cfg.StoreStorageSize,
+			StorageClass:      cfg.StorageClass,
+			RoleArn:           bucket.StoreRoleArn,
+			Resources:         cfg.StoreResources,
+		},
 		Replicas:            cfg.StoreReplicas,
-		ObjstoreSecret:      prometheus.ObjstoreSecretName,
-		ObjstoreSecretKey:   components.ObjstoreSecretKey,
 		IndexCacheSize:      cfg.StoreIndexCacheSize,
-		StorageSize:         cfg.StoreStorageSize,
-		StorageClass:        cfg.StorageClass,
-		RoleArn:             bucket.StoreRoleArn,
-		Resources:           cfg.StoreResources,
 		PodDisruptionBudget: cfg.PodDisruptionBudgets,
 	}, k8sChildren); err != nil {
 		return nil, err
 	}
 	if _, err := components.NewCompactor(ctx, "compactor", &components.CompactorArgs{
 		ThanosWorkloadArgs: workload,
-		ObjstoreSecret:     prometheus.ObjstoreSecretName,
-		ObjstoreSecretKey:  components.ObjstoreSecretKey,
-		Retention:          cfg.CompactorRetention,
-		StorageSize:        cfg.CompactorStorageSize,
-		StorageClass:       cfg.StorageClass,
-		RoleArn:            bucket.CompactorRoleArn,
-		Resources:          cfg.CompactorResources,
+		BucketWorkloadArgs: components.BucketWorkloadArgs{
+			ObjstoreSecret:    prometheus.ObjstoreSecretName,
+			ObjstoreSecretKey: components.ObjstoreSecretKey,
+			StorageSize:       cfg.CompactorStorageSize,
+			StorageClass:      cfg.StorageClass,
+			RoleArn:           bucket.CompactorRoleArn,
+			Resources:         cfg.CompactorResources,
+		},
+		Retention: cfg.CompactorRetention,
 	}, k8sChildren); err != nil {
 		return nil, err
 	}
