@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# Builds the real tool binaries used by the integration and e2e tests from source (this machine
+# reaches only the Go module proxy, Debian apt and npm) into a cache OUTSIDE the clone, keyed by
+# tool and version, so a fresh clone on a warm machine rebuilds nothing:
+#
+#   ${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}/<tool>-<version>/bin/
+#
+# Usage: scripts/build-tools.sh [--print-env] tool...
+#   tool: pulumi kubernetes-provider kube-apiserver etcd thanos prometheus minio
+#         all | integration (= pulumi kubernetes-provider kube-apiserver etcd)
+#             | e2e (= thanos prometheus minio)
+#   --print-env  after building, print `export VAR=...` lines on stdout for the requested tools:
+#                PULUMI_BIN_DIR KUBERNETES_PROVIDER_BIN_DIR KUBE_APISERVER_BIN_DIR ETCD_BIN
+#                THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
+#                e.g.  eval "$(scripts/build-tools.sh --print-env e2e)"
+#
+# Progress goes to stderr. Tools are built one at a time (cold: roughly 5-12 min each on 2 cores);
+# a binary that already exists in the cache is never rebuilt. Each binary is built under a temporary
+# name and renamed into place, so an interrupted build never leaves a binary that looks complete.
+# The Go helper modules live in tools/<tool>/ (their go.mod must pin the same versions as below;
+# the script checks). See /work/shared/TOOLCHAIN.md for where these recipes come from.
+set -euo pipefail
+
+# ---------------------------------------------------------------------------------------------
+# Pinned versions: the one place to change them (and the matching tools/<tool>/go.mod).
+# ---------------------------------------------------------------------------------------------
+PULUMI_VERSION=v3.274.1                                            # github.com/pulumi/pulumi/{pkg,sdk}/v3
+KUBERNETES_PROVIDER_VERSION=v4.0.0-20260115033456-f47bc2d6f199     # github.com/pulumi/pulumi-kubernetes/provider/v4 (the only one served)
+KUBE_APISERVER_VERSION=v1.36.3                                     # k8s.io/kubernetes; staging modules k8s.io/* at v0.36.3
+ETCD_VERSION=3.4.23                                                # Debian package etcd-server (expected version; warned if different)
+THANOS_VERSION=v0.42.4                                             # github.com/thanos-io/thanos (v0.42.5 needs a newer Go)
+PROMETHEUS_MODULE_VERSION=v0.314.0                                 # github.com/prometheus/prometheus module ...
+PROMETHEUS_VERSION=3.14.0                                          # ... which is Prometheus v3.14.0
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c                   # github.com/minio/minio (@latest resolved once, pinned)
+
+KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+KUBE_STAGING_VERSION="v0.${KUBE_APISERVER_VERSION#v1.}"            # v1.36.3 -> v0.36.3
+
+ALL_TOOLS=(pulumi kubernetes-provider kube-apiserver etcd thanos prometheus minio)
+
+log() { printf '[build-tools] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+  cat >&2 <<'EOF'
+Usage: scripts/build-tools.sh [--print-env] tool...
+  tools:  pulumi kubernetes-provider kube-apiserver etcd thanos prometheus minio
+  groups: all, integration (= pulumi kubernetes-provider kube-apiserver etcd),
+          e2e (= thanos prometheus minio)
+  --print-env  print `export VAR=<path>` lines (stdout) for the requested tools, e.g.
+               eval "$(scripts/build-tools.sh --print-env e2e)"
+  Cache: ${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}/<tool>-<version>/bin
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+# ---------------------------------------------------------------------------------------------
+print_env=false
+declare -A want=()
+[[ $# -gt 0 ]] || { usage; exit 2; }
+for arg in "$@"; do
+  case "$arg" in
+    --print-env) print_env=true ;;
+    -h|--help) usage; exit 0 ;;
+    all) for t in "${ALL_TOOLS[@]}"; do want[$t]=1; done ;;
+    integration) for t in pulumi kubernetes-provider kube-apiserver etcd; do want[$t]=1; done ;;
+    e2e) for t in thanos prometheus minio; do want[$t]=1; done ;;
+    pulumi|kubernetes-provider|kube-apiserver|etcd|thanos|prometheus|minio) want[$arg]=1 ;;
+    *) log "unknown tool or option: $arg"; usage; exit 2 ;;
+  esac
+done
+[[ ${#want[@]} -gt 0 ]] || { usage; exit 2; }
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="$REPO_ROOT/tools"
+
+CACHE_ROOT="${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}"
+mkdir -p "$CACHE_ROOT"
+CACHE_ROOT="$(cd "$CACHE_ROOT" && pwd -P)"
+case "$CACHE_ROOT/" in
+  "$REPO_ROOT"/*) log "warning: cache $CACHE_ROOT is inside the clone; it should live outside it" ;;
+esac
+
+bin_dir() { printf '%s/%s-%s/bin\n' "$CACHE_ROOT" "$1" "$2"; }
+PULUMI_BIN_DIR="$(bin_dir pulumi "$PULUMI_VERSION")"
+KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER_VERSION")"
+KUBE_APISERVER_BIN_DIR="$(bin_dir kube-apiserver "$KUBE_APISERVER_VERSION")"
+THANOS_BIN_DIR="$(bin_dir thanos "$THANOS_VERSION")"
+PROMETHEUS_BIN_DIR="$(bin_dir prometheus "v$PROMETHEUS_VERSION")"
+MINIO_BIN_DIR="$(bin_dir minio "$MINIO_VERSION")"
+ETCD_BIN=""
+
+# Go settings for every build: the helper modules stand alone, static binaries, and a complete
+# go.sum is required (the default -mod=readonly), so builds are reproducible.
+export GOWORK=off CGO_ENABLED=0
+
+# Temporary files/dirs to remove on exit (half-built binaries, copied module trees).
+CLEANUP=()
+cleanup() {
+  local p
+  for p in "${CLEANUP[@]+"${CLEANUP[@]}"}"; do
+    [[ -e "$p" ]] || continue
+    chmod -R u+w "$p" 2>/dev/null || true
+    rm -rf "$p"
+  done
+}
+trap cleanup EXIT
+
+# Serialise builds across concurrent invocations (taken only when something must be built).
+have_lock=false
+take_lock() {
+  $have_lock && return 0
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE_ROOT/.build.lock"
+    if ! flock -n 9; then
+      log "another build-tools.sh is building; waiting for it"
+      flock 9
+    fi
+  fi
+  have_lock=true
+}
+
+is_built() { [[ -f "$1" && -x "$1" ]]; }
+
+elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# Version of <module> as pinned in <helper dir>/go.mod ("require" or replace target).
+gomod_require_version() {
+  awk -v m="$2" '
+    $1 == "require" && $2 == m { print $3; exit }
+    $1 == m && $2 != "=>"      { print $2; exit }
+  ' "$1/go.mod"
+}
+
+check_pin() { # helper-dir module version
+  local got
+  [[ -f "$1/go.mod" && -f "$1/go.sum" ]] || die "missing $1/go.mod or go.sum"
+  got="$(gomod_require_version "$1" "$2")"
+  [[ "$got" == "$3" ]] || die "$1/go.mod requires $2 ${got:-<none>}, but the script pins $3; update one of them (then: cd $1 && go mod tidy)"
+}
+
+# Smoke-tests a freshly built binary before it is renamed into place.
+smoke_test() { # binary args...
+  local out
+  if ! out="$("$@" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    die "$1 does not run"
+  fi
+  out="${out//"${1##*/}"/"$SMOKE_NAME"}"  # show the binary's name, not its temporary one
+  log "  ${out%%$'\n'*}"
+}
+
+# build_go_bin <helper dir> <bin dir> <binary name> <package> <ldflags> <version args...>
+build_go_bin() {
+  local dir="$1" bindir="$2" name="$3" pkg="$4" ldflags="$5"; shift 5
+  local target="$bindir/$name" tmp start
+  is_built "$target" && return 0
+  take_lock
+  is_built "$target" && return 0
+  mkdir -p "$bindir"
+  tmp="$bindir/.$name.tmp.$$"
+  CLEANUP+=("$tmp")
+  start=$(date +%s)
+  log "building $name from $pkg (in ${dir#"$REPO_ROOT"/}) -> $bindir"
+  (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg")
+  [[ $# -eq 0 ]] || SMOKE_NAME="$name" smoke_test "$tmp" "$@"
+  chmod 0755 "$tmp"
+  mv -f "$tmp" "$target"
+  log "built $name in $(elapsed "$start")"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+# ---------------------------------------------------------------------------------------------
+build_pulumi() {
+  local d="$TOOLS_DIR/pulumi"
+  check_pin "$d" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
+  check_pin "$d" github.com/pulumi/pulumi/sdk/v3 "$PULUMI_VERSION"
+  # The stamp lets the Automation API accept this CLI without PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK.
+  PULUMI_SKIP_UPDATE_CHECK=true build_go_bin "$d" "$PULUMI_BIN_DIR" pulumi \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    version
+}
+
+# The provider module has a local `replace .../sdk/v4 => ../sdk` and embeds files the upstream
+# Makefile generates, so it is built from a writable copy of the module rather than a helper module.
+build_kubernetes_provider() {
+  local bindir="$KUBERNETES_PROVIDER_BIN_DIR" name=pulumi-resource-kubernetes
+  local target="$bindir/$name" work src json tmp start
+  is_built "$target" && return 0
+  take_lock
+  is_built "$target" && return 0
+  start=$(date +%s)
+  log "building $name from $KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_VERSION -> $bindir"
+  work="$(mktemp -d "${TMPDIR:-/tmp}/build-tools-kubernetes-provider.XXXXXX")"
+  CLEANUP+=("$work")
+  # Run from a throwaway module so no go.mod in a parent directory gets involved.
+  mkdir "$work/download"
+  printf 'module build-tools-download\n' > "$work/download/go.mod"
+  json="$(cd "$work/download" && go mod download -json "$KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_VERSION")"
+  src="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir":[[:space:]]*"\(.*\)",\{0,1\}[[:space:]]*$/\1/p')"
+  [[ -n "$src" && -d "$src" ]] || die "go mod download gave no module directory: $json"
+  cp -R "$src" "$work/provider"
+  chmod -R u+w "$work/provider"
+  (
+    cd "$work/provider"
+    sed -i '\#^[[:space:]]*\(replace[[:space:]]\{1,\}\)\{0,1\}github.com/pulumi/pulumi-kubernetes/sdk/v4[[:space:]]\{1,\}=>[[:space:]]\{1,\}\.\./sdk[[:space:]]*$#d' go.mod
+    if grep -q '=>[[:space:]]*\.\./' go.mod; then die "a local replace is left in the provider's go.mod"; fi
+    cp cmd/pulumi-resource-kubernetes/schema.json cmd/pulumi-resource-kubernetes/schema-embed.json
+    cp cmd/pulumi-resource-kubernetes/terraform-mapping.json cmd/pulumi-resource-kubernetes/terraform-mapping-embed.json
+    go mod tidy
+    mkdir -p "$bindir"
+    go build -trimpath -o "$bindir/.$name.tmp.$$" ./cmd/pulumi-resource-kubernetes
+  )
+  tmp="$bindir/.$name.tmp.$$"
+  CLEANUP+=("$tmp")
+  # A plugin has no --version: started alone it prints the port it serves on, then waits.
+  local port
+  port="$(timeout 10 "$tmp" 2>/dev/null | head -n 1 || true)"
+  [[ "$port" =~ ^[0-9]+$ ]] || die "$name did not start (printed: ${port:-nothing})"
+  log "  serves (printed port $port)"
+  chmod 0755 "$tmp"
+  mv -f "$tmp" "$target"
+  log "built $name in $(elapsed "$start")"
+}
+
+build_kube_apiserver() {
+  local d="$TOOLS_DIR/kube-apiserver" v="$KUBE_APISERVER_VERSION" bad
+  check_pin "$d" k8s.io/kubernetes "$v"
+  bad="$(awk -v v="$KUBE_STAGING_VERSION" '$2 == "=>" && $3 ~ /^k8s\.io\// && $4 != v' "$d/go.mod")"
+  [[ -z "$bad" ]] || die "$d/go.mod has staging replaces not at $KUBE_STAGING_VERSION: $bad"
+  local minor="${v#v1.}"; minor="${minor%%.*}"
+  local ldflags="" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  build_go_bin "$d" "$KUBE_APISERVER_BIN_DIR" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
+    "${ldflags# }" --version
+}
+
+# Debian's etcd-server (3.4.23) works with that kube-apiserver; tests start their own etcd.
+build_etcd() {
+  local etcd
+  if ! etcd="$(command -v etcd)"; then
+    take_lock
+    log "etcd not on PATH: installing Debian package etcd-server"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+      command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install etcd-server"
+      sudo=(sudo)
+    fi
+    # Do not let the package start its own etcd service (it would hold 127.0.0.1:2379).
+    local policy=/usr/sbin/policy-rc.d added_policy=false
+    if [[ ! -e $policy ]]; then
+      "${sudo[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 0755 $policy"
+      added_policy=true
+    fi
+    local rc=0
+    { "${sudo[@]}" apt-get update -q && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q etcd-server; } >&2 || rc=$?
+    $added_policy && "${sudo[@]}" rm -f "$policy"
+    [[ $rc -eq 0 ]] || die "apt-get install etcd-server failed"
+    # On a systemd machine the package enables etcd.service; tests run their own etcd instead.
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+      "${sudo[@]}" systemctl disable --now etcd.service >&2 || log "warning: could not disable etcd.service"
+    fi
+    etcd="$(command -v etcd)" || die "etcd-server installed but etcd is not on PATH"
+  fi
+  local out
+  out="$("$etcd" --version 2>&1)" || die "$etcd does not run"
+  out="${out%%$'\n'*}"
+  case "$out" in
+    *"$ETCD_VERSION"*) ;;
+    *) log "warning: $etcd is not etcd $ETCD_VERSION ($out)" ;;
+  esac
+  ETCD_BIN="$etcd"
+}
+
+build_thanos() {
+  local d="$TOOLS_DIR/thanos"
+  check_pin "$d" github.com/thanos-io/thanos "$THANOS_VERSION"
+  build_go_bin "$d" "$THANOS_BIN_DIR" thanos github.com/thanos-io/thanos/cmd/thanos \
+    "-X github.com/prometheus/common/version.Version=${THANOS_VERSION#v}" --version
+}
+
+build_prometheus() {
+  local d="$TOOLS_DIR/prometheus" name
+  check_pin "$d" github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION"
+  for name in prometheus promtool; do
+    build_go_bin "$d" "$PROMETHEUS_BIN_DIR" "$name" "github.com/prometheus/prometheus/cmd/$name" \
+      "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" --version
+  done
+}
+
+build_minio() {
+  local d="$TOOLS_DIR/minio"
+  check_pin "$d" github.com/minio/minio "$MINIO_VERSION"
+  build_go_bin "$d" "$MINIO_BIN_DIR" minio github.com/minio/minio "" --version
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main: one tool at a time, in a fixed order.
+# ---------------------------------------------------------------------------------------------
+command -v go >/dev/null 2>&1 || die "go is not on PATH"
+total_start=$(date +%s)
+for t in "${ALL_TOOLS[@]}"; do
+  [[ -n "${want[$t]:-}" ]] || continue
+  "build_${t//-/_}"
+done
+log "done in $(elapsed "$total_start") (cache: $CACHE_ROOT)"
+
+if $print_env; then
+  emit() { printf 'export %s=%q\n' "$1" "$2"; }
+  [[ -z "${want[pulumi]:-}" ]] || emit PULUMI_BIN_DIR "$PULUMI_BIN_DIR"
+  [[ -z "${want[kubernetes-provider]:-}" ]] || emit KUBERNETES_PROVIDER_BIN_DIR "$KUBERNETES_PROVIDER_BIN_DIR"
+  [[ -z "${want[kube-apiserver]:-}" ]] || emit KUBE_APISERVER_BIN_DIR "$KUBE_APISERVER_BIN_DIR"
+  [[ -z "${want[etcd]:-}" ]] || emit ETCD_BIN "$ETCD_BIN"
+  [[ -z "${want[thanos]:-}" ]] || emit THANOS_BIN "$THANOS_BIN_DIR/thanos"
+  if [[ -n "${want[prometheus]:-}" ]]; then
+    emit PROMETHEUS_BIN "$PROMETHEUS_BIN_DIR/prometheus"
+    emit PROMTOOL_BIN "$PROMETHEUS_BIN_DIR/promtool"
+  fi
+  [[ -z "${want[minio]:-}" ]] || emit MINIO_BIN "$MINIO_BIN_DIR/minio"
+fi
