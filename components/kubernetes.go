@@ -21,8 +21,10 @@ type ThanosWorkloadArgs struct {
 	Namespace pulumi.StringInput
 	// Instance names this installation (app.kubernetes.io/instance). Required.
 	Instance string
-	// SkipAwait annotates workloads with pulumi.com/skipAwait so the provider does not wait for
-	// their pods to become ready. Default false; only for clusters without nodes (tests).
+	// SkipAwait annotates workloads and their Services with pulumi.com/skipAwait so the provider
+	// does not wait for their pods to become ready (for a Service with a selector, it waits until
+	// the Service's endpoints list a ready pod). Default false; only for clusters without nodes
+	// (the integration suite).
 	SkipAwait bool
 	// MonitoringCRDs are the resources that install the ServiceMonitor CRD (the chart's release);
 	// every ServiceMonitor depends on them. Required when ServiceMonitors are created.
@@ -180,7 +182,8 @@ func newService(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l Thanos
 		}
 	}
 	return corev1.NewService(ctx, name, &corev1.ServiceArgs{
-		Metadata: a.metadata(name, l.Pod(), nil),
+		// Without skipAwait the provider waits (10 minutes by default) for a ready endpoint.
+		Metadata: a.metadata(name, l.Pod(), a.workloadAnnotations()),
 		Spec: corev1.ServiceSpecArgs{
 			Selector: pulumi.ToStringMap(l.Selector()),
 			Ports:    sp,

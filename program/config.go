@@ -390,3 +390,18 @@ func readExistingBucket(r *reader, awsRegion string) *ExistingBucket {
 	}
 	return e
 }
+
+// checkSecretKeys refuses a key the table marks Secret when it is set in plaintext. Pulumi.yaml
+// cannot mark these optional keys `secret: true`: the CLI applies an unset key's empty default as
+// plaintext and then fails validation ("must be encrypted as it's secret") for every stack that
+// leaves it unset, so the program checks what the engine reports as secret instead.
+func checkSecretKeys(lookup Lookup, isSecret func(key string) bool) error {
+	var errs []error
+	for _, k := range configKeys {
+		key := ProjectName + ":" + k.Name
+		if v, ok := lookup(key); k.Secret && ok && v != "" && !isSecret(key) {
+			errs = append(errs, fmt.Errorf("config %s: is secret; set it with `pulumi config set --secret %s <value>`", key, k.Name))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -3,6 +3,7 @@
 package program
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -47,7 +48,7 @@ const instance = "thanos"
 // Deploy validates the configuration, then registers every resource of the stack.
 func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	cfg, err := ParseConfig(ctx.GetConfig)
-	if err != nil {
+	if err := errors.Join(err, checkSecretKeys(ctx.GetConfig, ctx.IsConfigSecret)); err != nil {
 		return nil, err
 	}
 	cluster, err := resolveCluster(ctx, cfg)

@@ -150,6 +150,18 @@ func runProgram(t *testing.T, stack string, config map[string]string) *run {
 		t.Fatal(err)
 	}
 	t.Setenv("PULUMI_CONFIG", string(raw))
+	// As `pulumi config set --secret` would: the program refuses these keys in plaintext.
+	var secretKeys []string
+	for _, key := range []string{"kubeconfig", "existingBucketAccessKey", "existingBucketSecretKey"} {
+		if _, ok := config[program.ProjectName+":"+key]; ok {
+			secretKeys = append(secretKeys, program.ProjectName+":"+key)
+		}
+	}
+	rawSecretKeys, err := json.Marshal(secretKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PULUMI_CONFIG_SECRET_KEYS", string(rawSecretKeys))
 	r := &run{mocks: &mocks{
 		region: config["aws:region"],
 		clusterRefs: map[string]map[string]any{
