@@ -1,0 +1,462 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/program"
+)
+
+const (
+	// The program's stack and the stacks around it, all in the suite's file backend.
+	mainStack       = "integration"
+	clusterProject  = "eks-cluster" // stands in for the project that creates the cluster
+	clusterStack    = "integration"
+	consumerProject = "querier-consumer" // a third project that reads the querier URL
+	consumerStack   = "integration"
+
+	namespace   = "monitoring-it"
+	clusterName = "integration"
+	// An S3-compatible bucket the program only describes (existingBucketName): no AWS call is made,
+	// and nothing listens at the endpoint (pods never run here).
+	bucketName     = "thanos-integration"
+	bucketEndpoint = "minio.storage.svc.cluster.local:9000"
+	bucketRegion   = "us-east-1"
+	// Distinctive static keys, so that a copy of them anywhere is found.
+	accessKey = "ITACCESSKEY7Q2W9E4R"
+	secretKey = "it-secret-key-Zx81Vb27Nm43Lk65"
+
+	// The chart's release and the objects the stand-in chart renders for it.
+	releaseName    = "kube-prometheus-stack"
+	prometheusName = releaseName + "-prometheus"
+	objstoreSecret = "thanos-objstore"
+	instance       = "thanos" // app.kubernetes.io/instance of the Thanos components
+)
+
+// OIDC outputs of the cluster stack: the program reads them through the stack reference. With an
+// existing bucket and static keys it creates no IRSA role, so they are only read, never used.
+const (
+	oidcProviderArn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/INTEGRATION"
+	oidcIssuerURL   = "https://oidc.eks.us-east-1.amazonaws.com/id/INTEGRATION"
+)
+
+// mainConfig is the program's configuration in the suite: an existing bucket with static keys (no
+// AWS), the stand-in chart, and kubernetesSkipAwait because no pod will ever become ready.
+func mainConfig() map[string]string {
+	return map[string]string{
+		"clusterName":             clusterName,
+		"namespace":               namespace,
+		"clusterStack":            fullyQualified(clusterProject, clusterStack),
+		"kubernetesSkipAwait":     "true",
+		"existingBucketName":      bucketName,
+		"existingBucketEndpoint":  bucketEndpoint,
+		"existingBucketRegion":    bucketRegion,
+		"existingBucketInsecure":  "true",
+		"existingBucketAccessKey": accessKey,
+		"existingBucketSecretKey": secretKey,
+		"chartPath":               suite.chart,
+		"prometheusReplicas":      "2",
+		"prometheusRetention":     "12h",
+		"prometheusStorageSize":   "20Gi",
+		"querierReplicas":         "1",
+		"storeReplicas":           "2",
+		// A budget over the one querier replica would block node drains; the program refuses it.
+		"podDisruptionBudgets":  "false",
+		"compactorRetentionRaw": "7d",
+		"compactorRetention5m":  "30d",
+		"compactorRetention1h":  "90d",
+	}
+}
+
+var mainSecrets = []string{"existingBucketAccessKey", "existingBucketSecretKey", "kubeconfig"}
+
+// programObjects are the objects the program itself registers in its namespace.
+var programObjects = []object{
+	{"Secret", objstoreSecret},
+	{"Service", "thanos-peers"},
+	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"},
+	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"ServiceMonitor", "thanos-store"},
+	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"ServiceMonitor", "thanos-compact"},
+}
+
+// chartObjects are what Helm installs from the (stand-in) chart into the namespace, and the Secret
+// in which Helm records the release.
+var chartObjects = []object{
+	{"ServiceAccount", "prometheus"},
+	{"Prometheus", prometheusName},
+	{"Secret", "sh.helm.release.v1." + releaseName + ".v1"},
+}
+
+// clusterStackReady: the tests run one after the other, so a flag is enough.
+var clusterStackReady bool
+
+// ensureClusterStack creates the "cluster" stack once: an inline program of another project that
+// exports the control plane's kubeconfig as a secret, and OIDC outputs, like an EKS stack would.
+func ensureClusterStack(ctx context.Context, t *testing.T) {
+	t.Helper()
+	if clusterStackReady {
+		return
+	}
+	kubeconfig := suite.cluster.kubeconfig
+	s := suite.pulumi.stack(ctx, t, clusterProject, clusterStack, func(ctx *pulumi.Context) error {
+		ctx.Export("kubeconfig", pulumi.ToSecret(pulumi.String(kubeconfig)))
+		ctx.Export("oidcProviderArn", pulumi.String(oidcProviderArn))
+		ctx.Export("oidcIssuerUrl", pulumi.String(oidcIssuerURL))
+		return nil
+	})
+	res, err := s.Up(ctx)
+	if err != nil {
+		t.Fatalf("up of the cluster stack: %v", err)
+	}
+	if !res.Outputs["kubeconfig"].Secret {
+		t.Fatal("the cluster stack's kubeconfig output is not secret")
+	}
+	clusterStackReady = true
+}
+
+// TestLifecycle takes one stack of the program through preview, up, no-op preview, a config
+// change, stack references and destroy, reading every object back from the API server. Its steps
+// depend on each other: the first failure stops it.
+func TestLifecycle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	ensureClusterStack(ctx, t)
+	stack := suite.pulumi.stack(ctx, t, program.ProjectName, mainStack, program.Run)
+	setConfig(ctx, t, stack, mainConfig(), mainSecrets...)
+
+	steps := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"preview of a new stack against the empty cluster", func(t *testing.T) { previewNewStack(ctx, t, stack) }},
+		{"up creates every object as the program meant it", func(t *testing.T) { upCreates(ctx, t, stack) }},
+		{"bucket keys only in the objstore Secret, secrets encrypted at rest", func(t *testing.T) { keysOnlyInSecret(ctx, t, stack) }},
+		{"second preview has no changes", func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
+		{"querierReplicas 1 to 2 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
+		{"stack references: cluster stack in, querierUrl out", func(t *testing.T) { stackReferences(ctx, t, stack) }},
+		{"destroy removes everything it created", func(t *testing.T) { destroy(ctx, t, stack) }},
+	}
+	for _, step := range steps {
+		start := time.Now()
+		ok := t.Run(step.name, step.run)
+		t.Logf("%-62s %s", step.name, time.Since(start).Round(100*time.Millisecond))
+		if !ok {
+			t.Fatalf("step %q failed; the later steps depend on it", step.name)
+		}
+	}
+}
+
+// expectedCreates are the Kubernetes objects (kind/name) a first update of the program creates.
+func expectedCreates() []string {
+	out := []string{"Namespace/" + namespace, "Release/" + releaseName}
+	for _, o := range programObjects {
+		out = append(out, o.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// kubernetesSteps maps the engine's steps on Kubernetes objects to kind/name.
+func kubernetesSteps(steps []apitype.StepEventMetadata, op apitype.OpType) []string {
+	var out []string
+	for _, s := range steps {
+		if s.Op != op || !strings.HasPrefix(s.Type, "kubernetes:") {
+			continue
+		}
+		kind := s.Type[strings.LastIndex(s.Type, ":")+1:]
+		out = append(out, kind+"/"+urnName(s.URN))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func previewNewStack(ctx context.Context, t *testing.T, stack auto.Stack) {
+	// The pull-request preview: a new stack, a cluster without the monitoring CRDs.
+	for _, o := range []object{{"CustomResourceDefinition", "prometheuses.monitoring.coreos.com"}, {"CustomResourceDefinition", "servicemonitors.monitoring.coreos.com"}, {"Namespace", namespace}} {
+		if _, found, err := suite.cluster.client.get(ctx, o.path("")); err != nil || found {
+			t.Fatalf("%s exists before the first preview (err %v): the cluster is not empty", o, err)
+		}
+	}
+	rec := newStepRecorder()
+	res, err := stack.Preview(ctx, optpreview.EventStreams(rec.ch))
+	if err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	changes := rec.changes()
+	if got, want := kubernetesSteps(changes, apitype.OpCreate), expectedCreates(); !slices.Equal(got, want) {
+		t.Errorf("preview creates\n%v\nwant\n%v", got, want)
+	}
+	for _, s := range changes {
+		if s.Op != apitype.OpCreate {
+			t.Errorf("a new stack's preview plans %s", describeSteps([]apitype.StepEventMetadata{s}))
+		}
+	}
+	if res.ChangeSummary[apitype.OpCreate] == 0 {
+		t.Errorf("preview change summary %v has no creates", res.ChangeSummary)
+	}
+	if _, found, _ := suite.cluster.client.get(ctx, object{"Namespace", namespace}.path("")); found {
+		t.Error("preview created the namespace")
+	}
+}
+
+func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
+	rec := newStepRecorder()
+	res, err := stack.Up(ctx, optup.EventStreams(rec.ch))
+	if err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	if got, want := kubernetesSteps(rec.changes(), apitype.OpCreate), expectedCreates(); !slices.Equal(got, want) {
+		t.Errorf("up created\n%v\nwant\n%v", got, want)
+	}
+
+	// Outputs: querierUrl and friends; no ARN (an existing bucket with static keys has none).
+	wantOutputs := map[string]string{
+		"querierUrl":       "http://thanos-query." + namespace + ".svc.cluster.local:9090",
+		"storeApiEndpoint": "thanos-query." + namespace + ".svc.cluster.local:10901",
+		"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local",
+		"namespace":        namespace,
+		"bucketName":       bucketName,
+	}
+	var names []string
+	for name, out := range res.Outputs {
+		names = append(names, name)
+		if want, ok := wantOutputs[name]; !ok || out.Secret || fmt.Sprint(out.Value) != want {
+			value := fmt.Sprintf("%q", fmt.Sprint(out.Value))
+			if out.Secret {
+				value = "[secret]"
+			}
+			t.Errorf("output %s = %s, want %q", name, value, want)
+		}
+	}
+	if len(names) != len(wantOutputs) {
+		t.Errorf("outputs %v, want exactly %v", names, wantOutputs)
+	}
+
+	checkCRDs(ctx, t)
+	checkWorkloads(ctx, t)
+	checkServices(ctx, t)
+	checkServiceMonitors(ctx, t)
+	checkPrometheus(ctx, t)
+	checkObjstoreSecret(ctx, t)
+	for _, o := range chartObjects {
+		mustGet(ctx, t, o, namespace)
+	}
+	// No IRSA with static keys: the Prometheus ServiceAccount carries no role annotation.
+	if sa := mustGet(ctx, t, object{"ServiceAccount", "prometheus"}, namespace); stringMap(sa, "metadata", "annotations")[components.IRSARoleAnnotation] != "" {
+		t.Errorf("the Prometheus ServiceAccount has an IRSA role with static keys: %v", stringMap(sa, "metadata", "annotations"))
+	}
+}
+
+func previewNoChanges(ctx context.Context, t *testing.T, stack auto.Stack) {
+	rec := newStepRecorder()
+	if _, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.EventStreams(rec.ch)); err != nil {
+		t.Fatalf("preview --expect-no-changes: %v", err)
+	}
+	if changes := rec.changes(); len(changes) > 0 {
+		t.Errorf("a second preview plans changes:\n%s", describeSteps(changes))
+	}
+}
+
+// resourceVersions of every object in the namespace, to see which ones an update touched.
+func resourceVersions(ctx context.Context, t *testing.T) map[object]string {
+	objs, err := namespaceObjects(ctx, namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[object]string{}
+	for o, obj := range objs {
+		out[o] = str(obj, "metadata", "resourceVersion")
+	}
+	return out
+}
+
+func scaleQuerier(ctx context.Context, t *testing.T, stack auto.Stack) {
+	setConfig(ctx, t, stack, map[string]string{"querierReplicas": "2"})
+	wantChange := []string{"Deployment/thanos-query"}
+
+	rec := newStepRecorder()
+	preview, err := stack.Preview(ctx, optpreview.EventStreams(rec.ch))
+	if err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	changes := rec.changes()
+	if got := kubernetesSteps(changes, apitype.OpUpdate); len(changes) != 1 || !slices.Equal(got, wantChange) {
+		t.Fatalf("preview plans\n%s\nwant exactly one update, of %v", describeSteps(changes), wantChange)
+	}
+	var changed []string
+	for path := range changes[0].DetailedDiff {
+		changed = append(changed, path)
+	}
+	sort.Strings(changed)
+	if !slices.Equal(changed, []string{"spec.replicas"}) {
+		t.Errorf("the querier update changes %v, want only spec.replicas", changed)
+	}
+	if preview.ChangeSummary[apitype.OpUpdate] != 1 {
+		t.Errorf("preview change summary %v, want update: 1", preview.ChangeSummary)
+	}
+
+	before := resourceVersions(ctx, t)
+	rec = newStepRecorder()
+	res, err := stack.Up(ctx, optup.EventStreams(rec.ch))
+	if err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	if changes := rec.changes(); len(changes) != 1 || !slices.Equal(kubernetesSteps(changes, apitype.OpUpdate), wantChange) {
+		t.Errorf("up did\n%s\nwant exactly one update, of %v", describeSteps(changes), wantChange)
+	}
+	if summary := res.Summary.ResourceChanges; summary == nil || (*summary)["update"] != 1 || len(*summary) != 2 {
+		t.Errorf("up summary %v, want update: 1 and the rest same", summary)
+	}
+	after := resourceVersions(ctx, t)
+	for o, rv := range after {
+		changed := before[o] != rv
+		if want := o == (object{"Deployment", "thanos-query"}); changed != want {
+			t.Errorf("%s changed on the API server: %v, want %v", o, changed, want)
+		}
+	}
+	query := mustGet(ctx, t, object{"Deployment", "thanos-query"}, namespace)
+	if got := fmt.Sprint(field(query, "spec", "replicas")); got != "2" {
+		t.Errorf("querier replicas %s after the update, want 2", got)
+	}
+}
+
+func stackReferences(ctx context.Context, t *testing.T, stack auto.Stack) {
+	// In: the program read the cluster stack's kubeconfig (the objects above exist) through a real
+	// StackReference of the file backend.
+	state, err := stack.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployment apitype.DeploymentV3
+	if err := json.Unmarshal(state.Deployment, &deployment); err != nil {
+		t.Fatal(err)
+	}
+	referenced := false
+	for _, r := range deployment.Resources {
+		if r.Type == "pulumi:pulumi:StackReference" && urnName(string(r.URN)) == fullyQualified(clusterProject, clusterStack) {
+			referenced = true
+		}
+	}
+	if !referenced {
+		t.Errorf("the program's state has no StackReference to %s", fullyQualified(clusterProject, clusterStack))
+	}
+
+	// Out: a third project reads querierUrl through a StackReference and exports it.
+	mainName := fullyQualified(program.ProjectName, mainStack)
+	consumer := suite.pulumi.stack(ctx, t, consumerProject, consumerStack, func(ctx *pulumi.Context) error {
+		ref, err := pulumi.NewStackReference(ctx, mainName, nil)
+		if err != nil {
+			return err
+		}
+		ctx.Export("querierUrl", ref.GetStringOutput(pulumi.String("querierUrl")))
+		return nil
+	})
+	res, err := consumer.Up(ctx)
+	if err != nil {
+		t.Fatalf("up of the consumer stack: %v", err)
+	}
+	want := "http://thanos-query." + namespace + ".svc.cluster.local:9090"
+	if got := fmt.Sprint(res.Outputs["querierUrl"].Value); got != want {
+		t.Errorf("the consumer stack read querierUrl %q, want %q", got, want)
+	}
+	if _, err := consumer.Destroy(ctx); err != nil {
+		t.Errorf("destroy of the consumer stack: %v", err)
+	}
+}
+
+func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
+	crdsBefore, err := crdNames(suite.chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finalizer := startNamespaceFinalizer(ctx, namespace)
+	res, err := stack.Destroy(ctx)
+	terminating, finalized, leftovers, ferr := finalizer.result()
+	if err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if ferr != nil {
+		t.Errorf("namespace finalizer stand-in: %v", ferr)
+	}
+	// Without kube-controller-manager the namespace stays Terminating; the stand-in finished it,
+	// and only after everything the program and the chart put into it was gone.
+	if !terminating || !finalized {
+		t.Errorf("namespace %s seen Terminating: %v, finalized by the stand-in: %v", namespace, terminating, finalized)
+	}
+	if len(leftovers) > 0 {
+		t.Errorf("namespace %s still held %v when destroy deleted it", namespace, leftovers)
+	}
+	if summary := res.Summary.ResourceChanges; summary == nil || (*summary)["delete"] == 0 {
+		t.Errorf("destroy summary %v has no deletes", summary)
+	}
+
+	assertGone(ctx, t, namespace, append(append([]object{{"Namespace", namespace}}, programObjects...), chartObjects...))
+
+	// Helm leaves the CRDs it installed from crds/ (it never deletes them): exactly those remain,
+	// with no custom resource left in them.
+	crds, err := suite.cluster.client.list(ctx, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crdsAfter []string
+	for _, crd := range crds {
+		crdsAfter = append(crdsAfter, str(crd, "metadata", "name"))
+	}
+	sort.Strings(crdsAfter)
+	if !slices.Equal(crdsAfter, crdsBefore) {
+		t.Errorf("CRDs after destroy %v, want exactly the chart's %v", crdsAfter, crdsBefore)
+	}
+	for _, plural := range []string{"prometheuses", "servicemonitors"} {
+		items, err := suite.cluster.client.list(ctx, "/apis/monitoring.coreos.com/v1/"+plural)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) > 0 {
+			t.Errorf("%d %s left after destroy", len(items), plural)
+		}
+	}
+	// Only the API server's own namespaces remain.
+	namespaces, err := suite.cluster.client.list(ctx, "/api/v1/namespaces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nsNames []string
+	for _, ns := range namespaces {
+		nsNames = append(nsNames, str(ns, "metadata", "name"))
+	}
+	sort.Strings(nsNames)
+	if want := []string{"default", "kube-node-lease", "kube-public", "kube-system"}; !slices.Equal(nsNames, want) {
+		t.Errorf("namespaces after destroy %v, want %v", nsNames, want)
+	}
+
+	state, err := stack.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployment apitype.DeploymentV3
+	if err := json.Unmarshal(state.Deployment, &deployment); err != nil {
+		t.Fatal(err)
+	}
+	if len(deployment.Resources) > 0 {
+		var urns []string
+		for _, r := range deployment.Resources {
+			urns = append(urns, string(r.URN))
+		}
+		t.Errorf("the stack's state still holds %v", urns)
+	}
+}

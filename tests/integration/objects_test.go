@@ -1,0 +1,337 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// object is one Kubernetes object by kind and name, in the suite's namespace unless cluster-scoped.
+type object struct{ kind, name string }
+
+func (o object) String() string { return o.kind + "/" + o.name }
+
+// collections maps each kind the suite reads to its namespaced collection path.
+var collections = map[string]string{
+	"Secret":              "/api/v1/namespaces/%s/secrets",
+	"ConfigMap":           "/api/v1/namespaces/%s/configmaps",
+	"Service":             "/api/v1/namespaces/%s/services",
+	"ServiceAccount":      "/api/v1/namespaces/%s/serviceaccounts",
+	"Deployment":          "/apis/apps/v1/namespaces/%s/deployments",
+	"StatefulSet":         "/apis/apps/v1/namespaces/%s/statefulsets",
+	"PodDisruptionBudget": "/apis/policy/v1/namespaces/%s/poddisruptionbudgets",
+	"ServiceMonitor":      "/apis/monitoring.coreos.com/v1/namespaces/%s/servicemonitors",
+	"Prometheus":          "/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses",
+}
+
+func (o object) path(namespace string) string {
+	switch o.kind {
+	case "Namespace":
+		return "/api/v1/namespaces/" + o.name
+	case "CustomResourceDefinition":
+		return "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + o.name
+	}
+	collection, ok := collections[o.kind]
+	if !ok {
+		panic("no collection for kind " + o.kind)
+	}
+	return fmt.Sprintf(collection, namespace) + "/" + o.name
+}
+
+// mustGet reads an object that must exist.
+func mustGet(ctx context.Context, t testing.TB, o object, namespace string) map[string]any {
+	t.Helper()
+	obj, found, err := suite.cluster.client.get(ctx, o.path(namespace))
+	if err != nil {
+		t.Fatalf("read %s: %v", o, err)
+	}
+	if !found {
+		t.Fatalf("%s does not exist in namespace %s", o, namespace)
+	}
+	return obj
+}
+
+// field walks a decoded JSON object: field(obj, "spec", "template", "metadata", "labels").
+func field(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+func str(v any, path ...string) string {
+	s, _ := field(v, path...).(string)
+	return s
+}
+
+func stringMap(v any, path ...string) map[string]string {
+	m, _ := field(v, path...).(map[string]any)
+	out := map[string]string{}
+	for k, e := range m {
+		out[k] = fmt.Sprint(e)
+	}
+	return out
+}
+
+func list(v any, path ...string) []any {
+	l, _ := field(v, path...).([]any)
+	return l
+}
+
+// subset reports whether every label of sel is in labels with the same value: whether a selector
+// selects objects carrying labels.
+func subset(sel, labels map[string]string) bool {
+	if len(sel) == 0 {
+		return false // an empty selector here would be a bug, not "select everything"
+	}
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// normalize round-trips a value through JSON so that values built in Go compare equal to values
+// decoded from the API server.
+func normalize(t testing.TB, v any) any {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// storedAsMeant fails unless every field of want (what the program meant) is in got (read back)
+// with the same value: a field the CRD schema pruned or the API server rewrote shows up here.
+// Fields the schema adds as defaults (the Prometheus CRD defaults thanos.blockSize to 2h) are allowed.
+func storedAsMeant(t testing.TB, what string, got, want any) {
+	t.Helper()
+	g, w := normalize(t, got), normalize(t, want)
+	if !jsonContains(g, w) {
+		gj, _ := json.MarshalIndent(g, "", "  ")
+		wj, _ := json.MarshalIndent(w, "", "  ")
+		t.Errorf("%s read back from the API server lacks or changes what the program meant:\n got: %s\nwant: %s", what, gj, wj)
+	}
+}
+
+// jsonContains reports whether decoded JSON value got holds want: maps may have more keys, lists
+// must match element by element, everything else must be equal.
+func jsonContains(got, want any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok || !jsonContains(gv, wv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !jsonContains(g[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+// namespaceObjects lists every object of the kinds in collections in a namespace, as kind/name.
+func namespaceObjects(ctx context.Context, namespace string) (map[object]map[string]any, error) {
+	out := map[object]map[string]any{}
+	for kind, collection := range collections {
+		items, err := suite.cluster.client.list(ctx, fmt.Sprintf(collection, namespace))
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range items {
+			out[object{kind, str(item, "metadata", "name")}] = item
+		}
+	}
+	return out, nil
+}
+
+func sortedObjects(objs map[object]map[string]any) []string {
+	var out []string
+	for o := range objs {
+		out = append(out, o.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// helmRelease decodes the release Helm stores in a Secret: base64 of gzipped JSON, which the API
+// returns base64-encoded once more.
+func helmRelease(secret map[string]any) (string, error) {
+	data := str(secret, "data", "release")
+	once, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return "", err
+	}
+	twice, err := base64.StdEncoding.DecodeString(string(once))
+	if err != nil {
+		return "", err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(twice))
+	if err != nil {
+		return "", err
+	}
+	raw, err := io.ReadAll(zr)
+	return string(raw), err
+}
+
+// namespaceFinalizer stands in for the two controllers of kube-controller-manager that finish a
+// namespace deletion, which this control plane does not run. Once the namespace is Terminating, it
+// records what is still inside (the program's destroy must have deleted all of it), then does what
+// those controllers do once a namespace is empty: the namespace controller removes the "kubernetes"
+// finalizer (PUT .../finalize) and the garbage collector removes the foregroundDeletion finalizer
+// the provider's foreground delete added. The API server then deletes the namespace, and the
+// provider's wait for the namespace to disappear ends.
+type namespaceFinalizer struct {
+	namespace string
+	stop      chan struct{}
+	done      chan struct{}
+
+	mu          sync.Mutex
+	terminating bool     // the namespace was seen Terminating
+	leftovers   []string // objects still in the namespace when it was
+	finalized   bool
+	err         error
+}
+
+func startNamespaceFinalizer(ctx context.Context, namespace string) *namespaceFinalizer {
+	f := &namespaceFinalizer{namespace: namespace, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		for {
+			select {
+			case <-f.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+			finished, err := f.poll(ctx)
+			if err != nil || finished {
+				f.mu.Lock()
+				f.err = err
+				f.mu.Unlock()
+				return
+			}
+		}
+	}()
+	return f
+}
+
+func (f *namespaceFinalizer) poll(ctx context.Context) (bool, error) {
+	c := suite.cluster.client
+	path := "/api/v1/namespaces/" + f.namespace
+	ns, found, err := c.get(ctx, path)
+	if err != nil || !found {
+		return !found, err
+	}
+	if field(ns, "metadata", "deletionTimestamp") == nil {
+		return false, nil
+	}
+	if str(ns, "status", "phase") != "Terminating" {
+		return false, fmt.Errorf("namespace %s has a deletionTimestamp but phase %q", f.namespace, str(ns, "status", "phase"))
+	}
+	objs, err := namespaceObjects(ctx, f.namespace)
+	if err != nil {
+		return false, err
+	}
+	f.mu.Lock()
+	f.terminating = true
+	f.leftovers = sortedObjects(objs)
+	f.mu.Unlock()
+	// The namespace controller: empty spec.finalizers through the finalize subresource.
+	spec, _ := ns["spec"].(map[string]any)
+	if spec == nil {
+		spec = map[string]any{}
+		ns["spec"] = spec
+	}
+	spec["finalizers"] = []any{}
+	if err := c.put(ctx, path+"/finalize", ns); err != nil {
+		return false, err
+	}
+	// The garbage collector: drop the foregroundDeletion finalizer once there are no dependents.
+	ns, found, err = c.get(ctx, path)
+	if err != nil || !found {
+		return !found, err
+	}
+	if len(list(ns, "metadata", "finalizers")) > 0 {
+		ns["metadata"].(map[string]any)["finalizers"] = []any{}
+		if err := c.put(ctx, path, ns); err != nil {
+			return false, err
+		}
+	}
+	f.mu.Lock()
+	f.finalized = true
+	f.mu.Unlock()
+	return true, nil
+}
+
+func (f *namespaceFinalizer) result() (terminating, finalized bool, leftovers []string, err error) {
+	close(f.stop)
+	<-f.done
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.terminating, f.finalized, f.leftovers, f.err
+}
+
+// assertGone fails for every object that still exists.
+func assertGone(ctx context.Context, t testing.TB, namespace string, objs []object) {
+	t.Helper()
+	for _, o := range objs {
+		_, status, err := suite.cluster.client.do(ctx, http.MethodGet, o.path(namespace), nil)
+		if err != nil {
+			t.Errorf("read %s: %v", o, err)
+			continue
+		}
+		if status != http.StatusNotFound {
+			t.Errorf("%s still exists after destroy (GET answered %d)", o, status)
+		}
+	}
+}
+
+func containsAny(s string, needles ...string) []string {
+	var found []string
+	for _, n := range needles {
+		if strings.Contains(s, n) {
+			found = append(found, n)
+		}
+	}
+	return found
+}

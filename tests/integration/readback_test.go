@@ -1,0 +1,376 @@
+//go:build integration
+
+package integration
+
+// Read-back checks: each object of the program, as the API server stored it, against what the
+// program meant; and where the secrets ended up.
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"gopkg.in/yaml.v3"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/program"
+)
+
+// checkCRDs: Helm installed every CRD of the chart's CRDs subchart, of the pinned operator version,
+// and the API server established them.
+func checkCRDs(ctx context.Context, t *testing.T) {
+	names, err := crdNames(suite.chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		crd := mustGet(ctx, t, object{"CustomResourceDefinition", name}, "")
+		established := false
+		for _, c := range list(crd, "status", "conditions") {
+			if str(c, "type") == "Established" && str(c, "status") == "True" {
+				established = true
+			}
+		}
+		if !established {
+			t.Errorf("CRD %s is not Established", name)
+		}
+		if v := stringMap(crd, "metadata", "annotations")["operator.prometheus.io/version"]; "v"+v != components.PrometheusOperatorVersion {
+			t.Errorf("CRD %s is of operator %q, want %s", name, v, components.PrometheusOperatorVersion)
+		}
+	}
+}
+
+// workload is one Thanos workload and the Service in front of it.
+type workload struct {
+	kind, name string
+	labels     components.ThanosLabels
+	replicas   int
+	storeAPI   bool // behind the peers Service
+}
+
+var workloads = []workload{
+	{"Deployment", "thanos-query", components.QueryLabels(instance), 1, false},
+	{"StatefulSet", "thanos-store", components.StoreLabels(instance), 2, true},
+	{"StatefulSet", "thanos-compact", components.CompactLabels(instance), 1, false},
+}
+
+func containerOf(t *testing.T, obj map[string]any) map[string]any {
+	t.Helper()
+	containers := list(obj, "spec", "template", "spec", "containers")
+	if len(containers) != 1 {
+		t.Fatalf("%s has %d containers, want 1", str(obj, "metadata", "name"), len(containers))
+	}
+	return containers[0].(map[string]any)
+}
+
+func argsOf(c map[string]any) []string {
+	var out []string
+	for _, a := range list(c, "args") {
+		out = append(out, fmt.Sprint(a))
+	}
+	return out
+}
+
+func checkWorkloads(ctx context.Context, t *testing.T) {
+	for _, w := range workloads {
+		obj := mustGet(ctx, t, object{w.kind, w.name}, namespace)
+		if got := fmt.Sprint(field(obj, "spec", "replicas")); got != fmt.Sprint(w.replicas) {
+			t.Errorf("%s/%s replicas %s, want %d", w.kind, w.name, got, w.replicas)
+		}
+		// kubernetesSkipAwait: no pod will ever be ready here.
+		if stringMap(obj, "metadata", "annotations")["pulumi.com/skipAwait"] != "true" {
+			t.Errorf("%s/%s lacks pulumi.com/skipAwait", w.kind, w.name)
+		}
+		c := containerOf(t, obj)
+		if str(c, "image") != components.ThanosImage() {
+			t.Errorf("%s/%s image %q, want %q", w.kind, w.name, str(c, "image"), components.ThanosImage())
+		}
+		sel := stringMap(obj, "spec", "selector", "matchLabels")
+		if !subset(sel, stringMap(obj, "spec", "template", "metadata", "labels")) {
+			t.Errorf("%s/%s selector %v does not select its own pods", w.kind, w.name, sel)
+		}
+		if _, versioned := sel[components.LabelVersion]; versioned {
+			t.Errorf("%s/%s selector carries the version label: every upgrade would replace it", w.kind, w.name)
+		}
+	}
+
+	query := containerOf(t, mustGet(ctx, t, object{"Deployment", "thanos-query"}, namespace))
+	args := strings.Join(argsOf(query), "\n")
+	for _, want := range []string{"--query.replica-label=" + components.PrometheusReplicaLabel, "dnssrv+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("querier args lack %q:\n%s", want, args)
+		}
+	}
+	for _, name := range []string{"thanos-store", "thanos-compact"} {
+		sts := mustGet(ctx, t, object{"StatefulSet", name}, namespace)
+		args := argsOf(containerOf(t, sts))
+		if !slices.Contains(args, "--objstore.config-file=/etc/thanos/objstore/"+components.ObjstoreSecretKey) {
+			t.Errorf("%s args lack the objstore config file: %v", name, args)
+		}
+		mounted := false
+		for _, v := range list(sts, "spec", "template", "spec", "volumes") {
+			if str(v, "secret", "secretName") == objstoreSecret {
+				mounted = true
+			}
+		}
+		if !mounted {
+			t.Errorf("%s does not mount Secret %s", name, objstoreSecret)
+		}
+	}
+	compactArgs := argsOf(containerOf(t, mustGet(ctx, t, object{"StatefulSet", "thanos-compact"}, namespace)))
+	for _, want := range []string{"--retention.resolution-raw=7d", "--retention.resolution-5m=30d", "--retention.resolution-1h=90d"} {
+		if !slices.Contains(compactArgs, want) {
+			t.Errorf("compactor args lack %s: %v", want, compactArgs)
+		}
+	}
+}
+
+// checkServices: each Service selects its workload's pods on ports the pods declare; the peers
+// Service is headless and selects exactly the StoreAPI pods (Prometheus and store gateway).
+func checkServices(ctx context.Context, t *testing.T) {
+	prometheus := mustGet(ctx, t, object{"Prometheus", prometheusName}, namespace)
+	prometheusPods := stringMap(prometheus, "spec", "podMetadata", "labels")
+	peers := mustGet(ctx, t, object{"Service", "thanos-peers"}, namespace)
+	if str(peers, "spec", "clusterIP") != "None" {
+		t.Errorf("the peers Service is not headless: clusterIP %q", str(peers, "spec", "clusterIP"))
+	}
+	ports := list(peers, "spec", "ports")
+	if len(ports) != 1 || str(ports[0], "name") != components.GRPCPortName || fmt.Sprint(field(ports[0], "port")) != fmt.Sprint(components.GRPCPort) {
+		t.Errorf("peers Service ports %v, want one named %s on %d (its SRV name is _grpc._tcp)", ports, components.GRPCPortName, components.GRPCPort)
+	}
+	peersSel := stringMap(peers, "spec", "selector")
+	if !subset(peersSel, prometheusPods) {
+		t.Errorf("the peers Service selector %v does not select the Prometheus pods %v", peersSel, prometheusPods)
+	}
+
+	for _, w := range workloads {
+		obj := mustGet(ctx, t, object{w.kind, w.name}, namespace)
+		podLabels := stringMap(obj, "spec", "template", "metadata", "labels")
+		svc := mustGet(ctx, t, object{"Service", w.name}, namespace)
+		if !subset(stringMap(svc, "spec", "selector"), podLabels) {
+			t.Errorf("Service %s selector %v does not select the pods of %s/%s %v", w.name, stringMap(svc, "spec", "selector"), w.kind, w.name, podLabels)
+		}
+		if got := subset(peersSel, podLabels); got != w.storeAPI {
+			t.Errorf("peers Service selects %s/%s: %v, want %v", w.kind, w.name, got, w.storeAPI)
+		}
+		containerPorts := map[string]bool{}
+		for _, p := range list(containerOf(t, obj), "ports") {
+			containerPorts[str(p, "name")] = true
+		}
+		for _, p := range list(svc, "spec", "ports") {
+			if !containerPorts[str(p, "targetPort")] {
+				t.Errorf("Service %s port %s targets %q, which the pods of %s do not declare", w.name, str(p, "name"), str(p, "targetPort"), w.name)
+			}
+		}
+	}
+}
+
+// checkServiceMonitors: stored as the program wrote them (the real CRD schema pruned nothing),
+// selecting their Service and scraping a port it has.
+func checkServiceMonitors(ctx context.Context, t *testing.T) {
+	for _, w := range workloads {
+		sm := mustGet(ctx, t, object{"ServiceMonitor", w.name}, namespace)
+		storedAsMeant(t, "ServiceMonitor "+w.name+" spec", field(sm, "spec"), components.ServiceMonitorSpec(w.labels))
+		svc := mustGet(ctx, t, object{"Service", w.name}, namespace)
+		if !subset(stringMap(sm, "spec", "selector", "matchLabels"), stringMap(svc, "metadata", "labels")) {
+			t.Errorf("ServiceMonitor %s does not select Service %s", w.name, w.name)
+		}
+		svcPorts := map[string]bool{}
+		for _, p := range list(svc, "spec", "ports") {
+			svcPorts[str(p, "name")] = true
+		}
+		for _, e := range list(sm, "spec", "endpoints") {
+			if !svcPorts[str(e, "port")] {
+				t.Errorf("ServiceMonitor %s scrapes port %q, which Service %s lacks", w.name, str(e, "port"), w.name)
+			}
+		}
+	}
+}
+
+// wantPrometheusValues are the chart values the program computes for this config, through its own
+// parser and value builder (the wiring of program.Deploy).
+func wantPrometheusValues(t *testing.T) map[string]any {
+	t.Helper()
+	config := mainConfig()
+	cfg, err := program.ParseConfig(func(key string) (string, bool) {
+		v, ok := config[strings.TrimPrefix(key, program.ProjectName+":")]
+		return v, ok && strings.HasPrefix(key, program.ProjectName+":")
+	})
+	if err != nil {
+		t.Fatalf("the suite's config does not parse: %v", err)
+	}
+	values, err := components.PrometheusStackValues(components.PrometheusValues{
+		Replicas: cfg.PrometheusReplicas, ClusterName: cfg.ClusterName, Retention: cfg.PrometheusRetention,
+		StorageSize: cfg.PrometheusStorage, StorageClass: cfg.StorageClass, ServiceAccountName: "prometheus",
+		ObjstoreSecretName: objstoreSecret, PrometheusResources: cfg.PrometheusResources, SidecarResources: cfg.SidecarResources,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return values["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
+}
+
+// checkPrometheus: the Prometheus resource the chart rendered from the program's values, as the
+// API server stored it after validating it against the real CRD schema.
+func checkPrometheus(ctx context.Context, t *testing.T) {
+	p := mustGet(ctx, t, object{"Prometheus", prometheusName}, namespace)
+	spec := p["spec"].(map[string]any)
+	thanos := field(spec, "thanos")
+	for _, c := range []struct{ what, got, want string }{
+		{"replicas", fmt.Sprint(spec["replicas"]), "2"},
+		{"retention", str(spec, "retention"), "12h"},
+		{"externalLabels.cluster", str(spec, "externalLabels", components.ClusterLabel), clusterName},
+		{"replicaExternalLabelName", str(spec, "replicaExternalLabelName"), components.PrometheusReplicaLabel},
+		{"serviceAccountName", str(spec, "serviceAccountName"), "prometheus"},
+		{"podMetadata.labels." + components.LabelStoreAPI, str(spec, "podMetadata", "labels", components.LabelStoreAPI), "true"},
+		{"thanos.image", str(thanos, "image"), components.ThanosImage()},
+		{"thanos.version", str(thanos, "version"), components.ThanosVersion},
+		{"thanos.objectStorageConfig.name", str(thanos, "objectStorageConfig", "name"), objstoreSecret},
+		{"thanos.objectStorageConfig.key", str(thanos, "objectStorageConfig", "key"), components.ObjstoreSecretKey},
+		{"storage size", str(spec, "storage", "volumeClaimTemplate", "spec", "resources", "requests", "storage"), "20Gi"},
+	} {
+		if c.got != c.want {
+			t.Errorf("Prometheus %s = %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	// Select every ServiceMonitor (the program's carry no release label): an empty selector.
+	if sel, ok := spec["serviceMonitorSelector"].(map[string]any); !ok || len(sel) != 0 {
+		t.Errorf("Prometheus serviceMonitorSelector %v, want {} (every ServiceMonitor)", spec["serviceMonitorSelector"])
+	}
+	want := wantPrometheusValues(t)
+	for _, key := range []string{"replicas", "replicaExternalLabelName", "externalLabels", "retention", "podMetadata", "thanos", "resources"} {
+		storedAsMeant(t, "Prometheus spec."+key, spec[key], want[key])
+	}
+	storedAsMeant(t, "Prometheus spec.storage", spec["storage"], want["storageSpec"])
+}
+
+func checkObjstoreSecret(ctx context.Context, t *testing.T) {
+	secret := mustGet(ctx, t, object{"Secret", objstoreSecret}, namespace)
+	raw, err := base64.StdEncoding.DecodeString(str(secret, "data", components.ObjstoreSecretKey))
+	if err != nil {
+		t.Fatalf("objstore Secret: %v", err)
+	}
+	var doc struct {
+		Type   string `yaml:"type"`
+		Config struct {
+			Bucket    string `yaml:"bucket"`
+			Endpoint  string `yaml:"endpoint"`
+			Region    string `yaml:"region"`
+			Insecure  bool   `yaml:"insecure"`
+			AccessKey string `yaml:"access_key"`
+			SecretKey string `yaml:"secret_key"`
+		} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("objstore config is not YAML: %v\n%s", err, raw)
+	}
+	c := doc.Config
+	if doc.Type != "S3" || c.Bucket != bucketName || c.Endpoint != bucketEndpoint || c.Region != bucketRegion ||
+		!c.Insecure || c.AccessKey != accessKey || c.SecretKey != secretKey {
+		t.Errorf("objstore config %+v, want S3 bucket %s at %s (%s, insecure) with the configured keys", doc, bucketName, bucketEndpoint, bucketRegion)
+	}
+}
+
+// keysOnlyInSecret: the static keys are in the objstore Secret and nowhere else: not in any other
+// object of the namespace (the Helm release record included), not in the stack's outputs; and
+// neither they nor the kubeconfig's token are stored unencrypted in the state backend or the
+// stacks' configuration files.
+func keysOnlyInSecret(ctx context.Context, t *testing.T, stack auto.Stack) {
+	objs, err := namespaceObjects(ctx, namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseSeen := false
+	for o, obj := range objs {
+		if o == (object{"Secret", objstoreSecret}) {
+			continue
+		}
+		raw, _ := json.Marshal(obj)
+		text := string(raw)
+		if str(obj, "type") == "helm.sh/release.v1" {
+			release, err := helmRelease(obj)
+			if err != nil {
+				t.Fatalf("decode Helm release %s: %v", o, err)
+			}
+			if !strings.Contains(release, objstoreSecret) {
+				t.Fatalf("Helm release %s decoded, but does not mention %s: the decoding is wrong", o, objstoreSecret)
+			}
+			releaseSeen = true
+			text += release
+		}
+		if found := containsAny(text, accessKey, secretKey); len(found) > 0 {
+			t.Errorf("%s contains the bucket keys %v", o, found)
+		}
+	}
+	if !releaseSeen {
+		t.Error("no Helm release record found in the namespace")
+	}
+	outputs, err := stack.Outputs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range outputs {
+		if found := containsAny(fmt.Sprint(out.Value), accessKey, secretKey); len(found) > 0 {
+			t.Errorf("output %s contains the bucket keys", name)
+		}
+	}
+	// At rest: the state backend (every stack's checkpoints, history and backups) and the stack
+	// configuration files hold these values encrypted only. (stack.Export would not tell: the
+	// Automation API exports with --show-secrets.)
+	objstore := mustGet(ctx, t, object{"Secret", objstoreSecret}, namespace)
+	secrets := map[string]string{
+		"bucket access key":             accessKey,
+		"bucket secret key":             secretKey,
+		"objstore config (base64)":      str(objstore, "data", components.ObjstoreSecretKey),
+		"admin token of the kubeconfig": suite.cluster.token,
+	}
+	dirs := []string{
+		suite.pulumi.stateDir(),
+		suite.pulumi.workDir(program.ProjectName, mainStack),
+		suite.pulumi.workDir(clusterProject, clusterStack),
+	}
+	for what, files := range plaintextOnDisk(t, dirs, secrets) {
+		t.Errorf("the %s is stored in plaintext in %v", what, files)
+	}
+}
+
+// plaintextOnDisk finds secret values stored unencrypted in the files under dirs: for each, the
+// files that hold it.
+func plaintextOnDisk(t *testing.T, dirs []string, secrets map[string]string) map[string][]string {
+	t.Helper()
+	found := map[string][]string{}
+	files := 0
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files++
+			for what, value := range secrets {
+				if value != "" && strings.Contains(string(raw), value) {
+					found[what] = append(found[what], path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files == 0 {
+		t.Fatalf("no state or config files under %v", dirs)
+	}
+	return found
+}
