@@ -86,7 +86,10 @@ bin_dir() { printf '%s/%s-%s/bin\n' "$CACHE_ROOT" "$1" "$2"; }
 PULUMI_BIN_DIR="$(bin_dir pulumi "$PULUMI_VERSION")"
 KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER_VERSION")"
 KUBE_APISERVER_BIN_DIR="$(bin_dir kube-apiserver "$KUBE_APISERVER_VERSION")"
-THANOS_BIN_DIR="$(bin_dir thanos "$THANOS_VERSION")"
+# Thanos's release builds use -tags netgo,slicelabels (.promu.yml of v0.42.4); without slicelabels its
+# StoreAPI panics on the first gRPC call. The tags are part of the cache key.
+THANOS_BUILD_TAGS=netgo,slicelabels
+THANOS_BIN_DIR="$(bin_dir thanos "$THANOS_VERSION-${THANOS_BUILD_TAGS//,/-}")"
 PROMETHEUS_BIN_DIR="$(bin_dir prometheus "v$PROMETHEUS_VERSION")"
 MINIO_BIN_DIR="$(bin_dir minio "$MINIO_VERSION")"
 ETCD_BIN=""
@@ -163,7 +166,7 @@ build_go_bin() {
   CLEANUP+=("$tmp")
   start=$(date +%s)
   log "building $name from $pkg (in ${dir#"$REPO_ROOT"/}) -> $bindir"
-  (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg")
+  (cd "$dir" && go build -trimpath ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -ldflags "$ldflags" -o "$tmp" "$pkg")
   [[ $# -eq 0 ]] || SMOKE_NAME="$name" smoke_test "$tmp" "$@"
   chmod 0755 "$tmp"
   mv -f "$tmp" "$target"
@@ -280,7 +283,7 @@ build_etcd() {
 build_thanos() {
   local d="$TOOLS_DIR/thanos"
   check_pin "$d" github.com/thanos-io/thanos "$THANOS_VERSION"
-  build_go_bin "$d" "$THANOS_BIN_DIR" thanos github.com/thanos-io/thanos/cmd/thanos \
+  BUILD_TAGS="$THANOS_BUILD_TAGS" build_go_bin "$d" "$THANOS_BIN_DIR" thanos github.com/thanos-io/thanos/cmd/thanos \
     "-X github.com/prometheus/common/version.Version=${THANOS_VERSION#v}" --version
 }
 
