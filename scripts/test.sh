@@ -27,13 +27,13 @@ for suite in "${suites[@]}"; do
       echo "== integration suite (Pulumi engine + kube-apiserver)"
       eval "$(scripts/build-tools.sh --print-env integration)"
       go vet -tags integration ./tests/integration/
-      go test -tags integration -count=1 -timeout 30m -v ./tests/integration/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\)'
+      go test -tags integration -count=1 -timeout 30m -v ./tests/integration/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
       ;;
     e2e)
       echo "== end-to-end suite (Thanos, Prometheus, MinIO)"
       eval "$(scripts/build-tools.sh --print-env e2e)"
       go vet -tags e2e ./tests/e2e/
-      go test -tags e2e -count=1 -timeout 30m -v ./tests/e2e/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\)'
+      go test -tags e2e -count=1 -timeout 30m -v ./tests/e2e/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
       ;;
     *)
       echo "usage: scripts/test.sh [unit|integration|e2e]..." >&2
