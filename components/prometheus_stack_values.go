@@ -51,8 +51,9 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 	thanos, err := toUntyped(monitoringv1.ThanosSpec{
 		Image:   &image,
 		Version: &version,
-		// Setting the object storage makes the operator run the sidecar's shipper and pin
-		// Prometheus's block duration to 2h, so local compaction never races uploads.
+		// Setting the object storage makes the operator run the sidecar's shipper and keep local
+		// compaction from racing uploads (operator v0.93.1 with Prometheus >= 3.9 and Thanos >= 0.41:
+		// delayed compaction via --storage.tsdb.delay-compact-file.path, not 2h block pinning).
 		ObjectStorageConfig: &k8scorev1.SecretKeySelector{
 			LocalObjectReference: k8scorev1.LocalObjectReference{Name: v.ObjstoreSecretName},
 			Key:                  ObjstoreSecretKey,

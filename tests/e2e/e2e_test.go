@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -446,6 +447,18 @@ func TestE2E(t *testing.T) {
 		}
 	})
 	t.Logf("e2e run took %v", time.Since(began).Round(time.Second))
+}
+
+// TestSubstitutionsDocumented checks that docs/e2e.md lists exactly the substitutions the test
+// makes (it needs no binaries).
+func TestSubstitutionsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/e2e.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table := SubstitutionTable(); !strings.Contains(string(doc), table) {
+		t.Errorf("docs/e2e.md does not carry the substitution table; paste this under \"Substitutions\":\n%s", table)
+	}
 }
 
 // ltsCapture is the querier's answer for the uploaded range, taken while every replica runs.

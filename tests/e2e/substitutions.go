@@ -173,7 +173,7 @@ var Substitutions = []Substitution{
 	// The objstore config (program/bucket.go through components.ObjstoreConfigYAML).
 	{ObjstoreConfig, "bucket", Replace, "the program creates the bucket on AWS and names it at deploy time; here a MinIO bucket",
 		func(s *Site, _ string) (string, error) { return s.S3.Bucket, nil }},
-	{ObjstoreConfig, "endpoint", Replace, "s3.<region>.amazonaws.com; here MinIO's loopback address (MinIO is told the stack's region, which stays)",
+	{ObjstoreConfig, "endpoint", Replace, "`s3.<region>.amazonaws.com`; here MinIO's loopback address (MinIO is told the stack's region, which stays)",
 		func(s *Site, _ string) (string, error) { return s.S3.Endpoint, nil }},
 	{ObjstoreConfig, "insecure", Replace, "MinIO on loopback speaks plain http", constant("true")},
 	{ObjstoreConfig, "access_key", Replace, "no IRSA outside EKS: MinIO's static test credentials",
@@ -351,7 +351,8 @@ func ApplyPrometheusConfig(cfg map[string]any, s *Site) error {
 	return nil
 }
 
-// SubstitutionTable renders Substitutions as a Markdown table (docs/e2e.md carries a copy).
+// SubstitutionTable renders Substitutions as the Markdown table docs/e2e.md carries
+// (TestSubstitutionsDocumented keeps the two the same).
 func SubstitutionTable() string {
 	var b strings.Builder
 	b.WriteString("| Component | Key | Action | Reason |\n|---|---|---|---|\n")
