@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/logtail"
 	"net"
 	"net/http"
 	"os"
@@ -144,17 +145,7 @@ func (p *Process) WaitReady(ctx context.Context, timeout time.Duration) error {
 }
 
 // Tail returns the last n lines of the process's log.
-func (p *Process) Tail(n int) string {
-	raw, err := os.ReadFile(p.LogPath)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (p *Process) Tail(n int) string { return logtail.Last(p.LogPath, n) }
 
 // Run runs a short command to completion and returns its combined output.
 func Run(ctx context.Context, bin string, args ...string) (string, error) {

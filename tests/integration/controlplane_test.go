@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/logtail"
 	"io"
 	"math/big"
 	"net"
@@ -61,17 +62,7 @@ func (p *process) stop() {
 }
 
 // tail returns the last lines of the process's log, for failure messages.
-func (p *process) tail(lines int) string {
-	raw, err := os.ReadFile(p.log)
-	if err != nil {
-		return err.Error()
-	}
-	all := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
-}
+func (p *process) tail(lines int) string { return logtail.Last(p.log, lines) }
 
 func startProcess(dir, name, bin string, args ...string) (*process, error) {
 	logPath := filepath.Join(dir, name+".log")
