@@ -22,9 +22,8 @@ type ThanosWorkloadArgs struct {
 	// Instance names this installation (app.kubernetes.io/instance). Required.
 	Instance string
 	// SkipAwait annotates workloads and their Services with pulumi.com/skipAwait so the provider
-	// does not wait for their pods to become ready (for a Service with a selector, it waits until
-	// the Service's endpoints list a ready pod). Default false; only for clusters without nodes
-	// (the integration suite).
+	// does not wait for their pods to become ready. Default false; only for clusters whose pods
+	// never run (the integration suite's control plane without a kubelet).
 	SkipAwait bool
 	// MonitoringCRDs are the resources that install the ServiceMonitor CRD (the chart's release);
 	// every ServiceMonitor depends on them. Required when ServiceMonitors are created.
@@ -106,7 +105,7 @@ func newBucketStatefulSet(ctx *pulumi.Context, a ThanosWorkloadArgs, b BucketWor
 		Selector:    metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
 		Template: corev1.PodTemplateSpecArgs{
 			Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(withLabels(l.Pod(), w.extraPodLabels))},
-			Spec:     thanosPodSpec(w.serviceAccount, w.container, spreadBy, nil),
+			Spec:     thanosPodSpec(sa.Metadata.Name().Elem(), w.container, spreadBy, nil),
 		},
 		VolumeClaimTemplates: persistentVolumeClaims(b.StorageSize, b.StorageClass),
 	}
@@ -182,7 +181,10 @@ func newService(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l Thanos
 		}
 	}
 	return corev1.NewService(ctx, name, &corev1.ServiceArgs{
-		// Without skipAwait the provider waits (10 minutes by default) for a ready endpoint.
+		// Without skipAwait the provider (v4.32, pkg/await/service.go) waits until the Service's
+		// Endpoints have settled, 10 s after the endpoint controller's last change, with no
+		// not-ready address. A StatefulSet waits for its Service's name, so its pods come after:
+		// the Service settles empty, and the StatefulSet's own await waits for the pods.
 		Metadata: a.metadata(name, l.Pod(), a.workloadAnnotations()),
 		Spec: corev1.ServiceSpecArgs{
 			Selector: pulumi.ToStringMap(l.Selector()),

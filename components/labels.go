@@ -55,10 +55,23 @@ func (l ThanosLabels) Pod() map[string]string {
 
 // StoreAPISelector selects every pod in the namespace that serves the StoreAPI: Prometheus
 // sidecars and store gateways, never the querier or the compactor. It is a single label of its own
-// because the operator owns the app.kubernetes.io labels of the Prometheus pods.
+// because the operator owns the app.kubernetes.io name, instance and managed-by labels of the
+// Prometheus pods.
 func StoreAPISelector() map[string]string {
 	return map[string]string{LabelStoreAPI: "true"}
 }
+
+// PrometheusPodLabels are the labels the program gives the Prometheus pods through the chart's
+// podMetadata: the StoreAPI label (the peers Service selects them) and the component label the
+// sidecars' PodMonitor selects them by. prometheus-operator v0.93.1 copies podMetadata's labels onto
+// the pods and sets none of these keys itself (pkg/prometheus/promcfg.go, BuildPodMetadata;
+// pkg/prometheus/server/operator.go, makeSelectorLabels).
+func PrometheusPodLabels() map[string]string {
+	return withLabels(StoreAPISelector(), map[string]string{LabelComponent: PrometheusComponent})
+}
+
+// PrometheusComponent is the app.kubernetes.io/component of the Prometheus pods.
+const PrometheusComponent = "prometheus"
 
 // withLabels returns a copy of base with extra merged in.
 func withLabels(base map[string]string, extra map[string]string) map[string]string {

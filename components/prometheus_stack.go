@@ -2,7 +2,11 @@ package components
 
 import (
 	"fmt"
+	"slices"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -47,8 +51,11 @@ type PrometheusStackArgs struct {
 	ObjstoreConfig pulumi.StringInput
 	// ObjstoreSecretName names that Secret. Default "thanos-objstore".
 	ObjstoreSecretName string
-	// Values are the Prometheus settings; ObjstoreSecretName and SidecarRoleArn are filled in.
+	// Values are the Prometheus settings; ObjstoreSecretName is filled in.
 	Values PrometheusValues
+	// ExtraValues are more kube-prometheus-stack values, deep-merged into the program's. A value in
+	// OwnedChartValues is refused. Default: none.
+	ExtraValues map[string]any
 	// SidecarRoleArn is the IRSA role of the Prometheus ServiceAccount. Optional.
 	SidecarRoleArn pulumi.StringInput
 	// SkipAwait does not wait for the chart's workloads to become ready. Default false; only for
@@ -85,8 +92,18 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	values := args.Values
 	values.ObjstoreSecretName = secretName
 	// Fail on bad values now, before anything is registered.
-	if _, err := PrometheusStackValues(values); err != nil {
+	generated, err := PrometheusStackValues(values)
+	if err != nil {
 		return nil, err
+	}
+	merged, err := MergeChartValues(generated, args.ExtraValues)
+	if err != nil {
+		return nil, err
+	}
+	helmValues := pulumiValues(merged)
+	if args.SidecarRoleArn != nil {
+		// The role's ARN is unknown in the preview of a new stack: only this one value waits for it.
+		setValue(helmValues, append(slices.Clone(ServiceAccountAnnotationsPath), IRSARoleAnnotation), args.SidecarRoleArn)
 	}
 
 	p := &PrometheusStack{}
@@ -107,16 +124,6 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	if err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
-
-	roleArn := pulumi.String("").ToStringOutput()
-	if args.SidecarRoleArn != nil {
-		roleArn = args.SidecarRoleArn.ToStringOutput()
-	}
-	helmValues := roleArn.ApplyT(func(arn string) (map[string]any, error) {
-		v := values
-		v.SidecarRoleArn = arn
-		return PrometheusStackValues(v)
-	}).(pulumi.MapOutput)
 
 	chart := args.Chart.withDefaults()
 	releaseArgs := &helmv3.ReleaseArgs{
@@ -141,9 +148,49 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
 	p.Release = release
+	if err := newSidecarPodMonitor(ctx, args.Namespace, release, parent); err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
 	p.ObjstoreSecretName = secret.Metadata.Name().Elem()
 	p.ReleaseName = release.Name.Elem()
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
 		"objstoreSecretName": p.ObjstoreSecretName, "releaseName": p.ReleaseName,
 	})
+}
+
+// SidecarPodMonitorName names the PodMonitor that scrapes the Thanos sidecars. Prometheus gives
+// its series the job "<namespace>/thanos-sidecar", which the Thanos mixin's sidecar selectors
+// (job=~".*thanos-sidecar.*") match.
+const SidecarPodMonitorName = "thanos-sidecar"
+
+// SidecarHTTPPortName is the name prometheus-operator gives the Thanos sidecar's HTTP (metrics)
+// port, 10902 (v0.93.1, pkg/prometheus/server/statefulset.go, createThanosContainer). No other
+// container of the Prometheus pod has a port of that name: Prometheus's is "http-web", the config
+// reloader's "reloader-web".
+const SidecarHTTPPortName = "http"
+
+// SidecarPodMonitorSpec scrapes the sidecar of every Prometheus pod: the chart's own monitors
+// scrape Prometheus and its config reloader only, and a sidecar whose shipper fails must be seen.
+func SidecarPodMonitorSpec() monitoringv1.PodMonitorSpec {
+	port := SidecarHTTPPortName
+	return monitoringv1.PodMonitorSpec{
+		Selector:            metaLabelSelector(PrometheusPodLabels()),
+		PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{Port: &port, Interval: monitoringv1.Duration("30s")}},
+	}
+}
+
+// newSidecarPodMonitor registers the sidecars' PodMonitor, after the release that installs its CRD.
+func newSidecarPodMonitor(ctx *pulumi.Context, namespace pulumi.StringInput, release pulumi.Resource, opts ...pulumi.ResourceOption) error {
+	spec, err := toUntyped(SidecarPodMonitorSpec())
+	if err != nil {
+		return err
+	}
+	labels := map[string]string{LabelName: SidecarPodMonitorName, LabelPartOf: "thanos", LabelManagedBy: "pulumi"}
+	_, err = apiextensions.NewCustomResource(ctx, SidecarPodMonitorName, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String(monitoringv1.SchemeGroupVersion.String()),
+		Kind:        pulumi.String(monitoringv1.PodMonitorsKind),
+		Metadata:    ThanosWorkloadArgs{Namespace: namespace}.metadata(SidecarPodMonitorName, labels, nil),
+		OtherFields: kubernetes.UntypedArgs{"spec": spec},
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{release}))...)
+	return err
 }

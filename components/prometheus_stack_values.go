@@ -21,23 +21,39 @@ type PrometheusValues struct {
 	StorageSize string
 	// StorageClass of the volume. Default: the cluster's default class.
 	StorageClass string
-	// ServiceAccountName of the Prometheus pods: the IRSA subject of the sidecar's role.
+	// ServiceAccountName of the Prometheus pods: the IRSA subject of the sidecar's role. Its role
+	// annotation is not a value here: NewPrometheusStack adds it as an output, so that only that one
+	// value is unknown in the preview of a new stack.
 	ServiceAccountName string
-	// SidecarRoleArn annotates that ServiceAccount for IRSA. Empty: no annotation (static keys).
-	SidecarRoleArn string
 	// ObjstoreSecretName names the Secret with the objstore config under ObjstoreSecretKey.
 	ObjstoreSecretName string
 	// PrometheusResources and SidecarResources are the containers' requests and limits.
 	PrometheusResources, SidecarResources Resources
+	// PodDisruptionBudget keeps all but one replica up during voluntary disruptions. Default false;
+	// it needs Replicas of at least 2.
+	PodDisruptionBudget bool
 }
+
+// Paths of the chart values the program builds and the tests read.
+var (
+	// ServiceAccountAnnotationsPath holds the Prometheus ServiceAccount's annotations: the sidecar's
+	// IRSA role.
+	ServiceAccountAnnotationsPath = []string{"prometheus", "serviceAccount", "annotations"}
+	// PrometheusSpecPath holds what the chart copies into the Prometheus resource's spec.
+	PrometheusSpecPath = []string{"prometheus", "prometheusSpec"}
+)
 
 // PrometheusStackValues builds the kube-prometheus-stack values that turn its Prometheus into a
 // Thanos-shipping, HA pair. The Thanos sidecar spec, pod metadata and storage are prometheus-
 // operator's own Go types, so a misspelt field does not compile; the keys around them are the
-// chart's (values.yaml of ChartVersion) and a test pins each one.
+// chart's (values.yaml of ChartVersion), and a test renders the real chart with them and checks each
+// one arrives in the Prometheus resource.
 func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 	if v.Replicas < 1 || v.ClusterName == "" || v.Retention == "" || v.ServiceAccountName == "" || v.ObjstoreSecretName == "" {
 		return nil, fmt.Errorf("prometheus values: Replicas (>= 1), ClusterName, Retention, ServiceAccountName and ObjstoreSecretName are required")
+	}
+	if v.PodDisruptionBudget && v.Replicas < 2 {
+		return nil, fmt.Errorf("prometheus values: a PodDisruptionBudget needs 2 or more replicas, got %d", v.Replicas)
 	}
 	sidecarResources, err := v.SidecarResources.requirements()
 	if err != nil {
@@ -48,22 +64,21 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		return nil, fmt.Errorf("prometheus values: prometheus resources: %w", err)
 	}
 	image, version := ThanosImage(), ThanosVersion
-	thanos, err := toUntyped(monitoringv1.ThanosSpec{
-		Image:   &image,
-		Version: &version,
-		// Setting the object storage makes the operator run the sidecar's shipper and keep local
-		// compaction from racing uploads (operator v0.93.1 with Prometheus >= 3.9 and Thanos >= 0.41:
-		// delayed compaction via --storage.tsdb.delay-compact-file.path, not 2h block pinning).
-		ObjectStorageConfig: &k8scorev1.SecretKeySelector{
-			LocalObjectReference: k8scorev1.LocalObjectReference{Name: v.ObjstoreSecretName},
-			Key:                  ObjstoreSecretKey,
-		},
-		Resources: sidecarResources,
-	})
+	thanos, err := toUntyped(monitoringv1.ThanosSpec{Image: &image, Version: &version, Resources: sidecarResources})
 	if err != nil {
 		return nil, err
 	}
-	podMetadata, err := toUntyped(monitoringv1.EmbeddedObjectMetadata{Labels: StoreAPISelector()})
+	// The chart does not pass the operator's objectStorageConfig through: its Prometheus template
+	// (templates/prometheus/prometheus.yaml of ChartVersion, the `thanos:` block) omits the key and
+	// writes spec.thanos.objectStorageConfig back only from `existingSecret: {name, key}`. Given
+	// the operator's own shape, the sidecar runs without --objstore.config and uploads nothing.
+	// With the object storage set, the operator runs the sidecar's shipper and coordinates
+	// Prometheus's local compaction with it (operator v0.93.1 with Prometheus >= 3.9 and Thanos
+	// >= 0.41: --storage.tsdb.delay-compact-file.path).
+	thanos["objectStorageConfig"] = map[string]any{
+		"existingSecret": map[string]any{"name": v.ObjstoreSecretName, "key": ObjstoreSecretKey},
+	}
+	podMetadata, err := toUntyped(monitoringv1.EmbeddedObjectMetadata{Labels: PrometheusPodLabels()})
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +95,8 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		"podMetadata":              podMetadata,
 		"thanos":                   thanos,
 		"resources":                resources,
-		// Select every ServiceMonitor and PodMonitor, not only the chart's own: the Thanos
-		// components' ServiceMonitors carry no release label.
+		// Select every ServiceMonitor, PodMonitor and rule, not only the chart's own: the Thanos
+		// components' monitors carry no release label.
 		"serviceMonitorSelectorNilUsesHelmValues": false,
 		"podMonitorSelectorNilUsesHelmValues":     false,
 		"ruleSelectorNilUsesHelmValues":           false,
@@ -93,18 +108,16 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		}
 		prometheusSpec["storageSpec"] = storage
 	}
-	serviceAccount := map[string]any{"create": true, "name": v.ServiceAccountName}
-	if v.SidecarRoleArn != "" {
-		serviceAccount["annotations"] = map[string]any{IRSARoleAnnotation: v.SidecarRoleArn}
+	prometheus := map[string]any{
+		"serviceAccount": map[string]any{"create": true, "name": v.ServiceAccountName},
+		"prometheusSpec": prometheusSpec,
 	}
-	return map[string]any{
-		"prometheus": map[string]any{
-			"serviceAccount": serviceAccount,
-			// The program's own headless peers Service does the StoreAPI discovery.
-			"thanosService":  map[string]any{"enabled": false},
-			"prometheusSpec": prometheusSpec,
-		},
-	}, nil
+	if v.PodDisruptionBudget {
+		// The chart always renders its minAvailable default (1) beside whatever is set here, so
+		// "all but one" is written as minAvailable rather than maxUnavailable.
+		prometheus["podDisruptionBudget"] = map[string]any{"enabled": true, "minAvailable": v.Replicas - 1}
+	}
+	return map[string]any{"prometheus": prometheus}, nil
 }
 
 func storageSpec(size, storageClass string) (map[string]any, error) {

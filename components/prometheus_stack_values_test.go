@@ -3,6 +3,8 @@ package components
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"reflect"
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -11,7 +13,7 @@ import (
 func testValues() PrometheusValues {
 	return PrometheusValues{
 		Replicas: 2, ClusterName: "prod", Retention: "2d", StorageSize: "100Gi", StorageClass: "gp3",
-		ServiceAccountName: "prometheus", SidecarRoleArn: "arn:aws:iam::1:role/sidecar", ObjstoreSecretName: "thanos-objstore",
+		ServiceAccountName: "prometheus", ObjstoreSecretName: "thanos-objstore", PodDisruptionBudget: true,
 		SidecarResources: Resources{CPURequest: "50m", MemoryRequest: "128Mi", MemoryLimit: "512Mi"},
 	}
 }
@@ -30,19 +32,26 @@ func strictDecode(t *testing.T, v any, into any) {
 	}
 }
 
-// TestPrometheusSpecValuesAreOperatorFields: the chart passes prometheusSpec's thanos, podMetadata,
-// resources and storageSpec (as storage) to the Prometheus resource; each must be a valid field set
-// of prometheus-operator's types.
+// TestPrometheusSpecValuesAreOperatorFields: the chart passes prometheusSpec's thanos (but its
+// objectStorageConfig), podMetadata, resources and storageSpec (as storage) to the Prometheus
+// resource; each must be a valid field set of prometheus-operator's types. What the real chart
+// renders from them is tested in tests/ (TestRealChartRendersWhatTheProgramMeans).
 func TestPrometheusSpecValuesAreOperatorFields(t *testing.T) {
 	values, err := PrometheusStackValues(testValues())
 	if err != nil {
 		t.Fatal(err)
 	}
 	spec := values["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
+	thanosValues := maps.Clone(spec["thanos"].(map[string]any))
+	// The chart's own shape, which it turns into the operator's {name, key}.
+	objectStorage := thanosValues["objectStorageConfig"]
+	delete(thanosValues, "objectStorageConfig")
+	if want := map[string]any{"existingSecret": map[string]any{"name": "thanos-objstore", "key": ObjstoreSecretKey}}; !reflect.DeepEqual(objectStorage, want) {
+		t.Errorf("thanos.objectStorageConfig %v, want %v", objectStorage, want)
+	}
 	var thanos monitoringv1.ThanosSpec
-	strictDecode(t, spec["thanos"], &thanos)
-	if *thanos.Image != ThanosImage() || *thanos.Version != ThanosVersion ||
-		thanos.ObjectStorageConfig.Name != "thanos-objstore" || thanos.ObjectStorageConfig.Key != ObjstoreSecretKey {
+	strictDecode(t, thanosValues, &thanos)
+	if *thanos.Image != ThanosImage() || *thanos.Version != ThanosVersion {
 		t.Errorf("thanos spec %+v", thanos)
 	}
 	if thanos.Resources.Limits.Memory().String() != "512Mi" {
@@ -71,6 +80,7 @@ func TestPrometheusValuesRejectBadInput(t *testing.T) {
 		"bad storage size":   func(v *PrometheusValues) { v.StorageSize = "big" },
 		"no objstore secret": func(v *PrometheusValues) { v.ObjstoreSecretName = "" },
 		"no service account": func(v *PrometheusValues) { v.ServiceAccountName = "" },
+		"PDB over one":       func(v *PrometheusValues) { v.Replicas = 1 },
 	} {
 		v := testValues()
 		mutate(&v)

@@ -15,8 +15,9 @@ const (
 	HTTPPortName = "http"
 	HTTPPort     = 10902
 
-	// thanosUID is the "nobody" user the upstream image is meant to run as.
-	thanosUID = 65534
+	// thanosUID is the user the upstream image declares (USER 1001 in Thanos's Dockerfile at
+	// ThanosVersion). fsGroup gives it the volumes.
+	thanosUID = 1001
 
 	objstoreMountPath = "/etc/thanos/objstore"
 	objstoreVolume    = "objstore-config"
@@ -86,7 +87,11 @@ type thanosContainer struct {
 // thanosPodSpec builds a pod spec with the project's secure defaults: non-root, read-only root
 // filesystem, no capabilities, RuntimeDefault seccomp, health and readiness probes, and optionally
 // a preferred anti-affinity that spreads the replicas across nodes.
-func thanosPodSpec(serviceAccount string, c thanosContainer, spreadBy map[string]string, volumes corev1.VolumeArray) *corev1.PodSpecArgs {
+//
+// serviceAccount is the ServiceAccount's name as an output of the ServiceAccount, so the pods are
+// created after it: EKS's pod identity webhook only injects the IRSA role into a pod whose
+// ServiceAccount exists when the pod is admitted.
+func thanosPodSpec(serviceAccount pulumi.StringInput, c thanosContainer, spreadBy map[string]string, volumes corev1.VolumeArray) *corev1.PodSpecArgs {
 	ports := corev1.ContainerPortArray{
 		corev1.ContainerPortArgs{Name: pulumi.String(HTTPPortName), ContainerPort: pulumi.Int(HTTPPort)},
 	}
@@ -106,7 +111,7 @@ func thanosPodSpec(serviceAccount string, c thanosContainer, spreadBy map[string
 	}
 	resources := c.Resources.args()
 	spec := &corev1.PodSpecArgs{
-		ServiceAccountName: pulumi.String(serviceAccount),
+		ServiceAccountName: serviceAccount,
 		// The querier and compactor never call the Kubernetes API; only IRSA needs the projected
 		// token, which the EKS webhook mounts itself.
 		AutomountServiceAccountToken: pulumi.Bool(false),

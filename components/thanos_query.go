@@ -99,10 +99,11 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 	l := QueryLabels(args.Instance)
 	objectName := "thanos-query"
 
-	if _, err := newServiceAccount(ctx, objectName, args.ThanosWorkloadArgs, l.Pod(), nil, parent); err != nil {
+	sa, err := newServiceAccount(ctx, objectName, args.ThanosWorkloadArgs, l.Pod(), nil, parent)
+	if err != nil {
 		return nil, fmt.Errorf("querier: %w", err)
 	}
-	_, err := appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
+	_, err = appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
 		Metadata: args.metadata(objectName, l.Pod(), args.workloadAnnotations()),
 		Spec: appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(args.Replicas),
@@ -113,7 +114,7 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 			},
 			Template: corev1.PodTemplateSpecArgs{
 				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(l.Pod())},
-				Spec: thanosPodSpec(objectName, thanosContainer{
+				Spec: thanosPodSpec(sa.Metadata.Name().Elem(), thanosContainer{
 					Args: containerArgs, Resources: args.Resources, ServesGRPC: true,
 				}, l.Selector(), nil),
 			},

@@ -30,6 +30,39 @@ func TestToolVersionsMatchThePins(t *testing.T) {
 	if got := "v" + pinned("PROMETHEUS_VERSION"); got != PrometheusVersion {
 		t.Errorf("build-tools.sh builds Prometheus %s, the chart deploys %s", got, PrometheusVersion)
 	}
+	if got := pinned("PROMETHEUS_OPERATOR_VERSION"); got != PrometheusOperatorVersion {
+		t.Errorf("build-tools.sh builds prometheus-operator %s, the chart deploys %s", got, PrometheusOperatorVersion)
+	}
+	// Each helper module requires what the script says it builds.
+	for dir, pin := range map[string]struct{ module, version string }{
+		"thanos":              {"github.com/thanos-io/thanos", pinned("THANOS_VERSION")},
+		"prometheus-operator": {"github.com/prometheus-operator/prometheus-operator", pinned("PROMETHEUS_OPERATOR_VERSION")},
+		"prometheus":          {"github.com/prometheus/prometheus", pinned("PROMETHEUS_MODULE_VERSION")},
+		"kubernetes":          {"k8s.io/kubernetes", pinned("KUBERNETES_VERSION")},
+		"pulumi":              {"github.com/pulumi/pulumi/pkg/v3", pinned("PULUMI_VERSION")},
+		"minio":               {"github.com/minio/minio", pinned("MINIO_VERSION")},
+	} {
+		raw, err := os.ReadFile("../tools/" + dir + "/go.mod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := modfile.Parse(dir, raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range mod.Require {
+			if r.Mod.Path == pin.module {
+				found = true
+				if r.Mod.Version != pin.version {
+					t.Errorf("tools/%s/go.mod requires %s %s, build-tools.sh pins %s", dir, pin.module, r.Mod.Version, pin.version)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("tools/%s/go.mod does not require %s", dir, pin.module)
+		}
+	}
 	raw, err := os.ReadFile("../go.mod")
 	if err != nil {
 		t.Fatal(err)

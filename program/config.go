@@ -10,6 +10,7 @@ import (
 
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
@@ -34,6 +35,8 @@ type Config struct {
 	ExistingBucket *ExistingBucket
 
 	Chart components.ChartSource
+	// ChartValues are the extra kube-prometheus-stack values of chartValues.
+	ChartValues map[string]any
 
 	PrometheusReplicas  int
 	PrometheusRetention string
@@ -259,6 +262,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	if c.Chart.Path == "" && !strings.HasPrefix(c.Chart.Repository, "https://") && !strings.HasPrefix(c.Chart.Repository, "oci://") {
 		r.fail("chartRepository", "%q must be an https:// or oci:// URL (or set chartPath)", c.Chart.Repository)
 	}
+	c.ChartValues = readChartValues(r, "chartValues")
 
 	c.PrometheusReplicas = r.integer("prometheusReplicas", 1)
 	c.PrometheusRetention = r.duration("prometheusRetention", false)
@@ -289,7 +293,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 		for _, replicas := range []struct {
 			key string
 			n   int
-		}{{"querierReplicas", c.QuerierReplicas}, {"storeReplicas", c.StoreReplicas}} {
+		}{{"prometheusReplicas", c.PrometheusReplicas}, {"querierReplicas", c.QuerierReplicas}, {"storeReplicas", c.StoreReplicas}} {
 			if replicas.n == 1 {
 				r.fail(replicas.key, "is 1 while podDisruptionBudgets is true; a budget over one replica blocks every node drain (use 2 or more, or turn podDisruptionBudgets off)")
 			}
@@ -300,6 +304,25 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	c.CompactorResources = r.resources("compactor")
 
 	return c, errors.Join(r.errs...)
+}
+
+// readChartValues reads a YAML mapping of chart values and refuses every value the program owns,
+// naming each one: the program's value would otherwise be silently overridden, or override the
+// user's.
+func readChartValues(r *reader, key string) map[string]any {
+	raw := r.raw(key)
+	if raw == "" {
+		return nil
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal([]byte(raw), &values); err != nil {
+		r.fail(key, "is not a YAML mapping of kube-prometheus-stack values: %v", err)
+		return nil
+	}
+	for _, problem := range components.CheckExtraChartValues(values) {
+		r.fail(key, "%s; set it through the program's own config, or leave it out", problem)
+	}
+	return values
 }
 
 func checkBucketName(r *reader, key, name string) {

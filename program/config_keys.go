@@ -1,5 +1,7 @@
 package program
 
+import "github.com/prometheus-thanos/prometheus-thanos/components"
+
 // configKey declares one configuration key of the project. The table below is the single source of
 // the keys' types, defaults and descriptions; Pulumi.yaml repeats it for the CLI, and a test holds
 // the two equal.
@@ -38,7 +40,7 @@ var configKeys = concat(
 		{"oidcIssuerUrl", "string", "", false, "The cluster's OIDC issuer URL (https://oidc.eks...); overrides the cluster stack's output."},
 		{"kubernetesSkipAwait", "boolean", "false", false, "Do not wait for workloads to become ready. Only for clusters that cannot run pods (the integration suite's API server without nodes)."},
 
-		{"bucketName", "string", "", false, "Exact name of the S3 bucket to create. Default: generated from clusterName."},
+		{"bucketName", "string", "", false, "Exact name of the S3 bucket to create. Default: a name Pulumi generates, thanos-<random suffix>."},
 		{"bucketVersioning", "boolean", "false", false, "Keep old object versions. Off by default: the compactor deletes blocks on purpose."},
 		{"bucketNoncurrentVersionExpirationDays", "integer", "30", false, "Days after which old object versions expire, when bucketVersioning is on."},
 		{"bucketAbortIncompleteUploadDays", "integer", "7", false, "Days after which incomplete multipart uploads are aborted."},
@@ -57,10 +59,11 @@ var configKeys = concat(
 		{"storeRoleArn", "string", "", false, "IRSA role ARN of the store gateway, with an existing bucket and no static keys."},
 		{"compactorRoleArn", "string", "", false, "IRSA role ARN of the compactor, with an existing bucket and no static keys."},
 
-		{"chartRepository", "string", "https://prometheus-community.github.io/helm-charts", false, "Helm repository of the prometheus-operator chart."},
-		{"chartName", "string", "kube-prometheus-stack", false, "Name of the prometheus-operator chart."},
-		{"chartVersion", "string", "88.5.3", false, "Version of the prometheus-operator chart."},
+		{"chartRepository", "string", components.ChartRepository, false, "Helm repository of the prometheus-operator chart."},
+		{"chartName", "string", components.ChartName, false, "Name of the prometheus-operator chart."},
+		{"chartVersion", "string", components.ChartVersion, false, "Version of the prometheus-operator chart."},
 		{"chartPath", "string", "", false, "Local path of the chart (air-gapped clusters); replaces chartRepository and chartVersion."},
+		{"chartValues", "string", "", false, "More kube-prometheus-stack values, as a YAML mapping, deep-merged into the program's (alertmanager, grafana, exporters). Values the program owns (the Thanos sidecar and its object storage, the replica label, the Prometheus ServiceAccount, and what other keys set) are refused."},
 
 		{"prometheusReplicas", "integer", "2", false, "Prometheus replicas; the querier deduplicates them. At least 1."},
 		{"prometheusRetention", "string", "24h", false, "Local retention of Prometheus (Prometheus duration, at least 6h); older data is read from the bucket."},
@@ -78,7 +81,7 @@ var configKeys = concat(
 		{"compactorRetentionRaw", "string", "30d", false, "Bucket retention of raw samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorRetention5m", "string", "180d", false, "Bucket retention of 5m-downsampled samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorRetention1h", "string", "2y", false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
-		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for the querier and store gateway. Needs querierReplicas and storeReplicas of at least 2."},
+		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier and the store gateway. Needs prometheusReplicas, querierReplicas and storeReplicas of at least 2."},
 	},
 	resourceKeys("querier", "each querier", "100m", "256Mi", "", "1Gi"),
 	resourceKeys("store", "each store gateway", "100m", "512Mi", "", "2Gi"),

@@ -84,6 +84,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	prometheus, err := components.NewPrometheusStack(ctx, "prometheus", &components.PrometheusStackArgs{
 		Namespace:      namespace,
 		Chart:          cfg.Chart,
+		ExtraValues:    cfg.ChartValues,
 		ObjstoreConfig: bucket.ObjstoreConfig,
 		SidecarRoleArn: bucket.SidecarRoleArn,
 		SkipAwait:      cfg.SkipAwait,
@@ -96,6 +97,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			ServiceAccountName:  prometheusServiceAccount,
 			PrometheusResources: cfg.PrometheusResources,
 			SidecarResources:    cfg.SidecarResources,
+			PodDisruptionBudget: cfg.PodDisruptionBudgets,
 		},
 	}, k8sChildren)
 	if err != nil {

@@ -56,6 +56,18 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 			nil, []string{"prometheus-thanos:existingBucketEndpoint", "only applies with existingBucketName"}},
 		{"chart repository not a URL", map[string]string{"prometheus-thanos:chartRepository": "prometheus-community"},
 			nil, []string{"prometheus-thanos:chartRepository", "https:// or oci://"}},
+		{"chart values not a mapping", map[string]string{"prometheus-thanos:chartValues": "- grafana"},
+			nil, []string{"prometheus-thanos:chartValues", "not a YAML mapping"}},
+		{"chart values replace the sidecar's object storage", map[string]string{"prometheus-thanos:chartValues": "prometheus:\n  prometheusSpec:\n    thanos:\n      objectStorageConfig:\n        secret: {type: S3}\n"},
+			nil, []string{"prometheus-thanos:chartValues", "prometheus.prometheusSpec.thanos.objectStorageConfig.secret.type is owned by the program", "objstore Secret"}},
+		{"chart values change the replica label", map[string]string{"prometheus-thanos:chartValues": "prometheus: {prometheusSpec: {replicaExternalLabelName: replica}}"},
+			nil, []string{"prometheus-thanos:chartValues", "prometheus.prometheusSpec.replicaExternalLabelName is owned", "--query.replica-label"}},
+		{"chart values replace the whole Prometheus spec", map[string]string{"prometheus-thanos:chartValues": "prometheus: {prometheusSpec: null}"},
+			nil, []string{"prometheus-thanos:chartValues", "prometheus.prometheusSpec is owned"}},
+		{"chart values set the ServiceAccount", map[string]string{"prometheus-thanos:chartValues": "prometheus: {serviceAccount: {name: other}}"},
+			nil, []string{"prometheus-thanos:chartValues", "prometheus.serviceAccount.name is owned", "IRSA"}},
+		{"PDB over one Prometheus", map[string]string{"prometheus-thanos:podDisruptionBudgets": "true", "prometheus-thanos:querierReplicas": "2", "prometheus-thanos:storeReplicas": "2"},
+			nil, []string{"prometheus-thanos:prometheusReplicas", "blocks every node drain"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -245,26 +245,33 @@ func TestHelmReleaseValues(t *testing.T) {
 		if at(t, spec, "retention") != map[string]string{"dev": "12h", "prod": "2d"}[stack] {
 			t.Errorf("retention %v", at(t, spec, "retention"))
 		}
+		// The chart's shape for the sidecar's object storage (existingSecret), not the operator's:
+		// TestRealChartRendersWhatTheProgramMeans checks what the real chart makes of it.
 		if at(t, spec, "thanos.image") != "quay.io/thanos/thanos:"+components.ThanosVersion ||
 			at(t, spec, "thanos.version") != components.ThanosVersion ||
-			at(t, spec, "thanos.objectStorageConfig.name") != "thanos-objstore" ||
-			at(t, spec, "thanos.objectStorageConfig.key") != "thanos.yaml" {
+			at(t, spec, "thanos.objectStorageConfig.existingSecret.name") != "thanos-objstore" ||
+			at(t, spec, "thanos.objectStorageConfig.existingSecret.key") != "thanos.yaml" {
 			t.Errorf("thanos sidecar %v", at(t, spec, "thanos"))
 		}
-		if stringMap(at(t, spec, "podMetadata.labels"))[components.LabelStoreAPI] != "true" {
-			t.Errorf("prometheus pods lack the StoreAPI label: %v", at(t, spec, "podMetadata"))
+		if labels := stringMap(at(t, spec, "podMetadata.labels")); !maps.Equal(labels, components.PrometheusPodLabels()) {
+			t.Errorf("prometheus pod labels %v, want %v", labels, components.PrometheusPodLabels())
 		}
 		sa := at(t, in, "values.prometheus.serviceAccount")
 		if at(t, sa, "name") != "prometheus" ||
 			stringMap(at(t, sa, "annotations"))[components.IRSARoleAnnotation] != "arn:aws:iam::"+account+":role/"+stack+"-eu-west-1-"+stack+"-thanos-sidecar" {
 			t.Errorf("prometheus service account %v", sa)
 		}
-		if at(t, in, "values.prometheus.thanosService.enabled") != false {
-			t.Error("the chart's own thanos discovery Service is on beside the peers Service")
-		}
 		size := map[string]string{"dev": "20Gi", "prod": "100Gi"}[stack]
 		if at(t, spec, "storageSpec.volumeClaimTemplate.spec.resources.requests.storage") != size {
 			t.Errorf("storage %v", at(t, spec, "storageSpec"))
+		}
+		storageClass, _ := lookupOK(spec, []string{"storageSpec", "volumeClaimTemplate", "spec", "storageClassName"})
+		if want := map[string]any{"dev": nil, "prod": "gp3"}[stack]; storageClass != want {
+			t.Errorf("prometheus storage class %v, want %v", storageClass, want)
+		}
+		pdb, _ := lookupOK(in, []string{"values", "prometheus", "podDisruptionBudget"})
+		if want := map[string]any{"dev": nil, "prod": map[string]any{"enabled": true, "minAvailable": float64(1)}}[stack]; fmt.Sprint(pdb) != fmt.Sprint(want) {
+			t.Errorf("prometheus PodDisruptionBudget values %v, want %v", pdb, want)
 		}
 		// The release waits for the objstore Secret its pods mount.
 		if !dependsOn(release, "thanos-objstore") {
@@ -355,6 +362,20 @@ func TestThanosWorkloads(t *testing.T) {
 		if at(t, store.Inputs, "spec.volumeClaimTemplates.0.spec.resources.requests.storage") !=
 			map[string]string{"dev": "5Gi", "prod": "50Gi"}[stack] {
 			t.Errorf("store volume %v", at(t, store.Inputs, "spec.volumeClaimTemplates"))
+		}
+		for _, w := range []registered{store, compact} {
+			class, _ := lookupOK(w.Inputs, []string{"spec", "volumeClaimTemplates"})
+			if want := map[string]any{"dev": nil, "prod": "gp3"}[stack]; lookup(list(class)[0], []string{"spec", "storageClassName"}) != want {
+				t.Errorf("%s volume storage class %v, want %v (storageClass)", w.Name, class, want)
+			}
+		}
+		// Each workload's pods name their ServiceAccount through its output, so they are created
+		// after it: EKS's pod identity webhook only injects IRSA into pods whose ServiceAccount exists.
+		for _, w := range []registered{query, store, compact} {
+			sa := at(t, w.Inputs, "spec.template.spec.serviceAccountName")
+			if sa != w.Name || !dependsOn(w, fmt.Sprint(sa)) || !slices.ContainsFunc(r.all("kubernetes:core/v1:ServiceAccount"), func(s registered) bool { return s.Name == sa }) {
+				t.Errorf("%s runs as ServiceAccount %v but does not depend on it: %v", w.Name, sa, w.Dependencies)
+			}
 		}
 		for _, w := range []registered{query, store} {
 			term := at(t, w.Inputs, "spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm")
@@ -515,6 +536,30 @@ func TestEverythingUsesTheStacksKubernetesProvider(t *testing.T) {
 		provider := r.one(t, "pulumi:providers:kubernetes", "cluster")
 		if !strings.Contains(fmt.Sprint(provider.Inputs["kubeconfig"]), "# "+stack) {
 			t.Errorf("provider kubeconfig %v does not come from the cluster stack", provider.Inputs["kubeconfig"])
+		}
+		// Every Kubernetes object goes to that cluster, none to the ambient kubeconfig of whoever
+		// runs `pulumi up`.
+		kubernetesObjects := 0
+		for _, res := range r.resources {
+			if !strings.HasPrefix(res.Type, "kubernetes:") {
+				continue
+			}
+			kubernetesObjects++
+			if !strings.Contains(res.Provider, "::pulumi:providers:kubernetes::cluster::") {
+				t.Errorf("%s %s uses provider %q, not the stack's cluster provider", res.Type, res.Name, res.Provider)
+			}
+		}
+		if kubernetesObjects < 10 {
+			t.Errorf("only %d Kubernetes objects registered", kubernetesObjects)
+		}
+	})
+}
+
+func TestKMSKeyDeletionWindowFromConfig(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		want := map[string]float64{"dev": 7, "prod": 30}[stack] // dev sets 7; prod keeps the default
+		if got := r.one(t, "aws:kms/key:Key", "thanos").Inputs["deletionWindowInDays"]; got != want {
+			t.Errorf("KMS key deletion window %v days, want %v (kmsKeyDeletionWindowDays)", got, want)
 		}
 	})
 }

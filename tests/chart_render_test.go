@@ -1,0 +1,240 @@
+package tests
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// rendered is the real chart rendered with the values one stack's program sent.
+type rendered struct {
+	run     *run
+	release registered
+	objects []harness.Object
+	// prometheus is the one Prometheus resource the chart renders; spec its spec.
+	prometheus harness.Object
+	spec       map[string]any
+}
+
+var renderedStacks = map[string]*rendered{}
+
+// renderStack renders the real kube-prometheus-stack package with exactly the values the program
+// sent for its Helm release under mocks, with the release's name and namespace.
+func renderStack(t *testing.T, stack string, r *run) *rendered {
+	t.Helper()
+	if out, ok := renderedStacks[stack]; ok {
+		return out
+	}
+	path, err := harness.ChartPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")
+	values, _ := release.Inputs["values"].(map[string]any)
+	objects, err := harness.RenderChart(path, fmt.Sprint(release.Inputs["name"]), fmt.Sprint(release.Inputs["namespace"]), values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &rendered{run: r, release: release, objects: objects}
+	prometheus := out.all("Prometheus")
+	if len(prometheus) != 1 {
+		t.Fatalf("the chart renders %d Prometheus resources, want 1", len(prometheus))
+	}
+	out.prometheus = prometheus[0]
+	out.spec, _ = out.prometheus["spec"].(map[string]any)
+	renderedStacks[stack] = out
+	return out
+}
+
+func (r *rendered) all(kind string) []harness.Object {
+	var out []harness.Object
+	for _, o := range r.objects {
+		if o.Kind() == kind {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (r *rendered) one(t *testing.T, kind, name string) harness.Object {
+	t.Helper()
+	for _, o := range r.all(kind) {
+		if o.Name() == name {
+			return o
+		}
+	}
+	t.Fatalf("the chart renders no %s %q", kind, name)
+	return nil
+}
+
+// TestRealChartRendersWhatTheProgramMeans renders the real chart package (../shared/charts) with
+// the program's values for each stack and checks the objects it renders, not the values: a value
+// the chart drops or reshapes fails here.
+func TestRealChartRendersWhatTheProgramMeans(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		c := renderStack(t, stack, r)
+		t.Run("sidecar object storage is the objstore Secret", func(t *testing.T) { checkRenderedObjectStorage(t, c) })
+		t.Run("Prometheus runs as the ServiceAccount the sidecar role trusts", func(t *testing.T) { checkRenderedServiceAccount(t, c) })
+		t.Run("Prometheus pods are behind the peers Service", func(t *testing.T) { checkRenderedPeers(t, c) })
+		t.Run("replica label is the querier's dedup label", func(t *testing.T) { checkRenderedReplicaLabel(t, c) })
+		t.Run("sidecars are scraped", func(t *testing.T) { checkRenderedSidecarScrape(t, c) })
+		t.Run("Prometheus has a PodDisruptionBudget where configured", func(t *testing.T) { checkRenderedPDB(t, stack, c) })
+		t.Run("every prometheusSpec value reaches the Prometheus resource", func(t *testing.T) { checkEveryPrometheusSpecValue(t, c) })
+	})
+}
+
+func checkRenderedObjectStorage(t *testing.T, c *rendered) {
+	secret := c.run.one(t, "kubernetes:core/v1:Secret", "thanos-objstore")
+	keys := slices.Collect(maps.Keys(stringMap(at(t, secret.Inputs, "stringData"))))
+	want := map[string]string{"name": fmt.Sprint(at(t, secret.Inputs, "metadata.name")), "key": components.ObjstoreSecretKey}
+	if !slices.Equal(keys, []string{components.ObjstoreSecretKey}) {
+		t.Fatalf("objstore Secret keys %v", keys)
+	}
+	thanos, _ := c.spec["thanos"].(map[string]any)
+	if got := stringMap(thanos["objectStorageConfig"]); !maps.Equal(got, want) {
+		t.Errorf("rendered spec.thanos.objectStorageConfig = %v, want %v: without it the operator runs the sidecar without --objstore.config and nothing reaches the bucket", thanos["objectStorageConfig"], want)
+	}
+}
+
+func checkRenderedServiceAccount(t *testing.T, c *rendered) {
+	role := c.run.one(t, "aws:iam/role:Role", "thanos-sidecar")
+	trust := policy(t, role.Inputs["assumeRolePolicy"]).Statement[0]
+	var subject string
+	for key, value := range trust.Condition["StringEquals"] {
+		if strings.HasSuffix(key, ":sub") {
+			subject = value
+		}
+	}
+	namespace := fmt.Sprint(c.release.Inputs["namespace"])
+	want := "system:serviceaccount:" + namespace + ":" + fmt.Sprint(c.spec["serviceAccountName"])
+	if subject != want {
+		t.Errorf("the sidecar role trusts %q; the rendered Prometheus runs as %q", subject, want)
+	}
+	sa := c.one(t, "ServiceAccount", fmt.Sprint(c.spec["serviceAccountName"]))
+	roleArn := "arn:aws:iam::" + account + ":role/" + fmt.Sprint(role.Inputs["name"])
+	if got := stringMap(sa.Metadata()["annotations"])[components.IRSARoleAnnotation]; got != roleArn {
+		t.Errorf("rendered ServiceAccount %s has %s=%q, want %q", sa.Name(), components.IRSARoleAnnotation, got, roleArn)
+	}
+}
+
+func checkRenderedPeers(t *testing.T, c *rendered) {
+	peers := c.run.one(t, "kubernetes:core/v1:Service", "thanos-peers")
+	selector := stringMap(at(t, peers.Inputs, "spec.selector"))
+	labels := stringMap(at(t, c.spec, "podMetadata.labels"))
+	if !selects(selector, labels) {
+		t.Errorf("the peers Service selector %v does not select the rendered Prometheus pod labels %v", selector, labels)
+	}
+}
+
+func checkRenderedReplicaLabel(t *testing.T, c *rendered) {
+	query := c.run.one(t, "kubernetes:apps/v1:Deployment", "thanos-query")
+	want := "--query.replica-label=" + fmt.Sprint(c.spec["replicaExternalLabelName"])
+	if args := strs(t, container(t, query)["args"]); !slices.Contains(args, want) {
+		t.Errorf("rendered replicaExternalLabelName %v; the querier's args %q lack %q", c.spec["replicaExternalLabelName"], args, want)
+	}
+}
+
+// checkRenderedSidecarScrape: the program's PodMonitor selects the rendered Prometheus pods, on
+// the sidecar's port, in their namespace; the chart itself scrapes no sidecar.
+func checkRenderedSidecarScrape(t *testing.T, c *rendered) {
+	monitors := c.run.all("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+	if len(monitors) != 1 {
+		t.Fatalf("%d PodMonitors registered, want 1 for the sidecars", len(monitors))
+	}
+	m := monitors[0]
+	labels := stringMap(at(t, c.spec, "podMetadata.labels"))
+	if !selects(stringMap(at(t, m.Inputs, "spec.selector.matchLabels")), labels) {
+		t.Errorf("PodMonitor %s selector %v does not select the Prometheus pods' labels %v", m.Name, at(t, m.Inputs, "spec.selector"), labels)
+	}
+	if at(t, m.Inputs, "metadata.namespace") != c.release.Inputs["namespace"] {
+		t.Errorf("PodMonitor %s is in namespace %v, the Prometheus pods in %v", m.Name, at(t, m.Inputs, "metadata.namespace"), c.release.Inputs["namespace"])
+	}
+	if port := at(t, m.Inputs, "spec.podMetricsEndpoints.0.port"); port != components.SidecarHTTPPortName {
+		t.Errorf("PodMonitor %s scrapes port %v, want the sidecar's %q", m.Name, port, components.SidecarHTTPPortName)
+	}
+	if !dependsOn(m, "kube-prometheus-stack") {
+		t.Errorf("PodMonitor %s does not wait for the release that installs its CRD", m.Name)
+	}
+	// And the chart scrapes no sidecar itself: no ServiceMonitor of the chart scrapes a Service in
+	// front of the Prometheus pods on the sidecar's port (the chart's thanosServiceMonitor is off).
+	for _, svc := range c.all("Service") {
+		if stringMap(at(t, map[string]any(svc), "spec.selector"))["operator.prometheus.io/name"] != c.prometheus.Name() {
+			continue
+		}
+		sidecarPorts := map[string]bool{}
+		for _, p := range list(at(t, map[string]any(svc), "spec.ports")) {
+			if target := fmt.Sprint(lookup(p, []string{"targetPort"})); target == components.SidecarHTTPPortName || target == fmt.Sprint(components.HTTPPort) {
+				sidecarPorts[fmt.Sprint(lookup(p, []string{"name"}))] = true
+			}
+		}
+		for _, sm := range c.all("ServiceMonitor") {
+			if !selects(stringMap(lookup(map[string]any(sm), []string{"spec", "selector", "matchLabels"})), stringMap(svc.Metadata()["labels"])) {
+				continue
+			}
+			for _, e := range list(lookup(map[string]any(sm), []string{"spec", "endpoints"})) {
+				if sidecarPorts[fmt.Sprint(lookup(e, []string{"port"}))] {
+					t.Errorf("the chart's ServiceMonitor %s scrapes the sidecars through Service %s too: they would be scraped twice", sm.Name(), svc.Name())
+				}
+			}
+		}
+	}
+}
+
+func checkRenderedPDB(t *testing.T, stack string, c *rendered) {
+	pdbs := c.all("PodDisruptionBudget")
+	var prometheus []harness.Object
+	for _, p := range pdbs {
+		if stringMap(at(t, map[string]any(p), "spec.selector.matchLabels"))["operator.prometheus.io/name"] == c.prometheus.Name() {
+			prometheus = append(prometheus, p)
+		}
+	}
+	if stack == "dev" {
+		if len(prometheus) != 0 {
+			t.Errorf("dev renders a Prometheus PodDisruptionBudget")
+		}
+		return
+	}
+	if len(prometheus) != 1 {
+		t.Fatalf("%d PodDisruptionBudgets select Prometheus %s, want 1 (PDBs: %d)", len(prometheus), c.prometheus.Name(), len(pdbs))
+	}
+	spec := prometheus[0]["spec"].(map[string]any)
+	replicas := fmt.Sprint(c.spec["replicas"])
+	if fmt.Sprint(spec["minAvailable"]) != fmt.Sprint(atoi(t, replicas)-1) || spec["maxUnavailable"] != nil {
+		t.Errorf("Prometheus PDB %v, want minAvailable %s-1 (all but one of the replicas)", spec, replicas)
+	}
+}
+
+// checkEveryPrometheusSpecValue: every value the program sets under prometheus.prometheusSpec is in
+// the rendered Prometheus spec with the same value.
+func checkEveryPrometheusSpecValue(t *testing.T, c *rendered) {
+	values := at(t, c.release.Inputs, "values."+strings.Join(components.PrometheusSpecPath, ".")).(map[string]any)
+	for _, problem := range harness.PrometheusSpecMismatches(values, c.spec) {
+		t.Error(problem)
+	}
+}
+
+func lookup(v any, path []string) any {
+	out, _ := harness.Lookup(v, path)
+	return out
+}
+
+func lookupOK(v any, path []string) (any, bool) { return harness.Lookup(v, path) }
+
+func list(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
+}

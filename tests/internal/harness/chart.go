@@ -1,0 +1,225 @@
+package harness
+
+// The real kube-prometheus-stack chart package the program pins (../shared/charts beside the
+// repository, see ../shared/charts/README.md), found and rendered the way `helm template` does it:
+// Helm's own library, client-only. Tests render and install the real chart, never a copy of its
+// templates.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
+
+// ChartPathEnv overrides where the chart package is found.
+const ChartPathEnv = "KUBE_PROMETHEUS_STACK_CHART"
+
+// KubeVersion is the Kubernetes version charts are rendered for: the one the test clusters run.
+const KubeVersion = "v1.36.3"
+
+// ChartPath is the chart package of components.ChartVersion: $KUBE_PROMETHEUS_STACK_CHART, or
+// ../shared/charts/kube-prometheus-stack-<version>.tgz beside the repository. It fails, with what
+// to do, where the package is not there: a test that needs the real chart never skips.
+func ChartPath() (string, error) {
+	path := os.Getenv(ChartPathEnv)
+	if path == "" {
+		path = filepath.Join(RepoRoot(), "..", "shared", "charts", components.ChartName+"-"+components.ChartVersion+".tgz")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("the real chart package %s is not there (%v): put kube-prometheus-stack %s there (helm pull %s --repo %s --version %s), or set %s to it",
+			abs, err, components.ChartVersion, components.ChartName, components.ChartRepository, components.ChartVersion, ChartPathEnv)
+	}
+	return abs, nil
+}
+
+// Object is one rendered Kubernetes object.
+type Object map[string]any
+
+// Kind, Name and Annotations read the object's identity.
+func (o Object) Kind() string { s, _ := o["kind"].(string); return s }
+
+func (o Object) Name() string { s, _ := o.Metadata()["name"].(string); return s }
+
+func (o Object) Metadata() map[string]any { m, _ := o["metadata"].(map[string]any); return m }
+
+// Hook is the object's helm.sh/hook annotation: empty for an object Helm installs as part of the
+// release rather than as a hook.
+func (o Object) Hook() string {
+	annotations, _ := o.Metadata()["annotations"].(map[string]any)
+	s, _ := annotations["helm.sh/hook"].(string)
+	return s
+}
+
+// RenderChart renders the chart at path for a release as `helm template` does, client-only, and returns
+// every object of the release, hooks included (CRDs in crds/ directories are not templates and are
+// not rendered, as with `helm template` without --include-crds).
+func RenderChart(path, releaseName, namespace string, values map[string]any) ([]Object, error) {
+	chart, err := loader.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	install := action.NewInstall(&action.Configuration{})
+	install.DryRun = true
+	install.ClientOnly = true
+	install.Replace = true
+	install.ReleaseName = releaseName
+	install.Namespace = namespace
+	install.DisableOpenAPIValidation = true
+	if install.KubeVersion, err = chartutil.ParseKubeVersion(KubeVersion); err != nil {
+		return nil, err
+	}
+	rel, err := install.Run(chart, values)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", path, err)
+	}
+	manifests := []string{rel.Manifest}
+	for _, h := range rel.Hooks {
+		manifests = append(manifests, h.Manifest)
+	}
+	var out []Object
+	for _, m := range manifests {
+		objs, err := decodeAll(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+func decodeAll(manifest string) ([]Object, error) {
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(manifest)))
+	var out []Object
+	for {
+		// Decoded as a plain map: yaml.v3 would give nested maps the named type too.
+		var obj map[string]any
+		err := dec.Decode(&obj)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode rendered manifest: %w\n%s", err, firstLines(manifest, 20))
+		}
+		if len(obj) > 0 {
+			out = append(out, obj)
+		}
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ChartCRDNames are the names of the CRDs the chart package installs from its crds/ directories
+// (its own and its subcharts'), sorted.
+func ChartCRDNames(path string) ([]string, error) {
+	chart, err := loader.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	var names []string
+	for _, crd := range chart.CRDObjects() {
+		objs, err := decodeAll(string(crd.File.Data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", crd.Filename, err)
+		}
+		for _, o := range objs {
+			if o.Kind() == "CustomResourceDefinition" {
+				names = append(names, o.Name())
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// chartRenames are the prometheusSpec values the chart does not copy under their own name, with
+// where they arrive instead (templates/prometheus/prometheus.yaml of the pinned chart).
+var chartRenames = []struct {
+	from, to []string
+	// consumed: the value steers the template instead of being copied; the rendered value at to
+	// must then be this.
+	consumed any
+}{
+	{from: []string{"storageSpec"}, to: []string{"storage"}},
+	// The chart's existingSecret becomes the operator's SecretKeySelector.
+	{from: []string{"thanos", "objectStorageConfig", "existingSecret"}, to: []string{"thanos", "objectStorageConfig"}},
+	// false renders an empty selector (select everything) instead of the release label.
+	{from: []string{"serviceMonitorSelectorNilUsesHelmValues"}, to: []string{"serviceMonitorSelector"}, consumed: map[string]any{}},
+	{from: []string{"podMonitorSelectorNilUsesHelmValues"}, to: []string{"podMonitorSelector"}, consumed: map[string]any{}},
+	{from: []string{"ruleSelectorNilUsesHelmValues"}, to: []string{"ruleSelector"}, consumed: map[string]any{}},
+}
+
+// PrometheusSpecMismatches compares the values under prometheus.prometheusSpec with a Prometheus
+// resource's spec the chart rendered from them: every value must be there with the same value, at
+// its own path or where chartRenames says. It returns one message per value that is not.
+func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []string {
+	var out []string
+	for _, leaf := range components.ValueLeaves(prometheusSpecValues) {
+		path, want := leaf, lookup(prometheusSpecValues, leaf)
+		for _, r := range chartRenames {
+			if len(leaf) >= len(r.from) && slices.Equal(leaf[:len(r.from)], r.from) {
+				path = append(slices.Clone(r.to), leaf[len(r.from):]...)
+				if r.consumed != nil {
+					want = r.consumed
+				}
+			}
+		}
+		got, ok := lookupOK(spec, path)
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("prometheusSpec.%s = %v is not in the Prometheus spec (looked for spec.%s): the chart drops it",
+				components.ValuePath(leaf), want, components.ValuePath(path)))
+		case fmt.Sprint(got) != fmt.Sprint(want):
+			out = append(out, fmt.Sprintf("prometheusSpec.%s = %v arrives as spec.%s = %v", components.ValuePath(leaf), want, components.ValuePath(path), got))
+		}
+	}
+	return out
+}
+
+func lookup(v any, path []string) any {
+	out, _ := lookupOK(v, path)
+	return out
+}
+
+func lookupOK(v any, path []string) (any, bool) {
+	for _, key := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			if o, isObject := v.(Object); isObject {
+				m, ok = o, true
+			}
+		}
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[key]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// Lookup walks a values tree by a path of keys; ok is false where the path does not exist.
+func Lookup(v any, path []string) (any, bool) { return lookupOK(v, path) }
