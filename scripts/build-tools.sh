@@ -6,13 +6,13 @@
 #   ${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}/<tool>-<version>/bin/
 #
 # Usage: scripts/build-tools.sh [--print-env] tool...
-#   tool: pulumi kubernetes-provider kube-apiserver etcd thanos prometheus minio
-#         all | integration (= pulumi kubernetes-provider kube-apiserver etcd)
-#             | e2e (= thanos prometheus minio)
+#   tool: pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio
+#         all | integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator)
+#             | e2e (= integration + thanos prometheus minio)
 #   --print-env  after building, print `export VAR=...` lines on stdout for the requested tools:
-#                PULUMI_BIN_DIR KUBERNETES_PROVIDER_BIN_DIR KUBE_APISERVER_BIN_DIR ETCD_BIN
-#                THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
-#                e.g.  eval "$(scripts/build-tools.sh --print-env e2e)"
+#                PULUMI_BIN_DIR KUBERNETES_PROVIDER_BIN_DIR KUBERNETES_BIN_DIR ETCD_BIN
+#                OPERATOR_BIN CONFIG_RELOADER_BIN THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
+#                e.g.  env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
 #
 # Progress goes to stderr. Tools are built one at a time (cold: roughly 5-12 min each on 2 cores);
 # a binary that already exists in the cache is never rebuilt. Each binary is built under a temporary
@@ -26,17 +26,20 @@ set -euo pipefail
 # ---------------------------------------------------------------------------------------------
 PULUMI_VERSION=v3.274.1                                            # github.com/pulumi/pulumi/{pkg,sdk}/v3
 KUBERNETES_PROVIDER_VERSION=v4.0.0-20260115033456-f47bc2d6f199     # github.com/pulumi/pulumi-kubernetes/provider/v4 (the only one served)
-KUBE_APISERVER_VERSION=v1.36.3                                     # k8s.io/kubernetes; staging modules k8s.io/* at v0.36.3
+KUBERNETES_VERSION=v1.36.3                                         # k8s.io/kubernetes; staging modules k8s.io/* at v0.36.3
 ETCD_VERSION=3.4.23                                                # Debian package etcd-server (expected version; warned if different)
+PROMETHEUS_OPERATOR_VERSION=v0.93.1                                # github.com/prometheus-operator/prometheus-operator (the chart's)
 THANOS_VERSION=v0.42.4                                             # github.com/thanos-io/thanos (v0.42.5 needs a newer Go)
 PROMETHEUS_MODULE_VERSION=v0.314.0                                 # github.com/prometheus/prometheus module ...
 PROMETHEUS_VERSION=3.14.0                                          # ... which is Prometheus v3.14.0
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c                   # github.com/minio/minio (@latest resolved once, pinned)
 
 KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
-KUBE_STAGING_VERSION="v0.${KUBE_APISERVER_VERSION#v1.}"            # v1.36.3 -> v0.36.3
+KUBE_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"                # v1.36.3 -> v0.36.3
 
-ALL_TOOLS=(pulumi kubernetes-provider kube-apiserver etcd thanos prometheus minio)
+ALL_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio)
+INTEGRATION_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator)
+E2E_TOOLS=("${INTEGRATION_TOOLS[@]}" thanos prometheus minio)
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -44,11 +47,11 @@ die() { log "error: $*"; exit 1; }
 usage() {
   cat >&2 <<'EOF'
 Usage: scripts/build-tools.sh [--print-env] tool...
-  tools:  pulumi kubernetes-provider kube-apiserver etcd thanos prometheus minio
-  groups: all, integration (= pulumi kubernetes-provider kube-apiserver etcd),
-          e2e (= thanos prometheus minio)
+  tools:  pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio
+  groups: all, integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator),
+          e2e (= integration + thanos prometheus minio)
   --print-env  print `export VAR=<path>` lines (stdout) for the requested tools, e.g.
-               eval "$(scripts/build-tools.sh --print-env e2e)"
+               env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
   Cache: ${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}/<tool>-<version>/bin
 EOF
 }
@@ -64,9 +67,9 @@ for arg in "$@"; do
     --print-env) print_env=true ;;
     -h|--help) usage; exit 0 ;;
     all) for t in "${ALL_TOOLS[@]}"; do want[$t]=1; done ;;
-    integration) for t in pulumi kubernetes-provider kube-apiserver etcd; do want[$t]=1; done ;;
-    e2e) for t in thanos prometheus minio; do want[$t]=1; done ;;
-    pulumi|kubernetes-provider|kube-apiserver|etcd|thanos|prometheus|minio) want[$arg]=1 ;;
+    integration) for t in "${INTEGRATION_TOOLS[@]}"; do want[$t]=1; done ;;
+    e2e) for t in "${E2E_TOOLS[@]}"; do want[$t]=1; done ;;
+    pulumi|kubernetes-provider|kubernetes|etcd|prometheus-operator|thanos|prometheus|minio) want[$arg]=1 ;;
     *) log "unknown tool or option: $arg"; usage; exit 2 ;;
   esac
 done
@@ -85,7 +88,8 @@ esac
 bin_dir() { printf '%s/%s-%s/bin\n' "$CACHE_ROOT" "$1" "$2"; }
 PULUMI_BIN_DIR="$(bin_dir pulumi "$PULUMI_VERSION")"
 KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER_VERSION")"
-KUBE_APISERVER_BIN_DIR="$(bin_dir kube-apiserver "$KUBE_APISERVER_VERSION")"
+KUBERNETES_BIN_DIR="$(bin_dir kubernetes "$KUBERNETES_VERSION")"
+PROMETHEUS_OPERATOR_BIN_DIR="$(bin_dir prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")"
 # Thanos's release builds use -tags netgo,slicelabels (.promu.yml of v0.42.4); without slicelabels its
 # StoreAPI panics on the first gRPC call. The tags are part of the cache key.
 THANOS_BUILD_TAGS=netgo,slicelabels
@@ -157,20 +161,46 @@ smoke_test() { # binary args...
 # build_go_bin <helper dir> <bin dir> <binary name> <package> <ldflags> <version args...>
 build_go_bin() {
   local dir="$1" bindir="$2" name="$3" pkg="$4" ldflags="$5"; shift 5
-  local target="$bindir/$name" tmp start
-  is_built "$target" && return 0
+  build_go_bins "$dir" "$bindir" "$ldflags" "$*" "$name=$pkg"
+}
+
+# build_go_bins <helper dir> <bin dir> <ldflags> <version args> <name>=<package>...
+# Builds every package in one `go build`, so the packages they share compile and link once, then
+# smoke-tests each binary and renames it into place.
+build_go_bins() {
+  local dir="$1" bindir="$2" ldflags="$3" version_args="$4"; shift 4
+  local spec name pkg missing=() pkgs=() tmp start
+  for spec in "$@"; do
+    is_built "$bindir/${spec%%=*}" || missing+=("$spec")
+  done
+  [[ ${#missing[@]} -gt 0 ]] || return 0
   take_lock
-  is_built "$target" && return 0
+  missing=()
+  for spec in "$@"; do
+    is_built "$bindir/${spec%%=*}" || missing+=("$spec")
+  done
+  [[ ${#missing[@]} -gt 0 ]] || return 0
   mkdir -p "$bindir"
-  tmp="$bindir/.$name.tmp.$$"
+  tmp="$(mktemp -d "$bindir/.build.XXXXXX")"
   CLEANUP+=("$tmp")
   start=$(date +%s)
-  log "building $name from $pkg (in ${dir#"$REPO_ROOT"/}) -> $bindir"
-  (cd "$dir" && go build -trimpath ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -ldflags "$ldflags" -o "$tmp" "$pkg")
-  [[ $# -eq 0 ]] || SMOKE_NAME="$name" smoke_test "$tmp" "$@"
-  chmod 0755 "$tmp"
-  mv -f "$tmp" "$target"
-  log "built $name in $(elapsed "$start")"
+  for spec in "${missing[@]}"; do pkgs+=("${spec#*=}"); done
+  log "building ${missing[*]%%=*} (in ${dir#"$REPO_ROOT"/}) -> $bindir"
+  if [[ ${#pkgs[@]} -eq 1 ]]; then
+    (cd "$dir" && go build -trimpath ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -ldflags "$ldflags" -o "$tmp/${missing[0]%%=*}" "${pkgs[0]}")
+  else
+    # `go build -o <dir>` names each binary after its package's last path element.
+    (cd "$dir" && go build -trimpath ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}")
+  fi
+  for spec in "${missing[@]}"; do
+    name="${spec%%=*}"; pkg="${spec#*=}"
+    [[ -f "$tmp/$name" ]] || mv -f "$tmp/${pkg##*/}" "$tmp/$name"
+    # shellcheck disable=SC2086 # version_args are words
+    [[ -z "$version_args" ]] || SMOKE_NAME="$name" smoke_test "$tmp/$name" $version_args
+    chmod 0755 "$tmp/$name"
+    mv -f "$tmp/$name" "$bindir/$name"
+  done
+  log "built ${missing[*]%%=*} in $(elapsed "$start")"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -229,8 +259,10 @@ build_kubernetes_provider() {
   log "built $name in $(elapsed "$start")"
 }
 
-build_kube_apiserver() {
-  local d="$TOOLS_DIR/kube-apiserver" v="$KUBE_APISERVER_VERSION" bad
+# The control plane and the node agent from one helper module, in one `go build`: most of their
+# packages are shared and compile once.
+build_kubernetes() {
+  local d="$TOOLS_DIR/kubernetes" v="$KUBERNETES_VERSION" bad
   check_pin "$d" k8s.io/kubernetes "$v"
   bad="$(awk -v v="$KUBE_STAGING_VERSION" '$2 == "=>" && $3 ~ /^k8s\.io\// && $4 != v' "$d/go.mod")"
   [[ -z "$bad" ]] || die "$d/go.mod has staging replaces not at $KUBE_STAGING_VERSION: $bad"
@@ -239,8 +271,23 @@ build_kube_apiserver() {
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  build_go_bin "$d" "$KUBE_APISERVER_BIN_DIR" kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
-    "${ldflags# }" --version
+  build_go_bins "$d" "$KUBERNETES_BIN_DIR" "${ldflags# }" --version \
+    kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+    kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+    kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
+    kubelet=k8s.io/kubernetes/cmd/kubelet \
+    kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+}
+
+# prometheus-operator and its config reloader, stamped with their version: unstamped, the operator
+# reports an empty version and defaults the reloader image to "...:v".
+build_prometheus_operator() {
+  local d="$TOOLS_DIR/prometheus-operator" m=github.com/prometheus-operator/prometheus-operator
+  check_pin "$d" "$m" "$PROMETHEUS_OPERATOR_VERSION"
+  build_go_bins "$d" "$PROMETHEUS_OPERATOR_BIN_DIR" \
+    "-X github.com/prometheus/common/version.Version=${PROMETHEUS_OPERATOR_VERSION#v}" --version \
+    operator="$m/cmd/operator" \
+    prometheus-config-reloader="$m/cmd/prometheus-config-reloader"
 }
 
 # Debian's etcd-server (3.4.23) works with that kube-apiserver; tests start their own etcd.
@@ -288,12 +335,10 @@ build_thanos() {
 }
 
 build_prometheus() {
-  local d="$TOOLS_DIR/prometheus" name
-  check_pin "$d" github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION"
-  for name in prometheus promtool; do
-    build_go_bin "$d" "$PROMETHEUS_BIN_DIR" "$name" "github.com/prometheus/prometheus/cmd/$name" \
-      "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" --version
-  done
+  local d="$TOOLS_DIR/prometheus" m=github.com/prometheus/prometheus
+  check_pin "$d" "$m" "$PROMETHEUS_MODULE_VERSION"
+  build_go_bins "$d" "$PROMETHEUS_BIN_DIR" "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" --version \
+    prometheus="$m/cmd/prometheus" promtool="$m/cmd/promtool"
 }
 
 build_minio() {
@@ -317,8 +362,12 @@ if $print_env; then
   emit() { printf 'export %s=%q\n' "$1" "$2"; }
   [[ -z "${want[pulumi]:-}" ]] || emit PULUMI_BIN_DIR "$PULUMI_BIN_DIR"
   [[ -z "${want[kubernetes-provider]:-}" ]] || emit KUBERNETES_PROVIDER_BIN_DIR "$KUBERNETES_PROVIDER_BIN_DIR"
-  [[ -z "${want[kube-apiserver]:-}" ]] || emit KUBE_APISERVER_BIN_DIR "$KUBE_APISERVER_BIN_DIR"
+  [[ -z "${want[kubernetes]:-}" ]] || emit KUBERNETES_BIN_DIR "$KUBERNETES_BIN_DIR"
   [[ -z "${want[etcd]:-}" ]] || emit ETCD_BIN "$ETCD_BIN"
+  if [[ -n "${want[prometheus-operator]:-}" ]]; then
+    emit OPERATOR_BIN "$PROMETHEUS_OPERATOR_BIN_DIR/operator"
+    emit CONFIG_RELOADER_BIN "$PROMETHEUS_OPERATOR_BIN_DIR/prometheus-config-reloader"
+  fi
   [[ -z "${want[thanos]:-}" ]] || emit THANOS_BIN "$THANOS_BIN_DIR/thanos"
   if [[ -n "${want[prometheus]:-}" ]]; then
     emit PROMETHEUS_BIN "$PROMETHEUS_BIN_DIR/prometheus"

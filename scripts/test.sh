@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of the project, fastest first:
 #   1. go vet and the unit and whole-program tests under Pulumi mocks (seconds, no tools);
-#   2. the integration suite: the real Pulumi engine and kubernetes provider against a real
-#      kube-apiserver and etcd on loopback (tests/integration, build tag "integration");
-#   3. the end-to-end suite: the real Thanos, Prometheus and MinIO running the configuration the
-#      program generates (tests/e2e, build tag "e2e").
+#   2. the integration suite: the real Pulumi engine, kubernetes provider and kube-prometheus-stack
+#      chart against a real control plane on loopback (etcd, kube-apiserver, kube-controller-manager),
+#      with the real prometheus-operator (tests/integration, build tag "integration");
+#   3. the end-to-end suite: the real Thanos, Prometheus and MinIO running the command lines and
+#      files the program and the operator generate there (tests/e2e, build tag "e2e").
 # Suites 2 and 3 need tools that scripts/build-tools.sh builds from their Go modules into a cache
-# outside the clone; the first run on a machine builds them (about 45 minutes on 2 cores), later
-# runs reuse them.
+# outside the clone; the first run on a machine builds them (about 50 minutes on 2 cores), later
+# runs reuse them. They also need the real chart package in ../shared/charts (see README).
 #
 # Usage: scripts/test.sh [unit|integration|e2e]...   (no argument: all three)
 set -euo pipefail
@@ -25,13 +26,16 @@ for suite in "${suites[@]}"; do
       ;;
     integration)
       echo "== integration suite (Pulumi engine + kube-apiserver)"
-      eval "$(scripts/build-tools.sh --print-env integration)"
+      # An assignment fails the script when the build fails; `eval "$(...)"` alone would not.
+      tool_env=$(scripts/build-tools.sh --print-env integration)
+      eval "$tool_env"
       go vet -tags integration ./tests/integration/
       go test -tags integration -count=1 -timeout 30m -v ./tests/integration/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
       ;;
     e2e)
       echo "== end-to-end suite (Thanos, Prometheus, MinIO)"
-      eval "$(scripts/build-tools.sh --print-env e2e)"
+      tool_env=$(scripts/build-tools.sh --print-env e2e)
+      eval "$tool_env"
       go vet -tags e2e ./tests/e2e/
       go test -tags e2e -count=1 -timeout 30m -v ./tests/e2e/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
       ;;

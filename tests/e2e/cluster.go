@@ -7,40 +7,20 @@ import (
 	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
-
-// Binaries are the real tools, from scripts/build-tools.sh --print-env e2e.
-type Binaries struct {
-	Thanos, Prometheus, Promtool, MinIO string
-}
-
-// BinariesFromEnv reads THANOS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN and MINIO_BIN; it returns the
-// names of the unset or unusable ones.
-func BinariesFromEnv() (Binaries, []string) {
-	b := Binaries{
-		Thanos: os.Getenv("THANOS_BIN"), Prometheus: os.Getenv("PROMETHEUS_BIN"),
-		Promtool: os.Getenv("PROMTOOL_BIN"), MinIO: os.Getenv("MINIO_BIN"),
-	}
-	var missing []string
-	for _, v := range []struct{ name, path string }{
-		{"THANOS_BIN", b.Thanos}, {"PROMETHEUS_BIN", b.Prometheus}, {"PROMTOOL_BIN", b.Promtool}, {"MINIO_BIN", b.MinIO},
-	} {
-		if st, err := os.Stat(v.path); v.path == "" || err != nil || st.IsDir() {
-			missing = append(missing, v.name)
-		}
-	}
-	return b, missing
-}
 
 // CheckThanosBuild checks that the Thanos binary was built the way Thanos releases are: with the
 // "slicelabels" build tag (.promu.yml of Thanos v0.42.4 builds with tags netgo and slicelabels).
@@ -64,21 +44,23 @@ func CheckThanosBuild(path string) error {
 // Component is one running process of the deployment.
 type Component struct {
 	Name string
-	Site *Site
-	// Generated are the flags before substitution; Args the command line that ran.
+	Site *harness.Site
+	// Generated are the container's arguments as generated; Args the command line that ran.
 	Generated, Args []string
-	Proc            *Process
+	Proc            *harness.Process
 }
 
 // Replica is one Prometheus pod: Prometheus and its Thanos sidecar over one TSDB directory.
 type Replica struct {
 	Index      int
-	Pod        string
-	Labels     map[string]string
+	Pod        PrometheusPod
 	TSDBDir    string
 	Prometheus *Component
 	Sidecar    *Component
 }
+
+// Labels are the replica's external labels.
+func (r *Replica) Labels() map[string]string { return r.Pod.ExternalLabels() }
 
 // Stop stops the pod: Prometheus and its sidecar.
 func (r *Replica) Stop() {
@@ -86,17 +68,18 @@ func (r *Replica) Stop() {
 	r.Prometheus.Proc.Stop()
 }
 
-// Cluster is the whole deployment on loopback.
+// Cluster is the whole deployment on loopback, run from what the program, the chart and the
+// operator generated (Deployment), changed only by harness.Substitutions.
 type Cluster struct {
-	Bins  Binaries
-	Plan  *Plan
+	Tools harness.Tools
+	D     *Deployment
 	Dir   string
-	Procs *Processes
-	Ports *Ports
-	MinIO *MinIO
+	Procs *harness.Processes
+	Ports *harness.Ports
+	MinIO *harness.MinIO
 
+	// ObjstoreFile holds the objstore Secret's config, for the test's own uploads.
 	ObjstoreFile string
-	ObjstoreYAML string
 
 	Replicas  []*Replica
 	Stores    []*Component
@@ -104,29 +87,18 @@ type Cluster struct {
 	Compactor *Component
 }
 
-// NewCluster starts MinIO and writes the objstore config; components start with StartAll.
-func NewCluster(ctx context.Context, bins Binaries, plan *Plan, dir string) (*Cluster, error) {
-	c := &Cluster{Bins: bins, Plan: plan, Dir: dir, Procs: &Processes{Dir: dir}, Ports: &Ports{}}
-	var err error
-	if c.MinIO, err = StartMinIO(ctx, c.Procs, c.Ports, bins.MinIO, plan.Config.Region); err != nil {
-		return c, err
-	}
-	args, err := ObjstoreArgs(plan.Objstore, &Site{S3: c.MinIO.S3})
-	if err != nil {
-		return c, err
-	}
-	if c.ObjstoreYAML, err = components.ObjstoreConfigYAML(args); err != nil {
-		return c, err
+// NewCluster prepares the deployment d on loopback; components start with StartAll.
+func NewCluster(tools harness.Tools, d *Deployment, minio *harness.MinIO, procs *harness.Processes, ports *harness.Ports, dir string) (*Cluster, error) {
+	c := &Cluster{Tools: tools, D: d, Dir: dir, Procs: procs, Ports: ports, MinIO: minio}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
 	c.ObjstoreFile = filepath.Join(dir, components.ObjstoreSecretKey)
-	return c, os.WriteFile(c.ObjstoreFile, []byte(c.ObjstoreYAML), 0o600)
+	return c, os.WriteFile(c.ObjstoreFile, []byte(d.ObjstoreYAML), 0o600)
 }
 
-// Stop stops every process.
-func (c *Cluster) Stop() { c.Procs.StopAll() }
-
-func (c *Cluster) site(name string, grpc bool) (*Site, error) {
-	s := &Site{Dir: filepath.Join(c.Dir, name), S3: c.MinIO.S3, ObjstoreFile: c.ObjstoreFile}
+func (c *Cluster) site(name string, grpc bool) (*harness.Site, error) {
+	s := &harness.Site{Dir: filepath.Join(c.Dir, name), ObjstoreFile: filepath.Join(c.Dir, name, "objstore", components.ObjstoreSecretKey)}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -142,37 +114,38 @@ func (c *Cluster) site(name string, grpc bool) (*Site, error) {
 	return s, nil
 }
 
-// StartAll starts the Prometheus replicas with their sidecars, the store gateways and the
-// queriers, in the stack's replica counts, and waits for each to be ready.
+// StartAll starts the Prometheus pods with their sidecars, the store gateways and the queriers, in
+// the generated replica counts, and waits for each to be ready.
 func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error {
-	cfg := c.Plan.Config
-	// Addresses first: Prometheus scrapes every component, the querier needs every StoreAPI.
+	d := c.D
+	// Addresses first: Prometheus scrapes every component, the querier needs every StoreAPI. The
+	// scrape jobs carry the job labels kubernetes_sd would give them.
 	targets := map[string][]string{}
-	for i := range c.Plan.Prometheus.Replicas {
-		r := &Replica{Index: i, Pod: c.Plan.Prometheus.PodName(i), Labels: c.Plan.Prometheus.ExternalLabels(i)}
-		r.TSDBDir = filepath.Join(c.Dir, r.Pod, "prometheus")
-		p, err := c.site(r.Pod, false)
+	for i, pod := range d.Prometheus.Pods {
+		r := &Replica{Index: i, Pod: pod, TSDBDir: filepath.Join(c.Dir, pod.Name, "prometheus")}
+		p, err := c.site(pod.Name, false)
 		if err != nil {
 			return err
 		}
-		s, err := c.site(r.Pod+"-sidecar", true)
+		s, err := c.site(pod.Name+"-sidecar", true)
 		if err != nil {
 			return err
 		}
 		p.TSDBDir, s.TSDBDir, s.PrometheusAddr = r.TSDBDir, r.TSDBDir, p.HTTPAddr
-		r.Prometheus = &Component{Name: r.Pod, Site: p, Generated: c.Plan.Prometheus.PrometheusFlags}
-		r.Sidecar = &Component{Name: r.Pod + "-sidecar", Site: s, Generated: c.Plan.Prometheus.SidecarFlags}
+		r.Prometheus = &Component{Name: pod.Name, Site: p, Generated: pod.Prometheus.Args}
+		r.Sidecar = &Component{Name: pod.Name + "-sidecar", Site: s, Generated: pod.Sidecar.Args}
 		c.Replicas = append(c.Replicas, r)
-		targets["prometheus"] = append(targets["prometheus"], p.HTTPAddr)
-		targets["thanos-sidecar"] = append(targets["thanos-sidecar"], s.HTTPAddr)
+		targets[d.Prometheus.Service] = append(targets[d.Prometheus.Service], p.HTTPAddr)
+		sidecarJob := d.Namespace + "/" + components.SidecarPodMonitorName
+		targets[sidecarJob] = append(targets[sidecarJob], s.HTTPAddr)
 	}
-	for i := range cfg.StoreReplicas {
-		s, err := c.site(fmt.Sprintf("thanos-store-%d", i), true)
+	for i := range d.Store.Replicas {
+		s, err := c.site(fmt.Sprintf("%s-%d", d.Store.Name, i), true)
 		if err != nil {
 			return err
 		}
-		c.Stores = append(c.Stores, &Component{Name: fmt.Sprintf("thanos-store-%d", i), Site: s, Generated: c.Plan.Store.Flags})
-		targets["thanos-store"] = append(targets["thanos-store"], s.HTTPAddr)
+		c.Stores = append(c.Stores, &Component{Name: fmt.Sprintf("%s-%d", d.Store.Name, i), Site: s, Generated: d.Store.Container.Args})
+		targets[d.Store.Name] = append(targets[d.Store.Name], s.HTTPAddr)
 	}
 	var storeAPIs []string
 	for _, r := range c.Replicas {
@@ -181,14 +154,14 @@ func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error
 	for _, s := range c.Stores {
 		storeAPIs = append(storeAPIs, s.Site.GRPCAddr)
 	}
-	for i := range cfg.QuerierReplicas {
-		s, err := c.site(fmt.Sprintf("thanos-query-%d", i), true)
+	for i := range d.Query.Replicas {
+		s, err := c.site(fmt.Sprintf("%s-%d", d.Query.Name, i), true)
 		if err != nil {
 			return err
 		}
 		s.StoreAPIs = storeAPIs
-		c.Queriers = append(c.Queriers, &Component{Name: fmt.Sprintf("thanos-query-%d", i), Site: s, Generated: c.Plan.Query.Flags})
-		targets["thanos-query"] = append(targets["thanos-query"], s.HTTPAddr)
+		c.Queriers = append(c.Queriers, &Component{Name: fmt.Sprintf("%s-%d", d.Query.Name, i), Site: s, Generated: d.Query.Container.Args})
+		targets[d.Query.Name] = append(targets[d.Query.Name], s.HTTPAddr)
 	}
 
 	for _, r := range c.Replicas {
@@ -198,17 +171,17 @@ func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error
 		}
 	}
 	for _, r := range c.Replicas {
-		if err := c.startThanos(r.Sidecar, SidecarFlags, "sidecar", map[string]string{"OBJSTORE_CONFIG": c.ObjstoreYAML}); err != nil {
+		if err := c.startThanos(r.Sidecar, harness.SidecarFlags, r.Pod.Files); err != nil {
 			return err
 		}
 	}
 	for _, s := range c.Stores {
-		if err := c.startThanos(s, StoreFlags, c.Plan.Store.Subcommand, nil); err != nil {
+		if err := c.startThanos(s, harness.StoreFlags, d.Store.Files); err != nil {
 			return err
 		}
 	}
 	for _, q := range c.Queriers {
-		if err := c.startThanos(q, QueryFlags, c.Plan.Query.Subcommand, nil); err != nil {
+		if err := c.startThanos(q, harness.QueryFlags, d.Query.Files); err != nil {
 			return err
 		}
 	}
@@ -239,64 +212,73 @@ func (c *Cluster) Components() []*Component {
 	return out
 }
 
+// startPrometheus starts a pod's Prometheus with the operator's arguments, the configuration the
+// config reloader wrote for the pod, and the files of the pod's volumes.
 func (c *Cluster) startPrometheus(r *Replica) error {
 	comp := r.Prometheus
-	args, err := ApplyFlags(PrometheusFlags, comp.Site, comp.Generated)
+	args, err := harness.ApplyFlags(harness.PrometheusFlags, comp.Site, comp.Generated)
 	if err != nil {
 		return err
 	}
-	cfg := c.Plan.Prometheus.Config(r.Index)
-	if err := ApplyPrometheusConfig(cfg, comp.Site); err != nil {
+	// The rule files reach Prometheus through the reloader's watched directory.
+	reloaderArgs, err := harness.ApplyFlags(harness.ReloaderFlags, comp.Site, r.Pod.Reloader.Args)
+	if err != nil {
+		return err
+	}
+	for _, files := range [][2][]string{{comp.Generated, args}, {r.Pod.Reloader.Args, reloaderArgs}} {
+		if err := WriteMountedFiles(files[0], files[1], r.Pod.Files); err != nil {
+			return err
+		}
+	}
+	cfg, err := deepCopy(r.Pod.Config)
+	if err != nil {
+		return err
+	}
+	if err := harness.ApplyPrometheusConfig(cfg, comp.Site); err != nil {
 		return err
 	}
 	raw, err := yaml.Marshal(cfg)
 	if err != nil {
 		return err
 	}
-	files := map[string][]byte{"config.file": raw, "web.config.file": nil}
-	for _, f := range args {
-		name, value, _ := splitFlag(f)
-		if content, ok := files[name]; ok {
-			if err := os.WriteFile(value, content, 0o644); err != nil {
-				return err
-			}
-		}
+	if err := os.WriteFile(flagValue(args, "config.file"), raw, 0o644); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(r.TSDBDir, 0o755); err != nil {
 		return err
 	}
 	comp.Args = args
-	comp.Proc, err = c.Procs.Start(comp.Name, c.Bins.Prometheus, args, nil, "http://"+comp.Site.HTTPAddr+"/-/ready")
+	comp.Proc, err = c.Procs.Start(comp.Name, c.Tools.Prometheus, args, nil, "http://"+comp.Site.HTTPAddr+"/-/ready")
 	return err
 }
 
-func (c *Cluster) startThanos(comp *Component, target Target, subcommand string, env map[string]string) error {
-	args, err := ApplyFlags(target, comp.Site, comp.Generated)
+// startThanos starts a Thanos component: its generated subcommand and flags, substituted, with the
+// files of its volumes.
+func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[string][]byte) error {
+	if len(comp.Generated) == 0 {
+		return fmt.Errorf("%s has no arguments", comp.Name)
+	}
+	subcommand := comp.Generated[0]
+	args, err := harness.ApplyFlags(target, comp.Site, comp.Generated[1:])
 	if err != nil {
 		return err
 	}
-	args = ExpandEnv(args, env)
-	for _, f := range args {
-		// The sidecar's HTTP client file comes from a Secret the operator writes.
-		if name, value, _ := splitFlag(f); target == SidecarFlags && name == "prometheus.http-client-file" {
-			if err := os.WriteFile(value, []byte(c.Plan.Prometheus.SidecarHTTPClientConfig), 0o644); err != nil {
-				return err
-			}
-		}
+	if err := WriteMountedFiles(comp.Generated[1:], args, files); err != nil {
+		return err
 	}
 	comp.Args = append([]string{subcommand}, args...)
-	comp.Proc, err = c.Procs.Start(comp.Name, c.Bins.Thanos, comp.Args, nil, "http://"+comp.Site.HTTPAddr+"/-/ready")
+	comp.Proc, err = c.Procs.Start(comp.Name, c.Tools.Thanos, comp.Args, nil, "http://"+comp.Site.HTTPAddr+"/-/ready")
 	return err
 }
 
-// StartCompactor starts the compactor (generated flags, substituted) and waits for it to be ready.
+// StartCompactor starts the compactor and waits for it to be ready.
 func (c *Cluster) StartCompactor(ctx context.Context) error {
-	s, err := c.site("thanos-compact", false)
+	s, err := c.site(c.D.Compact.Name, false)
 	if err != nil {
 		return err
 	}
-	c.Compactor = &Component{Name: "thanos-compact", Site: s, Generated: c.Plan.Compact.Flags}
-	if err := c.startThanos(c.Compactor, CompactFlags, c.Plan.Compact.Subcommand, nil); err != nil {
+	c.Compactor = &Component{Name: c.D.Compact.Name, Site: s, Generated: c.D.Compact.Container.Args}
+	if err := c.startThanos(c.Compactor, harness.CompactFlags, c.D.Compact.Files); err != nil {
 		return err
 	}
 	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
@@ -347,8 +329,10 @@ func WaitForStores(ctx context.Context, q *Component, n int, timeout time.Durati
 var HiddenFlags = map[string][]string{
 	// thanos cmd/thanos/config.go, shipperConfig.registerFlag: Hidden().
 	"sidecar": {"shipper.ignore-unequal-block-size"},
-	// prometheus cmd/prometheus/main.go: Hidden() "for use in testing".
-	"prometheus": {"storage.tsdb.min-block-duration", "storage.tsdb.max-block-duration"},
+	// prometheus cmd/prometheus/main.go (v3.14.0): Hidden() "for use in testing", and two hidden
+	// flags prometheus-operator passes.
+	"prometheus": {"storage.tsdb.min-block-duration", "storage.tsdb.max-block-duration",
+		"storage.tsdb.wal-compression", "storage.tsdb.allow-overlapping-compaction"},
 }
 
 // CheckFlagsKnown runs `<bin> [subcommand] --help` and checks that every flag's name is listed.
@@ -359,13 +343,17 @@ func CheckFlagsKnown(ctx context.Context, bin, subcommand string, flags []string
 		args = []string{subcommand, "--help"}
 		key = subcommand
 	}
-	help, err := Run(ctx, bin, args...)
+	help, err := harness.Run(ctx, bin, args...)
 	if err != nil {
 		return err
 	}
 	var unknown []string
 	for _, f := range flags {
-		name, _, _ := splitFlag(f)
+		name, _, _ := harness.SplitFlag(f)
+		// A boolean flag's negation, --no-<name>, is listed as --[no-]<name>.
+		if base, negated := strings.CutPrefix(name, "no-"); negated && !strings.Contains(help, "--"+name) {
+			name = base
+		}
 		re := regexp.MustCompile(`(?m)^\s+--(\[no-\])?` + regexp.QuoteMeta(name) + `(=|\s|$)`)
 		if !re.MatchString(help) && !slices.Contains(HiddenFlags[key], name) {
 			unknown = append(unknown, "--"+name)
@@ -375,4 +363,19 @@ func CheckFlagsKnown(ctx context.Context, bin, subcommand string, flags []string
 		return fmt.Errorf("%s %s --help does not list %s", filepath.Base(bin), subcommand, strings.Join(unknown, ", "))
 	}
 	return nil
+}
+
+func deepCopy(m map[string]any) (map[string]any, error) {
+	raw, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	return out, yaml.Unmarshal(raw, &out)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := slices.Collect(maps.Keys(m))
+	sort.Strings(keys)
+	return keys
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // Family is one synthetic metric family of a Dataset.
@@ -77,7 +79,7 @@ func (d Dataset) WriteBlocks(ctx context.Context, promtool, workDir, outDir stri
 				return
 			}
 			dayDir := filepath.Join(workDir, fmt.Sprintf("day-%03d", i))
-			if _, err := Run(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dayDir); err != nil {
+			if _, err := harness.Run(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dayDir); err != nil {
 				errs <- err
 				return
 			}
@@ -149,7 +151,7 @@ func UploadBlocks(ctx context.Context, thanos, objstoreFile, dir string, labels 
 	for _, k := range sortedKeys(labels) {
 		args = append(args, "--label="+k+"="+strconv.Quote(labels[k]))
 	}
-	_, err := Run(ctx, thanos, args...)
+	_, err := harness.Run(ctx, thanos, args...)
 	return err
 }
 

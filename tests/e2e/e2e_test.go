@@ -5,8 +5,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
-	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -16,448 +17,510 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
-// TestE2E deploys the prod stack's configuration on loopback with the real binaries and checks,
-// in order: every component starts and is ready; the sidecars ship SSE-KMS encrypted blocks; the
-// querier deduplicates the replicas; queries survive one replica down (HA) and both down
-// (long-term storage through the store gateway); the compactor compacts, downsamples and applies
-// retention. See docs/e2e.md.
-func TestE2E(t *testing.T) {
-	bins, missing := BinariesFromEnv()
-	if len(missing) > 0 {
-		t.Skipf("%s not set: run  eval \"$(scripts/build-tools.sh --print-env e2e)\"  first", strings.Join(missing, ", "))
-	}
-	if err := CheckThanosBuild(bins.Thanos); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if deadline, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-30*time.Second))
-		defer cancel()
-	}
-	began := time.Now()
-
-	cfg, err := LoadStackConfig("../..", StackName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := NewPlan(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plan.Prometheus.Replicas < 2 {
-		t.Fatalf("stack %s runs %d Prometheus replica(s); HA and deduplication need 2", StackName, plan.Prometheus.Replicas)
-	}
-	t.Logf("stack %s: %d Prometheus replicas, %d store gateways, %d queriers; retention raw %s, 5m %s, 1h %s; index cache %s",
-		StackName, plan.Prometheus.Replicas, cfg.StoreReplicas, cfg.QuerierReplicas,
-		cfg.CompactorRetention.Raw, cfg.CompactorRetention.FiveMinutes, cfg.CompactorRetention.OneHour, cfg.StoreIndexCacheSize)
-
-	// 1a. Every generated flag is one the pinned binaries list in --help.
-	t.Run("generated flags are known to the pinned binaries", func(t *testing.T) {
-		for _, c := range []struct {
-			bin, sub string
-			flags    []string
-		}{
-			{bins.Thanos, plan.Query.Subcommand, plan.Query.Flags},
-			{bins.Thanos, plan.Store.Subcommand, plan.Store.Flags},
-			{bins.Thanos, plan.Compact.Subcommand, plan.Compact.Flags},
-			{bins.Thanos, "sidecar", plan.Prometheus.SidecarFlags},
-			{bins.Prometheus, "", plan.Prometheus.PrometheusFlags},
-		} {
-			if err := CheckFlagsKnown(ctx, c.bin, c.sub, c.flags); err != nil {
-				t.Error(err)
-			}
-		}
-		out, err := Run(ctx, bins.Thanos, "--version")
-		if err != nil || !strings.Contains(out, strings.TrimPrefix(components.ThanosVersion, "v")) {
-			t.Errorf("THANOS_BIN is not Thanos %s: %s %v", components.ThanosVersion, out, err)
-		}
-		out, err = Run(ctx, bins.Prometheus, "--version")
-		if err != nil || !strings.Contains(out, strings.TrimPrefix(components.PrometheusVersion, "v")) {
-			t.Errorf("PROMETHEUS_BIN is not Prometheus %s: %s %v", components.PrometheusVersion, out, err)
-		}
-	})
-
-	c, err := NewCluster(ctx, bins, plan, t.TempDir())
-	t.Cleanup(func() {
-		if c == nil {
-			return
-		}
-		c.Stop()
-		if t.Failed() {
-			for _, p := range c.Procs.All() {
-				t.Logf("---- %s (%s), last lines:\n%s", p.Name, p.LogPath, p.Tail(30))
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("objstore config (substituted):\n%s", c.ObjstoreYAML)
-
-	// Long-term data for the compactor: a gauge over one aligned 14-day window that ended before the
-	// raw retention, uploaded as replica 0 would have shipped it.
-	rawRetention := mustDuration(t, cfg.CompactorRetention.Raw)
-	windowStart, windowEnd := CompactionWindow(began, rawRetention+24*time.Hour)
-	old := MinuteOfHour(windowStart, windowEnd, 2)
-	t.Run("backfill and upload long-term blocks", func(t *testing.T) {
-		dir := t.TempDir()
-		if err := old.WriteBlocks(ctx, bins.Promtool, dir, dir+"/blocks"); err != nil {
-			t.Fatal(err)
-		}
-		if err := UploadBlocks(ctx, bins.Thanos, c.ObjstoreFile, dir+"/blocks", plan.Prometheus.ExternalLabels(0)); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Logf("long-term data: %d series, %d samples, %s to %s", old.SeriesCount(), old.SampleCount(), windowStart.Format(time.RFC3339), windowEnd.Format(time.RFC3339))
-
-	// 1. Every component starts with the generated flags and is ready.
-	if !t.Run("components start and are ready", func(t *testing.T) {
-		if err := c.StartAll(ctx, t.Logf); err != nil {
-			t.Fatal(err)
-		}
-		for _, q := range c.Queriers {
-			if err := WaitForStores(ctx, q, len(c.Replicas)+len(c.Stores), time.Minute); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, comp := range c.Components() {
-			t.Logf("%s: %s", comp.Name, strings.Join(quoteArgs(comp.Args), " "))
-		}
-	}) {
-		t.FailNow()
-	}
-	readyAt := time.Now()
-	query := &PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
-	interval := mustDuration(t, TestScrapeInterval)
-	targets := 0
-	for _, list := range c.Replicas[0].Prometheus.Site.ScrapeTargets {
-		targets += len(list)
-	}
-
-	t.Run("store gateway serves the uploaded raw blocks", func(t *testing.T) {
-		at := windowStart.Add(7*24*time.Hour + 30*time.Minute)
-		series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "0s"), old.SeriesCount(),
-			"a day of raw points", func(s Series) bool { return len(s.Samples) == 1440 })
-		for _, s := range series {
-			if len(s.Samples) != 1440 {
-				t.Errorf("%s: %d raw samples in one day, want 1440", s.Key(), len(s.Samples))
-			}
-			for _, p := range s.Samples {
-				if want := float64(time.UnixMilli(p.T).UTC().Minute()); p.Float() != want {
-					t.Errorf("%s at %s: %s, want %v", s.Key(), time.UnixMilli(p.T).UTC().Format(time.RFC3339), p.V, want)
-					break
-				}
-			}
-		}
-	})
-
-	// 3. Deduplication.
-	t.Run("querier deduplicates the replicas", func(t *testing.T) {
-		// Both replicas have scraped every target.
-		waitFor(t, ctx, time.Minute, "both replicas scraped every target", func() (bool, string) {
-			r, err := query.Query(ctx, "up", time.Now(), Params("dedup", "false"))
-			if err != nil {
-				return false, err.Error()
-			}
-			return len(r.Series) == len(c.Replicas)*targets, fmt.Sprintf("%d series", len(r.Series))
-		})
-		for _, q := range c.Queriers {
-			api := &PromAPI{Addr: q.Site.HTTPAddr}
-			now := time.Now()
-			deduped, err := api.Query(ctx, "up", now, Params("dedup", "true"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			all, err := api.Query(ctx, "up", now, Params("dedup", "false"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(deduped.Series) != targets {
-				t.Errorf("%s dedup=true: %d series of up, want one per target (%d): %v", q.Name, len(deduped.Series), targets, keys(deduped.Series))
-			}
-			seen := map[string]bool{}
-			for _, s := range deduped.Series {
-				if v, ok := s.Labels[plan.Prometheus.ReplicaLabel]; ok {
-					t.Errorf("%s dedup=true: %s still has %s=%q", q.Name, s.Key(), plan.Prometheus.ReplicaLabel, v)
-				}
-				if s.Labels[components.ClusterLabel] != cfg.ClusterName {
-					t.Errorf("%s: %s lacks the external label %s=%q", q.Name, s.Key(), components.ClusterLabel, cfg.ClusterName)
-				}
-				target := s.Labels["job"] + "/" + s.Labels["instance"]
-				if seen[target] {
-					t.Errorf("%s dedup=true: target %s appears twice", q.Name, target)
-				}
-				seen[target] = true
-			}
-			if len(all.Series) != len(c.Replicas)*targets {
-				t.Errorf("%s dedup=false: %d series of up, want %d (each target from each replica)", q.Name, len(all.Series), len(c.Replicas)*targets)
-			}
-			replicas := map[string][]string{}
-			for _, s := range all.Series {
-				target := s.Key(plan.Prometheus.ReplicaLabel)
-				replicas[target] = append(replicas[target], s.Labels[plan.Prometheus.ReplicaLabel])
-			}
-			var pods []string
-			for _, r := range c.Replicas {
-				pods = append(pods, r.Pod)
-			}
-			for target, got := range replicas {
-				sort.Strings(got)
-				if !slices.Equal(got, pods) {
-					t.Errorf("%s dedup=false: %s from replicas %v, want %v", q.Name, target, got, pods)
-				}
-			}
-		}
-	})
-
-	// 2. Uploads, encrypted with the configured KMS key.
-	var lts ltsCapture
-	t.Run("sidecars upload blocks encrypted with SSE-KMS", func(t *testing.T) {
-		var blocks map[string][]*Block
-		waitFor(t, ctx, 5*time.Minute, "three uploaded blocks per replica", func() (bool, string) {
-			all, err := c.MinIO.Blocks(ctx)
-			if err != nil {
-				return false, err.Error()
-			}
-			blocks = sidecarBlocks(all, c.Replicas)
-			var counts []string
-			done := true
-			for _, r := range c.Replicas {
-				counts = append(counts, fmt.Sprintf("%s: %d", r.Pod, len(blocks[r.Pod])))
-				done = done && len(blocks[r.Pod]) >= 3
-			}
-			return done, strings.Join(counts, ", ")
-		})
-		for _, r := range c.Replicas {
-			for _, b := range blocks[r.Pod] {
-				created, _ := ULIDTime(b.Meta.ULID)
-				t.Logf("%s uploaded %s [%s, %s) %d samples, created %s", r.Pod, b.Meta.ULID,
-					time.UnixMilli(b.Meta.MinTime).Format("15:04:05"), time.UnixMilli(b.Meta.MaxTime).Format("15:04:05"),
-					b.Meta.Stats.NumSamples, created.Format("15:04:05.000"))
-				if b.Meta.Stats.NumSamples == 0 {
-					t.Errorf("block %s of %s is empty", b.Meta.ULID, r.Pod)
-				}
-				for _, file := range sortedKeys(b.Files) {
-					h, err := c.MinIO.Head(ctx, b.Meta.ULID+"/"+file)
-					if err != nil {
-						t.Fatal(err)
-					}
-					sse, keyID := h.Get("X-Amz-Server-Side-Encryption"), h.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")
-					if sse != "aws:kms" || strings.TrimPrefix(keyID, "arn:aws:kms:") != c.MinIO.S3.KMSKeyName {
-						t.Errorf("%s/%s: X-Amz-Server-Side-Encryption %q, key id %q; want aws:kms with key %q",
-							b.Meta.ULID, file, sse, keyID, c.MinIO.S3.KMSKeyName)
-					}
-				}
-			}
-		}
-		// 4, first half: what the querier answers for the uploaded range while everything runs.
-		lts = captureLTS(t, ctx, query, blocks, c.Replicas)
-	})
-
-	// 5. HA: one replica down, the live range stays complete.
-	t.Run("one replica down: live range complete", func(t *testing.T) {
-		from := readyAt.Add(2 * interval)
-		down := c.Replicas[1]
-		down.Stop()
-		stoppedAt := time.Now()
-		t.Logf("stopped %s and its sidecar at %s", down.Pod, stoppedAt.Format("15:04:05"))
-		sleep(ctx, 6*interval)
-		now := time.Now()
-		window := now.Sub(from).Truncate(time.Second)
-		r, err := query.Query(ctx, fmt.Sprintf("up[%ds]", int(window.Seconds())), now, Params("dedup", "true"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(r.Warnings) > 0 {
-			t.Logf("warnings (partial response while %s is down): %v", down.Pod, r.Warnings)
-		}
-		if len(r.Series) != targets {
-			t.Fatalf("%d series of up over the live range, want %d: %v", len(r.Series), targets, keys(r.Series))
-		}
-		maxGap := 4 * interval // the dedup penalty skips up to 2 intervals when it switches replicas
-		for _, s := range r.Series {
-			first, last := time.UnixMilli(s.Samples[0].T), time.UnixMilli(s.Samples[len(s.Samples)-1].T)
-			if first.Sub(now.Add(-window)) > maxGap || now.Sub(last) > maxGap {
-				t.Errorf("%s covers %s..%s, want %s..%s", s.Key(), first.Format("15:04:05"), last.Format("15:04:05"),
-					now.Add(-window).Format("15:04:05"), now.Format("15:04:05"))
-			}
-			for i := 1; i < len(s.Samples); i++ {
-				if gap := time.Duration(s.Samples[i].T-s.Samples[i-1].T) * time.Millisecond; gap > maxGap {
-					t.Errorf("%s: gap of %v at %s", s.Key(), gap, time.UnixMilli(s.Samples[i-1].T).Format("15:04:05"))
-				}
-			}
-			// The surviving replica saw the stopped pod go down: its data is what fills the range.
-			if s.Labels["instance"] == down.Prometheus.Site.HTTPAddr {
-				if v := s.Samples[len(s.Samples)-1].V; v != "0" {
-					t.Errorf("up of the stopped %s is %s after the stop, want 0 (scraped by the survivor)", down.Pod, v)
-				}
-			}
-		}
-		// And a graph of the range has a point at every step for every target.
-		rr, err := query.QueryRange(ctx, "up", from, now, interval, Params("dedup", "true"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		steps := int(now.Sub(from)/interval) + 1
-		for _, s := range rr.Series {
-			if len(s.Samples) < steps {
-				t.Errorf("range query: %s has %d of %d steps", s.Key(), len(s.Samples), steps)
-			}
-		}
-	})
-
-	// 4. Long-term storage: both replicas down, the store gateway answers the same.
-	t.Run("both replicas down: uploaded range still served, same values", func(t *testing.T) {
-		if lts.series == nil {
-			t.Skip("nothing captured before the replicas stopped")
-		}
-		for _, r := range c.Replicas {
-			r.Stop()
-		}
-		var diff string
-		waitFor(t, ctx, 90*time.Second, "the same answer from the store gateway", func() (bool, string) {
-			got, err := query.Query(ctx, lts.query, lts.at, Params("dedup", "false"))
-			if err != nil {
-				return false, err.Error()
-			}
-			diff = diffSeries(lts.series, got.Series)
-			return diff == "", diff
-		})
-		t.Logf("%d series, %d samples over [%s, %s) answered with no Prometheus running", len(lts.series), lts.samples,
-			lts.from.Format("15:04:05"), lts.to.Format("15:04:05"))
-	})
-
-	// 6. Compaction, downsampling and retention.
-	t.Run("compactor compacts, downsamples and applies retention", func(t *testing.T) {
-		if err := c.StartCompactor(ctx); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, ctx, 5*time.Minute, "one compactor iteration", func() (bool, string) {
-			if exited, err := c.Compactor.Proc.Exited(); exited {
-				t.Fatalf("compactor exited: %v", err)
-			}
-			if halted, _, _ := Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
-				t.Fatalf("compactor halted:\n%s", c.Compactor.Proc.Tail(30))
-			}
-			n, _, err := Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
-			if err != nil {
-				return false, err.Error()
-			}
-			return n >= 1, fmt.Sprintf("%v iterations", n)
-		})
-		blocks, err := c.MinIO.Blocks(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Blocks span [first sample, last sample + 1ms).
-		w0, w1 := windowStart.UnixMilli(), windowEnd.UnixMilli()
-		last := windowEnd.Add(-old.Step).UnixMilli() + 1
-		inWindow := func(b *Block) bool { return b.Meta.MinTime >= w0 && b.Meta.MaxTime <= w1 }
-		byRes := map[int64][]*Block{}
-		marked := map[int64]int{}
-		for _, b := range SortedBlocks(blocks, inWindow) {
-			res := b.Meta.Thanos.Downsample.Resolution
-			byRes[res] = append(byRes[res], b)
-			if b.DeletionMarked {
-				marked[res]++
-			}
-			if b.Meta.MinTime == w0 && b.Meta.MaxTime == last { // the blocks spanning the whole window
-
-				t.Logf("window block %s: resolution %v, level %d, [%s, %s), %d sources, marked for deletion: %v",
-					b.Meta.ULID, time.Duration(res)*time.Millisecond, b.Meta.Compaction.Level,
-					time.UnixMilli(b.Meta.MinTime).UTC().Format(time.RFC3339), time.UnixMilli(b.Meta.MaxTime).UTC().Format(time.RFC3339),
-					len(b.Meta.Compaction.Sources), b.DeletionMarked)
-			}
-		}
-		for _, res := range []int64{0, 300000, 3600000} {
-			t.Logf("window blocks at resolution %v: %d, %d of them marked for deletion", time.Duration(res)*time.Millisecond, len(byRes[res]), marked[res])
-		}
-		// Compacted: one raw block spanning the whole 14-day window, from all 168 uploaded 2h blocks.
-		uploaded := int(windowEnd.Sub(windowStart) / (2 * time.Hour))
-		compacted := false
-		for _, b := range byRes[0] {
-			compacted = compacted || (b.Meta.MinTime == w0 && b.Meta.MaxTime == last && len(b.Meta.Compaction.Sources) == uploaded)
-		}
-		if !compacted {
-			t.Errorf("no raw block spans the 14-day window with all %d uploaded blocks as sources", uploaded)
-		}
-		// Downsampled: 5m and 1h blocks, not marked for deletion, cover the window.
-		for _, res := range []int64{5 * 60 * 1000, 60 * 60 * 1000} {
-			covered := false
-			for _, b := range byRes[res] {
-				covered = covered || (!b.DeletionMarked && b.Meta.MinTime <= w0 && b.Meta.MaxTime >= last &&
-					sameLabels(b.Meta.Thanos.Labels, plan.Prometheus.ExternalLabels(0)))
-			}
-			if !covered {
-				t.Errorf("no %v-resolution block (unmarked, labels of replica 0) covers the window", time.Duration(res)*time.Millisecond)
-			}
-		}
-		// Retention: every raw block that ended more than the raw retention ago is marked for
-		// deletion (Thanos deletes in two phases: the files go --delete-delay later, 48h by default).
-		for _, b := range blocks {
-			ended := time.UnixMilli(b.Meta.MaxTime)
-			if b.Meta.Thanos.Downsample.Resolution == 0 && time.Since(ended) > rawRetention && !b.DeletionMarked {
-				t.Errorf("raw block %s ended %s, past the raw retention %s, but is not marked for deletion", b.Meta.ULID, ended.UTC().Format(time.RFC3339), cfg.CompactorRetention.Raw)
-			}
-		}
-
-		at := windowStart.Add(7*24*time.Hour + 30*time.Minute)
-		// max_source_resolution=1h: hourly averages, 29.5 for every whole hour. Until the store
-		// gateways load the new blocks (every TestStoreSyncInterval) the raw ones answer.
-		// A downsampled point sits at the end of its window, or at the window's last sample where
-		// an aggregate chunk ends; either way inside the window it aggregates.
-		window := func(p Sample, res time.Duration) time.Time {
-			return time.UnixMilli(p.T / res.Milliseconds() * res.Milliseconds()).UTC()
-		}
-		series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "1h"), old.SeriesCount(),
-			"1h-resolution points", func(s Series) bool {
-				// A day has 24 hourly points; aggregate chunk boundaries may split a few hours in two.
-				return len(s.Samples) >= 24 && len(s.Samples) <= 28
-			})
-		for _, s := range series {
-			hourly := 0
-			for _, p := range s.Samples {
-				if p.T%time.Hour.Milliseconds() == time.Hour.Milliseconds()-1 && p.V == "29.5" {
-					hourly++
-				}
-			}
-			if hourly < 20 {
-				t.Errorf("%s with max_source_resolution=1h: %d of %d points are hourly averages (29.5 at the end of an hour): %v", s.Key(), hourly, len(s.Samples), s.Samples)
-			}
-		}
-		// max_source_resolution=5m: 5-minute averages, m+2 for the window starting at minute m.
-		series = waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "5m"), old.SeriesCount(),
-			"5m-resolution points", func(s Series) bool { return len(s.Samples) == 288 })
-		for _, s := range series {
-			windows := map[time.Time]bool{}
-			for _, p := range s.Samples {
-				w := window(p, 5*time.Minute)
-				windows[w] = true
-				if want := float64(w.Minute() + 2); p.Float() != want {
-					t.Errorf("%s at %s: %s, want the 5m average %v", s.Key(), time.UnixMilli(p.T).UTC().Format(time.RFC3339Nano), p.V, want)
-					break
-				}
-			}
-			if len(windows) != 288 {
-				t.Errorf("%s with max_source_resolution=5m: points in %d 5-minute windows of the day, want 288", s.Key(), len(windows))
-			}
-		}
-	})
-	t.Logf("e2e run took %v", time.Since(began).Round(time.Second))
+// e2eRun is what the steps of TestE2E share.
+type e2eRun struct {
+	ctx   context.Context
+	tools harness.Tools
+	d     *Deployment
+	c     *Cluster
+	began time.Time
+	// query is the first querier's API; interval the scrape interval; targets the scrape targets
+	// of each Prometheus.
+	query    *PromAPI
+	interval time.Duration
+	targets  int
+	readyAt  time.Time
+	// old is the long-term data, backfilled over [windowStart, windowEnd), older than the raw
+	// retention.
+	old                    Dataset
+	windowStart, windowEnd time.Time
+	rawRetention           time.Duration
+	lts                    ltsCapture
 }
 
-// TestSubstitutionsDocumented checks that docs/e2e.md lists exactly the substitutions the test
-// makes (it needs no binaries).
-func TestSubstitutionsDocumented(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/e2e.md")
+// TestE2E deploys the prod stack through the real Pulumi engine, chart and operator onto a control
+// plane on loopback, reads back what they generated, runs it with the real binaries (changed only by
+// harness.Substitutions) and checks, in order: every component starts and is ready; the sidecars
+// ship SSE-KMS encrypted blocks; the querier deduplicates the replicas; queries survive one replica
+// down (HA) and both down (long-term storage through the store gateway); the compactor compacts,
+// downsamples and applies retention. See docs/e2e.md.
+func TestE2E(t *testing.T) {
+	e := setUp(t)
+	steps := []struct {
+		name     string
+		run      func(t *testing.T)
+		required bool // the later steps need it
+	}{
+		{"generated flags are known to the pinned binaries", e.flagsKnown, false},
+		{"backfill and upload long-term blocks", e.backfill, true},
+		{"components start and are ready", e.startAll, true},
+		{"store gateway serves the uploaded raw blocks", e.storeServesRawBlocks, false},
+		{"querier deduplicates the replicas", e.querierDeduplicates, false},
+		{"sidecars upload blocks encrypted with SSE-KMS", e.sidecarsUpload, true},
+		{"one replica down: live range complete", e.oneReplicaDown, false},
+		{"both replicas down: uploaded range still served, same values", e.bothReplicasDown, false},
+		{"compactor compacts, downsamples and applies retention", e.compactor, false},
+	}
+	for _, step := range steps {
+		start := time.Now()
+		ok := t.Run(step.name, step.run)
+		t.Logf("%-66s %s", step.name, time.Since(start).Round(100*time.Millisecond))
+		if !ok && step.required {
+			t.Fatalf("step %q failed; the later steps depend on it", step.name)
+		}
+	}
+	t.Logf("e2e run took %v", time.Since(e.began).Round(time.Second))
+}
+
+// setUp starts MinIO, generates the deployment through the real engine, chart and operator, and
+// prepares it on loopback. The suite fails, never skips, when a tool is missing.
+func setUp(t *testing.T) *e2eRun {
+	tools, err := harness.ToolsFromEnv("e2e", harness.E2ETools)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if table := SubstitutionTable(); !strings.Contains(string(doc), table) {
-		t.Errorf("docs/e2e.md does not carry the substitution table; paste this under \"Substitutions\":\n%s", table)
+	if err := CheckThanosBuild(tools.Thanos); err != nil {
+		t.Fatal(err)
+	}
+	e := &e2eRun{ctx: context.Background(), tools: tools, began: time.Now()}
+	if deadline, ok := t.Deadline(); ok {
+		ctx, cancel := context.WithDeadline(e.ctx, deadline.Add(-30*time.Second))
+		t.Cleanup(cancel)
+		e.ctx = ctx
+	}
+	dir := t.TempDir()
+	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
+	t.Cleanup(func() {
+		procs.StopAll()
+		if t.Failed() {
+			t.Log(procs.Logs(30))
+		}
+	})
+	stackFile, err := StackFileConfig(harness.RepoRoot(), StackName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := &harness.Ports{}
+	minio, err := harness.StartMinIO(e.ctx, procs, ports, tools.MinIO, stackFile["aws:region"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if e.d, err = Generate(e.ctx, tools, filepath.Join(dir, "generate"), minio.S3); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("generated the %s stack's deployment through pulumi up and the operator in %v", StackName, time.Since(start).Round(time.Second))
+	if n := len(e.d.Prometheus.Pods); n < 2 {
+		t.Fatalf("stack %s runs %d Prometheus replica(s); HA and deduplication need 2", StackName, n)
+	}
+	cfg := e.d.Config
+	t.Logf("stack %s: %d Prometheus replicas, %d store gateways, %d queriers; retention raw %s, 5m %s, 1h %s; index cache %s",
+		StackName, len(e.d.Prometheus.Pods), e.d.Store.Replicas, e.d.Query.Replicas,
+		cfg.CompactorRetention.Raw, cfg.CompactorRetention.FiveMinutes, cfg.CompactorRetention.OneHour, cfg.StoreIndexCacheSize)
+	if e.c, err = NewCluster(tools, e.d, minio, procs, ports, filepath.Join(dir, "cluster")); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("objstore config (the program's Secret, unchanged):\n%s", e.d.ObjstoreYAML)
+	e.interval = mustDuration(t, harness.TestScrapeInterval)
+	e.rawRetention = mustDuration(t, cfg.CompactorRetention.Raw)
+	// Long-term data for the compactor: a gauge over one aligned 14-day window that ended before the
+	// raw retention, uploaded as replica 0 would have shipped it.
+	e.windowStart, e.windowEnd = CompactionWindow(e.began, e.rawRetention+24*time.Hour)
+	e.old = MinuteOfHour(e.windowStart, e.windowEnd, 2)
+	return e
+}
+
+// flagsKnown: every generated flag is one the pinned binaries list in --help.
+func (e *e2eRun) flagsKnown(t *testing.T) {
+	d := e.d
+	pod := d.Prometheus.Pods[0]
+	for _, c := range []struct {
+		bin  string
+		args []string
+	}{
+		{e.tools.Thanos, d.Query.Container.Args},
+		{e.tools.Thanos, d.Store.Container.Args},
+		{e.tools.Thanos, d.Compact.Container.Args},
+		{e.tools.Thanos, pod.Sidecar.Args},
+		{e.tools.Prometheus, append([]string{""}, pod.Prometheus.Args...)},
+	} {
+		if err := CheckFlagsKnown(e.ctx, c.bin, c.args[0], c.args[1:]); err != nil {
+			t.Error(err)
+		}
+	}
+	out, err := harness.Run(e.ctx, e.tools.Thanos, "--version")
+	if err != nil || !strings.Contains(out, strings.TrimPrefix(components.ThanosVersion, "v")) {
+		t.Errorf("THANOS_BIN is not Thanos %s: %s %v", components.ThanosVersion, out, err)
+	}
+	out, err = harness.Run(e.ctx, e.tools.Prometheus, "--version")
+	if err != nil || !strings.Contains(out, strings.TrimPrefix(components.PrometheusVersion, "v")) {
+		t.Errorf("PROMETHEUS_BIN is not Prometheus %s: %s %v", components.PrometheusVersion, out, err)
+	}
+}
+
+// backfill writes the long-term data as blocks with promtool and uploads them with the program's
+// objstore config, labelled as replica 0's.
+func (e *e2eRun) backfill(t *testing.T) {
+	dir := t.TempDir()
+	if err := e.old.WriteBlocks(e.ctx, e.tools.Promtool, dir, dir+"/blocks"); err != nil {
+		t.Fatal(err)
+	}
+	if err := UploadBlocks(e.ctx, e.tools.Thanos, e.c.ObjstoreFile, dir+"/blocks", e.d.Prometheus.Pods[0].ExternalLabels()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("long-term data: %d series, %d samples, %s to %s", e.old.SeriesCount(), e.old.SampleCount(),
+		e.windowStart.Format(time.RFC3339), e.windowEnd.Format(time.RFC3339))
+}
+
+// startAll: every component starts from what was generated and is ready; the queriers see every
+// StoreAPI.
+func (e *e2eRun) startAll(t *testing.T) {
+	c := e.c
+	if err := c.StartAll(e.ctx, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range c.Queriers {
+		if err := WaitForStores(e.ctx, q, len(c.Replicas)+len(c.Stores), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, comp := range c.Components() {
+		t.Logf("%s: %s", comp.Name, strings.Join(harness.QuoteArgs(comp.Args), " "))
+	}
+	e.readyAt = time.Now()
+	e.query = &PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
+	for _, list := range c.Replicas[0].Prometheus.Site.ScrapeTargets {
+		e.targets += len(list)
+	}
+}
+
+// storeServesRawBlocks: the store gateway answers for the backfilled raw blocks, value for value.
+func (e *e2eRun) storeServesRawBlocks(t *testing.T) {
+	ctx, c, query, d := e.ctx, e.c, e.query, e.d
+	_, _, _, _ = ctx, c, query, d
+	old, windowStart := e.old, e.windowStart
+	at := windowStart.Add(7*24*time.Hour + 30*time.Minute)
+	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "0s"), old.SeriesCount(),
+		"a day of raw points", func(s Series) bool { return len(s.Samples) == 1440 })
+	for _, s := range series {
+		if len(s.Samples) != 1440 {
+			t.Errorf("%s: %d raw samples in one day, want 1440", s.Key(), len(s.Samples))
+		}
+		for _, p := range s.Samples {
+			if want := float64(time.UnixMilli(p.T).UTC().Minute()); p.Float() != want {
+				t.Errorf("%s at %s: %s, want %v", s.Key(), time.UnixMilli(p.T).UTC().Format(time.RFC3339), p.V, want)
+				break
+			}
+		}
+	}
+}
+
+// querierDeduplicates: with dedup every target's series comes once, without the replica label; without it, once per replica.
+func (e *e2eRun) querierDeduplicates(t *testing.T) {
+	ctx, c, query, d := e.ctx, e.c, e.query, e.d
+	_, _, _, _ = ctx, c, query, d
+	targets := e.targets
+	// Both replicas have scraped every target.
+	waitFor(t, ctx, time.Minute, "both replicas scraped every target", func() (bool, string) {
+		r, err := query.Query(ctx, "up", time.Now(), Params("dedup", "false"))
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(r.Series) == len(c.Replicas)*targets, fmt.Sprintf("%d series", len(r.Series))
+	})
+	for _, q := range c.Queriers {
+		api := &PromAPI{Addr: q.Site.HTTPAddr}
+		now := time.Now()
+		deduped, err := api.Query(ctx, "up", now, Params("dedup", "true"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := api.Query(ctx, "up", now, Params("dedup", "false"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(deduped.Series) != targets {
+			t.Errorf("%s dedup=true: %d series of up, want one per target (%d): %v", q.Name, len(deduped.Series), targets, keys(deduped.Series))
+		}
+		seen := map[string]bool{}
+		for _, s := range deduped.Series {
+			if v, ok := s.Labels[d.Prometheus.ReplicaLabel]; ok {
+				t.Errorf("%s dedup=true: %s still has %s=%q", q.Name, s.Key(), d.Prometheus.ReplicaLabel, v)
+			}
+			if s.Labels[components.ClusterLabel] != d.Config.ClusterName {
+				t.Errorf("%s: %s lacks the external label %s=%q", q.Name, s.Key(), components.ClusterLabel, d.Config.ClusterName)
+			}
+			target := s.Labels["job"] + "/" + s.Labels["instance"]
+			if seen[target] {
+				t.Errorf("%s dedup=true: target %s appears twice", q.Name, target)
+			}
+			seen[target] = true
+		}
+		if len(all.Series) != len(c.Replicas)*targets {
+			t.Errorf("%s dedup=false: %d series of up, want %d (each target from each replica)", q.Name, len(all.Series), len(c.Replicas)*targets)
+		}
+		replicas := map[string][]string{}
+		for _, s := range all.Series {
+			target := s.Key(d.Prometheus.ReplicaLabel)
+			replicas[target] = append(replicas[target], s.Labels[d.Prometheus.ReplicaLabel])
+		}
+		var pods []string
+		for _, r := range c.Replicas {
+			pods = append(pods, r.Pod.Name)
+		}
+		for target, got := range replicas {
+			sort.Strings(got)
+			if !slices.Equal(got, pods) {
+				t.Errorf("%s dedup=false: %s from replicas %v, want %v", q.Name, target, got, pods)
+			}
+		}
+	}
+}
+
+// sidecarsUpload: the sidecars ship blocks they cut, every object SSE-KMS encrypted with the configured key.
+func (e *e2eRun) sidecarsUpload(t *testing.T) {
+	ctx, c, query, d := e.ctx, e.c, e.query, e.d
+	_, _, _, _ = ctx, c, query, d
+	var blocks map[string][]*harness.Block
+	waitFor(t, ctx, 5*time.Minute, "three uploaded blocks per replica", func() (bool, string) {
+		all, err := c.MinIO.Blocks(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		blocks = sidecarBlocks(all, c.Replicas)
+		var counts []string
+		done := true
+		for _, r := range c.Replicas {
+			counts = append(counts, fmt.Sprintf("%s: %d", r.Pod.Name, len(blocks[r.Pod.Name])))
+			done = done && len(blocks[r.Pod.Name]) >= 3
+		}
+		return done, strings.Join(counts, ", ")
+	})
+	for _, r := range c.Replicas {
+		for _, b := range blocks[r.Pod.Name] {
+			created, _ := harness.ULIDTime(b.Meta.ULID)
+			t.Logf("%s uploaded %s [%s, %s) %d samples, created %s", r.Pod.Name, b.Meta.ULID,
+				time.UnixMilli(b.Meta.MinTime).Format("15:04:05"), time.UnixMilli(b.Meta.MaxTime).Format("15:04:05"),
+				b.Meta.Stats.NumSamples, created.Format("15:04:05.000"))
+			if b.Meta.Stats.NumSamples == 0 {
+				t.Errorf("block %s of %s is empty", b.Meta.ULID, r.Pod.Name)
+			}
+			for _, file := range sortedKeys(b.Files) {
+				h, err := c.MinIO.Head(ctx, b.Meta.ULID+"/"+file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sse, keyID := h.Get("X-Amz-Server-Side-Encryption"), h.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")
+				if sse != "aws:kms" || strings.TrimPrefix(keyID, "arn:aws:kms:") != c.MinIO.S3.KMSKeyName {
+					t.Errorf("%s/%s: X-Amz-Server-Side-Encryption %q, key id %q; want aws:kms with key %q",
+						b.Meta.ULID, file, sse, keyID, c.MinIO.S3.KMSKeyName)
+				}
+			}
+		}
+	}
+	// 4, first half: what the querier answers for the uploaded range while everything runs.
+	e.lts = captureLTS(t, ctx, query, blocks, c.Replicas)
+}
+
+// oneReplicaDown: with one replica stopped, the live range has no gap.
+func (e *e2eRun) oneReplicaDown(t *testing.T) {
+	ctx, c, query, d := e.ctx, e.c, e.query, e.d
+	_, _, _, _ = ctx, c, query, d
+	interval, targets, readyAt := e.interval, e.targets, e.readyAt
+	from := readyAt.Add(2 * interval)
+	down := c.Replicas[1]
+	down.Stop()
+	stoppedAt := time.Now()
+	t.Logf("stopped %s and its sidecar at %s", down.Pod.Name, stoppedAt.Format("15:04:05"))
+	sleep(ctx, 6*interval)
+	now := time.Now()
+	window := now.Sub(from).Truncate(time.Second)
+	r, err := query.Query(ctx, fmt.Sprintf("up[%ds]", int(window.Seconds())), now, Params("dedup", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) > 0 {
+		t.Logf("warnings (partial response while %s is down): %v", down.Pod.Name, r.Warnings)
+	}
+	if len(r.Series) != targets {
+		t.Fatalf("%d series of up over the live range, want %d: %v", len(r.Series), targets, keys(r.Series))
+	}
+	maxGap := 4 * interval // the dedup penalty skips up to 2 intervals when it switches replicas
+	for _, s := range r.Series {
+		first, last := time.UnixMilli(s.Samples[0].T), time.UnixMilli(s.Samples[len(s.Samples)-1].T)
+		if first.Sub(now.Add(-window)) > maxGap || now.Sub(last) > maxGap {
+			t.Errorf("%s covers %s..%s, want %s..%s", s.Key(), first.Format("15:04:05"), last.Format("15:04:05"),
+				now.Add(-window).Format("15:04:05"), now.Format("15:04:05"))
+		}
+		for i := 1; i < len(s.Samples); i++ {
+			if gap := time.Duration(s.Samples[i].T-s.Samples[i-1].T) * time.Millisecond; gap > maxGap {
+				t.Errorf("%s: gap of %v at %s", s.Key(), gap, time.UnixMilli(s.Samples[i-1].T).Format("15:04:05"))
+			}
+		}
+		// The surviving replica saw the stopped pod go down: its data is what fills the range.
+		if s.Labels["instance"] == down.Prometheus.Site.HTTPAddr {
+			if v := s.Samples[len(s.Samples)-1].V; v != "0" {
+				t.Errorf("up of the stopped %s is %s after the stop, want 0 (scraped by the survivor)", down.Pod.Name, v)
+			}
+		}
+	}
+	// And a graph of the range has a point at every step for every target.
+	rr, err := query.QueryRange(ctx, "up", from, now, interval, Params("dedup", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := int(now.Sub(from)/interval) + 1
+	for _, s := range rr.Series {
+		if len(s.Samples) < steps {
+			t.Errorf("range query: %s has %d of %d steps", s.Key(), len(s.Samples), steps)
+		}
+	}
+}
+
+// bothReplicasDown: with both replicas stopped, the store gateway answers the uploaded range with the same values.
+func (e *e2eRun) bothReplicasDown(t *testing.T) {
+	ctx, c, query, d := e.ctx, e.c, e.query, e.d
+	_, _, _, _ = ctx, c, query, d
+	lts := e.lts
+	if lts.series == nil {
+		t.Fatal("nothing was captured before the replicas stopped")
+	}
+	for _, r := range c.Replicas {
+		r.Stop()
+	}
+	var diff string
+	waitFor(t, ctx, 90*time.Second, "the same answer from the store gateway", func() (bool, string) {
+		got, err := query.Query(ctx, lts.query, lts.at, Params("dedup", "false"))
+		if err != nil {
+			return false, err.Error()
+		}
+		diff = diffSeries(lts.series, got.Series)
+		return diff == "", diff
+	})
+	t.Logf("%d series, %d samples over [%s, %s) answered with no Prometheus running", len(lts.series), lts.samples,
+		lts.from.Format("15:04:05"), lts.to.Format("15:04:05"))
+}
+
+// compactor: the compactor compacts the backfilled window, writes 5m and 1h blocks that answer with exact downsampled values, and marks raw blocks past retention for deletion.
+func (e *e2eRun) compactor(t *testing.T) {
+	ctx, c, query, d := e.ctx, e.c, e.query, e.d
+	_, _, _, _ = ctx, c, query, d
+	old, windowStart, windowEnd, rawRetention, cfg := e.old, e.windowStart, e.windowEnd, e.rawRetention, e.d.Config
+	if err := c.StartCompactor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, 5*time.Minute, "one compactor iteration", func() (bool, string) {
+		if exited, err := c.Compactor.Proc.Exited(); exited {
+			t.Fatalf("compactor exited: %v", err)
+		}
+		if halted, _, _ := Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
+			t.Fatalf("compactor halted:\n%s", c.Compactor.Proc.Tail(30))
+		}
+		n, _, err := Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
+		if err != nil {
+			return false, err.Error()
+		}
+		return n >= 1, fmt.Sprintf("%v iterations", n)
+	})
+	blocks, err := c.MinIO.Blocks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Blocks span [first sample, last sample + 1ms).
+	w0, w1 := windowStart.UnixMilli(), windowEnd.UnixMilli()
+	last := windowEnd.Add(-old.Step).UnixMilli() + 1
+	inWindow := func(b *harness.Block) bool { return b.Meta.MinTime >= w0 && b.Meta.MaxTime <= w1 }
+	byRes := map[int64][]*harness.Block{}
+	marked := map[int64]int{}
+	for _, b := range harness.SortedBlocks(blocks, inWindow) {
+		res := b.Meta.Thanos.Downsample.Resolution
+		byRes[res] = append(byRes[res], b)
+		if b.DeletionMarked {
+			marked[res]++
+		}
+		if b.Meta.MinTime == w0 && b.Meta.MaxTime == last { // the blocks spanning the whole window
+
+			t.Logf("window block %s: resolution %v, level %d, [%s, %s), %d sources, marked for deletion: %v",
+				b.Meta.ULID, time.Duration(res)*time.Millisecond, b.Meta.Compaction.Level,
+				time.UnixMilli(b.Meta.MinTime).UTC().Format(time.RFC3339), time.UnixMilli(b.Meta.MaxTime).UTC().Format(time.RFC3339),
+				len(b.Meta.Compaction.Sources), b.DeletionMarked)
+		}
+	}
+	for _, res := range []int64{0, 300000, 3600000} {
+		t.Logf("window blocks at resolution %v: %d, %d of them marked for deletion", time.Duration(res)*time.Millisecond, len(byRes[res]), marked[res])
+	}
+	// Compacted: one raw block spanning the whole 14-day window, from all 168 uploaded 2h blocks.
+	uploaded := int(windowEnd.Sub(windowStart) / (2 * time.Hour))
+	compacted := false
+	for _, b := range byRes[0] {
+		compacted = compacted || (b.Meta.MinTime == w0 && b.Meta.MaxTime == last && len(b.Meta.Compaction.Sources) == uploaded)
+	}
+	if !compacted {
+		t.Errorf("no raw block spans the 14-day window with all %d uploaded blocks as sources", uploaded)
+	}
+	// Downsampled: 5m and 1h blocks, not marked for deletion, cover the window.
+	for _, res := range []int64{5 * 60 * 1000, 60 * 60 * 1000} {
+		covered := false
+		for _, b := range byRes[res] {
+			covered = covered || (!b.DeletionMarked && b.Meta.MinTime <= w0 && b.Meta.MaxTime >= last &&
+				maps.Equal(b.Meta.Thanos.Labels, d.Prometheus.Pods[0].ExternalLabels()))
+		}
+		if !covered {
+			t.Errorf("no %v-resolution block (unmarked, labels of replica 0) covers the window", time.Duration(res)*time.Millisecond)
+		}
+	}
+	// Retention: every raw block that ended more than the raw retention ago is marked for
+	// deletion (Thanos deletes in two phases: the files go --delete-delay later, 48h by default).
+	for _, b := range blocks {
+		ended := time.UnixMilli(b.Meta.MaxTime)
+		if b.Meta.Thanos.Downsample.Resolution == 0 && time.Since(ended) > rawRetention && !b.DeletionMarked {
+			t.Errorf("raw block %s ended %s, past the raw retention %s, but is not marked for deletion", b.Meta.ULID, ended.UTC().Format(time.RFC3339), cfg.CompactorRetention.Raw)
+		}
+	}
+
+	at := windowStart.Add(7*24*time.Hour + 30*time.Minute)
+	// max_source_resolution=1h: hourly averages, 29.5 for every whole hour. Until the store
+	// gateways load the new blocks (every harness.TestStoreSyncInterval) the raw ones answer.
+	// A downsampled point sits at the end of its window, or at the window's last sample where
+	// an aggregate chunk ends; either way inside the window it aggregates.
+	window := func(p Sample, res time.Duration) time.Time {
+		return time.UnixMilli(p.T / res.Milliseconds() * res.Milliseconds()).UTC()
+	}
+	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "1h"), old.SeriesCount(),
+		"1h-resolution points", func(s Series) bool {
+			// A day has 24 hourly points; aggregate chunk boundaries may split a few hours in two.
+			return len(s.Samples) >= 24 && len(s.Samples) <= 28
+		})
+	for _, s := range series {
+		hourly := 0
+		for _, p := range s.Samples {
+			if p.T%time.Hour.Milliseconds() == time.Hour.Milliseconds()-1 && p.V == "29.5" {
+				hourly++
+			}
+		}
+		if hourly < 20 {
+			t.Errorf("%s with max_source_resolution=1h: %d of %d points are hourly averages (29.5 at the end of an hour): %v", s.Key(), hourly, len(s.Samples), s.Samples)
+		}
+	}
+	// max_source_resolution=5m: 5-minute averages, m+2 for the window starting at minute m.
+	series = waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "5m"), old.SeriesCount(),
+		"5m-resolution points", func(s Series) bool { return len(s.Samples) == 288 })
+	for _, s := range series {
+		windows := map[time.Time]bool{}
+		for _, p := range s.Samples {
+			w := window(p, 5*time.Minute)
+			windows[w] = true
+			if want := float64(w.Minute() + 2); p.Float() != want {
+				t.Errorf("%s at %s: %s, want the 5m average %v", s.Key(), time.UnixMilli(p.T).UTC().Format(time.RFC3339Nano), p.V, want)
+				break
+			}
+		}
+		if len(windows) != 288 {
+			t.Errorf("%s with max_source_resolution=5m: points in %d 5-minute windows of the day, want 288", s.Key(), len(windows))
+		}
 	}
 }
 
@@ -472,17 +535,17 @@ type ltsCapture struct {
 
 // captureLTS picks the range every replica has uploaded without a gap and records the raw
 // samples the querier returns for it (no deduplication, so each replica's samples are compared).
-func captureLTS(t *testing.T, ctx context.Context, query *PromAPI, blocks map[string][]*Block, replicas []*Replica) ltsCapture {
+func captureLTS(t *testing.T, ctx context.Context, query *PromAPI, blocks map[string][]*harness.Block, replicas []*Replica) ltsCapture {
 	t.Helper()
-	interval := mustDuration(t, TestScrapeInterval).Milliseconds()
+	interval := mustDuration(t, harness.TestScrapeInterval).Milliseconds()
 	var from, to int64 = math.MinInt64, math.MaxInt64
 	for _, r := range replicas {
-		bs := blocks[r.Pod]
+		bs := blocks[r.Pod.Name]
 		// A block's range ends where the next one's begins; its minTime is its first sample's
 		// timestamp, so a gap below one scrape interval is no gap.
 		for i := 1; i < len(bs); i++ {
 			if gap := bs[i].Meta.MinTime - bs[i-1].Meta.MaxTime; gap < 0 || gap >= interval {
-				t.Errorf("%s: uploaded blocks are not contiguous: %s ends %d, %s starts %d", r.Pod, bs[i-1].Meta.ULID, bs[i-1].Meta.MaxTime, bs[i].Meta.ULID, bs[i].Meta.MinTime)
+				t.Errorf("%s: uploaded blocks are not contiguous: %s ends %d, %s starts %d", r.Pod.Name, bs[i-1].Meta.ULID, bs[i-1].Meta.MaxTime, bs[i].Meta.ULID, bs[i].Meta.MinTime)
 			}
 		}
 		from = max(from, bs[0].Meta.MinTime)
@@ -518,11 +581,11 @@ func captureLTS(t *testing.T, ctx context.Context, query *PromAPI, blocks map[st
 }
 
 // sidecarBlocks groups the blocks the sidecars uploaded by replica, in time order.
-func sidecarBlocks(all map[string]*Block, replicas []*Replica) map[string][]*Block {
-	out := map[string][]*Block{}
+func sidecarBlocks(all map[string]*harness.Block, replicas []*Replica) map[string][]*harness.Block {
+	out := map[string][]*harness.Block{}
 	for _, r := range replicas {
-		out[r.Pod] = SortedBlocks(all, func(b *Block) bool {
-			return b.Meta.Thanos.Source == "sidecar" && sameLabels(b.Meta.Thanos.Labels, r.Labels)
+		out[r.Pod.Name] = harness.SortedBlocks(all, func(b *harness.Block) bool {
+			return b.Meta.Thanos.Source == "sidecar" && maps.Equal(b.Meta.Thanos.Labels, r.Labels())
 		})
 	}
 	return out
@@ -564,7 +627,7 @@ func firstDiff(a, b []Sample) string {
 }
 
 // waitQuery retries an instant query until it returns n series that all satisfy ok (the store
-// gateway syncs the bucket every TestStoreSyncInterval).
+// gateway syncs the bucket every harness.TestStoreSyncInterval).
 func waitQuery(t *testing.T, ctx context.Context, api *PromAPI, q string, at time.Time, params map[string][]string, n int, what string, ok func(Series) bool) []Series {
 	t.Helper()
 	var series []Series

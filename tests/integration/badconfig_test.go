@@ -9,14 +9,16 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // kubeconfigConfig is mainConfig with the kubeconfig given directly (a secret) instead of through
 // the cluster stack.
-func kubeconfigConfig() map[string]string {
-	c := mainConfig()
+func kubeconfigConfig(t testing.TB) map[string]string {
+	t.Helper()
+	c := mainConfig(t)
 	delete(c, "clusterStack")
-	c["kubeconfig"] = suite.cluster.kubeconfig
+	c["kubeconfig"] = suite.cluster.Kubeconfig
 	return c
 }
 
@@ -51,12 +53,12 @@ func TestBadConfigFailsPreview(t *testing.T) {
 		},
 		{
 			name:   "cluster-stack-without-that-output",
-			config: map[string]string{"clusterStack": fullyQualified(clusterProject, clusterStack), "kubeconfig": "", "clusterStackKubeconfigOutput": "adminKubeconfig"},
+			config: map[string]string{"clusterStack": harness.FullyQualified(clusterProject, clusterStack), "kubeconfig": "", "clusterStackKubeconfigOutput": "adminKubeconfig"},
 			want:   []string{"config " + program.ProjectName + ":clusterStackKubeconfigOutput", `has no output "adminKubeconfig"`},
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			config := kubeconfigConfig()
+			config := kubeconfigConfig(t)
 			for k, v := range c.config {
 				if v == "" {
 					delete(config, k)
@@ -68,8 +70,8 @@ func TestBadConfigFailsPreview(t *testing.T) {
 			if secrets == nil {
 				secrets = mainSecrets
 			}
-			stack := suite.pulumi.stack(ctx, t, program.ProjectName, "bad-"+c.name, program.Run)
-			setConfig(ctx, t, stack, config, secrets...)
+			stack := suite.pulumi.MustStack(ctx, t, program.ProjectName, "bad-"+c.name, program.Run)
+			harness.MustSetConfig(ctx, t, stack, config, secrets...)
 			_, err := stack.Preview(ctx)
 			if err == nil {
 				t.Fatal("preview succeeded")

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // BenchmarkPreview measures the wall time of `pulumi preview` of a new stack of the full program
@@ -23,9 +24,9 @@ import (
 // Each sub-benchmark reports ns/op (the mean) and median-s (the median of its b.N previews).
 func BenchmarkPreview(b *testing.B) {
 	ctx := context.Background()
-	full := suite.pulumi.stack(ctx, b, program.ProjectName, "bench", program.Run)
-	setConfig(ctx, b, full, kubeconfigConfig(), mainSecrets...)
-	floor := suite.pulumi.stack(ctx, b, "preview-floor", "bench", func(*pulumi.Context) error { return nil })
+	full := suite.pulumi.MustStack(ctx, b, program.ProjectName, "bench", program.Run)
+	harness.MustSetConfig(ctx, b, full, kubeconfigConfig(b), mainSecrets...)
+	floor := suite.pulumi.MustStack(ctx, b, "preview-floor", "bench", func(*pulumi.Context) error { return nil })
 
 	b.Run("program", func(b *testing.B) { benchPreview(ctx, b, full) })
 	b.Run("empty-program", func(b *testing.B) { benchPreview(ctx, b, floor) })

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 const (
@@ -30,23 +31,28 @@ const (
 	consumerProject = "querier-consumer" // a third project that reads the querier URL
 	consumerStack   = "integration"
 
-	namespace   = "monitoring-it"
-	clusterName = "integration"
-	// An S3-compatible bucket the program only describes (existingBucketName): no AWS call is made,
-	// and nothing listens at the endpoint (pods never run here).
-	bucketName     = "thanos-integration"
-	bucketEndpoint = "minio.storage.svc.cluster.local:9000"
-	bucketRegion   = "us-east-1"
-	// Distinctive static keys, so that a copy of them anywhere is found.
-	accessKey = "ITACCESSKEY7Q2W9E4R"
-	secretKey = "it-secret-key-Zx81Vb27Nm43Lk65"
+	namespace    = "monitoring-it"
+	clusterName  = "integration"
+	bucketRegion = "us-east-1"
 
-	// The chart's release and the objects the stand-in chart renders for it.
+	// The chart's release, and the names the chart gives its objects for it.
 	releaseName    = "kube-prometheus-stack"
 	prometheusName = releaseName + "-prometheus"
+	operatorName   = releaseName + "-operator"
 	objstoreSecret = "thanos-objstore"
 	instance       = "thanos" // app.kubernetes.io/instance of the Thanos components
 )
+
+// testBucket is an S3-compatible bucket the program only describes (existingBucketName): no AWS
+// call is made, and nothing listens at the endpoint (pods never run here). Its keys are
+// distinctive, so that a copy of them anywhere is found.
+var testBucket = harness.S3Site{
+	Endpoint:   "minio.storage.svc.cluster.local:9000",
+	Bucket:     "thanos-integration",
+	AccessKey:  "ITACCESSKEY7Q2W9E4R",
+	SecretKey:  "it-secret-key-Zx81Vb27Nm43Lk65",
+	KMSKeyName: "thanos-integration-key",
+}
 
 // OIDC outputs of the cluster stack: the program reads them through the stack reference. With an
 // existing bucket and static keys it creates no IRSA role, so they are only read, never used.
@@ -55,50 +61,51 @@ const (
 	oidcIssuerURL   = "https://oidc.eks.us-east-1.amazonaws.com/id/INTEGRATION"
 )
 
-// mainConfig is the program's configuration in the suite: an existing bucket with static keys (no
-// AWS), the stand-in chart, and kubernetesSkipAwait because no pod will ever become ready.
-func mainConfig() map[string]string {
-	return map[string]string{
-		"clusterName":             clusterName,
-		"namespace":               namespace,
-		"clusterStack":            fullyQualified(clusterProject, clusterStack),
-		"kubernetesSkipAwait":     "true",
-		"existingBucketName":      bucketName,
-		"existingBucketEndpoint":  bucketEndpoint,
-		"existingBucketRegion":    bucketRegion,
-		"existingBucketInsecure":  "true",
-		"existingBucketAccessKey": accessKey,
-		"existingBucketSecretKey": secretKey,
-		"chartPath":               suite.chart,
-		"prometheusReplicas":      "2",
-		"prometheusRetention":     "12h",
-		"prometheusStorageSize":   "20Gi",
-		"querierReplicas":         "1",
-		"storeReplicas":           "2",
+// mainConfig is the program's configuration in the suite: its own settings, then the stack
+// substitutions of harness.Substitutions (an existing bucket with static keys, the real chart
+// package, no pods), but for the cluster, which the suite reaches through the cluster stack to test
+// stack references.
+func mainConfig(t testing.TB) map[string]string {
+	t.Helper()
+	config, err := harness.ApplyStackConfig(&harness.Site{Stack: harness.StackSite{ChartPath: suite.chart, S3: testBucket}}, map[string]string{
+		"clusterName":           clusterName,
+		"namespace":             namespace,
+		"clusterStack":          harness.FullyQualified(clusterProject, clusterStack),
+		"existingBucketRegion":  bucketRegion,
+		"prometheusReplicas":    "2",
+		"prometheusRetention":   "12h",
+		"prometheusStorageSize": "20Gi",
+		"querierReplicas":       "1",
+		"storeReplicas":         "2",
 		// A budget over the one querier replica would block node drains; the program refuses it.
 		"podDisruptionBudgets":  "false",
 		"compactorRetentionRaw": "7d",
 		"compactorRetention5m":  "30d",
 		"compactorRetention1h":  "90d",
+	}, "clusterStack", "kubeconfig")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return config
 }
 
 var mainSecrets = []string{"existingBucketAccessKey", "existingBucketSecretKey", "kubeconfig"}
 
 // programObjects are the objects the program itself registers in its namespace.
 var programObjects = []object{
-	{"Secret", objstoreSecret},
+	{"Secret", objstoreSecret}, {"PodMonitor", components.SidecarPodMonitorName},
 	{"Service", "thanos-peers"},
 	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"},
 	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"ServiceMonitor", "thanos-store"},
 	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"ServiceMonitor", "thanos-compact"},
 }
 
-// chartObjects are what Helm installs from the (stand-in) chart into the namespace, and the Secret
-// in which Helm records the release.
+// chartObjects are some of what Helm installs from the real chart into the namespace (it renders
+// about a hundred objects), and the Secret in which Helm records the release.
 var chartObjects = []object{
 	{"ServiceAccount", "prometheus"},
 	{"Prometheus", prometheusName},
+	{"Deployment", operatorName},
 	{"Secret", "sh.helm.release.v1." + releaseName + ".v1"},
 }
 
@@ -112,8 +119,8 @@ func ensureClusterStack(ctx context.Context, t *testing.T) {
 	if clusterStackReady {
 		return
 	}
-	kubeconfig := suite.cluster.kubeconfig
-	s := suite.pulumi.stack(ctx, t, clusterProject, clusterStack, func(ctx *pulumi.Context) error {
+	kubeconfig := suite.cluster.Kubeconfig
+	s := suite.pulumi.MustStack(ctx, t, clusterProject, clusterStack, func(ctx *pulumi.Context) error {
 		ctx.Export("kubeconfig", pulumi.ToSecret(pulumi.String(kubeconfig)))
 		ctx.Export("oidcProviderArn", pulumi.String(oidcProviderArn))
 		ctx.Export("oidcIssuerUrl", pulumi.String(oidcIssuerURL))
@@ -136,8 +143,8 @@ func TestLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	ensureClusterStack(ctx, t)
-	stack := suite.pulumi.stack(ctx, t, program.ProjectName, mainStack, program.Run)
-	setConfig(ctx, t, stack, mainConfig(), mainSecrets...)
+	stack := suite.pulumi.MustStack(ctx, t, program.ProjectName, mainStack, program.Run)
+	harness.MustSetConfig(ctx, t, stack, mainConfig(t), mainSecrets...)
 
 	steps := []struct {
 		name string
@@ -145,6 +152,7 @@ func TestLifecycle(t *testing.T) {
 	}{
 		{"preview of a new stack against the empty cluster", func(t *testing.T) { previewNewStack(ctx, t, stack) }},
 		{"up creates every object as the program meant it", func(t *testing.T) { upCreates(ctx, t, stack) }},
+		{"the real operator runs the sidecars with the bucket", func(t *testing.T) { operatorGeneratesPrometheus(ctx, t) }},
 		{"bucket keys only in the objstore Secret, secrets encrypted at rest", func(t *testing.T) { keysOnlyInSecret(ctx, t, stack) }},
 		{"second preview has no changes", func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
 		{"querierReplicas 1 to 2 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
@@ -173,6 +181,7 @@ func expectedCreates() []string {
 
 // kubernetesSteps maps the engine's steps on Kubernetes objects to kind/name.
 func kubernetesSteps(steps []apitype.StepEventMetadata, op apitype.OpType) []string {
+	urnName := harness.URNName
 	var out []string
 	for _, s := range steps {
 		if s.Op != op || !strings.HasPrefix(s.Type, "kubernetes:") {
@@ -188,39 +197,39 @@ func kubernetesSteps(steps []apitype.StepEventMetadata, op apitype.OpType) []str
 func previewNewStack(ctx context.Context, t *testing.T, stack auto.Stack) {
 	// The pull-request preview: a new stack, a cluster without the monitoring CRDs.
 	for _, o := range []object{{"CustomResourceDefinition", "prometheuses.monitoring.coreos.com"}, {"CustomResourceDefinition", "servicemonitors.monitoring.coreos.com"}, {"Namespace", namespace}} {
-		if _, found, err := suite.cluster.client.get(ctx, o.path("")); err != nil || found {
+		if _, found, err := suite.cluster.Client.Get(ctx, o.path("")); err != nil || found {
 			t.Fatalf("%s exists before the first preview (err %v): the cluster is not empty", o, err)
 		}
 	}
-	rec := newStepRecorder()
-	res, err := stack.Preview(ctx, optpreview.EventStreams(rec.ch))
+	rec := harness.NewStepRecorder()
+	res, err := stack.Preview(ctx, optpreview.EventStreams(rec.Events))
 	if err != nil {
 		t.Fatalf("preview: %v", err)
 	}
-	changes := rec.changes()
+	changes := rec.Changes()
 	if got, want := kubernetesSteps(changes, apitype.OpCreate), expectedCreates(); !slices.Equal(got, want) {
 		t.Errorf("preview creates\n%v\nwant\n%v", got, want)
 	}
 	for _, s := range changes {
 		if s.Op != apitype.OpCreate {
-			t.Errorf("a new stack's preview plans %s", describeSteps([]apitype.StepEventMetadata{s}))
+			t.Errorf("a new stack's preview plans %s", harness.DescribeSteps([]apitype.StepEventMetadata{s}))
 		}
 	}
 	if res.ChangeSummary[apitype.OpCreate] == 0 {
 		t.Errorf("preview change summary %v has no creates", res.ChangeSummary)
 	}
-	if _, found, _ := suite.cluster.client.get(ctx, object{"Namespace", namespace}.path("")); found {
+	if _, found, _ := suite.cluster.Client.Get(ctx, object{"Namespace", namespace}.path("")); found {
 		t.Error("preview created the namespace")
 	}
 }
 
 func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
-	rec := newStepRecorder()
-	res, err := stack.Up(ctx, optup.EventStreams(rec.ch))
+	rec := harness.NewStepRecorder()
+	res, err := stack.Up(ctx, optup.EventStreams(rec.Events))
 	if err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	if got, want := kubernetesSteps(rec.changes(), apitype.OpCreate), expectedCreates(); !slices.Equal(got, want) {
+	if got, want := kubernetesSteps(rec.Changes(), apitype.OpCreate), expectedCreates(); !slices.Equal(got, want) {
 		t.Errorf("up created\n%v\nwant\n%v", got, want)
 	}
 
@@ -230,7 +239,7 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 		"storeApiEndpoint": "thanos-query." + namespace + ".svc.cluster.local:10901",
 		"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local",
 		"namespace":        namespace,
-		"bucketName":       bucketName,
+		"bucketName":       testBucket.Bucket,
 	}
 	var names []string
 	for name, out := range res.Outputs {
@@ -263,40 +272,41 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 }
 
 func previewNoChanges(ctx context.Context, t *testing.T, stack auto.Stack) {
-	rec := newStepRecorder()
-	if _, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.EventStreams(rec.ch)); err != nil {
+	rec := harness.NewStepRecorder()
+	if _, err := stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.EventStreams(rec.Events)); err != nil {
 		t.Fatalf("preview --expect-no-changes: %v", err)
 	}
-	if changes := rec.changes(); len(changes) > 0 {
-		t.Errorf("a second preview plans changes:\n%s", describeSteps(changes))
+	if changes := rec.Changes(); len(changes) > 0 {
+		t.Errorf("a second preview plans changes:\n%s", harness.DescribeSteps(changes))
 	}
 }
 
-// resourceVersions of every object in the namespace, to see which ones an update touched.
-func resourceVersions(ctx context.Context, t *testing.T) map[object]string {
-	objs, err := namespaceObjects(ctx, namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
+// generations of the program's objects: metadata.generation where the API server keeps one (it
+// changes with the spec, not with status updates of the controllers), else the resourceVersion.
+func generations(ctx context.Context, t *testing.T) map[object]string {
 	out := map[object]string{}
-	for o, obj := range objs {
-		out[o] = str(obj, "metadata", "resourceVersion")
+	for _, o := range programObjects {
+		obj := mustGet(ctx, t, o, namespace)
+		out[o] = "resourceVersion " + str(obj, "metadata", "resourceVersion")
+		if g := field(obj, "metadata", "generation"); g != nil {
+			out[o] = fmt.Sprint("generation ", g)
+		}
 	}
 	return out
 }
 
 func scaleQuerier(ctx context.Context, t *testing.T, stack auto.Stack) {
-	setConfig(ctx, t, stack, map[string]string{"querierReplicas": "2"})
+	harness.MustSetConfig(ctx, t, stack, map[string]string{"querierReplicas": "2"})
 	wantChange := []string{"Deployment/thanos-query"}
 
-	rec := newStepRecorder()
-	preview, err := stack.Preview(ctx, optpreview.EventStreams(rec.ch))
+	rec := harness.NewStepRecorder()
+	preview, err := stack.Preview(ctx, optpreview.EventStreams(rec.Events))
 	if err != nil {
 		t.Fatalf("preview: %v", err)
 	}
-	changes := rec.changes()
+	changes := rec.Changes()
 	if got := kubernetesSteps(changes, apitype.OpUpdate); len(changes) != 1 || !slices.Equal(got, wantChange) {
-		t.Fatalf("preview plans\n%s\nwant exactly one update, of %v", describeSteps(changes), wantChange)
+		t.Fatalf("preview plans\n%s\nwant exactly one update, of %v", harness.DescribeSteps(changes), wantChange)
 	}
 	var changed []string
 	for path := range changes[0].DetailedDiff {
@@ -310,25 +320,27 @@ func scaleQuerier(ctx context.Context, t *testing.T, stack auto.Stack) {
 		t.Errorf("preview change summary %v, want update: 1", preview.ChangeSummary)
 	}
 
-	before := resourceVersions(ctx, t)
-	rec = newStepRecorder()
-	res, err := stack.Up(ctx, optup.EventStreams(rec.ch))
+	before := generations(ctx, t)
+	rec = harness.NewStepRecorder()
+	res, err := stack.Up(ctx, optup.EventStreams(rec.Events))
 	if err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	if changes := rec.changes(); len(changes) != 1 || !slices.Equal(kubernetesSteps(changes, apitype.OpUpdate), wantChange) {
-		t.Errorf("up did\n%s\nwant exactly one update, of %v", describeSteps(changes), wantChange)
+	if changes := rec.Changes(); len(changes) != 1 || !slices.Equal(kubernetesSteps(changes, apitype.OpUpdate), wantChange) {
+		t.Errorf("up did\n%s\nwant exactly one update, of %v", harness.DescribeSteps(changes), wantChange)
 	}
 	if summary := res.Summary.ResourceChanges; summary == nil || (*summary)["update"] != 1 || len(*summary) != 2 {
 		t.Errorf("up summary %v, want update: 1 and the rest same", summary)
 	}
-	after := resourceVersions(ctx, t)
-	for o, rv := range after {
-		changed := before[o] != rv
+	after := generations(ctx, t)
+	for o, g := range after {
+		changed := before[o] != g
 		if want := o == (object{"Deployment", "thanos-query"}); changed != want {
-			t.Errorf("%s changed on the API server: %v, want %v", o, changed, want)
+			t.Errorf("%s changed on the API server (%s, then %s): %v, want %v", o, before[o], g, changed, want)
 		}
 	}
+	// The chart's release was not upgraded: no second release record.
+	mustBeGone(ctx, t, object{"Secret", "sh.helm.release.v1." + releaseName + ".v2"})
 	query := mustGet(ctx, t, object{"Deployment", "thanos-query"}, namespace)
 	if got := fmt.Sprint(field(query, "spec", "replicas")); got != "2" {
 		t.Errorf("querier replicas %s after the update, want 2", got)
@@ -346,19 +358,20 @@ func stackReferences(ctx context.Context, t *testing.T, stack auto.Stack) {
 	if err := json.Unmarshal(state.Deployment, &deployment); err != nil {
 		t.Fatal(err)
 	}
+	clusterRef := harness.FullyQualified(clusterProject, clusterStack)
 	referenced := false
 	for _, r := range deployment.Resources {
-		if r.Type == "pulumi:pulumi:StackReference" && urnName(string(r.URN)) == fullyQualified(clusterProject, clusterStack) {
+		if r.Type == "pulumi:pulumi:StackReference" && harness.URNName(string(r.URN)) == clusterRef {
 			referenced = true
 		}
 	}
 	if !referenced {
-		t.Errorf("the program's state has no StackReference to %s", fullyQualified(clusterProject, clusterStack))
+		t.Errorf("the program's state has no StackReference to %s", clusterRef)
 	}
 
 	// Out: a third project reads querierUrl through a StackReference and exports it.
-	mainName := fullyQualified(program.ProjectName, mainStack)
-	consumer := suite.pulumi.stack(ctx, t, consumerProject, consumerStack, func(ctx *pulumi.Context) error {
+	mainName := harness.FullyQualified(program.ProjectName, mainStack)
+	consumer := suite.pulumi.MustStack(ctx, t, consumerProject, consumerStack, func(ctx *pulumi.Context) error {
 		ref, err := pulumi.NewStackReference(ctx, mainName, nil)
 		if err != nil {
 			return err
@@ -379,37 +392,25 @@ func stackReferences(ctx context.Context, t *testing.T, stack auto.Stack) {
 	}
 }
 
+// destroy: the stack's destroy removes every object it created and the namespace (the real
+// namespace controller and garbage collector finish the deletion, the operator's generated objects
+// included). What stays is what upstream documents as staying: the CRDs Helm installed (it never
+// deletes CRDs), and the kubelet Service the operator maintains in kube-system.
 func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
-	crdsBefore, err := crdNames(suite.chart)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finalizer := startNamespaceFinalizer(ctx, namespace)
 	res, err := stack.Destroy(ctx)
-	terminating, finalized, leftovers, ferr := finalizer.result()
 	if err != nil {
 		t.Fatalf("destroy: %v", err)
-	}
-	if ferr != nil {
-		t.Errorf("namespace finalizer stand-in: %v", ferr)
-	}
-	// Without kube-controller-manager the namespace stays Terminating; the stand-in finished it,
-	// and only after everything the program and the chart put into it was gone.
-	if !terminating || !finalized {
-		t.Errorf("namespace %s seen Terminating: %v, finalized by the stand-in: %v", namespace, terminating, finalized)
-	}
-	if len(leftovers) > 0 {
-		t.Errorf("namespace %s still held %v when destroy deleted it", namespace, leftovers)
 	}
 	if summary := res.Summary.ResourceChanges; summary == nil || (*summary)["delete"] == 0 {
 		t.Errorf("destroy summary %v has no deletes", summary)
 	}
-
 	assertGone(ctx, t, namespace, append(append([]object{{"Namespace", namespace}}, programObjects...), chartObjects...))
 
-	// Helm leaves the CRDs it installed from crds/ (it never deletes them): exactly those remain,
-	// with no custom resource left in them.
-	crds, err := suite.cluster.client.list(ctx, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+	crdsBefore, err := harness.ChartCRDNames(suite.chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := suite.cluster.Client.List(ctx, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,8 +422,8 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 	if !slices.Equal(crdsAfter, crdsBefore) {
 		t.Errorf("CRDs after destroy %v, want exactly the chart's %v", crdsAfter, crdsBefore)
 	}
-	for _, plural := range []string{"prometheuses", "servicemonitors"} {
-		items, err := suite.cluster.client.list(ctx, "/apis/monitoring.coreos.com/v1/"+plural)
+	for _, plural := range []string{"prometheuses", "servicemonitors", "podmonitors", "prometheusrules"} {
+		items, err := suite.cluster.Client.List(ctx, "/apis/monitoring.coreos.com/v1/"+plural)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,7 +432,7 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 		}
 	}
 	// Only the API server's own namespaces remain.
-	namespaces, err := suite.cluster.client.list(ctx, "/api/v1/namespaces")
+	namespaces, err := suite.cluster.Client.List(ctx, "/api/v1/namespaces")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,6 +443,28 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 	sort.Strings(nsNames)
 	if want := []string{"default", "kube-node-lease", "kube-public", "kube-system"}; !slices.Equal(nsNames, want) {
 		t.Errorf("namespaces after destroy %v, want %v", nsNames, want)
+	}
+	// In kube-system, only the operator's kubelet Service (its --kubelet-service flag).
+	kubeletService := strings.TrimPrefix(operatorFlag(t, "kubelet-service"), "kube-system/")
+	services, err := suite.cluster.Client.List(ctx, "/api/v1/namespaces/kube-system/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range services {
+		if name := str(svc, "metadata", "name"); name != kubeletService {
+			t.Errorf("Service kube-system/%s left after destroy", name)
+		}
+	}
+	for _, kind := range []string{"clusterroles", "clusterrolebindings"} {
+		items, err := suite.cluster.Client.List(ctx, "/apis/rbac.authorization.k8s.io/v1/"+kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range items {
+			if labels := stringMap(item, "metadata", "labels"); labels["app.kubernetes.io/instance"] == releaseName || labels["release"] == releaseName {
+				t.Errorf("%s %s of the release left after destroy", kind, str(item, "metadata", "name"))
+			}
+		}
 	}
 
 	state, err := stack.Export(ctx)

@@ -1,22 +1,25 @@
 //go:build integration
 
-// Package integration runs the Pulumi program through the real Pulumi engine and the real
-// kubernetes provider against a real kube-apiserver (and etcd) on loopback, with no cloud:
+// Package integration runs the Pulumi program through the real Pulumi engine, the real kubernetes
+// provider and the real kube-prometheus-stack chart against a real control plane on loopback, with
+// the real prometheus-operator reconciling what the chart installed:
 //
-//	eval "$(scripts/build-tools.sh --print-env integration)"
+//	env=$(scripts/build-tools.sh --print-env integration) && eval "$env"
 //	go test -tags integration -count=1 -timeout 30m ./tests/integration/
 //
 // What is real: the pulumi CLI and engine (driven by the Automation API with an inline program,
-// program.Run), the project's Pulumi.yaml config schema and defaults, the kubernetes provider
-// plugin, Helm (inside the provider), kube-apiserver with RBAC and the real prometheus-operator CRD
-// schemas, etcd, the local file state backend with passphrase-encrypted secrets, and stack
+// program.Run), the project's Pulumi.yaml config schema and defaults, the kubernetes provider plugin
+// and the Helm inside it, the chart package of ../shared/charts, etcd, kube-apiserver with RBAC and
+// the real CRD schemas, kube-controller-manager (garbage collection, namespace deletion, Deployment
+// and StatefulSet controllers), prometheus-operator with the chart's arguments and its own
+// ServiceAccount's RBAC, the local file state backend with passphrase-encrypted secrets, and stack
 // references between stacks of that backend.
 //
-// What is not: there is no kubelet, scheduler or controller-manager, so pods never run and no
-// controller reconciles anything (the program's kubernetesSkipAwait is set for that reason);
-// there is no AWS (the program uses an existing S3-compatible bucket, existingBucketName, so it
-// registers no AWS resource); and the chart is a small stand-in for kube-prometheus-stack
-// (testdata/chart) carrying the real CRDs, because the real chart cannot be downloaded here.
+// What is not: there is no scheduler or kubelet, so pods are created and stay Pending (the
+// program's kubernetesSkipAwait is set for that reason, and the chart's admission webhooks, whose
+// certificate a hook Job would create, are off); there is no AWS (the program uses an existing
+// S3-compatible bucket, existingBucketName, so it registers no AWS resource). Every such change is a
+// row of harness.Substitutions.
 package integration
 
 import (
@@ -26,40 +29,19 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
-
-// toolchain is where the real binaries are; scripts/build-tools.sh --print-env integration sets it.
-type toolchain struct {
-	pulumiDir, providerDir, kubeAPIServerDir, etcd string
-}
-
-func toolchainFromEnv() (toolchain, error) {
-	t := toolchain{
-		pulumiDir:        os.Getenv("PULUMI_BIN_DIR"),
-		providerDir:      os.Getenv("KUBERNETES_PROVIDER_BIN_DIR"),
-		kubeAPIServerDir: os.Getenv("KUBE_APISERVER_BIN_DIR"),
-		etcd:             os.Getenv("ETCD_BIN"),
-	}
-	for _, f := range []struct{ env, path string }{
-		{"PULUMI_BIN_DIR", filepath.Join(t.pulumiDir, "pulumi")},
-		{"KUBERNETES_PROVIDER_BIN_DIR", filepath.Join(t.providerDir, "pulumi-resource-kubernetes")},
-		{"KUBE_APISERVER_BIN_DIR", filepath.Join(t.kubeAPIServerDir, "kube-apiserver")},
-		{"ETCD_BIN", t.etcd},
-	} {
-		if fi, err := os.Stat(f.path); err != nil || fi.IsDir() || os.Getenv(f.env) == "" {
-			return t, fmt.Errorf("%s does not lead to a binary (%q); run\n\teval \"$(scripts/build-tools.sh --print-env integration)\"\nfrom the repository root first", f.env, f.path)
-		}
-	}
-	return t, nil
-}
 
 // suite is what every test shares: one control plane and one Pulumi state backend.
 var suite struct {
-	tools   toolchain
-	dir     string // temporary root: state, workspaces, logs, the chart
-	cluster *controlPlane
-	pulumi  *pulumiEnv
-	chart   string // path of the assembled test chart
+	tools   harness.Tools
+	dir     string // temporary root: state, workspaces, logs
+	procs   *harness.Processes
+	ports   *harness.Ports
+	cluster *harness.ControlPlane
+	pulumi  *harness.Pulumi
+	chart   string // the real chart package
 }
 
 func TestMain(m *testing.M) {
@@ -67,16 +49,19 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	tools, err := toolchainFromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
+	fail := func(what string, err error) int {
+		fmt.Fprintf(os.Stderr, "integration: %s: %v\n", what, err)
 		return 1
 	}
-	suite.tools = tools
-	suite.dir, err = os.MkdirTemp("", "prometheus-thanos-integration-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		return 1
+	var err error
+	if suite.tools, err = harness.ToolsFromEnv("integration", harness.IntegrationTools); err != nil {
+		return fail("tools", err)
+	}
+	if suite.chart, err = harness.ChartPath(); err != nil {
+		return fail("chart", err)
+	}
+	if suite.dir, err = os.MkdirTemp("", "prometheus-thanos-integration-"); err != nil {
+		return fail("temporary directory", err)
 	}
 	keep := os.Getenv("INTEGRATION_KEEP_DIR") != ""
 	defer func() {
@@ -86,29 +71,24 @@ func runMain(m *testing.M) int {
 		}
 		os.RemoveAll(suite.dir)
 	}()
+	suite.procs = &harness.Processes{Dir: filepath.Join(suite.dir, "logs")}
+	suite.ports = &harness.Ports{}
+	defer suite.procs.StopAll()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	suite.cluster, err = startControlPlane(ctx, filepath.Join(suite.dir, "cluster"), tools)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration: control plane:", err)
-		return 1
+	if suite.cluster, err = harness.StartControlPlane(ctx, filepath.Join(suite.dir, "cluster"), suite.tools, suite.procs, suite.ports); err != nil {
+		fmt.Fprint(os.Stderr, suite.procs.Logs(30))
+		return fail("control plane", err)
 	}
-	defer suite.cluster.stop()
-	fmt.Fprintf(os.Stderr, "integration: kube-apiserver ready at %s in %s\n", suite.cluster.server, time.Since(start).Round(time.Second))
-
-	if suite.chart, err = assembleChart(ctx, filepath.Join(suite.dir, "chart")); err != nil {
-		fmt.Fprintln(os.Stderr, "integration: chart:", err)
-		return 1
-	}
-	if suite.pulumi, err = newPulumiEnv(filepath.Join(suite.dir, "pulumi"), tools); err != nil {
-		fmt.Fprintln(os.Stderr, "integration: pulumi:", err)
-		return 1
+	fmt.Fprintf(os.Stderr, "integration: control plane ready at %s in %s\n", suite.cluster.Server, time.Since(start).Round(time.Second))
+	if suite.pulumi, err = harness.NewPulumi(filepath.Join(suite.dir, "pulumi"), suite.tools); err != nil {
+		return fail("pulumi", err)
 	}
 	code := m.Run()
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "integration: control plane logs:\n%s", suite.cluster.logs())
+		fmt.Fprintf(os.Stderr, "integration: process logs:\n%s", suite.procs.Logs(30))
 	}
 	return code
 }

@@ -14,9 +14,9 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // object is one Kubernetes object by kind and name, in the suite's namespace unless cluster-scoped.
@@ -34,6 +34,7 @@ var collections = map[string]string{
 	"StatefulSet":         "/apis/apps/v1/namespaces/%s/statefulsets",
 	"PodDisruptionBudget": "/apis/policy/v1/namespaces/%s/poddisruptionbudgets",
 	"ServiceMonitor":      "/apis/monitoring.coreos.com/v1/namespaces/%s/servicemonitors",
+	"PodMonitor":          "/apis/monitoring.coreos.com/v1/namespaces/%s/podmonitors",
 	"Prometheus":          "/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses",
 }
 
@@ -54,7 +55,7 @@ func (o object) path(namespace string) string {
 // mustGet reads an object that must exist.
 func mustGet(ctx context.Context, t testing.TB, o object, namespace string) map[string]any {
 	t.Helper()
-	obj, found, err := suite.cluster.client.get(ctx, o.path(namespace))
+	obj, found, err := suite.cluster.Client.Get(ctx, o.path(namespace))
 	if err != nil {
 		t.Fatalf("read %s: %v", o, err)
 	}
@@ -64,36 +65,12 @@ func mustGet(ctx context.Context, t testing.TB, o object, namespace string) map[
 	return obj
 }
 
-// field walks a decoded JSON object: field(obj, "spec", "template", "metadata", "labels").
-func field(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
-func str(v any, path ...string) string {
-	s, _ := field(v, path...).(string)
-	return s
-}
-
-func stringMap(v any, path ...string) map[string]string {
-	m, _ := field(v, path...).(map[string]any)
-	out := map[string]string{}
-	for k, e := range m {
-		out[k] = fmt.Sprint(e)
-	}
-	return out
-}
-
-func list(v any, path ...string) []any {
-	l, _ := field(v, path...).([]any)
-	return l
-}
+var (
+	field     = harness.Field
+	str       = harness.Str
+	stringMap = harness.StringMap
+	list      = harness.List
+)
 
 // subset reports whether every label of sel is in labels with the same value: whether a selector
 // selects objects carrying labels.
@@ -172,7 +149,7 @@ func jsonContains(got, want any) bool {
 func namespaceObjects(ctx context.Context, namespace string) (map[object]map[string]any, error) {
 	out := map[object]map[string]any{}
 	for kind, collection := range collections {
-		items, err := suite.cluster.client.list(ctx, fmt.Sprintf(collection, namespace))
+		items, err := suite.cluster.Client.List(ctx, fmt.Sprintf(collection, namespace))
 		if err != nil {
 			return nil, err
 		}
@@ -212,110 +189,17 @@ func helmRelease(secret map[string]any) (string, error) {
 	return string(raw), err
 }
 
-// namespaceFinalizer stands in for the two controllers of kube-controller-manager that finish a
-// namespace deletion, which this control plane does not run. Once the namespace is Terminating, it
-// records what is still inside (the program's destroy must have deleted all of it), then does what
-// those controllers do once a namespace is empty: the namespace controller removes the "kubernetes"
-// finalizer (PUT .../finalize) and the garbage collector removes the foregroundDeletion finalizer
-// the provider's foreground delete added. The API server then deletes the namespace, and the
-// provider's wait for the namespace to disappear ends.
-type namespaceFinalizer struct {
-	namespace string
-	stop      chan struct{}
-	done      chan struct{}
-
-	mu          sync.Mutex
-	terminating bool     // the namespace was seen Terminating
-	leftovers   []string // objects still in the namespace when it was
-	finalized   bool
-	err         error
-}
-
-func startNamespaceFinalizer(ctx context.Context, namespace string) *namespaceFinalizer {
-	f := &namespaceFinalizer{namespace: namespace, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(f.done)
-		for {
-			select {
-			case <-f.stop:
-				return
-			case <-ctx.Done():
-				return
-			case <-time.After(250 * time.Millisecond):
-			}
-			finished, err := f.poll(ctx)
-			if err != nil || finished {
-				f.mu.Lock()
-				f.err = err
-				f.mu.Unlock()
-				return
-			}
-		}
-	}()
-	return f
-}
-
-func (f *namespaceFinalizer) poll(ctx context.Context) (bool, error) {
-	c := suite.cluster.client
-	path := "/api/v1/namespaces/" + f.namespace
-	ns, found, err := c.get(ctx, path)
-	if err != nil || !found {
-		return !found, err
-	}
-	if field(ns, "metadata", "deletionTimestamp") == nil {
-		return false, nil
-	}
-	if str(ns, "status", "phase") != "Terminating" {
-		return false, fmt.Errorf("namespace %s has a deletionTimestamp but phase %q", f.namespace, str(ns, "status", "phase"))
-	}
-	objs, err := namespaceObjects(ctx, f.namespace)
-	if err != nil {
-		return false, err
-	}
-	f.mu.Lock()
-	f.terminating = true
-	f.leftovers = sortedObjects(objs)
-	f.mu.Unlock()
-	// The namespace controller: empty spec.finalizers through the finalize subresource.
-	spec, _ := ns["spec"].(map[string]any)
-	if spec == nil {
-		spec = map[string]any{}
-		ns["spec"] = spec
-	}
-	spec["finalizers"] = []any{}
-	if err := c.put(ctx, path+"/finalize", ns); err != nil {
-		return false, err
-	}
-	// The garbage collector: drop the foregroundDeletion finalizer once there are no dependents.
-	ns, found, err = c.get(ctx, path)
-	if err != nil || !found {
-		return !found, err
-	}
-	if len(list(ns, "metadata", "finalizers")) > 0 {
-		ns["metadata"].(map[string]any)["finalizers"] = []any{}
-		if err := c.put(ctx, path, ns); err != nil {
-			return false, err
-		}
-	}
-	f.mu.Lock()
-	f.finalized = true
-	f.mu.Unlock()
-	return true, nil
-}
-
-func (f *namespaceFinalizer) result() (terminating, finalized bool, leftovers []string, err error) {
-	close(f.stop)
-	<-f.done
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.terminating, f.finalized, f.leftovers, f.err
+// mustBeGone fails if the object exists.
+func mustBeGone(ctx context.Context, t testing.TB, o object) {
+	t.Helper()
+	assertGone(ctx, t, namespace, []object{o})
 }
 
 // assertGone fails for every object that still exists.
 func assertGone(ctx context.Context, t testing.TB, namespace string, objs []object) {
 	t.Helper()
 	for _, o := range objs {
-		_, status, err := suite.cluster.client.do(ctx, http.MethodGet, o.path(namespace), nil)
+		_, status, err := suite.cluster.Client.Do(ctx, http.MethodGet, o.path(namespace), nil)
 		if err != nil {
 			t.Errorf("read %s: %v", o, err)
 			continue

@@ -22,14 +22,18 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // checkCRDs: Helm installed every CRD of the chart's CRDs subchart, of the pinned operator version,
 // and the API server established them.
 func checkCRDs(ctx context.Context, t *testing.T) {
-	names, err := crdNames(suite.chart)
+	names, err := harness.ChartCRDNames(suite.chart)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Contains(names, "podmonitors.monitoring.coreos.com") || !slices.Contains(names, "prometheuses.monitoring.coreos.com") {
+		t.Fatalf("the chart's CRDs %v lack the ones the program writes", names)
 	}
 	for _, name := range names {
 		crd := mustGet(ctx, t, object{"CustomResourceDefinition", name}, "")
@@ -174,7 +178,8 @@ func checkServices(ctx context.Context, t *testing.T) {
 }
 
 // checkServiceMonitors: stored as the program wrote them (the real CRD schema pruned nothing),
-// selecting their Service and scraping a port it has.
+// selecting their Service and scraping a port it has; and the sidecars' PodMonitor, stored as
+// written.
 func checkServiceMonitors(ctx context.Context, t *testing.T) {
 	for _, w := range workloads {
 		sm := mustGet(ctx, t, object{"ServiceMonitor", w.name}, namespace)
@@ -193,33 +198,28 @@ func checkServiceMonitors(ctx context.Context, t *testing.T) {
 			}
 		}
 	}
+	pm := mustGet(ctx, t, object{"PodMonitor", components.SidecarPodMonitorName}, namespace)
+	storedAsMeant(t, "PodMonitor "+components.SidecarPodMonitorName+" spec", field(pm, "spec"), components.SidecarPodMonitorSpec())
 }
 
-// wantPrometheusValues are the chart values the program computes for this config, through its own
-// parser and value builder (the wiring of program.Deploy).
-func wantPrometheusValues(t *testing.T) map[string]any {
+// releaseValues are the values the program gave the chart's release, as Helm recorded them.
+func releaseValues(ctx context.Context, t *testing.T) map[string]any {
 	t.Helper()
-	config := mainConfig()
-	cfg, err := program.ParseConfig(func(key string) (string, bool) {
-		v, ok := config[strings.TrimPrefix(key, program.ProjectName+":")]
-		return v, ok && strings.HasPrefix(key, program.ProjectName+":")
-	})
-	if err != nil {
-		t.Fatalf("the suite's config does not parse: %v", err)
-	}
-	values, err := components.PrometheusStackValues(components.PrometheusValues{
-		Replicas: cfg.PrometheusReplicas, ClusterName: cfg.ClusterName, Retention: cfg.PrometheusRetention,
-		StorageSize: cfg.PrometheusStorage, StorageClass: cfg.StorageClass, ServiceAccountName: "prometheus",
-		ObjstoreSecretName: objstoreSecret, PrometheusResources: cfg.PrometheusResources, SidecarResources: cfg.SidecarResources,
-	})
+	raw, err := helmRelease(mustGet(ctx, t, object{"Secret", "sh.helm.release.v1." + releaseName + ".v1"}, namespace))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return values["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
+	var release struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal([]byte(raw), &release); err != nil {
+		t.Fatal(err)
+	}
+	return release.Config
 }
 
-// checkPrometheus: the Prometheus resource the chart rendered from the program's values, as the
-// API server stored it after validating it against the real CRD schema.
+// checkPrometheus: the Prometheus resource the real chart rendered from the program's values, as
+// the API server stored it after validating it against the real CRD schema.
 func checkPrometheus(ctx context.Context, t *testing.T) {
 	p := mustGet(ctx, t, object{"Prometheus", prometheusName}, namespace)
 	spec := p["spec"].(map[string]any)
@@ -241,15 +241,14 @@ func checkPrometheus(ctx context.Context, t *testing.T) {
 			t.Errorf("Prometheus %s = %q, want %q", c.what, c.got, c.want)
 		}
 	}
-	// Select every ServiceMonitor (the program's carry no release label): an empty selector.
-	if sel, ok := spec["serviceMonitorSelector"].(map[string]any); !ok || len(sel) != 0 {
-		t.Errorf("Prometheus serviceMonitorSelector %v, want {} (every ServiceMonitor)", spec["serviceMonitorSelector"])
+	values, _ := harness.Lookup(releaseValues(ctx, t), components.PrometheusSpecPath)
+	prometheusSpecValues, ok := values.(map[string]any)
+	if !ok {
+		t.Fatalf("the release's values have no %v", components.PrometheusSpecPath)
 	}
-	want := wantPrometheusValues(t)
-	for _, key := range []string{"replicas", "replicaExternalLabelName", "externalLabels", "retention", "podMetadata", "thanos", "resources"} {
-		storedAsMeant(t, "Prometheus spec."+key, spec[key], want[key])
+	for _, problem := range harness.PrometheusSpecMismatches(prometheusSpecValues, spec) {
+		t.Error(problem)
 	}
-	storedAsMeant(t, "Prometheus spec.storage", spec["storage"], want["storageSpec"])
 }
 
 func checkObjstoreSecret(ctx context.Context, t *testing.T) {
@@ -267,15 +266,20 @@ func checkObjstoreSecret(ctx context.Context, t *testing.T) {
 			Insecure  bool   `yaml:"insecure"`
 			AccessKey string `yaml:"access_key"`
 			SecretKey string `yaml:"secret_key"`
+			SSE       struct {
+				Type     string `yaml:"type"`
+				KMSKeyID string `yaml:"kms_key_id"`
+			} `yaml:"sse_config"`
 		} `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("objstore config is not YAML: %v\n%s", err, raw)
 	}
 	c := doc.Config
-	if doc.Type != "S3" || c.Bucket != bucketName || c.Endpoint != bucketEndpoint || c.Region != bucketRegion ||
-		!c.Insecure || c.AccessKey != accessKey || c.SecretKey != secretKey {
-		t.Errorf("objstore config %+v, want S3 bucket %s at %s (%s, insecure) with the configured keys", doc, bucketName, bucketEndpoint, bucketRegion)
+	if doc.Type != "S3" || c.Bucket != testBucket.Bucket || c.Endpoint != testBucket.Endpoint || c.Region != bucketRegion ||
+		!c.Insecure || c.AccessKey != testBucket.AccessKey || c.SecretKey != testBucket.SecretKey ||
+		c.SSE.Type != "SSE-KMS" || c.SSE.KMSKeyID != testBucket.KMSKeyName {
+		t.Errorf("objstore config %+v, want S3 bucket %s at %s (%s, insecure) with the configured keys and SSE-KMS key", doc, testBucket.Bucket, testBucket.Endpoint, bucketRegion)
 	}
 }
 
@@ -306,7 +310,7 @@ func keysOnlyInSecret(ctx context.Context, t *testing.T, stack auto.Stack) {
 			releaseSeen = true
 			text += release
 		}
-		if found := containsAny(text, accessKey, secretKey); len(found) > 0 {
+		if found := containsAny(text, testBucket.AccessKey, testBucket.SecretKey); len(found) > 0 {
 			t.Errorf("%s contains the bucket keys %v", o, found)
 		}
 	}
@@ -318,7 +322,7 @@ func keysOnlyInSecret(ctx context.Context, t *testing.T, stack auto.Stack) {
 		t.Fatal(err)
 	}
 	for name, out := range outputs {
-		if found := containsAny(fmt.Sprint(out.Value), accessKey, secretKey); len(found) > 0 {
+		if found := containsAny(fmt.Sprint(out.Value), testBucket.AccessKey, testBucket.SecretKey); len(found) > 0 {
 			t.Errorf("output %s contains the bucket keys", name)
 		}
 	}
@@ -327,15 +331,15 @@ func keysOnlyInSecret(ctx context.Context, t *testing.T, stack auto.Stack) {
 	// Automation API exports with --show-secrets.)
 	objstore := mustGet(ctx, t, object{"Secret", objstoreSecret}, namespace)
 	secrets := map[string]string{
-		"bucket access key":             accessKey,
-		"bucket secret key":             secretKey,
+		"bucket access key":             testBucket.AccessKey,
+		"bucket secret key":             testBucket.SecretKey,
 		"objstore config (base64)":      str(objstore, "data", components.ObjstoreSecretKey),
-		"admin token of the kubeconfig": suite.cluster.token,
+		"admin token of the kubeconfig": suite.cluster.Token,
 	}
 	dirs := []string{
-		suite.pulumi.stateDir(),
-		suite.pulumi.workDir(program.ProjectName, mainStack),
-		suite.pulumi.workDir(clusterProject, clusterStack),
+		suite.pulumi.StateDir(),
+		suite.pulumi.WorkDir(program.ProjectName, mainStack),
+		suite.pulumi.WorkDir(clusterProject, clusterStack),
 	}
 	for what, files := range plaintextOnDisk(t, dirs, secrets) {
 		t.Errorf("the %s is stored in plaintext in %v", what, files)

@@ -1,14 +1,12 @@
-// Package logtail reads the end of a test process's log, for failure messages in the integration
-// and end-to-end suites.
-package logtail
+package harness
 
 import (
 	"os"
 	"strings"
 )
 
-// Last returns the last n lines of the file at path, or the read error's text.
-func Last(path string, n int) string {
+// LogTail returns the last n lines of the file at path, or the read error's text.
+func LogTail(path string, n int) string {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err.Error()

@@ -1,6 +1,4 @@
-//go:build e2e
-
-package e2e
+package harness
 
 import (
 	"context"
@@ -21,6 +19,11 @@ import (
 	"github.com/minio/minio-go/v7/pkg/signer"
 )
 
+// S3Site is a MinIO server and bucket standing in for S3.
+type S3Site struct {
+	Endpoint, Bucket, AccessKey, SecretKey, KMSKeyName string
+}
+
 // MinIO is a MinIO server on loopback standing in for S3 + KMS, with the bucket Thanos uses.
 type MinIO struct {
 	S3     S3Site
@@ -29,14 +32,29 @@ type MinIO struct {
 	Client *minio.Client
 }
 
-// StartMinIO starts MinIO with a built-in KMS key (MINIO_KMS_SECRET_KEY) so that SSE-KMS uploads
-// are really encrypted, in region (the stack's region: the objstore config keeps it), and creates
-// the bucket.
-func StartMinIO(ctx context.Context, ps *Processes, ports *Ports, bin, region string) (*MinIO, error) {
+// NewS3Site is a MinIO bucket on a free loopback port, with the test credentials and KMS key name.
+func NewS3Site(ports *Ports) (S3Site, error) {
 	addr, err := ports.Addr()
+	return S3Site{
+		Endpoint: addr, Bucket: "thanos-test",
+		AccessKey: "test-access-key", SecretKey: "test-secret-key-0123456789",
+		KMSKeyName: "thanos-test-key",
+	}, err
+}
+
+// StartMinIO starts MinIO for a new S3Site; see StartMinIOAt.
+func StartMinIO(ctx context.Context, ps *Processes, ports *Ports, bin, region string) (*MinIO, error) {
+	site, err := NewS3Site(ports)
 	if err != nil {
 		return nil, err
 	}
+	return StartMinIOAt(ctx, ps, ports, bin, region, site)
+}
+
+// StartMinIOAt starts MinIO at the site's address, with an empty data directory and a built-in KMS
+// key of the site's key name (MINIO_KMS_SECRET_KEY) so that SSE-KMS uploads are really encrypted,
+// in region (the stack's region: the objstore config keeps it), and creates the bucket.
+func StartMinIOAt(ctx context.Context, ps *Processes, ports *Ports, bin, region string, site S3Site) (*MinIO, error) {
 	console, err := ports.Addr()
 	if err != nil {
 		return nil, err
@@ -45,14 +63,8 @@ func StartMinIO(ctx context.Context, ps *Processes, ports *Ports, bin, region st
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	m := &MinIO{
-		S3: S3Site{
-			Endpoint: addr, Bucket: "thanos-e2e",
-			AccessKey: "e2e-access-key", SecretKey: "e2e-secret-key-0123456789",
-			KMSKeyName: "thanos-e2e-key",
-		},
-		Region: region,
-	}
+	m := &MinIO{S3: site, Region: region}
+	addr := site.Endpoint
 	dir := filepath.Join(ps.Dir, "minio")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -255,17 +267,4 @@ func ULIDTime(id string) (time.Time, error) {
 		ms = ms<<5 | uint64(i)
 	}
 	return time.UnixMilli(int64(ms)), nil
-}
-
-// sameLabels reports whether two label sets are equal.
-func sameLabels(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if bv, ok := b[k]; !ok || bv != v {
-			return false
-		}
-	}
-	return true
 }

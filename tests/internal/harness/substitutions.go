@@ -1,12 +1,12 @@
-//go:build e2e
-
-package e2e
+package harness
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
-	"strconv"
+	"slices"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -18,31 +18,39 @@ import (
 type Target string
 
 const (
-	PrometheusFlags  Target = "prometheus (flags)"
+	// StackConfig is a test stack's configuration: the committed stack file (the e2e suite) or the
+	// integration suite's own, with these keys for a cluster on loopback.
+	StackConfig      Target = "stack config"
+	OperatorFlags    Target = "prometheus-operator"
+	OperatorEnv      Target = "prometheus-operator (environment)"
+	ReloaderFlags    Target = "config reloader (init)"
+	PrometheusFlags  Target = "prometheus"
 	PrometheusConfig Target = "prometheus (config file)"
 	SidecarFlags     Target = "thanos sidecar"
 	StoreFlags       Target = "thanos store"
 	QueryFlags       Target = "thanos query"
 	CompactFlags     Target = "thanos compact"
-	ObjstoreConfig   Target = "objstore config"
 )
 
 // Action says how a substitution applies.
 type Action string
 
 const (
-	// Replace changes a value the program (or the operator) generates; the key must be there.
+	// Replace changes a value the program (or the chart, or the operator) generates; the key must
+	// be there.
 	Replace Action = "replace"
 	// Add sets something the generated command leaves at the binary's default; the key must not
-	// be there (if the program starts setting it, the table must be revisited).
+	// be there (if it starts being generated, the table must be revisited).
 	Add Action = "add"
+	// Remove drops a generated key; it must be there.
+	Remove Action = "remove"
 )
 
-// Site is one process on loopback: where the substitutions point it.
+// Site is one process (or one test stack) on loopback: where the substitutions point it.
 type Site struct {
-	// Dir is the process's own directory (under the test's temporary directory).
+	// Dir is the process's own directory.
 	Dir string
-	// HTTPAddr and GRPCAddr are free loopback addresses (GRPCAddr empty for the compactor).
+	// HTTPAddr and GRPCAddr are free loopback addresses (GRPCAddr empty where there is no gRPC).
 	HTTPAddr, GRPCAddr string
 	// TSDBDir is a Prometheus replica's TSDB, shared with its sidecar as the pod's volume is.
 	TSDBDir string
@@ -50,41 +58,51 @@ type Site struct {
 	PrometheusAddr string
 	// StoreAPIs are the gRPC addresses of every StoreAPI the querier should find.
 	StoreAPIs []string
-	// ScrapeTargets are the HTTP addresses Prometheus scrapes, by job.
+	// ScrapeTargets are the HTTP addresses Prometheus scrapes, by job label.
 	ScrapeTargets map[string][]string
-	// ObjstoreFile is where the objstore config is written (store gateway, compactor).
+	// ObjstoreFile is where the objstore Secret's config is written (store gateway, compactor).
 	ObjstoreFile string
-	// S3 is the MinIO bucket.
+	// KubeconfigFile, CertFile and KeyFile are the operator's credentials and serving certificate.
+	KubeconfigFile, CertFile, KeyFile string
+	// Stack is what a test stack's configuration points at.
+	Stack StackSite
+}
+
+// StackSite is the cluster and bucket a test stack deploys to.
+type StackSite struct {
+	// Kubeconfig of the control plane on loopback.
+	Kubeconfig string
+	// S3 is the MinIO bucket, when there is one (the integration suite's bucket is only named).
 	S3 S3Site
+	// ChartPath is the real chart package.
+	ChartPath string
 }
 
-// S3Site is the MinIO server and bucket standing in for S3.
-type S3Site struct {
-	Endpoint, Bucket, AccessKey, SecretKey, KMSKeyName string
-}
-
-// Substitution is one change loopback (or the test's short life) forces on the generated
+// Substitution is one change loopback (or a test's short life) forces on the generated
 // configuration. Substitutions below is the complete list: anything not in it runs as generated.
 type Substitution struct {
 	Target Target
-	// Key is a flag name without "--", a dotted path in the Prometheus config, or an objstore
-	// config field (YAML name).
+	// Key is a flag name without "--", a dotted path in the Prometheus config, or a config key of
+	// the program.
 	Key    string
 	Action Action
 	Reason string
-	// Value computes the value for a site from the generated one ("" for Add).
+	// Value computes the value for a site from the generated one (nil for Remove).
 	Value func(s *Site, generated string) (string, error)
 }
 
 // Test settings that stand in for production timings.
 const (
-	// TestBlockDuration is Prometheus's --storage.tsdb.min-block-duration in the test.
+	// TestBlockDuration is Prometheus's --storage.tsdb.min-block-duration in the e2e suite.
 	TestBlockDuration = "1m"
-	// TestScrapeInterval is every job's scrape interval in the test.
+	// TestScrapeInterval is every job's scrape interval in the e2e suite.
 	TestScrapeInterval = "5s"
-	// TestStoreSyncInterval is the store gateway's bucket re-sync interval in the test.
+	// TestStoreSyncInterval is the store gateway's bucket re-sync interval in the e2e suite.
 	TestStoreSyncInterval = "10s"
 )
+
+// NoWebhookChartValues turn off the chart's admission webhooks on a cluster without a kubelet.
+const NoWebhookChartValues = "prometheusOperator:\n  admissionWebhooks:\n    enabled: false\n"
 
 func constant(v string) func(*Site, string) (string, error) {
 	return func(*Site, string) (string, error) { return v, nil }
@@ -94,23 +112,71 @@ var (
 	httpAddr = func(s *Site, _ string) (string, error) { return s.HTTPAddr, nil }
 	grpcAddr = func(s *Site, _ string) (string, error) { return s.GRPCAddr, nil }
 	tsdbDir  = func(s *Site, _ string) (string, error) { return s.TSDBDir, nil }
-	// inDir keeps a generated file's base name and moves it into the site's directory.
-	inDir = func(s *Site, generated string) (string, error) {
+	// inSiteDir keeps a generated file's base name and moves it into the site's directory.
+	inSiteDir = func(s *Site, generated string) (string, error) {
 		return filepath.Join(s.Dir, filepath.Base(generated)), nil
 	}
 	objstoreFile = func(s *Site, _ string) (string, error) { return s.ObjstoreFile, nil }
 	dataDir      = func(s *Site, _ string) (string, error) { return filepath.Join(s.Dir, "data"), nil }
+	loopbackPort = "one process per pod listens there; here a free loopback port"
 )
 
-// Substitutions is every change made to what the program generates, with the reason for it.
+// Substitutions is every change made to what the program, the chart and the operator generate,
+// with the reason for it.
 var Substitutions = []Substitution{
-	// Prometheus, as the operator would run it.
+	// The test stacks: the program's own configuration keys.
+	{StackConfig, "clusterStack", Remove, "the cluster is the control plane on loopback, not an EKS cluster stack", nil},
+	{StackConfig, "kubeconfig", Add, "the admin kubeconfig of the control plane on loopback (set as a secret)",
+		func(s *Site, _ string) (string, error) { return s.Stack.Kubeconfig, nil }},
+	{StackConfig, "chartPath", Add, "no chart repository can be reached; the same chart version, packaged, from ../shared/charts",
+		func(s *Site, _ string) (string, error) { return s.Stack.ChartPath, nil }},
+	{StackConfig, "kubernetesSkipAwait", Add, "no kubelet: pods are created but never run, so nothing becomes ready", constant("true")},
+	{StackConfig, "chartValues", Add,
+		"without a kubelet the chart's pre-install hook Jobs (kube-webhook-certgen) never complete and no pod serves the admission webhook: the webhooks are off",
+		constant(NoWebhookChartValues)},
+	{StackConfig, "existingBucketName", Add, "no AWS: a MinIO bucket stands in for the bucket the program would create",
+		func(s *Site, _ string) (string, error) { return s.Stack.S3.Bucket, nil }},
+	{StackConfig, "existingBucketEndpoint", Add, "MinIO's loopback address instead of s3.<region>.amazonaws.com (MinIO is told the stack's region)",
+		func(s *Site, _ string) (string, error) { return s.Stack.S3.Endpoint, nil }},
+	{StackConfig, "existingBucketInsecure", Add, "MinIO on loopback speaks plain http", constant("true")},
+	{StackConfig, "existingBucketAccessKey", Add, "no IRSA outside EKS: MinIO's static test credentials (set as a secret)",
+		func(s *Site, _ string) (string, error) { return s.Stack.S3.AccessKey, nil }},
+	{StackConfig, "existingBucketSecretKey", Add, "no IRSA outside EKS: MinIO's static test credentials (set as a secret)",
+		func(s *Site, _ string) (string, error) { return s.Stack.S3.SecretKey, nil }},
+	{StackConfig, "existingBucketKmsKeyId", Add,
+		"the ARN of the KMS key the program would create; here the name of MinIO's built-in KMS key (MINIO_KMS_SECRET_KEY), so SSE-KMS really happens",
+		func(s *Site, _ string) (string, error) { return s.Stack.S3.KMSKeyName, nil }},
+
+	// prometheus-operator, as the chart's Deployment runs it.
+	{OperatorEnv, "KUBECONFIG", Add,
+		"in its pod the operator uses its ServiceAccount's in-cluster credentials; here a kubeconfig (the operator reads $KUBECONFIG) with a token of that same ServiceAccount from the TokenRequest API, so the chart's RBAC applies",
+		func(s *Site, _ string) (string, error) { return s.KubeconfigFile, nil }},
+	{OperatorFlags, "web.listen-address", Replace, ":10250 in the pod; " + loopbackPort, httpAddr},
+	{OperatorFlags, "web.cert-file", Replace,
+		"the webhook certificate Secret, which the chart's hook Job creates and the kubelet mounts; here a certificate signed by the control plane's CA",
+		func(s *Site, _ string) (string, error) { return s.CertFile, nil }},
+	{OperatorFlags, "web.key-file", Replace, "the key of that certificate",
+		func(s *Site, _ string) (string, error) { return s.KeyFile, nil }},
+
+	// The operator's init-config-reloader: it writes Prometheus's first configuration, once.
+	{ReloaderFlags, "listen-address", Replace, "the init container's :8081; " + loopbackPort, httpAddr},
+	{ReloaderFlags, "config-file", Replace,
+		"mounted from the operator's config Secret in the pod; here that Secret's prometheus.yaml.gz, written to the replica's directory", inSiteDir},
+	{ReloaderFlags, "config-envsubst-file", Replace,
+		"an emptyDir the Prometheus container reads; here the replica's directory (Prometheus's --config.file moves with it)", inSiteDir},
+	{ReloaderFlags, "watched-dir", Replace,
+		"the operator's rule ConfigMaps, mounted in the pod; here their files, written to the replica's directory",
+		func(s *Site, generated string) (string, error) {
+			return filepath.Join(s.Dir, "rules", filepath.Base(generated)), nil
+		}},
+
+	// Prometheus, as the operator runs it.
 	{PrometheusFlags, "web.listen-address", Add,
 		"the operator leaves Prometheus on its default :9090 (one per pod); two replicas on one host need a free loopback port each", httpAddr},
 	{PrometheusFlags, "config.file", Replace,
-		"the config-reloader's output file in the pod; here the file the test writes for the replica", inDir},
+		"the config reloader's output file in the pod; here the same file in the replica's directory", inSiteDir},
 	{PrometheusFlags, "web.config.file", Replace,
-		"mounted from a Secret in the pod (empty: no TLS); here an empty file in the replica's directory", inDir},
+		"mounted from the operator's web-config Secret in the pod; here that Secret's content in the replica's directory", inSiteDir},
 	{PrometheusFlags, "storage.tsdb.path", Replace,
 		"/prometheus is the pod's volume; here a temporary directory per replica", tsdbDir},
 	{PrometheusFlags, "storage.tsdb.delay-compact-file.path", Replace,
@@ -126,10 +192,17 @@ var Substitutions = []Substitution{
 		"the operator's default (30s) gives too few samples per " + TestBlockDuration + " block and slow checks",
 		constant(TestScrapeInterval)},
 	{PrometheusConfig, "scrape_configs", Replace,
-		"in a cluster the operator turns ServiceMonitors into kubernetes_sd jobs; here static jobs for the same components (both Prometheus replicas, sidecars, store gateways, queriers)",
-		nil}, // built by prometheusConfig from Site.ScrapeTargets
+		"the operator turns ServiceMonitors and PodMonitors into kubernetes_sd jobs, which need pods and a kubelet; here static jobs for the same components under the job labels those jobs give (the Service's name; <namespace>/<PodMonitor> for the sidecars)",
+		nil}, // built by ApplyPrometheusConfig from Site.ScrapeTargets
+	{PrometheusConfig, "rule_files", Replace,
+		"the operator's rule ConfigMaps, mounted in the pod; here their files, where the config reloader's --watched-dir substitution wrote them",
+		func(s *Site, generated string) (string, error) {
+			return filepath.Join(s.Dir, "rules", filepath.Base(filepath.Dir(generated)), filepath.Base(generated)), nil
+		}},
+	{PrometheusConfig, "alerting", Remove,
+		"the chart's Alertmanager is found through kubernetes_sd, which reads in-cluster credentials only a pod has; no Alertmanager runs here", nil},
 
-	// The Thanos sidecar, as the operator would run it.
+	// The Thanos sidecar, as the operator runs it.
 	{SidecarFlags, "prometheus.url", Replace,
 		"localhost:9090 is the pod's Prometheus container; here the replica's loopback address",
 		func(s *Site, generated string) (string, error) {
@@ -140,49 +213,35 @@ var Substitutions = []Substitution{
 			u.Host = s.PrometheusAddr
 			return u.String(), nil
 		}},
-	{SidecarFlags, "grpc-address", Replace, "one process per pod listens on :10901; here a free loopback port", grpcAddr},
-	{SidecarFlags, "http-address", Replace, "one process per pod listens on :10902; here a free loopback port", httpAddr},
+	{SidecarFlags, "grpc-address", Replace, ":10901 in the pod; " + loopbackPort, grpcAddr},
+	{SidecarFlags, "http-address", Replace, ":10902 in the pod; " + loopbackPort, httpAddr},
 	{SidecarFlags, "tsdb.path", Replace, "the Prometheus volume at /prometheus; here the replica's TSDB directory", tsdbDir},
 	{SidecarFlags, "prometheus.http-client-file", Replace,
-		"mounted from the operator's Secret in the pod; here the same content written to the sidecar's directory", inDir},
+		"mounted from the operator's Secret in the pod; here that Secret's content in the sidecar's directory", inSiteDir},
 
-	// The store gateway, from components.StoreFlags.
-	{StoreFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; here a free loopback port", grpcAddr},
-	{StoreFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; here a free loopback port", httpAddr},
+	// The store gateway, as the program runs it.
+	{StoreFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; " + loopbackPort, grpcAddr},
+	{StoreFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
 	{StoreFlags, "data-dir", Replace, "the pod's persistent volume; here a temporary directory", dataDir},
-	{StoreFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here a file the test writes", objstoreFile},
+	{StoreFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here that Secret's content in a file", objstoreFile},
 	{StoreFlags, "sync-block-duration", Add,
 		"the default 15m bucket re-sync outlasts the test; " + TestStoreSyncInterval + " lets the store gateway see new uploads and compactions within it",
 		constant(TestStoreSyncInterval)},
 
-	// The querier, from components.QueryFlags.
-	{QueryFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; here a free loopback port", grpcAddr},
-	{QueryFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; here a free loopback port", httpAddr},
+	// The querier, as the program runs it.
+	{QueryFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; " + loopbackPort, grpcAddr},
+	{QueryFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
 	{QueryFlags, "endpoint.sd-config", Replace,
 		"the dnssrv+ name of the headless peers Service resolves only in the cluster; here its SRV answer, the StoreAPI gRPC addresses, one static endpoint each",
 		rewriteEndpointSDConfig},
 
-	// The compactor, from components.CompactFlags.
-	{CompactFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; here a free loopback port", httpAddr},
+	// The compactor, as the program runs it.
+	{CompactFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
 	{CompactFlags, "data-dir", Replace, "the pod's persistent volume; here a temporary directory", dataDir},
-	{CompactFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here a file the test writes", objstoreFile},
+	{CompactFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here that Secret's content in a file", objstoreFile},
 	{CompactFlags, "consistency-delay", Add,
 		"the default 30m skips blocks uploaded less than 30 minutes ago; every block in the test is minutes old",
 		constant("0s")},
-
-	// The objstore config (program/bucket.go through components.ObjstoreConfigYAML).
-	{ObjstoreConfig, "bucket", Replace, "the program creates the bucket on AWS and names it at deploy time; here a MinIO bucket",
-		func(s *Site, _ string) (string, error) { return s.S3.Bucket, nil }},
-	{ObjstoreConfig, "endpoint", Replace, "`s3.<region>.amazonaws.com`; here MinIO's loopback address (MinIO is told the stack's region, which stays)",
-		func(s *Site, _ string) (string, error) { return s.S3.Endpoint, nil }},
-	{ObjstoreConfig, "insecure", Replace, "MinIO on loopback speaks plain http", constant("true")},
-	{ObjstoreConfig, "access_key", Replace, "no IRSA outside EKS: MinIO's static test credentials",
-		func(s *Site, _ string) (string, error) { return s.S3.AccessKey, nil }},
-	{ObjstoreConfig, "secret_key", Replace, "no IRSA outside EKS: MinIO's static test credentials",
-		func(s *Site, _ string) (string, error) { return s.S3.SecretKey, nil }},
-	{ObjstoreConfig, "sse_config.kms_key_id", Replace,
-		"the ARN of the program's KMS key; here the name of MinIO's built-in KMS key (MINIO_KMS_SECRET_KEY), so SSE-KMS really happens",
-		func(s *Site, _ string) (string, error) { return s.S3.KMSKeyName, nil }},
 }
 
 // SubstitutionsFor returns the table's entries for one target.
@@ -196,61 +255,107 @@ func SubstitutionsFor(target Target) []Substitution {
 	return out
 }
 
-// ApplyFlags applies the target's substitutions to generated "--name[=value]" flags. A Replace
-// whose flag is missing, or an Add whose flag is already generated, is an error: the table no
-// longer matches the program.
+// ApplyFlags applies the target's substitutions to generated "--name[=value]" flags; a Replace or
+// Remove applies to every occurrence of a repeated flag. A Replace or Remove whose flag is missing,
+// or an Add whose flag is already generated, is an error: the table no longer matches what is
+// generated.
 func ApplyFlags(target Target, s *Site, generated []string) ([]string, error) {
 	out := append([]string(nil), generated...)
 	for _, sub := range SubstitutionsFor(target) {
-		index := -1
+		var at []int
 		for i, f := range out {
-			if name, _, _ := splitFlag(f); name == sub.Key {
-				if index >= 0 {
-					return nil, fmt.Errorf("%s: --%s is generated twice", target, sub.Key)
-				}
-				index = i
+			if name, _, _ := SplitFlag(f); name == sub.Key {
+				at = append(at, i)
 			}
 		}
 		switch {
-		case sub.Action == Replace && index < 0:
-			return nil, fmt.Errorf("%s: substitution of --%s, but the generated flags %q have none: update tests/e2e/substitutions.go", target, sub.Key, generated)
-		case sub.Action == Add && index >= 0:
-			return nil, fmt.Errorf("%s: substitution adds --%s, but the program now generates %q: update tests/e2e/substitutions.go", target, sub.Key, out[index])
+		case sub.Action != Add && len(at) == 0:
+			return nil, fmt.Errorf("%s: the table %ss --%s, but the generated flags %q have none: update tests/internal/harness/substitutions.go", target, sub.Action, sub.Key, generated)
+		case sub.Action == Add && len(at) > 0:
+			return nil, fmt.Errorf("%s: the table adds --%s, but %q is now generated: update tests/internal/harness/substitutions.go", target, sub.Key, out[at[0]])
+		case sub.Action == Remove:
+			out = slices.DeleteFunc(out, func(f string) bool { name, _, _ := SplitFlag(f); return name == sub.Key })
+			continue
+		case sub.Action == Add:
+			value, err := sub.Value(s, "")
+			if err != nil {
+				return nil, fmt.Errorf("%s: --%s: %w", target, sub.Key, err)
+			}
+			out = append(out, "--"+sub.Key+"="+value)
+			continue
 		}
-		old := ""
-		if index >= 0 {
-			_, old, _ = splitFlag(out[index])
-		}
-		value, err := sub.Value(s, old)
-		if err != nil {
-			return nil, fmt.Errorf("%s: --%s: %w", target, sub.Key, err)
-		}
-		flag := "--" + sub.Key + "=" + value
-		if index >= 0 {
-			out[index] = flag
-		} else {
-			out = append(out, flag)
+		for _, i := range at {
+			_, old, _ := SplitFlag(out[i])
+			value, err := sub.Value(s, old)
+			if err != nil {
+				return nil, fmt.Errorf("%s: --%s: %w", target, sub.Key, err)
+			}
+			out[i] = "--" + sub.Key + "=" + value
 		}
 	}
 	return out, nil
 }
 
-// splitFlag splits "--name=value" (or "--name") into name and value.
-func splitFlag(f string) (name, value string, hasValue bool) {
-	name, value, hasValue = strings.Cut(strings.TrimPrefix(f, "--"), "=")
-	return name, value, hasValue
+// ApplyEnv applies the target's substitutions to a container's resolved environment.
+func ApplyEnv(target Target, s *Site, env map[string]string) (map[string]string, error) {
+	out := maps.Clone(env)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for _, sub := range SubstitutionsFor(target) {
+		old, ok := out[sub.Key]
+		switch {
+		case sub.Action != Add && !ok:
+			return nil, fmt.Errorf("%s: the table %ss %s, which is not set", target, sub.Action, sub.Key)
+		case sub.Action == Add && ok:
+			return nil, fmt.Errorf("%s: the table adds %s, which is already set to %q", target, sub.Key, old)
+		case sub.Action == Remove:
+			delete(out, sub.Key)
+			continue
+		}
+		v, err := sub.Value(s, old)
+		if err != nil {
+			return nil, err
+		}
+		out[sub.Key] = v
+	}
+	return out, nil
 }
 
-// ExpandEnv expands "$(VAR)" references in container arguments from env, as the kubelet does.
-func ExpandEnv(args []string, env map[string]string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		for k, v := range env {
-			a = strings.ReplaceAll(a, "$("+k+")", v)
-		}
-		out[i] = a
+// ApplyStackConfig applies the StackConfig substitutions to a stack's configuration (keys without
+// the project prefix), but for the keys in except, which the suite sets itself on purpose (the
+// integration suite reaches the cluster through a cluster stack, to test stack references).
+func ApplyStackConfig(s *Site, config map[string]string, except ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range config {
+		out[k] = v
 	}
-	return out
+	for _, sub := range SubstitutionsFor(StackConfig) {
+		if slices.Contains(except, sub.Key) {
+			continue
+		}
+		old, ok := out[sub.Key]
+		switch {
+		case sub.Action != Add && !ok:
+			return nil, fmt.Errorf("stack config: the table %ss %s, which the stack does not set", sub.Action, sub.Key)
+		case sub.Action == Add && ok:
+			return nil, fmt.Errorf("stack config: the table adds %s, which the stack already sets to %q", sub.Key, old)
+		case sub.Action == Remove:
+			delete(out, sub.Key)
+			continue
+		}
+		v, err := sub.Value(s, old)
+		if err != nil {
+			return nil, err
+		}
+		out[sub.Key] = v
+	}
+	return out, nil
+}
+
+// SplitFlag splits "--name=value" (or "--name") into name and value.
+func SplitFlag(f string) (name, value string, hasValue bool) {
+	return strings.Cut(strings.TrimPrefix(f, "--"), "=")
 }
 
 // rewriteEndpointSDConfig replaces the single dnssrv+ peers address of the generated
@@ -274,60 +379,10 @@ func rewriteEndpointSDConfig(s *Site, generated string) (string, error) {
 	return string(out), err
 }
 
-// ObjstoreArgs applies the objstore substitutions to the plan's objstore arguments.
-func ObjstoreArgs(plan components.ObjstoreConfigArgs, s *Site) (components.ObjstoreConfigArgs, error) {
-	a := plan
-	for _, sub := range SubstitutionsFor(ObjstoreConfig) {
-		var field *string
-		switch sub.Key {
-		case "bucket":
-			field = &a.Bucket
-		case "endpoint":
-			field = &a.Endpoint
-		case "access_key":
-			field = &a.AccessKey
-		case "secret_key":
-			field = &a.SecretKey
-		case "sse_config.kms_key_id":
-			field = &a.KMSKeyID
-		case "insecure":
-			v, err := sub.Value(s, strconv.FormatBool(a.Insecure))
-			if err != nil {
-				return a, err
-			}
-			if a.Insecure, err = strconv.ParseBool(v); err != nil {
-				return a, err
-			}
-			continue
-		default:
-			return a, fmt.Errorf("objstore substitution of unknown field %q", sub.Key)
-		}
-		v, err := sub.Value(s, *field)
-		if err != nil {
-			return a, err
-		}
-		*field = v
-	}
-	return a, nil
-}
-
-// ApplyPrometheusConfig applies the config substitutions to the operator's configuration.
+// ApplyPrometheusConfig applies the config substitutions to the configuration the operator
+// generated (after the config reloader expanded it).
 func ApplyPrometheusConfig(cfg map[string]any, s *Site) error {
 	for _, sub := range SubstitutionsFor(PrometheusConfig) {
-		if sub.Key == "scrape_configs" {
-			if _, ok := cfg["scrape_configs"]; !ok {
-				return fmt.Errorf("prometheus config has no scrape_configs")
-			}
-			var jobs []any
-			for _, job := range sortedKeys(s.ScrapeTargets) {
-				jobs = append(jobs, map[string]any{
-					"job_name":       job,
-					"static_configs": []any{map[string]any{"targets": s.ScrapeTargets[job]}},
-				})
-			}
-			cfg["scrape_configs"] = jobs
-			continue
-		}
 		path := strings.Split(sub.Key, ".")
 		m := cfg
 		for _, p := range path[:len(path)-1] {
@@ -339,8 +394,37 @@ func ApplyPrometheusConfig(cfg map[string]any, s *Site) error {
 		}
 		last := path[len(path)-1]
 		old, ok := m[last]
-		if sub.Action == Replace && !ok {
-			return fmt.Errorf("prometheus config has no %s to replace", sub.Key)
+		switch {
+		case sub.Action != Add && !ok:
+			return fmt.Errorf("prometheus config: the table %ss %s, which the generated config lacks", sub.Action, sub.Key)
+		case sub.Action == Add && ok:
+			return fmt.Errorf("prometheus config: the table adds %s, which the generated config has", sub.Key)
+		case sub.Action == Remove:
+			delete(m, last)
+			continue
+		case sub.Key == "scrape_configs":
+			var jobs []any
+			for _, job := range sortedKeys(s.ScrapeTargets) {
+				jobs = append(jobs, map[string]any{
+					"job_name":       job,
+					"static_configs": []any{map[string]any{"targets": s.ScrapeTargets[job]}},
+				})
+			}
+			m[last] = jobs
+			continue
+		}
+		if list, isList := old.([]any); isList {
+			// A list of values (rule_files): each one is substituted.
+			var out []any
+			for _, e := range list {
+				v, err := sub.Value(s, fmt.Sprint(e))
+				if err != nil {
+					return err
+				}
+				out = append(out, v)
+			}
+			m[last] = out
+			continue
 		}
 		v, err := sub.Value(s, fmt.Sprint(old))
 		if err != nil {
@@ -351,14 +435,25 @@ func ApplyPrometheusConfig(cfg map[string]any, s *Site) error {
 	return nil
 }
 
-// SubstitutionTable renders Substitutions as the Markdown table docs/e2e.md carries
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// SubstitutionTable renders Substitutions as the Markdown table the docs carry
 // (TestSubstitutionsDocumented keeps the two the same).
 func SubstitutionTable() string {
 	var b strings.Builder
 	b.WriteString("| Component | Key | Action | Reason |\n|---|---|---|---|\n")
 	for _, s := range Substitutions {
 		key := s.Key
-		if s.Target != PrometheusConfig && s.Target != ObjstoreConfig {
+		switch s.Target {
+		case PrometheusConfig, StackConfig, OperatorEnv:
+		default:
 			key = "--" + key
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", s.Target, key, s.Action, s.Reason)

@@ -1,11 +1,12 @@
 //go:build e2e
 
-// Command bench measures the deployment the e2e suite runs (same binaries, same generated flags and
+// Command bench measures the deployment the e2e suite runs (same binaries, the same command lines
+// and files the program and the operator generate through a real `pulumi up`, the same
 // substitutions) on a fixed synthetic data set: bucket bytes before and after compaction and
 // downsampling, the latency of a 30-day query at raw resolution and with auto-downsampling, and
 // the time from a Prometheus block's creation to its appearance in the bucket.
 //
-//	eval "$(scripts/build-tools.sh --print-env e2e)"
+//	env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
 //	go run -tags e2e ./tests/e2e/cmd/bench -runs 3
 package main
 
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/e2e"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // logger writes to stderr: a dependency's init sends the standard logger's output elsewhere.
@@ -38,29 +40,38 @@ func main() {
 		days     = flag.Int("days", 42, "days of data: a multiple of 14, ending at the last 14-day boundary a day before now")
 		queryLen = flag.Duration("query-range", 30*24*time.Hour, "range of the long-range query")
 		cacheDir = flag.String("cache", defaultCache(), "where generated blocks are kept between invocations")
-		repo     = flag.String("repo", ".", "repository root (for Pulumi.<stack>.yaml)")
 		keep     = flag.Bool("keep", false, "keep each run's directory")
 	)
 	flag.Parse()
-	bins, missing := e2e.BinariesFromEnv()
-	if len(missing) > 0 {
-		logger.Fatalf("%s not set: eval \"$(scripts/build-tools.sh --print-env e2e)\"", strings.Join(missing, ", "))
+	tools, err := harness.ToolsFromEnv("e2e", harness.E2ETools)
+	if err != nil {
+		logger.Fatal(err)
 	}
-	if err := e2e.CheckThanosBuild(bins.Thanos); err != nil {
+	if err := e2e.CheckThanosBuild(tools.Thanos); err != nil {
 		logger.Fatal(err)
 	}
 	if *days%14 != 0 {
 		logger.Fatal("-days must be a multiple of 14 (whole compaction windows)")
 	}
-	cfg, err := e2e.LoadStackConfig(*repo, e2e.StackName)
-	if err != nil {
-		logger.Fatal(err)
-	}
-	plan, err := e2e.NewPlan(cfg)
-	if err != nil {
-		logger.Fatal(err)
-	}
 	ctx := context.Background()
+	// What the program and the operator generate, once: every run starts MinIO afresh at the same
+	// address, with the same credentials and key name.
+	genDir, err := os.MkdirTemp("", "e2e-bench-generate-")
+	if err != nil {
+		logger.Fatal(err)
+	}
+	defer os.RemoveAll(genDir)
+	ports := &harness.Ports{}
+	site, err := harness.NewS3Site(ports)
+	if err != nil {
+		logger.Fatal(err)
+	}
+	t0 := time.Now()
+	d, err := e2e.Generate(ctx, tools, genDir, site)
+	if err != nil {
+		logger.Fatal(err)
+	}
+	logger.Printf("generated the %s stack's deployment in %v", e2e.StackName, time.Since(t0).Round(time.Second))
 
 	_, end := e2e.CompactionWindow(time.Now(), 24*time.Hour)
 	start := end.Add(-time.Duration(*days) * 24 * time.Hour)
@@ -75,7 +86,7 @@ func main() {
 		if err := os.MkdirAll(work, 0o755); err != nil {
 			logger.Fatal(err)
 		}
-		if err := data.WriteBlocks(ctx, bins.Promtool, work, blocks); err != nil {
+		if err := data.WriteBlocks(ctx, tools.Promtool, work, blocks); err != nil {
 			logger.Fatal(err)
 		}
 		os.RemoveAll(work)
@@ -86,7 +97,7 @@ func main() {
 	var results []result
 	for i := range *runs {
 		logger.Printf("run %d/%d", i+1, *runs)
-		r, err := run(ctx, bins, plan, data, blocks, *queries, *queryLen, *keep)
+		r, err := run(ctx, tools, d, ports, site, data, blocks, *queries, *queryLen, *keep)
 		if err != nil {
 			logger.Fatalf("run %d: %v", i+1, err)
 		}
@@ -151,7 +162,7 @@ var modes = []struct {
 	{"auto, step 6h", 6 * time.Hour, ""},
 }
 
-func run(ctx context.Context, bins e2e.Binaries, plan *e2e.Plan, data e2e.Dataset, blocksDir string, queries int, queryLen time.Duration, keep bool) (result, error) {
+func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, data e2e.Dataset, blocksDir string, queries int, queryLen time.Duration, keep bool) (result, error) {
 	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
 	if err != nil {
@@ -160,10 +171,14 @@ func run(ctx context.Context, bins e2e.Binaries, plan *e2e.Plan, data e2e.Datase
 	if !keep {
 		defer os.RemoveAll(dir)
 	}
-	c, err := e2e.NewCluster(ctx, bins, plan, dir)
-	if c != nil {
-		defer c.Stop()
+	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
+	defer procs.StopAll()
+	region := d.Config.ExistingBucket.Region
+	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, region, site)
+	if err != nil {
+		return res, err
 	}
+	c, err := e2e.NewCluster(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
 	if err != nil {
 		return res, err
 	}
@@ -179,8 +194,8 @@ func run(ctx context.Context, bins e2e.Binaries, plan *e2e.Plan, data e2e.Datase
 		delays []time.Duration
 	)
 	started := time.Now()
-	go c.MinIO.WatchBlocks(watchCtx, 250*time.Millisecond, func(meta e2e.BlockMeta, seen time.Time) {
-		created, err := e2e.ULIDTime(meta.ULID)
+	go c.MinIO.WatchBlocks(watchCtx, 250*time.Millisecond, func(meta harness.BlockMeta, seen time.Time) {
+		created, err := harness.ULIDTime(meta.ULID)
 		// Blocks created before the watch began are not timed.
 		if err != nil || meta.Thanos.Source != "sidecar" || created.Before(started) {
 			return
@@ -191,17 +206,17 @@ func run(ctx context.Context, bins e2e.Binaries, plan *e2e.Plan, data e2e.Datase
 	})
 
 	os.Remove(filepath.Join(blocksDir, "thanos.shipper.json")) // upload everything again
-	if err := e2e.UploadBlocks(ctx, bins.Thanos, c.ObjstoreFile, blocksDir, plan.Prometheus.ExternalLabels(0)); err != nil {
+	if err := e2e.UploadBlocks(ctx, tools.Thanos, c.ObjstoreFile, blocksDir, d.Prometheus.Pods[0].ExternalLabels()); err != nil {
 		return res, err
 	}
-	inData := func(b *e2e.Block) bool {
+	inData := func(b *harness.Block) bool {
 		return b.Meta.MinTime >= data.Start.UnixMilli() && b.Meta.MaxTime <= data.End.UnixMilli()
 	}
 	blocks, err := c.MinIO.Blocks(ctx)
 	if err != nil {
 		return res, err
 	}
-	for _, b := range e2e.SortedBlocks(blocks, inData) {
+	for _, b := range harness.SortedBlocks(blocks, inData) {
 		res.BytesBefore += b.Bytes()
 	}
 
@@ -223,7 +238,7 @@ func run(ctx context.Context, bins e2e.Binaries, plan *e2e.Plan, data e2e.Datase
 	if blocks, err = c.MinIO.Blocks(ctx); err != nil {
 		return res, err
 	}
-	for _, b := range e2e.SortedBlocks(blocks, inData) {
+	for _, b := range harness.SortedBlocks(blocks, inData) {
 		res.BytesAfterAll += b.Bytes()
 		if !b.DeletionMarked {
 			res.BytesAfterLive += b.Bytes()
