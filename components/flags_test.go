@@ -68,6 +68,9 @@ func TestStoreFlags(t *testing.T) {
 	if flags, _ := StoreFlags(ObjstoreSecretKey, ""); !slices.Contains(flags, "--index-cache-size=250MB") {
 		t.Errorf("default index cache size missing: %q", flags)
 	}
+	if _, err := StoreFlags(ObjstoreSecretKey, "64MB"); err == nil {
+		t.Error("StoreFlags accepted an index cache below Thanos's largest item (the store gateway would exit at start)")
+	}
 	if _, err := StoreFlags(ObjstoreSecretKey, "lots"); err == nil {
 		t.Error("StoreFlags accepted index cache size \"lots\"")
 	}

@@ -39,14 +39,24 @@ func StoreLabels(instance string) ThanosLabels {
 // names it, so it is fixed.
 const StoreServiceAccountName = "thanos-store"
 
+// StoreIndexCacheMinBytes is the smallest in-memory index cache the store gateway starts with:
+// Thanos keeps its default largest item, 125MiB, and refuses a cache smaller than that ("max item
+// size (131072000) cannot be bigger than overall cache size"; ThanosVersion's
+// pkg/store/cache/inmemory.go, DefaultInMemoryIndexCacheConfig and NewInMemoryIndexCacheWithConfig).
+const StoreIndexCacheMinBytes = 125 * units.MiB
+
 // StoreFlags are the flags of `thanos store`, verified against ThanosVersion.
 func StoreFlags(objstoreSecretKey, indexCacheSize string) ([]string, error) {
 	if indexCacheSize == "" {
 		indexCacheSize = "250MB"
 	}
 	// The same parser Thanos uses for this flag (kingpin's Bytes).
-	if _, err := units.ParseBase2Bytes(indexCacheSize); err != nil {
+	size, err := units.ParseBase2Bytes(indexCacheSize)
+	if err != nil {
 		return nil, fmt.Errorf("index cache size %q: %w", indexCacheSize, err)
+	}
+	if size < StoreIndexCacheMinBytes {
+		return nil, fmt.Errorf("index cache size %q is below Thanos's largest cache item, %s", indexCacheSize, StoreIndexCacheMinBytes)
 	}
 	flags := append(logFlags(), listenFlags()...)
 	return append(flags,

@@ -279,6 +279,8 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	c.StoreIndexCacheSize = r.str("storeIndexCacheSize")
 	if size, err := units.ParseBase2Bytes(c.StoreIndexCacheSize); err != nil || size <= 0 {
 		r.fail("storeIndexCacheSize", "%q is not a byte size such as 250MB or 1GB", c.StoreIndexCacheSize)
+	} else if size < components.StoreIndexCacheMinBytes {
+		r.fail("storeIndexCacheSize", "%q is below 125MB: the store gateway refuses an index cache smaller than its largest item (125MiB)", c.StoreIndexCacheSize)
 	}
 	c.StoreStorageSize = r.quantity("storeStorageSize", true)
 	c.CompactorStorageSize = r.quantity("compactorStorageSize", true)

@@ -40,6 +40,9 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 			nil, []string{"prometheus-thanos:storeStorageSize", "not a positive Kubernetes quantity"}},
 		{"bad index cache size", map[string]string{"prometheus-thanos:storeIndexCacheSize": "-1"},
 			nil, []string{"prometheus-thanos:storeIndexCacheSize", "not a byte size"}},
+		// Found by the one-node cluster: thanos store exits at start with such a cache.
+		{"index cache below Thanos's largest item", map[string]string{"prometheus-thanos:storeIndexCacheSize": "64MB"},
+			nil, []string{"prometheus-thanos:storeIndexCacheSize", "below 125MB"}},
 		{"coarse retention shorter than raw", map[string]string{"prometheus-thanos:compactorRetention1h": "1d"},
 			nil, []string{"prometheus-thanos:compactorRetention1h", "shorter than compactorRetention5m"}},
 		{"PDB over one replica", map[string]string{"prometheus-thanos:podDisruptionBudgets": "true"},
