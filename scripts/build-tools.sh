@@ -7,11 +7,14 @@
 #
 # Usage: scripts/build-tools.sh [--print-env] tool...
 #   tool: pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio
+#         node pause cluster-images
 #         all | integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator)
 #             | e2e (= integration + thanos prometheus minio)
+#             | cluster (= e2e + node pause cluster-images)
 #   --print-env  after building, print `export VAR=...` lines on stdout for the requested tools:
 #                PULUMI_BIN_DIR KUBERNETES_PROVIDER_BIN_DIR KUBERNETES_BIN_DIR ETCD_BIN
 #                OPERATOR_BIN CONFIG_RELOADER_BIN THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
+#                CONTAINERD_BIN CTR_BIN RUNC_BIN CNI_BIN_DIR BUSYBOX_BIN PAUSE_BIN CLUSTER_IMAGES_BIN_DIR
 #                e.g.  env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
 #
 # Progress goes to stderr. Tools are built one at a time (cold: roughly 5-12 min each on 2 cores);
@@ -32,14 +35,24 @@ PROMETHEUS_OPERATOR_VERSION=v0.93.1                                # github.com/
 THANOS_VERSION=v0.42.4                                             # github.com/thanos-io/thanos (v0.42.5 needs a newer Go)
 PROMETHEUS_MODULE_VERSION=v0.314.0                                 # github.com/prometheus/prometheus module ...
 PROMETHEUS_VERSION=3.14.0                                          # ... which is Prometheus v3.14.0
-MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c                   # github.com/minio/minio (@latest resolved once, pinned)
+MINIO_VERSION=v0.0.0-20250907161309-07c3a429bfed                   # github.com/minio/minio at ...
+MINIO_RELEASE=RELEASE.2025-09-07T16-13-09Z                         # ... this release's commit, the last release with a published image
+# The one-node cluster: Debian's container runtime, and the images the chart runs besides Thanos,
+# Prometheus and the operator (its exporters, at the chart's versions) and the cluster's DNS, built
+# in one go build (tools/cluster-images). Alertmanager cannot be built here (its module lacks the
+# web UI it embeds, which needs the Elm compiler from GitHub).
+NODE_PACKAGES="containerd runc containernetworking-plugins iptables conntrack busybox-static"  # Debian 12: containerd 1.6.20, runc 1.1.5
+COREDNS_VERSION=v1.15.0                                            # github.com/coredns/coredns
+KUBE_STATE_METRICS_VERSION=v2.20.0                                 # k8s.io/kube-state-metrics/v2 (chart's kube-state-metrics appVersion)
+NODE_EXPORTER_VERSION=v1.12.1                                      # github.com/prometheus/node_exporter (chart's prometheus-node-exporter appVersion)
 
 KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 KUBE_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"                # v1.36.3 -> v0.36.3
 
-ALL_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio)
+ALL_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio node pause cluster-images)
 INTEGRATION_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator)
 E2E_TOOLS=("${INTEGRATION_TOOLS[@]}" thanos prometheus minio)
+CLUSTER_TOOLS=("${E2E_TOOLS[@]}" node pause cluster-images)
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -48,8 +61,9 @@ usage() {
   cat >&2 <<'EOF'
 Usage: scripts/build-tools.sh [--print-env] tool...
   tools:  pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio
+          node pause cluster-images
   groups: all, integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator),
-          e2e (= integration + thanos prometheus minio)
+          e2e (= integration + thanos prometheus minio), cluster (= e2e + node pause cluster-images)
   --print-env  print `export VAR=<path>` lines (stdout) for the requested tools, e.g.
                env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
   Cache: ${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}/<tool>-<version>/bin
@@ -69,7 +83,8 @@ for arg in "$@"; do
     all) for t in "${ALL_TOOLS[@]}"; do want[$t]=1; done ;;
     integration) for t in "${INTEGRATION_TOOLS[@]}"; do want[$t]=1; done ;;
     e2e) for t in "${E2E_TOOLS[@]}"; do want[$t]=1; done ;;
-    pulumi|kubernetes-provider|kubernetes|etcd|prometheus-operator|thanos|prometheus|minio) want[$arg]=1 ;;
+    cluster) for t in "${CLUSTER_TOOLS[@]}"; do want[$t]=1; done ;;
+    pulumi|kubernetes-provider|kubernetes|etcd|prometheus-operator|thanos|prometheus|minio|node|pause|cluster-images) want[$arg]=1 ;;
     *) log "unknown tool or option: $arg"; usage; exit 2 ;;
   esac
 done
@@ -96,6 +111,9 @@ THANOS_BUILD_TAGS=netgo,slicelabels
 THANOS_BIN_DIR="$(bin_dir thanos "$THANOS_VERSION-${THANOS_BUILD_TAGS//,/-}")"
 PROMETHEUS_BIN_DIR="$(bin_dir prometheus "v$PROMETHEUS_VERSION")"
 MINIO_BIN_DIR="$(bin_dir minio "$MINIO_VERSION")"
+PAUSE_BIN_DIR="$(bin_dir pause "$KUBERNETES_VERSION")"
+CLUSTER_IMAGES_BIN_DIR="$(bin_dir cluster-images "coredns-$COREDNS_VERSION-ksm-$KUBE_STATE_METRICS_VERSION-node-exporter-$NODE_EXPORTER_VERSION")"
+CONTAINERD_BIN="" CTR_BIN="" RUNC_BIN="" CNI_BIN_DIR="" BUSYBOX_BIN="" PAUSE_VERSION=""
 ETCD_BIN=""
 
 # Go settings for every build: the helper modules stand alone, static binaries, and a complete
@@ -164,9 +182,10 @@ build_go_bin() {
   build_go_bins "$dir" "$bindir" "$ldflags" "$*" "$name=$pkg"
 }
 
-# build_go_bins <helper dir> <bin dir> <ldflags> <version args> <name>=<package>...
+# build_go_bins <helper dir> <bin dir> <ldflags> <version args> <name>=<package>[|<version args>]...
 # Builds every package in one `go build`, so the packages they share compile and link once, then
-# smoke-tests each binary and renames it into place.
+# smoke-tests each binary (with its own version args where a spec gives them) and renames it into
+# place.
 build_go_bins() {
   local dir="$1" bindir="$2" ldflags="$3" version_args="$4"; shift 4
   local spec name pkg missing=() pkgs=() tmp start
@@ -184,7 +203,7 @@ build_go_bins() {
   tmp="$(mktemp -d "$bindir/.build.XXXXXX")"
   CLEANUP+=("$tmp")
   start=$(date +%s)
-  for spec in "${missing[@]}"; do pkgs+=("${spec#*=}"); done
+  for spec in "${missing[@]}"; do spec="${spec%%|*}"; pkgs+=("${spec#*=}"); done
   log "building ${missing[*]%%=*} (in ${dir#"$REPO_ROOT"/}) -> $bindir"
   if [[ ${#pkgs[@]} -eq 1 ]]; then
     (cd "$dir" && go build -trimpath ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -ldflags "$ldflags" -o "$tmp/${missing[0]%%=*}" "${pkgs[0]}")
@@ -192,11 +211,15 @@ build_go_bins() {
     # `go build -o <dir>` names each binary after its package's last path element.
     (cd "$dir" && go build -trimpath ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}")
   fi
+  local args
   for spec in "${missing[@]}"; do
+    args="$version_args"
+    [[ "$spec" != *"|"* ]] || args="${spec#*|}"
+    spec="${spec%%|*}"
     name="${spec%%=*}"; pkg="${spec#*=}"
     [[ -f "$tmp/$name" ]] || mv -f "$tmp/${pkg##*/}" "$tmp/$name"
-    # shellcheck disable=SC2086 # version_args are words
-    [[ -z "$version_args" ]] || SMOKE_NAME="$name" smoke_test "$tmp/$name" $version_args
+    # shellcheck disable=SC2086 # args are words
+    [[ -z "$args" ]] || SMOKE_NAME="$name" smoke_test "$tmp/$name" $args
     chmod 0755 "$tmp/$name"
     mv -f "$tmp/$name" "$bindir/$name"
   done
@@ -290,31 +313,39 @@ build_prometheus_operator() {
     prometheus-config-reloader="$m/cmd/prometheus-config-reloader"
 }
 
+# apt_install installs Debian packages (root, or through sudo), without letting them start services.
+apt_install() {
+  take_lock
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install $*"
+    sudo=(sudo)
+  fi
+  # Do not let a package start its own service (etcd would hold 127.0.0.1:2379).
+  local policy=/usr/sbin/policy-rc.d added_policy=false
+  if [[ ! -e $policy ]]; then
+    "${sudo[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 0755 $policy"
+    added_policy=true
+  fi
+  local rc=0
+  { "${sudo[@]}" apt-get update -q && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@"; } >&2 || rc=$?
+  $added_policy && "${sudo[@]}" rm -f "$policy"
+  [[ $rc -eq 0 ]] || die "apt-get install $* failed"
+  # On a systemd machine packages enable their services; the tests run their own instances.
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+    local unit
+    for unit in etcd.service containerd.service; do
+      "${sudo[@]}" systemctl disable --now "$unit" >&2 2>/dev/null || true
+    done
+  fi
+}
+
 # Debian's etcd-server (3.4.23) works with that kube-apiserver; tests start their own etcd.
 build_etcd() {
   local etcd
   if ! etcd="$(command -v etcd)"; then
-    take_lock
     log "etcd not on PATH: installing Debian package etcd-server"
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-      command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to apt-get install etcd-server"
-      sudo=(sudo)
-    fi
-    # Do not let the package start its own etcd service (it would hold 127.0.0.1:2379).
-    local policy=/usr/sbin/policy-rc.d added_policy=false
-    if [[ ! -e $policy ]]; then
-      "${sudo[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 0755 $policy"
-      added_policy=true
-    fi
-    local rc=0
-    { "${sudo[@]}" apt-get update -q && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q etcd-server; } >&2 || rc=$?
-    $added_policy && "${sudo[@]}" rm -f "$policy"
-    [[ $rc -eq 0 ]] || die "apt-get install etcd-server failed"
-    # On a systemd machine the package enables etcd.service; tests run their own etcd instead.
-    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
-      "${sudo[@]}" systemctl disable --now etcd.service >&2 || log "warning: could not disable etcd.service"
-    fi
+    apt_install etcd-server
     etcd="$(command -v etcd)" || die "etcd-server installed but etcd is not on PATH"
   fi
   local out
@@ -325,6 +356,49 @@ build_etcd() {
     *) log "warning: $etcd is not etcd $ETCD_VERSION ($out)" ;;
   esac
   ETCD_BIN="$etcd"
+}
+
+# The node's container runtime from Debian: containerd, runc, the CNI plugins, iptables and
+# conntrack for kube-proxy. The cluster harness runs its own containerd with its own config.
+build_node() {
+  local missing=false tool
+  for tool in containerd ctr runc iptables conntrack; do command -v "$tool" >/dev/null 2>&1 || missing=true; done
+  [[ -x /bin/busybox ]] || missing=true
+  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || missing=true
+  if $missing; then
+    log "installing Debian packages: $NODE_PACKAGES"
+    # shellcheck disable=SC2086 # a list of package names
+    apt_install $NODE_PACKAGES
+  fi
+  CONTAINERD_BIN="$(command -v containerd)" || die "containerd is not on PATH"
+  CTR_BIN="$(command -v ctr)" || die "ctr is not on PATH"
+  RUNC_BIN="$(command -v runc)" || die "runc is not on PATH"
+  CNI_BIN_DIR=/usr/lib/cni
+  BUSYBOX_BIN=/bin/busybox
+  log "  $("$CONTAINERD_BIN" --version 2>&1 | head -n 1); $("$RUNC_BIN" --version 2>&1 | head -n 1)"
+}
+
+# The pause image's one binary, from the Kubernetes module's own source (build/pause/linux/pause.c),
+# static, as its Makefile builds it.
+build_pause() {
+  local target="$PAUSE_BIN_DIR/pause" src work dir
+  dir="$(cd "$TOOLS_DIR/kubernetes" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)"
+  # The image's tag is the Makefile's TAG of that same source.
+  PAUSE_VERSION="$(sed -n 's/^TAG ?= *//p' "$dir/build/pause/Makefile")"
+  [[ -n "$PAUSE_VERSION" ]] || die "no TAG in $dir/build/pause/Makefile"
+  is_built "$target" && return 0
+  take_lock
+  is_built "$target" && return 0
+  command -v gcc >/dev/null 2>&1 || die "gcc is not on PATH"
+  src="$dir/build/pause/linux/pause.c"
+  [[ -f "$src" ]] || die "no $src (go mod download in tools/kubernetes first)"
+  mkdir -p "$PAUSE_BIN_DIR"
+  work="$PAUSE_BIN_DIR/.pause.tmp.$$"
+  CLEANUP+=("$work")
+  log "building pause from $src"
+  gcc -Os -Wall -Werror -static -DVERSION="${KUBERNETES_VERSION#v}" -o "$work" "$src"
+  chmod 0755 "$work"
+  mv -f "$work" "$target"
 }
 
 build_thanos() {
@@ -339,6 +413,19 @@ build_prometheus() {
   check_pin "$d" "$m" "$PROMETHEUS_MODULE_VERSION"
   build_go_bins "$d" "$PROMETHEUS_BIN_DIR" "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" --version \
     prometheus="$m/cmd/prometheus" promtool="$m/cmd/promtool"
+}
+
+# The binaries of the cluster's other images, in one go build. They are not version-stamped (one
+# -ldflags for all); the images' tags carry their versions.
+build_cluster_images() {
+  local d="$TOOLS_DIR/cluster-images"
+  check_pin "$d" github.com/coredns/coredns "$COREDNS_VERSION"
+  check_pin "$d" k8s.io/kube-state-metrics/v2 "$KUBE_STATE_METRICS_VERSION"
+  check_pin "$d" github.com/prometheus/node_exporter "$NODE_EXPORTER_VERSION"
+  build_go_bins "$d" "$CLUSTER_IMAGES_BIN_DIR" "" --version \
+    coredns=github.com/coredns/coredns \
+    "kube-state-metrics=k8s.io/kube-state-metrics/v2|version" \
+    node_exporter=github.com/prometheus/node_exporter
 }
 
 build_minio() {
@@ -374,4 +461,26 @@ if $print_env; then
     emit PROMTOOL_BIN "$PROMETHEUS_BIN_DIR/promtool"
   fi
   [[ -z "${want[minio]:-}" ]] || emit MINIO_BIN "$MINIO_BIN_DIR/minio"
+  if [[ -n "${want[node]:-}" ]]; then
+    emit CONTAINERD_BIN "$CONTAINERD_BIN"
+    emit CTR_BIN "$CTR_BIN"
+    emit RUNC_BIN "$RUNC_BIN"
+    emit CNI_BIN_DIR "$CNI_BIN_DIR"
+    emit BUSYBOX_BIN "$BUSYBOX_BIN"
+  fi
+  if [[ -n "${want[pause]:-}" ]]; then
+    emit PAUSE_BIN "$PAUSE_BIN_DIR/pause"
+    emit PAUSE_VERSION "$PAUSE_VERSION"
+  fi
+  if [[ -n "${want[cluster-images]:-}" ]]; then
+    emit CLUSTER_IMAGES_BIN_DIR "$CLUSTER_IMAGES_BIN_DIR"
+    emit COREDNS_VERSION "$COREDNS_VERSION"
+    emit KUBE_STATE_METRICS_VERSION "$KUBE_STATE_METRICS_VERSION"
+    emit NODE_EXPORTER_VERSION "$NODE_EXPORTER_VERSION"
+  fi
+  if [[ -n "${want[minio]:-}" ]]; then
+    emit MINIO_VERSION "$MINIO_VERSION"
+    emit MINIO_RELEASE "$MINIO_RELEASE"
+  fi
+  [[ -z "${want[prometheus]:-}" ]] || emit PROMETHEUS_MODULE_VERSION "$PROMETHEUS_MODULE_VERSION"
 fi

@@ -99,7 +99,7 @@ func setUp(t *testing.T) *e2eRun {
 			t.Log(procs.Logs(30))
 		}
 	})
-	stackFile, err := StackFileConfig(harness.RepoRoot(), StackName)
+	stackFile, err := harness.StackFileConfig(StackName)
 	if err != nil {
 		t.Fatal(err)
 	}

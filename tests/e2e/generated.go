@@ -72,25 +72,6 @@ func (p PrometheusPod) ExternalLabels() map[string]string {
 	return harness.StringMap(p.Config, "global", "external_labels")
 }
 
-// StackFileConfig reads Pulumi.<stack>.yaml: its keys, the program's without the project prefix.
-func StackFileConfig(repoRoot, stack string) (map[string]string, error) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
-	if err != nil {
-		return nil, err
-	}
-	var file struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(raw, &file); err != nil {
-		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", stack, err)
-	}
-	out := map[string]string{}
-	for k, v := range file.Config {
-		out[strings.TrimPrefix(k, program.ProjectName+":")] = fmt.Sprint(v)
-	}
-	return out, nil
-}
-
 // stackSecrets are the keys the suite's stack sets as secrets.
 var stackSecrets = []string{"kubeconfig", "existingBucketAccessKey", "existingBucketSecretKey"}
 
@@ -118,7 +99,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	if err != nil {
 		return nil, err
 	}
-	fileConfig, err := StackFileConfig(harness.RepoRoot(), StackName)
+	fileConfig, err := harness.StackFileConfig(StackName)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,7 @@ module github.com/prometheus-thanos/prometheus-thanos/tools/minio
 
 go 1.26.6
 
-// github.com/minio/minio@latest as resolved on 2026-02 (MinIO publishes no semver module versions).
-require github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c
+require github.com/minio/minio v0.0.0-20250907161309-07c3a429bfed
 
 require (
 	aead.dev/mem v0.2.0 // indirect
@@ -184,7 +183,7 @@ require (
 	github.com/nsqio/go-nsq v1.1.0 // indirect
 	github.com/oklog/ulid v1.3.1 // indirect
 	github.com/olekukonko/tablewriter v0.0.5 // indirect
-	github.com/philhofer/fwd v1.2.0 // indirect
+	github.com/philhofer/fwd v1.1.3-0.20240916144458-20a13a1f6b7c // indirect
 	github.com/pierrec/lz4/v4 v4.1.22 // indirect
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c // indirect
 	github.com/pkg/errors v0.9.1 // indirect
@@ -216,7 +215,7 @@ require (
 	github.com/tidwall/gjson v1.18.0 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.2.1 // indirect
-	github.com/tinylib/msgp v1.4.0 // indirect
+	github.com/tinylib/msgp v1.2.5 // indirect
 	github.com/tklauser/go-sysconf v0.3.15 // indirect
 	github.com/tklauser/numcpus v0.10.0 // indirect
 	github.com/unrolled/secure v1.17.0 // indirect

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -36,22 +37,53 @@ type ControlPlane struct {
 	// ServiceCIDR is the Services' cluster IP range.
 	ServiceCIDR string
 
-	procs *Processes
-	pki   pki
+	opts   ControlPlaneOptions
+	tokens map[string]string // user -> bearer token
+	procs  *Processes
+	pki    pki
+}
+
+// ControlPlaneOptions say what the control plane serves beyond the API.
+type ControlPlaneOptions struct {
+	// ForNode makes it serve a node: the API server listens on all addresses and advertises the
+	// host's (pods reach it through the kubernetes Service), and kube-scheduler runs.
+	ForNode bool
+}
+
+// users are the identities of the control plane's clients, each with a token: bootstrap RBAC
+// gives each system user the permissions it needs (the node's through the Node authorizer).
+var users = map[string]string{
+	"admin":                          "system:masters",
+	"system:kube-controller-manager": "",
+	"system:kube-scheduler":          "",
+	"system:kube-proxy":              "",
+	"system:node:" + NodeName:        "system:nodes",
 }
 
 // StartControlPlane starts etcd, kube-apiserver and kube-controller-manager in dir and waits until
 // the API server is ready and the controller manager healthy. procs owns the processes.
-func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *Processes, ports *Ports) (*ControlPlane, error) {
+func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *Processes, ports *Ports, opts ...ControlPlaneOptions) (*ControlPlane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{Dir: dir, procs: procs, ServiceCIDR: "10.96.0.0/16"}
+	cp := &ControlPlane{Dir: dir, procs: procs, ServiceCIDR: "10.96.0.0/16", tokens: map[string]string{}}
+	if len(opts) > 0 {
+		cp.opts = opts[0]
+	}
 	etcdURL, err := cp.startEtcd(ctx, tools, ports)
 	if err != nil {
 		return nil, err
 	}
-	if cp.pki, err = writePKI(dir); err != nil {
+	var ips []net.IP
+	if cp.opts.ForNode {
+		hostIP, err := HostIP()
+		if err != nil {
+			return nil, err
+		}
+		// The host's address and the kubernetes Service's first address, as pods reach it.
+		ips = append(ips, net.ParseIP(hostIP), net.ParseIP("10.96.0.1"))
+	}
+	if cp.pki, err = writePKI(dir, ips...); err != nil {
 		return nil, err
 	}
 	cp.CAPEM = cp.pki.caPEM
@@ -60,6 +92,11 @@ func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *Proc
 	}
 	if err := cp.startControllerManager(ctx, tools, ports); err != nil {
 		return nil, err
+	}
+	if cp.opts.ForNode {
+		if err := cp.startScheduler(ctx, tools, ports); err != nil {
+			return nil, err
+		}
 	}
 	return cp, nil
 }
@@ -102,10 +139,15 @@ func (cp *ControlPlane) startEtcd(ctx context.Context, tools Tools, ports *Ports
 }
 
 func (cp *ControlPlane) startAPIServer(ctx context.Context, tools Tools, ports *Ports, etcdURL string) error {
-	cp.Token = randomToken()
 	tokenFile := filepath.Join(cp.Dir, "tokens.csv")
 	// token,user,uid,"groups": system:masters is bound to cluster-admin by the bootstrap RBAC policy.
-	if err := os.WriteFile(tokenFile, []byte(cp.Token+`,admin,admin,"system:masters"`+"\n"), 0o600); err != nil {
+	var lines []string
+	for user, group := range users {
+		cp.tokens[user] = randomToken()
+		lines = append(lines, fmt.Sprintf("%s,%s,%s,%q", cp.tokens[user], user, user, group))
+	}
+	cp.Token = cp.tokens["admin"]
+	if err := os.WriteFile(tokenFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		return err
 	}
 	port, err := ports.Port()
@@ -113,27 +155,40 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, tools Tools, ports *
 		return err
 	}
 	cp.Server = fmt.Sprintf("https://127.0.0.1:%d", port)
-	apiserver, err := cp.procs.Start("kube-apiserver", tools.Kubernetes("kube-apiserver"), []string{
-		"--etcd-servers=" + etcdURL,
+	address := []string{
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", port),
-		"--cert-dir=" + filepath.Join(cp.Dir, "apiserver-certs"),
-		"--tls-cert-file=" + cp.pki.servingCert,
-		"--tls-private-key-file=" + cp.pki.servingKey,
-		"--client-ca-file=" + cp.pki.caFile,
-		"--token-auth-file=" + tokenFile,
-		"--authorization-mode=Node,RBAC",
-		"--service-account-key-file=" + cp.pki.serviceAccountKey,
-		"--service-account-signing-key-file=" + cp.pki.serviceAccountKey,
-		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-cluster-ip-range=" + cp.ServiceCIDR,
 		// The "kubernetes" Service's endpoints may not point at loopback; nothing here needs them.
 		"--endpoint-reconciler-type=none",
+	}
+	if cp.opts.ForNode {
+		hostIP, err := HostIP()
+		if err != nil {
+			return err
+		}
+		address = []string{"--bind-address=0.0.0.0", "--advertise-address=" + hostIP}
+	}
+	apiserver, err := cp.procs.Start("kube-apiserver", tools.Kubernetes("kube-apiserver"), append(address,
+		"--etcd-servers="+etcdURL,
+		fmt.Sprintf("--secure-port=%d", port),
+		"--cert-dir="+filepath.Join(cp.Dir, "apiserver-certs"),
+		"--tls-cert-file="+cp.pki.servingCert,
+		"--tls-private-key-file="+cp.pki.servingKey,
+		"--client-ca-file="+cp.pki.caFile,
+		"--token-auth-file="+tokenFile,
+		"--authorization-mode=Node,RBAC",
+		"--service-account-key-file="+cp.pki.serviceAccountKey,
+		"--service-account-signing-key-file="+cp.pki.serviceAccountKey,
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-cluster-ip-range="+cp.ServiceCIDR,
+		"--enable-admission-plugins=NodeRestriction",
+		// The API server asks the kubelet for logs and exec as a client of the cluster's CA.
+		"--kubelet-client-certificate="+cp.pki.servingCert,
+		"--kubelet-client-key="+cp.pki.servingKey,
 		"--anonymous-auth=false",
 		"--profiling=false",
 		"--v=1",
-	}, nil, "")
+	), nil, "")
 	if err != nil {
 		return err
 	}
@@ -162,10 +217,14 @@ func (cp *ControlPlane) startControllerManager(ctx context.Context, tools Tools,
 	if err != nil {
 		return err
 	}
+	kubeconfig, err := cp.UserKubeconfig(filepath.Join(cp.Dir, "controller-manager"), "system:kube-controller-manager")
+	if err != nil {
+		return err
+	}
 	cm, err := cp.procs.Start("kube-controller-manager", tools.Kubernetes("kube-controller-manager"), []string{
-		"--kubeconfig=" + cp.KubeconfigFile,
-		"--authentication-kubeconfig=" + cp.KubeconfigFile,
-		"--authorization-kubeconfig=" + cp.KubeconfigFile,
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", port),
 		"--cert-dir=" + filepath.Join(cp.Dir, "controller-manager-certs"),
@@ -173,15 +232,21 @@ func (cp *ControlPlane) startControllerManager(ctx context.Context, tools Tools,
 		"--service-account-private-key-file=" + cp.pki.serviceAccountKey,
 		"--root-ca-file=" + cp.pki.caFile,
 		"--service-cluster-ip-range=" + cp.ServiceCIDR,
-		"--use-service-account-credentials=false",
+		// Each controller with its own ServiceAccount, as kubeadm runs it.
+		"--use-service-account-credentials=true",
 		"--leader-elect=false",
 		"--v=1",
 	}, nil, "")
 	if err != nil {
 		return err
 	}
+	return cp.waitHealthz(ctx, cm, port)
+}
+
+// waitHealthz waits until a control-plane component's secure /healthz answers 200.
+func (cp *ControlPlane) waitHealthz(ctx context.Context, p *Process, port int) error {
 	insecure := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	return cm.WaitUntil(ctx, 2*time.Minute, func() error {
+	return p.WaitUntil(ctx, 2*time.Minute, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d/healthz", port), nil)
 		if err != nil {
 			return err
@@ -198,6 +263,44 @@ func (cp *ControlPlane) startControllerManager(ctx context.Context, tools Tools,
 		}
 		return nil
 	})
+}
+
+func (cp *ControlPlane) startScheduler(ctx context.Context, tools Tools, ports *Ports) error {
+	port, err := ports.Port()
+	if err != nil {
+		return err
+	}
+	kubeconfig, err := cp.UserKubeconfig(filepath.Join(cp.Dir, "scheduler"), "system:kube-scheduler")
+	if err != nil {
+		return err
+	}
+	s, err := cp.procs.Start("kube-scheduler", tools.Kubernetes("kube-scheduler"), []string{
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
+		"--bind-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", port),
+		"--leader-elect=false",
+		"--v=1",
+	}, nil, "")
+	if err != nil {
+		return err
+	}
+	return cp.waitHealthz(ctx, s, port)
+}
+
+// UserKubeconfig writes a kubeconfig for one of the control plane's users into dir and returns
+// its path.
+func (cp *ControlPlane) UserKubeconfig(dir, user string) (string, error) {
+	token, ok := cp.tokens[user]
+	if !ok {
+		return "", fmt.Errorf("the control plane has no user %q", user)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	file := filepath.Join(dir, "kubeconfig")
+	return file, os.WriteFile(file, []byte(KubeconfigYAML(cp.Server, cp.CAPEM, token)), 0o600)
 }
 
 // ServiceAccountKubeconfig is a kubeconfig that authenticates as a ServiceAccount, with a token
@@ -257,7 +360,7 @@ type pki struct {
 	caFile, servingCert, servingKey, serviceAccountKey string
 }
 
-func writePKI(dir string) (pki, error) {
+func writePKI(dir string, extraIPs ...net.IP) (pki, error) {
 	var out pki
 	var err error
 	if out.caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
@@ -281,8 +384,8 @@ func writePKI(dir string) (pki, error) {
 		return out, err
 	}
 	out.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	certPEM, keyPEM, err := out.issue("kube-apiserver", []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
-		[]net.IP{net.ParseIP("127.0.0.1")})
+	certPEM, keyPEM, err := out.issue("kube-apiserver", []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc." + ClusterDomain},
+		append([]net.IP{net.ParseIP("127.0.0.1")}, extraIPs...))
 	if err != nil {
 		return out, err
 	}
@@ -329,7 +432,7 @@ func (p pki) issue(commonName string, names []string, ips []net.IP) (certPEM, ke
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses:  ips,
 		DNSNames:     names,
 	}, p.caCert, &key.PublicKey, p.caKey)
@@ -342,8 +445,12 @@ func (p pki) issue(commonName string, names []string, ips []net.IP) (certPEM, ke
 
 // IssueCertificate writes a serving certificate and key for the names, signed by the cluster's
 // CA, into dir as <name>.crt and <name>.key, and returns their paths.
-func (cp *ControlPlane) IssueCertificate(dir, name string, dnsNames []string) (certFile, keyFile string, err error) {
-	certPEM, keyPEM, err := cp.pki.issue(name, dnsNames, []net.IP{net.ParseIP("127.0.0.1")})
+func (cp *ControlPlane) IssueCertificate(dir, name string, dnsNames []string, ips ...string) (certFile, keyFile string, err error) {
+	addrs := []net.IP{net.ParseIP("127.0.0.1")}
+	for _, ip := range ips {
+		addrs = append(addrs, net.ParseIP(ip))
+	}
+	certPEM, keyPEM, err := cp.pki.issue(name, dnsNames, addrs)
 	if err != nil {
 		return "", "", err
 	}

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/url"
@@ -20,7 +21,13 @@ type Target string
 const (
 	// StackConfig is a test stack's configuration: the committed stack file (the e2e suite) or the
 	// integration suite's own, with these keys for a cluster on loopback.
-	StackConfig      Target = "stack config"
+	StackConfig Target = "stack config"
+	// ClusterStackConfig and ClusterChartValues are the cluster suite's stacks on the one-node
+	// cluster: Pulumi.local.yaml, and the chart values they add (a values path each).
+	ClusterStackConfig Target = "stack config (one-node cluster)"
+	ClusterChartValues Target = "chart values (one-node cluster)"
+	// NodeRuntime is the one-node cluster's container runtime.
+	NodeRuntime      Target = "node (container runtime)"
 	OperatorFlags    Target = "prometheus-operator"
 	OperatorEnv      Target = "prometheus-operator (environment)"
 	ReloaderFlags    Target = "config reloader (init)"
@@ -76,6 +83,10 @@ type StackSite struct {
 	S3 S3Site
 	// ChartPath is the real chart package.
 	ChartPath string
+	// WebhookCA, WebhookCert and WebhookKey are the admission webhook's certificate (PEM), for the
+	// Secret the chart's hook Job would otherwise create; Namespace the stack's namespace.
+	WebhookCA, WebhookCert, WebhookKey string
+	Namespace                          string
 }
 
 // Substitution is one change loopback (or a test's short life) forces on the generated
@@ -146,6 +157,33 @@ var Substitutions = []Substitution{
 	{StackConfig, "existingBucketKmsKeyId", Add,
 		"the ARN of the KMS key the program would create; here the name of MinIO's built-in KMS key (MINIO_KMS_SECRET_KEY), so SSE-KMS really happens",
 		func(s *Site, _ string) (string, error) { return s.Stack.S3.KMSKeyName, nil }},
+
+	// The cluster suite's stacks on the one-node cluster.
+	{ClusterStackConfig, "kubeconfig", Add, "the one-node cluster's admin kubeconfig, set as a secret (on kind: `kind get kubeconfig`)",
+		func(s *Site, _ string) (string, error) { return s.Stack.Kubeconfig, nil }},
+	{ClusterStackConfig, "chartPath", Add, "no chart repository can be reached; the same chart version, packaged, from ../shared/charts",
+		func(s *Site, _ string) (string, error) { return s.Stack.ChartPath, nil }},
+	{ClusterStackConfig, "chartValues", Add, "the chart values below", nil}, // composed by clusterChartValues
+	{ClusterChartValues, "grafana.enabled", Add, "Grafana's frontend cannot be built here (its images are Node.js and Python builds of sources the module proxy does not serve)", constant("false")},
+	{ClusterChartValues, "alertmanager.enabled", Add, "Alertmanager embeds a web UI its Go module does not carry, compiled from Elm by a compiler npm fetches from GitHub: its image cannot be built here", constant("false")},
+	{ClusterChartValues, "prometheusOperator.admissionWebhooks.patch.enabled", Add,
+		"the hook Jobs' image, kube-webhook-certgen, is not served by the module proxy: the webhook's certificate is provided ahead of time, as the chart's values allow", constant("false")},
+	{ClusterChartValues, "prometheusOperator.admissionWebhooks.failurePolicy", Add,
+		"with the patch Job off the webhooks default to failurePolicy Fail, and on install the chart's own PrometheusRules reach the webhook before the operator serves it; IgnoreOnInstallOnly (a value the chart offers) is what the patch Job gives on install (Ignore), Fail afterwards", constant("IgnoreOnInstallOnly")},
+	{ClusterChartValues, "prometheusOperator.admissionWebhooks.caBundle", Add, "the CA of that certificate (the control plane's)",
+		func(s *Site, _ string) (string, error) {
+			return base64.StdEncoding.EncodeToString([]byte(s.Stack.WebhookCA)), nil
+		}},
+	{ClusterChartValues, "extraManifests", Add,
+		"the certificate Secret the hook Job would create (<fullname>-admission: ca, cert, key), signed for the operator Service's names", webhookSecretManifest},
+	{ClusterChartValues, "prometheus.prometheusSpec.thanos.blockSize", Add,
+		"Prometheus cuts a block every 2h by default; 2m lets the test see blocks cut by the real pods reach the bucket within minutes (the operator passes it as --storage.tsdb.min-block-duration)", constant("2m")},
+	{ClusterChartValues, "prometheus.prometheusSpec.scrapeInterval", Add,
+		"the default 30s gives a range query only a few points within the test; 10s", constant("10s")},
+	{NodeRuntime, "runc", Replace,
+		"this VM refuses a negative oom_score_adj, which the kubelet asks for every pod sandbox (-998): containerd runs runc through tests/internal/runcoomclamp, which sets a negative process.oomScoreAdj to 0 and executes the real runc", nil},
+	{NodeRuntime, "images", Replace,
+		"no registry can be reached: every image is built here from the binaries built from their pinned sources, tagged with the exact name the program, the chart or the operator uses, on stand-in base layers (Debian's static busybox for quay.io/prometheus/busybox and ubi-micro; a few files for distroless static)", nil},
 
 	// prometheus-operator, as the chart's Deployment runs it.
 	{OperatorEnv, "KUBECONFIG", Add,
@@ -452,11 +490,74 @@ func SubstitutionTable() string {
 	for _, s := range Substitutions {
 		key := s.Key
 		switch s.Target {
-		case PrometheusConfig, StackConfig, OperatorEnv:
+		case PrometheusConfig, StackConfig, OperatorEnv, ClusterStackConfig, ClusterChartValues, NodeRuntime:
 		default:
 			key = "--" + key
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", s.Target, key, s.Action, s.Reason)
 	}
 	return b.String()
+}
+
+// clusterChartValues composes the ClusterChartValues rows into the chartValues YAML.
+func clusterChartValues(s *Site) (string, error) {
+	values := map[string]any{}
+	for _, sub := range SubstitutionsFor(ClusterChartValues) {
+		raw, err := sub.Value(s, "")
+		if err != nil {
+			return "", err
+		}
+		var v any
+		if err := yaml.Unmarshal([]byte(raw), &v); err != nil {
+			return "", fmt.Errorf("chart value %s: %w", sub.Key, err)
+		}
+		m := values
+		path := strings.Split(sub.Key, ".")
+		for _, p := range path[:len(path)-1] {
+			next, ok := m[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[p] = next
+			}
+			m = next
+		}
+		m[path[len(path)-1]] = v
+	}
+	out, err := yaml.Marshal(values)
+	return string(out), err
+}
+
+// webhookSecretManifest is the admission webhook's certificate Secret, as an extraManifests list
+// (YAML) of the chart: what kube-webhook-certgen would create.
+func webhookSecretManifest(s *Site, _ string) (string, error) {
+	const release = "kube-prometheus-stack" // components.NewPrometheusStack's release
+	out, err := yaml.Marshal([]any{map[string]any{
+		"apiVersion": "v1", "kind": "Secret",
+		"metadata":   map[string]any{"name": release + "-admission", "namespace": s.Stack.Namespace},
+		"type":       "Opaque",
+		"stringData": map[string]any{"ca": s.Stack.WebhookCA, "cert": s.Stack.WebhookCert, "key": s.Stack.WebhookKey},
+	}})
+	return string(out), err
+}
+
+// ApplyClusterStackConfig applies the ClusterStackConfig substitutions (chart values included).
+func ApplyClusterStackConfig(s *Site, config map[string]string) (map[string]string, error) {
+	out := maps.Clone(config)
+	for _, sub := range SubstitutionsFor(ClusterStackConfig) {
+		if _, ok := out[sub.Key]; ok {
+			return nil, fmt.Errorf("stack config: the table adds %s, which the stack already sets", sub.Key)
+		}
+		var v string
+		var err error
+		if sub.Key == "chartValues" {
+			v, err = clusterChartValues(s)
+		} else {
+			v, err = sub.Value(s, "")
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[sub.Key] = v
+	}
+	return out, nil
 }

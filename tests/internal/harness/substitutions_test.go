@@ -14,9 +14,27 @@ func TestSubstitutionsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if table := SubstitutionTable(); !strings.Contains(string(doc), table) {
-		t.Errorf("docs/substitutions.md does not carry the substitution table; paste this in:\n%s", table)
+	table := SubstitutionTable()
+	if strings.Contains(string(doc), table) {
+		return
 	}
+	if os.Getenv("UPDATE_DOCS") != "" {
+		text := string(doc)
+		start := strings.Index(text, "| Component | Key |")
+		if start < 0 {
+			t.Fatal("docs/substitutions.md has no table to update")
+		}
+		end := strings.Index(text[start:], "\n\n")
+		rest := ""
+		if end >= 0 {
+			rest = text[start+end+1:]
+		}
+		if err := os.WriteFile(filepath.Join(RepoRoot(), "docs", "substitutions.md"), []byte(text[:start]+table+rest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("docs/substitutions.md does not carry the substitution table; run UPDATE_DOCS=1 go test ./tests/internal/harness")
 }
 
 func TestExpandEnvAsTheKubeletDoes(t *testing.T) {

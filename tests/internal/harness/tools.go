@@ -88,3 +88,45 @@ func ToolsFromEnv(group string, names []string) (Tools, error) {
 
 // Kubernetes is the path of one of the Kubernetes commands.
 func (t Tools) Kubernetes(command string) string { return filepath.Join(t.KubernetesDir, command) }
+
+// ClusterTools reads what the cluster suite needs beyond the end-to-end suite's tools, from
+// scripts/build-tools.sh --print-env cluster: the node's runtime, the images' binaries and the
+// versions they were built at. Every one must be set; the suite fails, never skips.
+func ClusterTools() (Tools, NodeTools, ImageSources, error) {
+	tools, err := ToolsFromEnv("cluster", E2ETools)
+	if err != nil {
+		return tools, NodeTools{}, ImageSources{}, err
+	}
+	get := func(name string, missing *[]string) string {
+		v := os.Getenv(name)
+		if v == "" {
+			*missing = append(*missing, name)
+		}
+		return v
+	}
+	var missing []string
+	node := NodeTools{
+		Containerd: get("CONTAINERD_BIN", &missing), Ctr: get("CTR_BIN", &missing),
+		Runc: get("RUNC_BIN", &missing), CNIBinDir: get("CNI_BIN_DIR", &missing),
+	}
+	images := ImageSources{
+		Tools:            tools,
+		ClusterImagesDir: get("CLUSTER_IMAGES_BIN_DIR", &missing),
+		Busybox:          get("BUSYBOX_BIN", &missing),
+		Pause:            get("PAUSE_BIN", &missing),
+		Versions:         map[string]string{},
+	}
+	for _, v := range []string{"PAUSE_VERSION", "COREDNS_VERSION", "KUBE_STATE_METRICS_VERSION", "NODE_EXPORTER_VERSION", "MINIO_VERSION", "MINIO_RELEASE", "PROMETHEUS_MODULE_VERSION"} {
+		images.Versions[v] = get(v, &missing)
+	}
+	for _, f := range []string{node.Containerd, node.Ctr, node.Runc, images.Busybox, images.Pause, filepath.Join(node.CNIBinDir, "bridge"),
+		filepath.Join(images.ClusterImagesDir, "coredns"), filepath.Join(images.ClusterImagesDir, "kube-state-metrics"), filepath.Join(images.ClusterImagesDir, "node_exporter")} {
+		if st, err := os.Stat(f); f != "" && (err != nil || st.IsDir()) {
+			missing = append(missing, f+" (no such file)")
+		}
+	}
+	if len(missing) > 0 {
+		return tools, node, images, fmt.Errorf("%s: build the tools first, from the repository root:\n\tenv=$(scripts/build-tools.sh --print-env cluster) && eval \"$env\"", strings.Join(missing, ", "))
+	}
+	return tools, node, images, nil
+}

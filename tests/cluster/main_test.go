@@ -1,0 +1,132 @@
+//go:build cluster
+
+// Package cluster runs the program's stacks as pods, on a one-node Kubernetes cluster built on this
+// machine from the real parts (tests/internal/harness: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler, containerd and runc, the CNI bridge, the kubelet, kube-proxy, CoreDNS, and images
+// built from the pinned sources):
+//
+//	env=$(scripts/build-tools.sh --print-env cluster) && eval "$env"
+//	go test -tags cluster -count=1 -timeout 60m ./tests/cluster/
+//
+// It needs root. Every change to what the program, the chart and the operator generate is a row
+// of harness.Substitutions (docs/substitutions.md); docs/cluster.md says what the cluster is and is
+// not, and what each test shows.
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// suite is what every test shares: the cluster, the Pulumi backend, the chart.
+var suite struct {
+	tools   harness.Tools
+	images  harness.ImageSources
+	dir     string
+	procs   *harness.Processes
+	ports   *harness.Ports
+	cluster *harness.Cluster
+	pulumi  *harness.Pulumi
+	chart   string
+}
+
+func TestMain(m *testing.M) { os.Exit(runMain(m)) }
+
+func runMain(m *testing.M) int {
+	fail := func(what string, err error) int {
+		fmt.Fprintf(os.Stderr, "cluster: %s: %v\n", what, err)
+		return 1
+	}
+	tools, node, images, err := harness.ClusterTools()
+	if err != nil {
+		return fail("tools", err)
+	}
+	suite.tools, suite.images = tools, images
+	if suite.chart, err = harness.ChartPath(); err != nil {
+		return fail("chart", err)
+	}
+	if suite.dir, err = os.MkdirTemp("", "prometheus-thanos-cluster-"); err != nil {
+		return fail("temporary directory", err)
+	}
+	keep := os.Getenv("CLUSTER_KEEP_DIR") != ""
+	suite.procs = &harness.Processes{Dir: filepath.Join(suite.dir, "logs")}
+	suite.ports = &harness.Ports{}
+	refs, err := stackImages()
+	if err != nil {
+		return fail("images", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	start := time.Now()
+	suite.cluster, err = harness.StartCluster(ctx, filepath.Join(suite.dir, "cluster"), harness.ClusterOptions{
+		Tools: tools, NodeTools: node, Images: images, ImageRefs: refs, PersistentVolumes: 24,
+	}, suite.procs, suite.ports)
+	defer func() {
+		stop, cancelStop := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancelStop()
+		if suite.cluster != nil {
+			for _, err := range suite.cluster.Stop(stop) {
+				fmt.Fprintln(os.Stderr, "cluster: teardown:", err)
+			}
+		} else {
+			suite.procs.StopAll()
+		}
+		if keep {
+			fmt.Fprintln(os.Stderr, "cluster: kept", suite.dir)
+			return
+		}
+		if err := os.RemoveAll(suite.dir); err != nil {
+			fmt.Fprintln(os.Stderr, "cluster: remove", suite.dir, err)
+		}
+	}()
+	if err != nil {
+		fmt.Fprint(os.Stderr, suite.procs.Logs(40))
+		return fail("cluster", err)
+	}
+	fmt.Fprintf(os.Stderr, "cluster: one-node cluster ready in %s:\n", time.Since(start).Round(time.Second))
+	for _, t := range suite.cluster.Timings {
+		fmt.Fprintf(os.Stderr, "cluster:   %-62s %s\n", t.Phase, t.Duration.Round(100*time.Millisecond))
+	}
+	if suite.pulumi, err = harness.NewPulumi(filepath.Join(suite.dir, "pulumi"), tools); err != nil {
+		return fail("pulumi", err)
+	}
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "cluster: process logs:\n%s", suite.procs.Logs(40))
+	}
+	return code
+}
+
+// stackImages are the images the stacks will run: every image of the chart rendered with the
+// cluster suite's chart values (the Prometheus resource's and the operator's arguments included),
+// the program's Thanos image, and the MinIO of deploy/local/minio.yaml.
+func stackImages() ([]string, error) {
+	site, err := stackSite(nil, "monitoring")
+	if err != nil {
+		return nil, err
+	}
+	config, err := harness.ApplyClusterStackConfig(site, map[string]string{})
+	if err != nil {
+		return nil, err
+	}
+	values, err := parseYAMLMap(config["chartValues"])
+	if err != nil {
+		return nil, err
+	}
+	objects, err := harness.RenderChart(suite.chart, "kube-prometheus-stack", "monitoring", values)
+	if err != nil {
+		return nil, err
+	}
+	minio, err := localMinIOObjects()
+	if err != nil {
+		return nil, err
+	}
+	return append(append(harness.PodImages(objects), harness.PodImages(minio)...), components.ThanosImage()), nil
+}

@@ -1,0 +1,204 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"gopkg.in/yaml.v3"
+
+	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// stackSite is where a stack of the suite deploys: the cluster (nil before it runs), the chart,
+// and the admission webhook's certificate for its namespace.
+func stackSite(c *harness.Cluster, namespace string) (*harness.Site, error) {
+	site := &harness.Site{Stack: harness.StackSite{ChartPath: suite.chart, Namespace: namespace,
+		WebhookCA: "ca", WebhookCert: "cert", WebhookKey: "key"}}
+	if c == nil {
+		return site, nil
+	}
+	site.Stack.Kubeconfig = c.Kubeconfig
+	service := "kube-prometheus-stack-operator" // the chart's operator Service for the release
+	certFile, keyFile, err := c.IssueCertificate(filepath.Join(suite.dir, "webhook-"+namespace), "webhook",
+		[]string{service, service + "." + namespace + ".svc"})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		into *string
+		path string
+	}{{&site.Stack.WebhookCert, certFile}, {&site.Stack.WebhookKey, keyFile}} {
+		raw, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, err
+		}
+		*f.into = string(raw)
+	}
+	site.Stack.WebhookCA = string(c.CAPEM)
+	return site, nil
+}
+
+func parseYAMLMap(raw string) (map[string]any, error) {
+	var out map[string]any
+	return out, yaml.Unmarshal([]byte(raw), &out)
+}
+
+// localMinIOObjects are the objects of deploy/local/minio.yaml, the README's MinIO for the local
+// stack.
+func localMinIOObjects() ([]harness.Object, error) {
+	raw, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "deploy", "local", "minio.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	return harness.DecodeManifests(raw)
+}
+
+// minioCredentials are the keys deploy/local/minio.yaml gives MinIO, which the README tells local
+// users to set as the stack's bucket keys.
+func minioCredentials(t testing.TB) (access, secret string) {
+	t.Helper()
+	objects, err := localMinIOObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objects {
+		if o.Kind() == "Secret" {
+			data := harness.StringMap(map[string]any(o), "stringData")
+			return data["MINIO_ROOT_USER"], data["MINIO_ROOT_PASSWORD"]
+		}
+	}
+	t.Fatal("deploy/local/minio.yaml has no Secret")
+	return "", ""
+}
+
+// deployLocalMinIO applies deploy/local/minio.yaml, as the README's local steps do, and waits for
+// MinIO to be ready.
+func deployLocalMinIO(ctx context.Context, t *testing.T) {
+	t.Helper()
+	objects, err := localMinIOObjects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objects {
+		if err := suite.cluster.Apply(ctx, map[string]any(o)); err != nil {
+			t.Fatalf("apply %s %s: %v", o.Kind(), o.Name(), err)
+		}
+	}
+	if err := suite.cluster.WaitDeploymentReady(ctx, "minio", "minio", 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stackSecrets are the keys the suite's stacks set as secrets, as the README's local steps do.
+var stackSecrets = []string{"kubeconfig", "existingBucketAccessKey", "existingBucketSecretKey"}
+
+// localStackConfig is Pulumi.local.yaml, the README's local secrets, the ClusterStackConfig
+// substitutions, and the overrides (the test's own scenario, not substitutions) given.
+func localStackConfig(t *testing.T, namespace string, overrides map[string]string) map[string]string {
+	t.Helper()
+	file, err := harness.StackFileConfig("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := stackSite(suite.cluster, namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := harness.ApplyClusterStackConfig(site, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config["existingBucketAccessKey"], config["existingBucketSecretKey"] = minioCredentials(t)
+	for k, v := range overrides {
+		config[k] = v
+	}
+	return config
+}
+
+// newStack creates a stack of the program with the configuration.
+func newStack(ctx context.Context, t *testing.T, name string, config map[string]string) auto.Stack {
+	t.Helper()
+	s := suite.pulumi.MustStack(ctx, t, program.ProjectName, name, program.Run)
+	harness.MustSetConfig(ctx, t, s, config, stackSecrets...)
+	return s
+}
+
+// waitPodsReady waits until every pod in the namespace is Ready (or Succeeded, for a Job's) and
+// none is Pending, and returns them.
+func waitPodsReady(ctx context.Context, t *testing.T, namespace string, timeout time.Duration) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		pods, err := suite.cluster.Client.List(ctx, "/api/v1/namespaces/"+namespace+"/pods")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var notReady []string
+		for _, p := range pods {
+			if !podReady(p) && harness.Str(p, "status", "phase") != "Succeeded" {
+				notReady = append(notReady, podState(p))
+			}
+		}
+		if len(pods) > 0 && len(notReady) == 0 {
+			return pods
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pods of %s not Ready after %v:\n%s", namespace, timeout, strings.Join(notReady, "\n"))
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func podReady(p map[string]any) bool {
+	for _, c := range harness.List(p, "status", "conditions") {
+		if harness.Str(c, "type") == "Ready" && harness.Str(c, "status") == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// podState describes a pod for a failure message: phase and each container's state.
+func podState(p map[string]any) string {
+	var states []string
+	for _, key := range []string{"initContainerStatuses", "containerStatuses"} {
+		for _, c := range harness.List(p, "status", key) {
+			state := "running"
+			for _, s := range []string{"waiting", "terminated"} {
+				if st := harness.Field(c, "state", s); st != nil {
+					state = fmt.Sprintf("%s %s %s", s, harness.Str(st, "reason"), harness.Str(st, "message"))
+				}
+			}
+			states = append(states, fmt.Sprintf("%s(ready %v, restarts %v): %s", harness.Str(c, "name"), harness.Field(c, "ready"), harness.Field(c, "restartCount"), state))
+		}
+	}
+	sort.Strings(states)
+	return fmt.Sprintf("%s %s [%s]", harness.Str(p, "metadata", "name"), harness.Str(p, "status", "phase"), strings.Join(states, "; "))
+}
+
+func decodeBase64(t testing.TB, s string) string {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+var _ = slices.Contains[[]string]
