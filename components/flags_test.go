@@ -13,7 +13,7 @@ func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	if peers != "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local" {
 		t.Fatalf("peers address = %q", peers)
 	}
-	flags, err := QueryFlags(peers)
+	flags, err := QueryFlags(peers, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +44,14 @@ func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(value), &sd); err != nil || len(sd.Endpoints) != 1 || sd.Endpoints[0].Address != peers {
 		t.Fatalf("sd-config %q parses to %+v, %v", value, sd, err)
 	}
-	if _, err := QueryFlags(""); err == nil {
+	if _, err := QueryFlags("", ""); err == nil {
 		t.Fatal("QueryFlags accepted an empty peers address")
+	}
+	if flags, _ := QueryFlags(peers, "2m"); !slices.Contains(flags, "--query.timeout=2m") {
+		t.Errorf("query flags %q lack the configured timeout", flags)
+	}
+	if _, err := QueryFlags(peers, "soon"); err == nil {
+		t.Fatal("QueryFlags accepted timeout \"soon\"")
 	}
 }
 
@@ -77,7 +83,7 @@ func TestStoreFlags(t *testing.T) {
 }
 
 func TestCompactFlags(t *testing.T) {
-	flags, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "30d", FiveMinutes: "180d", OneHour: "2y"})
+	flags, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "30d", FiveMinutes: "180d", OneHour: "2y"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,12 +97,16 @@ func TestCompactFlags(t *testing.T) {
 		"--retention.resolution-raw=30d",
 		"--retention.resolution-5m=180d",
 		"--retention.resolution-1h=2y",
+		"--delete-delay=48h",
 	}
 	if !slices.Equal(flags, want) {
 		t.Fatalf("compact flags:\n got %q\nwant %q", flags, want)
 	}
-	if _, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "a month", FiveMinutes: "1y", OneHour: "1y"}); err == nil {
+	if _, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "a month", FiveMinutes: "1y", OneHour: "1y"}, ""); err == nil {
 		t.Fatal("CompactFlags accepted retention \"a month\"")
+	}
+	if _, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "30d", FiveMinutes: "1y", OneHour: "1y"}, "later"); err == nil {
+		t.Fatal("CompactFlags accepted delete delay \"later\"")
 	}
 }
 

@@ -16,6 +16,9 @@ type CompactorArgs struct {
 	BucketWorkloadArgs
 	// Retention per resolution. Required.
 	Retention CompactorRetention
+	// DeleteDelay is how long a block marked for deletion stays in the bucket before the compactor
+	// deletes it (--delete-delay), a Prometheus duration. Default "48h".
+	DeleteDelay string
 }
 
 // CompactorRetention is how long the bucket keeps each resolution, as Prometheus durations
@@ -40,12 +43,19 @@ func CompactLabels(instance string) ThanosLabels {
 // CompactServiceAccountName is the compactor's ServiceAccount name; the IRSA trust policy names it.
 const CompactServiceAccountName = "thanos-compact"
 
-// CompactFlags are the flags of `thanos compact`, verified against ThanosVersion.
-func CompactFlags(objstoreSecretKey string, r CompactorRetention) ([]string, error) {
-	for _, d := range []struct{ resolution, value string }{{"raw", r.Raw}, {"5m", r.FiveMinutes}, {"1h", r.OneHour}} {
+// CompactFlags are the flags of `thanos compact`, verified against ThanosVersion. deleteDelay
+// empty: 48h.
+func CompactFlags(objstoreSecretKey string, r CompactorRetention, deleteDelay string) ([]string, error) {
+	if deleteDelay == "" {
+		deleteDelay = "48h"
+	}
+	for _, d := range []struct{ what, value string }{
+		{"retention of resolution raw", r.Raw}, {"retention of resolution 5m", r.FiveMinutes},
+		{"retention of resolution 1h", r.OneHour}, {"delete delay", deleteDelay},
+	} {
 		// The same parser Thanos uses for these flags.
 		if _, err := model.ParseDuration(d.value); err != nil {
-			return nil, fmt.Errorf("retention of resolution %s %q: %w", d.resolution, d.value, err)
+			return nil, fmt.Errorf("%s %q: %w", d.what, d.value, err)
 		}
 	}
 	flags := append(logFlags(), flag("http-address", fmt.Sprintf("0.0.0.0:%d", HTTPPort)))
@@ -57,6 +67,7 @@ func CompactFlags(objstoreSecretKey string, r CompactorRetention) ([]string, err
 		flag("retention.resolution-raw", r.Raw),
 		flag("retention.resolution-5m", r.FiveMinutes),
 		flag("retention.resolution-1h", r.OneHour),
+		flag("delete-delay", deleteDelay),
 	), nil
 }
 
@@ -70,7 +81,7 @@ func NewCompactor(ctx *pulumi.Context, name string, args *CompactorArgs, opts ..
 	if err := args.BucketWorkloadArgs.validate("compactor"); err != nil {
 		return nil, err
 	}
-	flags, err := CompactFlags(args.ObjstoreSecretKey, args.Retention)
+	flags, err := CompactFlags(args.ObjstoreSecretKey, args.Retention, args.DeleteDelay)
 	if err != nil {
 		return nil, fmt.Errorf("compactor: %w", err)
 	}

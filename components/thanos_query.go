@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 
+	"github.com/prometheus/common/model"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -22,6 +23,8 @@ type QuerierArgs struct {
 	// PeersAddress is the DNS SRV name of the headless peers Service
 	// (dnssrv+_grpc._tcp.<service>.<namespace>.svc.cluster.local), Peers.SRVAddress. Required.
 	PeersAddress pulumi.StringInput
+	// Timeout is the longest a query may run (--query.timeout), a Prometheus duration. Default "5m".
+	Timeout string
 	// Resources of the querier container.
 	Resources Resources
 	// PodDisruptionBudget guards the replicas during voluntary disruptions. Default false.
@@ -44,10 +47,18 @@ func QueryLabels(instance string) ThanosLabels {
 	return ThanosLabels{Component: "query", Instance: instance}
 }
 
-// QueryFlags are the flags of `thanos query`, verified against ThanosVersion.
-func QueryFlags(peersAddress string) ([]string, error) {
+// QueryFlags are the flags of `thanos query`, verified against ThanosVersion. timeout is the
+// longest a query may run; empty: 5m.
+func QueryFlags(peersAddress, timeout string) ([]string, error) {
 	if peersAddress == "" {
 		return nil, fmt.Errorf("query flags: peers address is required")
+	}
+	if timeout == "" {
+		timeout = "5m"
+	}
+	// The same parser Thanos uses for this flag.
+	if _, err := model.ParseDuration(timeout); err != nil {
+		return nil, fmt.Errorf("query timeout %q: %w", timeout, err)
 	}
 	// --endpoint.sd-config replaces the --endpoint flag v0.42 marks deprecated; the dnssrv+ prefix
 	// makes Thanos resolve the headless Service's SRV records into one endpoint per StoreAPI pod.
@@ -61,7 +72,7 @@ func QueryFlags(peersAddress string) ([]string, error) {
 		flag("query.replica-label", PrometheusReplicaLabel),
 		// Long ranges are served from downsampled blocks when the step allows it.
 		"--query.auto-downsampling",
-		flag("query.timeout", "5m"),
+		flag("query.timeout", timeout),
 	), nil
 }
 
@@ -87,8 +98,11 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 	if args.PeersAddress == nil {
 		return nil, fmt.Errorf("querier: PeersAddress is required")
 	}
+	if _, err := QueryFlags("validate", args.Timeout); err != nil {
+		return nil, fmt.Errorf("querier: %w", err)
+	}
 	containerArgs := args.PeersAddress.ToStringOutput().ApplyT(func(peers string) ([]string, error) {
-		flags, err := QueryFlags(peers)
+		flags, err := QueryFlags(peers, args.Timeout)
 		return append([]string{"query"}, flags...), err
 	}).(pulumi.StringArrayOutput)
 	q := &Querier{}

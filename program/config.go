@@ -46,11 +46,13 @@ type Config struct {
 	SidecarResources    components.Resources
 
 	QuerierReplicas      int
+	QuerierTimeout       string
 	StoreReplicas        int
 	StoreIndexCacheSize  string
 	StoreStorageSize     string
 	CompactorStorageSize string
 	CompactorRetention   components.CompactorRetention
+	CompactorDeleteDelay string
 	PodDisruptionBudgets bool
 	QuerierResources     components.Resources
 	StoreResources       components.Resources
@@ -275,6 +277,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	c.SidecarResources = r.resources("sidecar")
 
 	c.QuerierReplicas = r.integer("querierReplicas", 1)
+	c.QuerierTimeout = r.duration("querierTimeout", false)
 	c.StoreReplicas = r.integer("storeReplicas", 1)
 	c.StoreIndexCacheSize = r.str("storeIndexCacheSize")
 	if size, err := units.ParseBase2Bytes(c.StoreIndexCacheSize); err != nil || size <= 0 {
@@ -290,6 +293,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 		OneHour:     r.duration("compactorRetention1h", true),
 	}
 	checkRetentionOrder(r, c.CompactorRetention)
+	c.CompactorDeleteDelay = r.duration("compactorDeleteDelay", true)
 	c.PodDisruptionBudgets = r.boolean("podDisruptionBudgets")
 	if c.PodDisruptionBudgets {
 		for _, replicas := range []struct {

@@ -74,6 +74,7 @@ var configKeys = concat(
 	resourceKeys("sidecar", "each Thanos sidecar", "50m", "128Mi", "", "512Mi"),
 	[]configKey{
 		{"querierReplicas", "integer", "2", false, "Thanos querier replicas. At least 1."},
+		{"querierTimeout", "string", "5m", false, "Longest a query may run in the querier (--query.timeout; Prometheus duration)."},
 		{"storeReplicas", "integer", "2", false, "Thanos store gateway replicas (each serves every block). At least 1."},
 		{"storeIndexCacheSize", "string", "250MB", false, "In-memory index cache of each store gateway (Thanos byte size: 250MB, 1GB; at least 125MB, Thanos's largest cache item)."},
 		{"storeStorageSize", "string", "10Gi", false, "Volume size of each store gateway (Kubernetes quantity)."},
@@ -81,6 +82,7 @@ var configKeys = concat(
 		{"compactorRetentionRaw", "string", "30d", false, "Bucket retention of raw samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorRetention5m", "string", "180d", false, "Bucket retention of 5m-downsampled samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorRetention1h", "string", "2y", false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
+		{"compactorDeleteDelay", "string", "48h", false, "How long a block the compactor marked for deletion stays in the bucket before it deletes it (--delete-delay; Prometheus duration)."},
 		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier and the store gateway. Needs prometheusReplicas, querierReplicas and storeReplicas of at least 2."},
 	},
 	resourceKeys("querier", "each querier", "100m", "256Mi", "", "1Gi"),

@@ -117,6 +117,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	querier, err := components.NewQuerier(ctx, "querier", &components.QuerierArgs{
 		ThanosWorkloadArgs:  workload,
 		Replicas:            cfg.QuerierReplicas,
+		Timeout:             cfg.QuerierTimeout,
 		PeersAddress:        peers.SRVAddress,
 		Resources:           cfg.QuerierResources,
 		PodDisruptionBudget: cfg.PodDisruptionBudgets,
@@ -150,7 +151,8 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			RoleArn:           bucket.CompactorRoleArn,
 			Resources:         cfg.CompactorResources,
 		},
-		Retention: cfg.CompactorRetention,
+		Retention:   cfg.CompactorRetention,
+		DeleteDelay: cfg.CompactorDeleteDelay,
 	}, k8sChildren); err != nil {
 		return nil, err
 	}

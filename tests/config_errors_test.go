@@ -18,6 +18,10 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 	}{
 		{"retention not a duration", map[string]string{"prometheus-thanos:compactorRetentionRaw": "a month"},
 			nil, []string{"prometheus-thanos:compactorRetentionRaw", `"a month" is not a duration`}},
+		{"querier timeout not a duration", map[string]string{"prometheus-thanos:querierTimeout": "soon"},
+			nil, []string{"prometheus-thanos:querierTimeout", `"soon" is not a duration`}},
+		{"delete delay not a duration", map[string]string{"prometheus-thanos:compactorDeleteDelay": "later"},
+			nil, []string{"prometheus-thanos:compactorDeleteDelay", `"later" is not a duration`}},
 		{"prometheus retention too short", map[string]string{"prometheus-thanos:prometheusRetention": "2h"},
 			nil, []string{"prometheus-thanos:prometheusRetention", "shorter than 6h"}},
 		{"replicas below 1", map[string]string{"prometheus-thanos:querierReplicas": "0"},

@@ -319,7 +319,7 @@ func TestThanosWorkloads(t *testing.T) {
 		if queryArgs[0] != "query" ||
 			!slices.Contains(queryArgs, "--endpoint.sd-config=endpoints:\n    - address: dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n") ||
 			!slices.Contains(queryArgs, "--query.replica-label=prometheus_replica") ||
-			!slices.Contains(queryArgs, "--query.auto-downsampling") {
+			!slices.Contains(queryArgs, "--query.auto-downsampling") || !slices.Contains(queryArgs, "--query.timeout=5m") {
 			t.Errorf("query args %q", queryArgs)
 		}
 		storeArgs := strs(t, container(t, store)["args"])
@@ -331,7 +331,7 @@ func TestThanosWorkloads(t *testing.T) {
 		retention := map[string][3]string{"dev": {"7d", "30d", "90d"}, "prod": {"90d", "1y", "5y"}}[stack]
 		compactArgs := strs(t, container(t, compact)["args"])
 		for _, want := range []string{"compact", "--wait", "--retention.resolution-raw=" + retention[0],
-			"--retention.resolution-5m=" + retention[1], "--retention.resolution-1h=" + retention[2]} {
+			"--retention.resolution-5m=" + retention[1], "--retention.resolution-1h=" + retention[2], "--delete-delay=48h"} {
 			if !slices.Contains(compactArgs, want) {
 				t.Errorf("compact args %q lack %q", compactArgs, want)
 			}
