@@ -286,7 +286,7 @@ func (c *Cluster) StartCompactor(ctx context.Context) error {
 
 // WaitForStores waits until a querier reports n healthy StoreAPIs.
 func WaitForStores(ctx context.Context, q *Component, n int, timeout time.Duration) error {
-	api := &PromAPI{Addr: q.Site.HTTPAddr}
+	api := &harness.PromAPI{Addr: q.Site.HTTPAddr}
 	deadline := time.Now().Add(timeout)
 	var last string
 	for {

@@ -29,7 +29,7 @@ type e2eRun struct {
 	began time.Time
 	// query is the first querier's API; interval the scrape interval; targets the scrape targets
 	// of each Prometheus.
-	query    *PromAPI
+	query    *harness.PromAPI
 	interval time.Duration
 	targets  int
 	readyAt  time.Time
@@ -191,7 +191,7 @@ func (e *e2eRun) startAll(t *testing.T) {
 		t.Logf("%s: %s", comp.Name, strings.Join(harness.QuoteArgs(comp.Args), " "))
 	}
 	e.readyAt = time.Now()
-	e.query = &PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
+	e.query = &harness.PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
 	for _, list := range c.Replicas[0].Prometheus.Site.ScrapeTargets {
 		e.targets += len(list)
 	}
@@ -203,8 +203,8 @@ func (e *e2eRun) storeServesRawBlocks(t *testing.T) {
 	_, _, _, _ = ctx, c, query, d
 	old, windowStart := e.old, e.windowStart
 	at := windowStart.Add(7*24*time.Hour + 30*time.Minute)
-	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "0s"), old.SeriesCount(),
-		"a day of raw points", func(s Series) bool { return len(s.Samples) == 1440 })
+	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, harness.Params("max_source_resolution", "0s"), old.SeriesCount(),
+		"a day of raw points", func(s harness.Series) bool { return len(s.Samples) == 1440 })
 	for _, s := range series {
 		if len(s.Samples) != 1440 {
 			t.Errorf("%s: %d raw samples in one day, want 1440", s.Key(), len(s.Samples))
@@ -225,20 +225,20 @@ func (e *e2eRun) querierDeduplicates(t *testing.T) {
 	targets := e.targets
 	// Both replicas have scraped every target.
 	waitFor(t, ctx, time.Minute, "both replicas scraped every target", func() (bool, string) {
-		r, err := query.Query(ctx, "up", time.Now(), Params("dedup", "false"))
+		r, err := query.Query(ctx, "up", time.Now(), harness.Params("dedup", "false"))
 		if err != nil {
 			return false, err.Error()
 		}
 		return len(r.Series) == len(c.Replicas)*targets, fmt.Sprintf("%d series", len(r.Series))
 	})
 	for _, q := range c.Queriers {
-		api := &PromAPI{Addr: q.Site.HTTPAddr}
+		api := &harness.PromAPI{Addr: q.Site.HTTPAddr}
 		now := time.Now()
-		deduped, err := api.Query(ctx, "up", now, Params("dedup", "true"))
+		deduped, err := api.Query(ctx, "up", now, harness.Params("dedup", "true"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, err := api.Query(ctx, "up", now, Params("dedup", "false"))
+		all, err := api.Query(ctx, "up", now, harness.Params("dedup", "false"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +338,7 @@ func (e *e2eRun) oneReplicaDown(t *testing.T) {
 	sleep(ctx, 6*interval)
 	now := time.Now()
 	window := now.Sub(from).Truncate(time.Second)
-	r, err := query.Query(ctx, fmt.Sprintf("up[%ds]", int(window.Seconds())), now, Params("dedup", "true"))
+	r, err := query.Query(ctx, fmt.Sprintf("up[%ds]", int(window.Seconds())), now, harness.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +368,7 @@ func (e *e2eRun) oneReplicaDown(t *testing.T) {
 		}
 	}
 	// And a graph of the range has a point at every step for every target.
-	rr, err := query.QueryRange(ctx, "up", from, now, interval, Params("dedup", "true"))
+	rr, err := query.QueryRange(ctx, "up", from, now, interval, harness.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func (e *e2eRun) bothReplicasDown(t *testing.T) {
 	}
 	var diff string
 	waitFor(t, ctx, 90*time.Second, "the same answer from the store gateway", func() (bool, string) {
-		got, err := query.Query(ctx, lts.query, lts.at, Params("dedup", "false"))
+		got, err := query.Query(ctx, lts.query, lts.at, harness.Params("dedup", "false"))
 		if err != nil {
 			return false, err.Error()
 		}
@@ -416,10 +416,10 @@ func (e *e2eRun) compactor(t *testing.T) {
 		if exited, err := c.Compactor.Proc.Exited(); exited {
 			t.Fatalf("compactor exited: %v", err)
 		}
-		if halted, _, _ := Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
+		if halted, _, _ := harness.Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
 			t.Fatalf("compactor halted:\n%s", c.Compactor.Proc.Tail(30))
 		}
-		n, _, err := Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
+		n, _, err := harness.Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
 		if err != nil {
 			return false, err.Error()
 		}
@@ -486,11 +486,11 @@ func (e *e2eRun) compactor(t *testing.T) {
 	// gateways load the new blocks (every harness.TestStoreSyncInterval) the raw ones answer.
 	// A downsampled point sits at the end of its window, or at the window's last sample where
 	// an aggregate chunk ends; either way inside the window it aggregates.
-	window := func(p Sample, res time.Duration) time.Time {
+	window := func(p harness.Sample, res time.Duration) time.Time {
 		return time.UnixMilli(p.T / res.Milliseconds() * res.Milliseconds()).UTC()
 	}
-	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "1h"), old.SeriesCount(),
-		"1h-resolution points", func(s Series) bool {
+	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, harness.Params("max_source_resolution", "1h"), old.SeriesCount(),
+		"1h-resolution points", func(s harness.Series) bool {
 			// A day has 24 hourly points; aggregate chunk boundaries may split a few hours in two.
 			return len(s.Samples) >= 24 && len(s.Samples) <= 28
 		})
@@ -506,8 +506,8 @@ func (e *e2eRun) compactor(t *testing.T) {
 		}
 	}
 	// max_source_resolution=5m: 5-minute averages, m+2 for the window starting at minute m.
-	series = waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, Params("max_source_resolution", "5m"), old.SeriesCount(),
-		"5m-resolution points", func(s Series) bool { return len(s.Samples) == 288 })
+	series = waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, harness.Params("max_source_resolution", "5m"), old.SeriesCount(),
+		"5m-resolution points", func(s harness.Series) bool { return len(s.Samples) == 288 })
 	for _, s := range series {
 		windows := map[time.Time]bool{}
 		for _, p := range s.Samples {
@@ -529,13 +529,13 @@ type ltsCapture struct {
 	query    string
 	at       time.Time
 	from, to time.Time
-	series   []Series
+	series   []harness.Series
 	samples  int
 }
 
 // captureLTS picks the range every replica has uploaded without a gap and records the raw
 // samples the querier returns for it (no deduplication, so each replica's samples are compared).
-func captureLTS(t *testing.T, ctx context.Context, query *PromAPI, blocks map[string][]*harness.Block, replicas []*Replica) ltsCapture {
+func captureLTS(t *testing.T, ctx context.Context, query *harness.PromAPI, blocks map[string][]*harness.Block, replicas []*Replica) ltsCapture {
 	t.Helper()
 	interval := mustDuration(t, harness.TestScrapeInterval).Milliseconds()
 	var from, to int64 = math.MinInt64, math.MaxInt64
@@ -560,7 +560,7 @@ func captureLTS(t *testing.T, ctx context.Context, query *PromAPI, blocks map[st
 		at:    time.UnixMilli(to - 1),
 		from:  time.UnixMilli(from), to: time.UnixMilli(to),
 	}
-	r, err := query.Query(ctx, lts.query, lts.at, Params("dedup", "false"))
+	r, err := query.Query(ctx, lts.query, lts.at, harness.Params("dedup", "false"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -592,8 +592,8 @@ func sidecarBlocks(all map[string]*harness.Block, replicas []*Replica) map[strin
 }
 
 // diffSeries describes how got differs from want ("" when equal).
-func diffSeries(want, got []Series) string {
-	index := map[string]Series{}
+func diffSeries(want, got []harness.Series) string {
+	index := map[string]harness.Series{}
 	for _, s := range got {
 		index[s.Key()] = s
 	}
@@ -617,7 +617,7 @@ func diffSeries(want, got []Series) string {
 	return strings.Join(diffs, "; ")
 }
 
-func firstDiff(a, b []Sample) string {
+func firstDiff(a, b []harness.Sample) string {
 	for i := range min(len(a), len(b)) {
 		if a[i] != b[i] {
 			return fmt.Sprintf("at %d: %v vs %v", i, a[i], b[i])
@@ -628,9 +628,9 @@ func firstDiff(a, b []Sample) string {
 
 // waitQuery retries an instant query until it returns n series that all satisfy ok (the store
 // gateway syncs the bucket every harness.TestStoreSyncInterval).
-func waitQuery(t *testing.T, ctx context.Context, api *PromAPI, q string, at time.Time, params map[string][]string, n int, what string, ok func(Series) bool) []Series {
+func waitQuery(t *testing.T, ctx context.Context, api *harness.PromAPI, q string, at time.Time, params map[string][]string, n int, what string, ok func(harness.Series) bool) []harness.Series {
 	t.Helper()
-	var series []Series
+	var series []harness.Series
 	waitFor(t, ctx, time.Minute, fmt.Sprintf("%d series of %s %v with %s", n, q, params, what), func() (bool, string) {
 		r, err := api.Query(ctx, q, at, params)
 		if err != nil {
@@ -671,7 +671,7 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func keys(series []Series) []string {
+func keys(series []harness.Series) []string {
 	var out []string
 	for _, s := range series {
 		out = append(out, s.Key())

@@ -225,7 +225,7 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 		return res, err
 	}
 	for {
-		n, _, err := e2e.Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
+		n, _, err := harness.Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
 		if err == nil && n >= 1 {
 			break
 		}
@@ -246,13 +246,13 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 		}
 	}
 
-	api := &e2e.PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
+	api := &harness.PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
 	q := benchQuery
 	qEnd := data.End.Add(-time.Minute)
 	qStart := qEnd.Add(-queryLen)
 	// Wait until the store gateways serve the 1h blocks.
 	for deadline := time.Now().Add(2 * time.Minute); ; {
-		r, err := api.QueryRange(ctx, q, qStart, qEnd, 6*time.Hour, e2e.Params("max_source_resolution", "1h"))
+		r, err := api.QueryRange(ctx, q, qStart, qEnd, 6*time.Hour, harness.Params("max_source_resolution", "1h"))
 		if err == nil && len(r.Series) == 5 && len(r.Series[0].Samples) >= int(queryLen/(6*time.Hour)) {
 			break
 		}
@@ -264,7 +264,7 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 	times := map[string][]time.Duration{}
 	for i := -1; i < queries; i++ { // i = -1: warm-up
 		for _, m := range modes {
-			params := e2e.Params()
+			params := harness.Params()
 			if m.param != "" {
 				params.Set("max_source_resolution", m.param)
 			}
