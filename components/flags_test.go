@@ -56,7 +56,7 @@ func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 }
 
 func TestStoreFlags(t *testing.T) {
-	flags, err := StoreFlags(ObjstoreSecretKey, "1GB")
+	flags, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IndexCacheSize: "1GB"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +71,19 @@ func TestStoreFlags(t *testing.T) {
 			t.Errorf("store flags %q lack %q", flags, want)
 		}
 	}
-	if flags, _ := StoreFlags(ObjstoreSecretKey, ""); !slices.Contains(flags, "--index-cache-size=250MB") {
+	if flags, _ := StoreFlags(ObjstoreSecretKey, StoreSettings{SyncInterval: "30s"}); !slices.Contains(flags, "--sync-block-duration=30s") {
+		t.Errorf("configured sync interval missing: %q", flags)
+	}
+	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{SyncInterval: "often"}); err == nil {
+		t.Error("StoreFlags accepted sync interval \"often\"")
+	}
+	if flags, _ := StoreFlags(ObjstoreSecretKey, StoreSettings{}); !slices.Contains(flags, "--index-cache-size=250MB") || !slices.Contains(flags, "--sync-block-duration=15m") {
 		t.Errorf("default index cache size missing: %q", flags)
 	}
-	if _, err := StoreFlags(ObjstoreSecretKey, "64MB"); err == nil {
+	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IndexCacheSize: "64MB"}); err == nil {
 		t.Error("StoreFlags accepted an index cache below Thanos's largest item (the store gateway would exit at start)")
 	}
-	if _, err := StoreFlags(ObjstoreSecretKey, "lots"); err == nil {
+	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IndexCacheSize: "lots"}); err == nil {
 		t.Error("StoreFlags accepted index cache size \"lots\"")
 	}
 }

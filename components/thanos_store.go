@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -14,9 +15,7 @@ type StoreGatewayArgs struct {
 	// Replicas of the store gateway. Default 1. Every replica serves every block (no sharding),
 	// so 2 or more make it HA; the querier deduplicates their identical answers.
 	Replicas int
-	// IndexCacheSize is the in-memory index cache size, in Thanos's byte units ("250MB").
-	// Default "250MB".
-	IndexCacheSize string
+	StoreSettings
 	// PodDisruptionBudget guards the replicas during voluntary disruptions. Default false.
 	PodDisruptionBudget bool
 }
@@ -45,10 +44,27 @@ const StoreServiceAccountName = "thanos-store"
 // pkg/store/cache/inmemory.go, DefaultInMemoryIndexCacheConfig and NewInMemoryIndexCacheWithConfig).
 const StoreIndexCacheMinBytes = 125 * units.MiB
 
+// StoreSettings are the store gateway's tunables.
+type StoreSettings struct {
+	// IndexCacheSize is the in-memory index cache size, in Thanos's byte units ("250MB"), at least
+	// StoreIndexCacheMinBytes. Default "250MB".
+	IndexCacheSize string
+	// SyncInterval is how often the store gateway re-reads the bucket's list of blocks
+	// (--sync-block-duration), a Prometheus duration. Default "15m", Thanos's.
+	SyncInterval string
+}
+
 // StoreFlags are the flags of `thanos store`, verified against ThanosVersion.
-func StoreFlags(objstoreSecretKey, indexCacheSize string) ([]string, error) {
+func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, error) {
+	indexCacheSize, syncInterval := settings.IndexCacheSize, settings.SyncInterval
 	if indexCacheSize == "" {
 		indexCacheSize = "250MB"
+	}
+	if syncInterval == "" {
+		syncInterval = "15m"
+	}
+	if _, err := model.ParseDuration(syncInterval); err != nil {
+		return nil, fmt.Errorf("sync interval %q: %w", syncInterval, err)
 	}
 	// The same parser Thanos uses for this flag (kingpin's Bytes).
 	size, err := units.ParseBase2Bytes(indexCacheSize)
@@ -63,6 +79,7 @@ func StoreFlags(objstoreSecretKey, indexCacheSize string) ([]string, error) {
 		flag("data-dir", dataPath("store")),
 		objstoreFlag(objstoreSecretKey),
 		flag("index-cache-size", indexCacheSize),
+		flag("sync-block-duration", syncInterval),
 	), nil
 }
 
@@ -78,7 +95,7 @@ func NewStoreGateway(ctx *pulumi.Context, name string, args *StoreGatewayArgs, o
 	if err := args.BucketWorkloadArgs.validate("store gateway"); err != nil {
 		return nil, err
 	}
-	flags, err := StoreFlags(args.ObjstoreSecretKey, args.IndexCacheSize)
+	flags, err := StoreFlags(args.ObjstoreSecretKey, args.StoreSettings)
 	if err != nil {
 		return nil, fmt.Errorf("store gateway: %w", err)
 	}

@@ -49,6 +49,7 @@ type Config struct {
 	QuerierTimeout       string
 	StoreReplicas        int
 	StoreIndexCacheSize  string
+	StoreSyncInterval    string
 	StoreStorageSize     string
 	CompactorStorageSize string
 	CompactorRetention   components.CompactorRetention
@@ -285,6 +286,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	} else if size < components.StoreIndexCacheMinBytes {
 		r.fail("storeIndexCacheSize", "%q is below 125MB: the store gateway refuses an index cache smaller than its largest item (125MiB)", c.StoreIndexCacheSize)
 	}
+	c.StoreSyncInterval = r.duration("storeSyncInterval", false)
 	c.StoreStorageSize = r.quantity("storeStorageSize", true)
 	c.CompactorStorageSize = r.quantity("compactorStorageSize", true)
 	c.CompactorRetention = components.CompactorRetention{

@@ -77,6 +77,7 @@ var configKeys = concat(
 		{"querierTimeout", "string", "5m", false, "Longest a query may run in the querier (--query.timeout; Prometheus duration)."},
 		{"storeReplicas", "integer", "2", false, "Thanos store gateway replicas (each serves every block). At least 1."},
 		{"storeIndexCacheSize", "string", "250MB", false, "In-memory index cache of each store gateway (Thanos byte size: 250MB, 1GB; at least 125MB, Thanos's largest cache item)."},
+		{"storeSyncInterval", "string", "15m", false, "How often each store gateway re-reads the bucket's list of blocks (--sync-block-duration; Prometheus duration). The sidecars serve the newest blocks meanwhile."},
 		{"storeStorageSize", "string", "10Gi", false, "Volume size of each store gateway (Kubernetes quantity)."},
 		{"compactorStorageSize", "string", "100Gi", false, "Scratch volume size of the compactor (Kubernetes quantity)."},
 		{"compactorRetentionRaw", "string", "30d", false, "Bucket retention of raw samples (Prometheus duration; 0d keeps them forever)."},

@@ -136,7 +136,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			Resources:         cfg.StoreResources,
 		},
 		Replicas:            cfg.StoreReplicas,
-		IndexCacheSize:      cfg.StoreIndexCacheSize,
+		StoreSettings:       components.StoreSettings{IndexCacheSize: cfg.StoreIndexCacheSize, SyncInterval: cfg.StoreSyncInterval},
 		PodDisruptionBudget: cfg.PodDisruptionBudgets,
 	}, k8sChildren); err != nil {
 		return nil, err

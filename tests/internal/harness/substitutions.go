@@ -164,6 +164,8 @@ var Substitutions = []Substitution{
 	{ClusterStackConfig, "chartPath", Add, "no chart repository can be reached; the same chart version, packaged, from ../shared/charts",
 		func(s *Site, _ string) (string, error) { return s.Stack.ChartPath, nil }},
 	{ClusterStackConfig, "chartValues", Add, "the chart values below", nil}, // composed by clusterChartValues
+	{ClusterStackConfig, "storeSyncInterval", Add,
+		"the default 15m bucket re-sync outlasts the test's checks; 20s lets the store gateways see the blocks the Prometheus pods upload within them", constant("20s")},
 	{ClusterChartValues, "grafana.enabled", Add, "Grafana's frontend cannot be built here (its images are Node.js and Python builds of sources the module proxy does not serve)", constant("false")},
 	{ClusterChartValues, "alertmanager.enabled", Add, "Alertmanager embeds a web UI its Go module does not carry, compiled from Elm by a compiler npm fetches from GitHub: its image cannot be built here", constant("false")},
 	{ClusterChartValues, "prometheusOperator.admissionWebhooks.patch.enabled", Add,
@@ -262,8 +264,8 @@ var Substitutions = []Substitution{
 	{StoreFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
 	{StoreFlags, "data-dir", Replace, "the pod's persistent volume; here a temporary directory", dataDir},
 	{StoreFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here that Secret's content in a file", objstoreFile},
-	{StoreFlags, "sync-block-duration", Add,
-		"the default 15m bucket re-sync outlasts the test; " + TestStoreSyncInterval + " lets the store gateway see new uploads and compactions within it",
+	{StoreFlags, "sync-block-duration", Replace,
+		"the stack's 15m bucket re-sync (storeSyncInterval) outlasts the test; " + TestStoreSyncInterval + " lets the store gateway see new uploads and compactions within it",
 		constant(TestStoreSyncInterval)},
 
 	// The querier, as the program runs it.
