@@ -9,22 +9,25 @@ import (
 )
 
 // TestLocalStack runs the local stack as the README's "Try it locally" says, on the one-node
-// cluster: MinIO from deploy/local/minio.yaml, then `pulumi up`, then every pod Ready.
+// cluster: MinIO from deploy/local/minio.yaml, `pulumi up`, every pod Ready, the querier finding
+// the sidecar and the store gateway, then `pulumi destroy`.
 func TestLocalStack(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	deployLocalMinIO(ctx, t)
-	namespace := "monitoring"
-	config := localStackConfig(t, namespace, nil)
-	s := newStack(ctx, t, "local", config)
-	start := time.Now()
-	if _, err := s.Up(ctx); err != nil {
-		t.Fatalf("up: %v", err)
+	p := &stackRun{ctx: ctx, name: "local", namespace: "monitoring"}
+	for _, step := range []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"up: every pod of the program and the chart Ready", p.up},
+		{"the querier finds the sidecar and the store gateway through DNS SRV", p.discovery},
+		{"destroy removes everything of the stack", p.destroy},
+	} {
+		start := time.Now()
+		ok := t.Run(step.name, step.run)
+		t.Logf("%-80s %s", step.name, time.Since(start).Round(time.Second))
+		if !ok {
+			t.Fatalf("step %q failed; the later steps depend on it", step.name)
+		}
 	}
-	t.Logf("pulumi up of the local stack took %v", time.Since(start).Round(time.Second))
-	pods := waitPodsReady(ctx, t, namespace, 5*time.Minute)
-	for _, p := range pods {
-		t.Log(podState(p))
-	}
-	t.Logf("up to every pod Ready: %v", time.Since(start).Round(time.Second))
 }

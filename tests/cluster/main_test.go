@@ -15,6 +15,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,7 +53,11 @@ func runMain(m *testing.M) int {
 	if suite.chart, err = harness.ChartPath(); err != nil {
 		return fail("chart", err)
 	}
-	if suite.dir, err = os.MkdirTemp("", "prometheus-thanos-cluster-"); err != nil {
+	const dirPrefix = "prometheus-thanos-cluster-"
+	if errs := harness.RemoveLeftoverNodes(filepath.Join(os.TempDir(), dirPrefix+"*")); len(errs) > 0 {
+		return fail("what an earlier run left", errors.Join(errs...))
+	}
+	if suite.dir, err = os.MkdirTemp("", dirPrefix); err != nil {
 		return fail("temporary directory", err)
 	}
 	keep := os.Getenv("CLUSTER_KEEP_DIR") != ""

@@ -33,6 +33,22 @@ func NewKubeClient(server, token string, caPEM []byte) (*KubeClient, error) {
 
 // Do sends a request with a JSON body (nil for none) and returns the response body and status.
 func (c *KubeClient) Do(ctx context.Context, method, path string, body any) ([]byte, int, error) {
+	return c.do(ctx, method, path, "application/json", body)
+}
+
+// MergePatch applies a JSON merge patch to an object.
+func (c *KubeClient) MergePatch(ctx context.Context, path string, patch any) error {
+	raw, status, err := c.do(ctx, http.MethodPatch, path, "application/merge-patch+json", patch)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("PATCH %s: %d %s", path, status, raw)
+	}
+	return nil
+}
+
+func (c *KubeClient) do(ctx context.Context, method, path, contentType string, body any) ([]byte, int, error) {
 	var reader io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -48,7 +64,7 @@ func (c *KubeClient) Do(ctx context.Context, method, path string, body any) ([]b
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -268,3 +268,12 @@ func ULIDTime(id string) (time.Time, error) {
 	}
 	return time.UnixMilli(int64(ms)), nil
 }
+
+// ConnectMinIO is a client of a MinIO server already running at the site (in the cluster).
+func ConnectMinIO(site S3Site, region string) (*MinIO, error) {
+	client, err := minio.New(site.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(site.AccessKey, site.SecretKey, ""),
+		Region: region,
+	})
+	return &MinIO{S3: site, Region: region, Client: client}, err
+}

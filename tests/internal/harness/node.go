@@ -384,6 +384,38 @@ func (n *Node) Stop(ctx context.Context, tools Tools) []error {
 	return errs
 }
 
+// RemoveLeftoverNodes removes what runs that died without their teardown (killed, or a test that
+// panicked: Go then skips TestMain's deferred calls) left in the directories matching glob:
+// containerd's shims and the containers they keep, every mount under the directories, and the
+// directories. Only one cluster runs on a machine at a time (CheckNodeHost takes the bridge and the
+// KUBE-* iptables chains), so any such directory belongs to a dead run.
+func RemoveLeftoverNodes(glob string) []error {
+	dirs, err := filepath.Glob(glob)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, dir := range dirs {
+		if out, err := exec.Command("pgrep", "-f", "containerd-shim.*"+dir+"/").Output(); err == nil {
+			for _, pid := range strings.Fields(string(out)) {
+				_ = exec.Command("kill", "-9", pid).Run()
+			}
+		}
+		errs = append(errs, UnmountUnder(dir)...)
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if links, err := filepath.Glob("/var/log/containers/*.log"); err == nil {
+		for _, l := range links {
+			if _, err := os.Stat(l); errors.Is(err, os.ErrNotExist) {
+				os.Remove(l) // dangling: its pod's log directory went with its run
+			}
+		}
+	}
+	return errs
+}
+
 // UnmountUnder unmounts every mount point under dir, deepest first (secret and projected volumes,
 // overlay root filesystems, sandboxes' network namespaces).
 func UnmountUnder(dir string) []error {

@@ -1,0 +1,269 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// watch polls check every 200ms until stop is closed and returns every distinct observation, in
+// order: what was seen during an update.
+func watch(stop <-chan struct{}, check func() string) []string {
+	var seen []string
+	for {
+		if s := check(); len(seen) == 0 || seen[len(seen)-1] != s {
+			seen = append(seen, s)
+		}
+		select {
+		case <-stop:
+			return seen
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// upWhileWatching changes the stack's config, runs `pulumi up`, and returns what check saw during it.
+func (p *stackRun) upWhileWatching(t *testing.T, config map[string]string, check func() string) []string {
+	t.Helper()
+	harness.MustSetConfig(p.ctx, t, p.stack, config)
+	stop := make(chan struct{})
+	var seen []string
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); seen = watch(stop, check) }()
+	_, err := p.stack.Up(p.ctx)
+	// Pulumi's await returns once the rollout is done; watch the end of it settle too.
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	return seen
+}
+
+func (p *stackRun) querierRollout(t *testing.T) {
+	ctx := p.ctx
+	before := readyPods(ctx, t, p.namespace, components.QueryLabels("thanos").Selector())
+	seen := p.upWhileWatching(t, map[string]string{"querierTimeout": "4m"}, func() string {
+		n, err := readyEndpoints(ctx, p.namespace, "thanos-query")
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprintf("%d ready endpoints", n)
+	})
+	t.Logf("the querier Service during the rollout: %v", seen)
+	for _, s := range seen {
+		if s == "0 ready endpoints" || strings.HasPrefix(s, "error") {
+			t.Errorf("the querier Service had %s during the rollout (maxUnavailable 0 must keep one)", s)
+		}
+	}
+	after := readyPods(ctx, t, p.namespace, components.QueryLabels("thanos").Selector())
+	if len(after) != 2 {
+		t.Fatalf("%d queriers Ready after the rollout, want 2", len(after))
+	}
+	for _, pod := range after {
+		if slices.ContainsFunc(before, func(b map[string]any) bool { return podName(b) == podName(pod) }) {
+			t.Errorf("querier %s was not replaced", podName(pod))
+		}
+		if !slices.Contains(containerArgs(pod, "thanos"), "--query.timeout=4m") {
+			t.Errorf("querier %s runs without the new flag: %v", podName(pod), containerArgs(pod, "thanos"))
+		}
+	}
+}
+
+func (p *stackRun) compactorRollout(t *testing.T) {
+	ctx := p.ctx
+	labels := components.CompactLabels("thanos").Selector()
+	most := 0
+	seen := p.upWhileWatching(t, map[string]string{"compactorDeleteDelay": "24h"}, func() string {
+		pods := listPods(ctx, t, p.namespace, labels)
+		most = max(most, len(pods))
+		var names []string
+		for _, pod := range pods {
+			state := "running"
+			if harness.Field(pod, "metadata", "deletionTimestamp") != nil {
+				state = "terminating"
+			}
+			names = append(names, podName(pod)+" "+harness.Str(pod, "metadata", "uid")[:8]+" "+state)
+		}
+		return strings.Join(names, ", ")
+	})
+	t.Logf("compactor pods during the rollout: %q", seen)
+	if most > 1 {
+		t.Errorf("%d compactor pods existed at once during the rollout: two compactors corrupt the bucket", most)
+	}
+	waitFor(ctx, t, 3*time.Minute, "the new compactor Ready", func() (bool, string) {
+		pods := readyPods(ctx, t, p.namespace, labels)
+		return len(pods) == 1 && slices.Contains(containerArgs(pods[0], "thanos"), "--delete-delay=24h"), fmt.Sprintf("%d Ready", len(pods))
+	})
+}
+
+func (p *stackRun) evictions(t *testing.T) {
+	ctx := p.ctx
+	for _, group := range []struct {
+		what   string
+		labels map[string]string
+	}{
+		{"store gateways", components.StoreLabels("thanos").Selector()},
+		{"Prometheus", map[string]string{"operator.prometheus.io/name": prometheusName}},
+		{"queriers", components.QueryLabels("thanos").Selector()},
+	} {
+		pods := readyPods(ctx, t, p.namespace, group.labels)
+		if len(pods) != 2 {
+			t.Fatalf("%d %s Ready, want 2", len(pods), group.what)
+		}
+		// The disruption controller's view: every budget sees its pods healthy again.
+		waitFor(ctx, t, 2*time.Minute, "every PodDisruptionBudget allowing one disruption", func() (bool, string) {
+			pdbs, err := suite.cluster.Client.List(ctx, "/apis/policy/v1/namespaces/"+p.namespace+"/poddisruptionbudgets")
+			if err != nil {
+				return false, err.Error()
+			}
+			var states []string
+			ok := len(pdbs) == 3
+			for _, pdb := range pdbs {
+				allowed := fmt.Sprint(harness.Field(pdb, "status", "disruptionsAllowed"))
+				states = append(states, harness.Str(pdb, "metadata", "name")+": "+allowed)
+				ok = ok && allowed == "1"
+			}
+			return ok, strings.Join(states, ", ")
+		})
+		if status := evict(ctx, t, p.namespace, podName(pods[0])); status != 201 {
+			t.Errorf("evicting %s (both %s healthy): %d, want 201", podName(pods[0]), group.what, status)
+		}
+		if status := evict(ctx, t, p.namespace, podName(pods[1])); status != 429 {
+			t.Errorf("evicting %s while %s is gone: %d, want 429 (the budget refuses)", podName(pods[1]), podName(pods[0]), status)
+		} else {
+			t.Logf("%s: the second eviction was refused by the PodDisruptionBudget", group.what)
+		}
+		waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
+	}
+}
+
+// tsdbBlocks are the blocks in a Prometheus pod's volume, read on the node (the cluster's volumes
+// are local directories), by ULID.
+func (p *stackRun) tsdbBlocks(t *testing.T, pod string) []string {
+	t.Helper()
+	claim := "prometheus-" + prometheusName + "-db-" + pod // the operator's volume claim template
+	pvc, found, err := suite.cluster.Client.Get(p.ctx, fmt.Sprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s", p.namespace, claim))
+	if err != nil || !found {
+		t.Fatalf("claim %s: found %v, %v", claim, found, err)
+	}
+	pv, _, err := suite.cluster.Client.Get(p.ctx, "/api/v1/persistentvolumes/"+harness.Str(pvc, "spec", "volumeName"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The operator mounts the volume's prometheus-db directory as the TSDB.
+	dir := filepath.Join(harness.Str(pv, "spec", "local", "path"), "prometheus-db")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if _, err := harness.ULIDTime(e.Name()); err == nil && e.IsDir() {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), "meta.json")); err == nil {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *stackRun) bucketOutage(t *testing.T) {
+	ctx := p.ctx
+	const outage = 3 * time.Minute
+	start := time.Now()
+	scale(ctx, t, "minio", "minio", 0)
+	waitFor(ctx, t, 2*time.Minute, "MinIO stopped", func() (bool, string) {
+		n := len(listPods(ctx, t, "minio", nil))
+		return n == 0, fmt.Sprintf("%d pods", n)
+	})
+	time.Sleep(outage - time.Since(start))
+	cut := map[string][]string{}
+	for _, pod := range p.prometheusPods(t) {
+		for _, id := range p.tsdbBlocks(t, podName(pod)) {
+			if created, _ := harness.ULIDTime(id); created.After(start) {
+				cut[podName(pod)] = append(cut[podName(pod)], id)
+			}
+		}
+	}
+	scale(ctx, t, "minio", "minio", 1)
+	if err := suite.cluster.WaitDeploymentReady(ctx, "minio", "minio", 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("MinIO was down for %v; blocks cut meanwhile: %v", time.Since(start).Round(time.Second), cut)
+	if len(cut) != 2 {
+		t.Fatalf("blocks cut during the outage by %d replicas, want both", len(cut))
+	}
+	// The pod's address may have changed.
+	minioPods := readyPods(ctx, t, "minio", map[string]string{"app.kubernetes.io/name": "minio"})
+	site := p.minio.S3
+	site.Endpoint = podIP(minioPods[0]) + ":9000"
+	var err error
+	if p.minio, err = harness.ConnectMinIO(site, p.minio.Region); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(ctx, t, 5*time.Minute, "every block cut during the outage in the bucket", func() (bool, string) {
+		blocks, err := p.minio.Blocks(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		var missing []string
+		for pod, ids := range cut {
+			for _, id := range ids {
+				if _, ok := blocks[id]; !ok {
+					missing = append(missing, pod+"/"+id)
+				}
+			}
+		}
+		return len(missing) == 0, fmt.Sprintf("missing %v", missing)
+	})
+}
+
+func (p *stackRun) destroy(t *testing.T) {
+	ctx := p.ctx
+	if _, err := p.stack.Destroy(ctx); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	waitFor(ctx, t, 3*time.Minute, "the namespace gone", func() (bool, string) {
+		_, found, err := suite.cluster.Client.Get(ctx, "/api/v1/namespaces/"+p.namespace)
+		return err == nil && !found, fmt.Sprintf("found %v, %v", found, err)
+	})
+	for _, kind := range []string{"clusterroles", "clusterrolebindings"} {
+		items, err := suite.cluster.Client.List(ctx, "/apis/rbac.authorization.k8s.io/v1/"+kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range items {
+			if labels := harness.StringMap(item, "metadata", "labels"); labels["release"] == "kube-prometheus-stack" || labels["app.kubernetes.io/instance"] == "kube-prometheus-stack" {
+				t.Errorf("%s %s of the release left after destroy", kind, harness.Str(item, "metadata", "name"))
+			}
+		}
+	}
+	for _, kind := range []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"} {
+		items, err := suite.cluster.Client.List(ctx, "/apis/admissionregistration.k8s.io/v1/"+kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) > 0 {
+			t.Errorf("%d %s left after destroy", len(items), kind)
+		}
+	}
+	// MinIO is the environment's, not the stack's: it stays, with the blocks.
+	if len(readyPods(ctx, t, "minio", nil)) != 1 {
+		t.Error("MinIO is gone after the stack's destroy")
+	}
+}

@@ -1,0 +1,170 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// selector renders a label map as a label selector.
+func selector(labels map[string]string) string {
+	var parts []string
+	for k, v := range labels {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// listPods lists the pods of a namespace that carry labels (all of them for nil).
+func listPods(ctx context.Context, t testing.TB, namespace string, labels map[string]string) []map[string]any {
+	t.Helper()
+	path := "/api/v1/namespaces/" + namespace + "/pods"
+	if len(labels) > 0 {
+		path += "?labelSelector=" + url.QueryEscape(selector(labels))
+	}
+	pods, err := suite.cluster.Client.List(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(pods, func(i, j int) bool {
+		return harness.Str(pods[i], "metadata", "name") < harness.Str(pods[j], "metadata", "name")
+	})
+	return pods
+}
+
+func podName(p map[string]any) string { return harness.Str(p, "metadata", "name") }
+func podIP(p map[string]any) string   { return harness.Str(p, "status", "podIP") }
+
+// readyPods are the Ready pods with the labels.
+func readyPods(ctx context.Context, t testing.TB, namespace string, labels map[string]string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, p := range listPods(ctx, t, namespace, labels) {
+		if podReady(p) && harness.Field(p, "metadata", "deletionTimestamp") == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitFor polls cond every second until it holds, failing the test after timeout with the last
+// state it described.
+func waitFor(ctx context.Context, t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.Fatalf("timed out after %v waiting for %s (last: %s)", timeout, what, state)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// querier is the Prometheus API of a Ready querier pod.
+func querier(ctx context.Context, t testing.TB, namespace string) *harness.PromAPI {
+	t.Helper()
+	pods := readyPods(ctx, t, namespace, components.QueryLabels("thanos").Selector())
+	if len(pods) == 0 {
+		t.Fatal("no querier pod is Ready")
+	}
+	return &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), components.HTTPPort)}
+}
+
+// evict asks the eviction API to evict a pod and returns the HTTP status: 201 evicted, 429 refused
+// by a PodDisruptionBudget.
+func evict(ctx context.Context, t testing.TB, namespace, pod string) int {
+	t.Helper()
+	body := map[string]any{
+		"apiVersion": "policy/v1", "kind": "Eviction",
+		"metadata": map[string]any{"name": pod, "namespace": namespace},
+	}
+	raw, status, err := suite.cluster.Client.Do(ctx, "POST", fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/eviction", namespace, pod), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != 201 && status != 429 {
+		t.Fatalf("eviction of %s: %d %s", pod, status, raw)
+	}
+	return status
+}
+
+// deletePod deletes a pod (its controller makes a new one).
+func deletePod(ctx context.Context, t testing.TB, namespace, pod string) {
+	t.Helper()
+	if err := suite.cluster.Client.Delete(ctx, fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", namespace, pod)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitPodGone waits until the pod is gone: no pod of its name, or one with another UID (a
+// StatefulSet's replacement).
+func waitPodGone(ctx context.Context, t testing.TB, namespace string, pod map[string]any) {
+	t.Helper()
+	name, uid := podName(pod), harness.Str(pod, "metadata", "uid")
+	waitFor(ctx, t, 3*time.Minute, name+" gone", func() (bool, string) {
+		for _, p := range listPods(ctx, t, namespace, nil) {
+			if podName(p) == name && harness.Str(p, "metadata", "uid") == uid {
+				return false, "terminating"
+			}
+		}
+		return true, ""
+	})
+}
+
+// scale sets a Deployment's replicas.
+func scale(ctx context.Context, t testing.TB, namespace, deployment string, replicas int) {
+	t.Helper()
+	if err := suite.cluster.Client.MergePatch(ctx, fmt.Sprintf("/apis/apps/v1/namespaces/%s/deployments/%s", namespace, deployment),
+		map[string]any{"spec": map[string]any{"replicas": replicas}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readyEndpoints counts the ready endpoints of a Service's EndpointSlices.
+func readyEndpoints(ctx context.Context, namespace, service string) (int, error) {
+	slices, err := suite.cluster.Client.List(ctx, fmt.Sprintf("/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices?labelSelector=%s",
+		namespace, url.QueryEscape("kubernetes.io/service-name="+service)))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range slices {
+		for _, e := range harness.List(s, "endpoints") {
+			if ready, _ := harness.Field(e, "conditions", "ready").(bool); ready {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// containerArgs are the arguments of a pod's one container named name.
+func containerArgs(p map[string]any, name string) []string {
+	for _, c := range harness.List(p, "spec", "containers") {
+		if harness.Str(c, "name") == name {
+			var out []string
+			for _, a := range harness.List(c, "args") {
+				out = append(out, fmt.Sprint(a))
+			}
+			return out
+		}
+	}
+	return nil
+}

@@ -1,0 +1,418 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// prodShapedOverrides make the local stack prod-shaped: the test's scenario, not a substitution.
+var prodShapedOverrides = map[string]string{
+	"clusterName":          "prod-shaped",
+	"prometheusReplicas":   "2",
+	"querierReplicas":      "2",
+	"storeReplicas":        "2",
+	"podDisruptionBudgets": "true",
+}
+
+// stackRun is one stack of the suite on the cluster, and what its steps share.
+type stackRun struct {
+	ctx       context.Context
+	name      string
+	namespace string
+	overrides map[string]string
+	stack     auto.Stack
+	config    map[string]string
+	minio     *harness.MinIO
+	// uploaded is a query answer over a range both replicas uploaded, for the long-term checks.
+	uploaded longTerm
+}
+
+// longTerm is a query over an uploaded range and its answer, taken with every replica running.
+type longTerm struct {
+	query  string
+	at     time.Time
+	series []harness.Series
+}
+
+const prometheusName = "kube-prometheus-stack-prometheus" // the chart's Prometheus resource
+
+// TestProdShapedStack runs a prod-shaped stack (2 Prometheus, 2 queriers, 2 store gateways,
+// PodDisruptionBudgets) as pods, checks the data path end to end, runs the drills, and destroys
+// it. Each step depends on the ones before it.
+func TestProdShapedStack(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
+	defer cancel()
+	p := &stackRun{ctx: ctx, name: "prod-shaped", namespace: "monitoring", overrides: prodShapedOverrides}
+	steps := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"up: every pod of the program and the chart Ready", p.up},
+		{"the queriers find every sidecar and store gateway through DNS SRV", p.discovery},
+		{"a query returns deduplicated series of both Prometheus replicas", p.deduplication},
+		{"blocks the Prometheus pods cut land in MinIO with SSE-KMS", p.uploads},
+		{"both Prometheus pods gone: the store gateways answer the same", p.bothPrometheusGone},
+		{"one Prometheus pod deleted: no gap in a range query", p.onePrometheusDeleted},
+		{"one store gateway deleted: old data still answered", p.oneStoreDeleted},
+		{"a querier flag changed: rolling update, the Service always has a ready endpoint", p.querierRollout},
+		{"a compactor flag changed: never two compactor pods", p.compactorRollout},
+		{"evictions through the PodDisruptionBudgets", p.evictions},
+		{"MinIO stopped for minutes: every block cut meanwhile reaches the bucket", p.bucketOutage},
+		{"destroy removes everything of the stack", p.destroy},
+	}
+	for _, step := range steps {
+		start := time.Now()
+		ok := t.Run(step.name, step.run)
+		t.Logf("%-80s %s", step.name, time.Since(start).Round(time.Second))
+		if !ok {
+			t.Fatalf("step %q failed; the later steps depend on it", step.name)
+		}
+	}
+}
+
+func (p *stackRun) up(t *testing.T) {
+	ctx := p.ctx
+	if len(readyPods(ctx, t, "minio", map[string]string{"app.kubernetes.io/name": "minio"})) == 0 {
+		deployLocalMinIO(ctx, t)
+	}
+	p.config = localStackConfig(t, p.namespace, p.overrides)
+	p.stack = newStack(ctx, t, p.name, p.config)
+	start := time.Now()
+	if _, err := p.stack.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	t.Logf("pulumi up took %v", time.Since(start).Round(time.Second))
+	waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
+	t.Logf("up to every pod Ready: %v", time.Since(start).Round(time.Second))
+	for component, want := range map[string]int{"query": p.replicas(t, "querierReplicas"), "store": p.replicas(t, "storeReplicas"), "compact": 1} {
+		labels := components.ThanosLabels{Component: component, Instance: "thanos"}.Selector()
+		if n := len(readyPods(ctx, t, p.namespace, labels)); n != want {
+			t.Errorf("%d %s pods Ready, want %d", n, component, want)
+		}
+	}
+	if n, want := len(p.prometheusPods(t)), p.replicas(t, "prometheusReplicas"); n != want {
+		t.Errorf("%d Prometheus pods Ready, want %d", n, want)
+	}
+	// The program's security contexts ran unchanged with the real images: non-root, the image's
+	// user, a read-only root filesystem, every capability dropped.
+	for _, pod := range readyPods(ctx, t, p.namespace, map[string]string{components.LabelPartOf: "thanos"}) {
+		sc := harness.Field(harness.List(pod, "spec", "containers")[0], "securityContext")
+		if harness.Field(sc, "readOnlyRootFilesystem") != true || harness.Field(harness.Field(pod, "spec", "securityContext"), "runAsNonRoot") != true {
+			t.Errorf("pod %s runs without the program's security context: %v", podName(pod), sc)
+		}
+	}
+	site := harness.S3Site{Bucket: p.config["existingBucketName"], KMSKeyName: p.config["existingBucketKmsKeyId"]}
+	site.AccessKey, site.SecretKey = minioCredentials(t)
+	minioPods := readyPods(ctx, t, "minio", map[string]string{"app.kubernetes.io/name": "minio"})
+	site.Endpoint = podIP(minioPods[0]) + ":9000"
+	var err error
+	if p.minio, err = harness.ConnectMinIO(site, p.config["existingBucketRegion"]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replicas is a replica count of the stack's configuration.
+func (p *stackRun) replicas(t testing.TB, key string) int {
+	t.Helper()
+	return atoi(t, p.config[key])
+}
+
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
+}
+
+// prometheusPods are the Ready Prometheus pods of the stack.
+func (p *stackRun) prometheusPods(t testing.TB) []map[string]any {
+	return readyPods(p.ctx, t, p.namespace, map[string]string{"operator.prometheus.io/name": prometheusName})
+}
+
+// storeAPIAddresses are the gRPC addresses of the pods behind the peers Service.
+func (p *stackRun) storeAPIAddresses(t testing.TB) []string {
+	var out []string
+	for _, pod := range readyPods(p.ctx, t, p.namespace, components.StoreAPISelector()) {
+		out = append(out, fmt.Sprintf("%s:%d", podIP(pod), components.GRPCPort))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *stackRun) discovery(t *testing.T) {
+	want := p.storeAPIAddresses(t)
+	if n := p.replicas(t, "prometheusReplicas") + p.replicas(t, "storeReplicas"); len(want) != n {
+		t.Fatalf("%d pods behind the peers Service, want the %d Prometheus and store gateway pods: %v", len(want), n, want)
+	}
+	for _, q := range readyPods(p.ctx, t, p.namespace, components.QueryLabels("thanos").Selector()) {
+		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)}
+		waitFor(p.ctx, t, 2*time.Minute, podName(q)+" to see every StoreAPI", func() (bool, string) {
+			got, err := healthyStores(p.ctx, api)
+			if err != nil {
+				return false, err.Error()
+			}
+			return slices.Equal(got, want), fmt.Sprintf("%v, want %v", got, want)
+		})
+	}
+}
+
+// healthyStores are the addresses a querier lists as healthy StoreAPIs (its /api/v1/stores).
+func healthyStores(ctx context.Context, api *harness.PromAPI) ([]string, error) {
+	var stores map[string][]struct {
+		Name      string  `json:"name"`
+		LastError *string `json:"lastError"`
+	}
+	if err := api.Get(ctx, "/api/v1/stores", &stores); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, list := range stores {
+		for _, s := range list {
+			if s.LastError == nil || *s.LastError == "" {
+				out = append(out, s.Name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (p *stackRun) deduplication(t *testing.T) {
+	ctx, query := p.ctx, querier(p.ctx, t, p.namespace)
+	pods := p.prometheusPods(t)
+	var replicas []string
+	for _, pod := range pods {
+		replicas = append(replicas, podName(pod))
+	}
+	var all harness.Result
+	waitFor(ctx, t, 3*time.Minute, "both replicas' series of up", func() (bool, string) {
+		var err error
+		if all, err = query.Query(ctx, "up", time.Now(), harness.Params("dedup", "false")); err != nil {
+			return false, err.Error()
+		}
+		seen := map[string]bool{}
+		for _, s := range all.Series {
+			seen[s.Labels[components.PrometheusReplicaLabel]] = true
+		}
+		return len(seen) == 2 && seen[replicas[0]] && seen[replicas[1]], fmt.Sprintf("replicas %v", seen)
+	})
+	deduped, err := query.Query(ctx, "up", time.Now(), harness.Params("dedup", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, s := range all.Series {
+		targets[s.Key(components.PrometheusReplicaLabel)] = true
+	}
+	if len(deduped.Series) != len(targets) {
+		t.Errorf("dedup=true: %d series of up, want one per target (%d)", len(deduped.Series), len(targets))
+	}
+	for _, s := range deduped.Series {
+		if _, ok := s.Labels[components.PrometheusReplicaLabel]; ok {
+			t.Errorf("dedup=true: %s still has %s", s.Key(), components.PrometheusReplicaLabel)
+		}
+		if s.Labels[components.ClusterLabel] != p.config["clusterName"] {
+			t.Errorf("%s lacks the cluster external label", s.Key())
+		}
+	}
+	t.Logf("up: %d series from both replicas, %d deduplicated", len(all.Series), len(deduped.Series))
+}
+
+// sidecarBlocks are the blocks each replica's sidecar uploaded, by pod name.
+func (p *stackRun) sidecarBlocks(t testing.TB) map[string][]*harness.Block {
+	blocks, err := p.minio.Blocks(p.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]*harness.Block{}
+	for _, b := range harness.SortedBlocks(blocks, nil) {
+		if b.Meta.Thanos.Source == "sidecar" && b.Meta.Thanos.Labels[components.ClusterLabel] == p.config["clusterName"] {
+			pod := b.Meta.Thanos.Labels[components.PrometheusReplicaLabel]
+			out[pod] = append(out[pod], b)
+		}
+	}
+	return out
+}
+
+func (p *stackRun) uploads(t *testing.T) {
+	var blocks map[string][]*harness.Block
+	waitFor(p.ctx, t, 10*time.Minute, "two uploaded blocks of each replica", func() (bool, string) {
+		blocks = p.sidecarBlocks(t)
+		var counts []string
+		done := len(blocks) == 2
+		for pod, bs := range blocks {
+			counts = append(counts, fmt.Sprintf("%s: %d", pod, len(bs)))
+			done = done && len(bs) >= 2
+		}
+		return done, strings.Join(counts, ", ")
+	})
+	for pod, bs := range blocks {
+		for _, b := range bs {
+			for file := range b.Files {
+				h, err := p.minio.Head(p.ctx, b.Meta.ULID+"/"+file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sse, key := h.Get("X-Amz-Server-Side-Encryption"), h.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")
+				if sse != "aws:kms" || strings.TrimPrefix(key, "arn:aws:kms:") != p.minio.S3.KMSKeyName {
+					t.Errorf("%s/%s of %s: encryption %q, key %q; want aws:kms with %q", b.Meta.ULID, file, pod, sse, key, p.minio.S3.KMSKeyName)
+				}
+			}
+		}
+		t.Logf("%s uploaded %d blocks, each object SSE-KMS with key %s", pod, len(bs), p.minio.S3.KMSKeyName)
+	}
+	// A range both replicas uploaded, answered while everything runs: the long-term checks compare
+	// later answers with it.
+	from, to := int64(0), int64(1<<62)
+	for _, bs := range blocks {
+		from, to = max(from, bs[0].Meta.MinTime), min(to, bs[len(bs)-1].Meta.MaxTime)
+	}
+	if to-from < 60_000 {
+		t.Fatalf("the replicas' uploaded ranges overlap by %dms only", to-from)
+	}
+	p.uploaded.query = fmt.Sprintf(`up{job=~"thanos-.*"}[%dms]`, to-from)
+	p.uploaded.at = time.UnixMilli(to - 1)
+	r, err := querier(p.ctx, t, p.namespace).Query(p.ctx, p.uploaded.query, p.uploaded.at, harness.Params("dedup", "false"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Series) == 0 {
+		t.Fatalf("%s answered nothing", p.uploaded.query)
+	}
+	p.uploaded.series = r.Series
+}
+
+// sameAnswer waits until the uploaded range's query answers exactly as recorded.
+func (p *stackRun) sameAnswer(t *testing.T, what string, params map[string][]string) {
+	t.Helper()
+	if p.uploaded.series == nil {
+		t.Fatal("no uploaded range was recorded")
+	}
+	waitFor(p.ctx, t, 3*time.Minute, what, func() (bool, string) {
+		r, err := querier(p.ctx, t, p.namespace).Query(p.ctx, p.uploaded.query, p.uploaded.at, params)
+		if err != nil {
+			return false, err.Error()
+		}
+		diff := diffSeries(p.uploaded.series, r.Series)
+		return diff == "", diff
+	})
+}
+
+// setPrometheusReplicas scales the chart's Prometheus resource; the operator scales its pods.
+func (p *stackRun) setPrometheusReplicas(t *testing.T, n int) {
+	t.Helper()
+	path := fmt.Sprintf("/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses/%s", p.namespace, prometheusName)
+	if err := suite.cluster.Client.MergePatch(p.ctx, path, map[string]any{"spec": map[string]any{"replicas": n}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *stackRun) bothPrometheusGone(t *testing.T) {
+	p.setPrometheusReplicas(t, 0)
+	waitFor(p.ctx, t, 3*time.Minute, "no Prometheus pod left", func() (bool, string) {
+		pods := listPods(p.ctx, t, p.namespace, map[string]string{"operator.prometheus.io/name": prometheusName})
+		return len(pods) == 0, fmt.Sprintf("%d pods", len(pods))
+	})
+	p.sameAnswer(t, "the store gateways' answer for the uploaded range", harness.Params("dedup", "false"))
+	p.setPrometheusReplicas(t, 2)
+	p.waitPrometheusReady(t, 2)
+	waitPodsReady(p.ctx, t, p.namespace, 5*time.Minute)
+}
+
+// waitPrometheusReady waits until n Prometheus pods are Ready and returns them.
+func (p *stackRun) waitPrometheusReady(t *testing.T, n int) []map[string]any {
+	t.Helper()
+	var pods []map[string]any
+	waitFor(p.ctx, t, 5*time.Minute, fmt.Sprintf("%d Prometheus pods Ready", n), func() (bool, string) {
+		pods = p.prometheusPods(t)
+		return len(pods) == n, fmt.Sprintf("%d Ready", len(pods))
+	})
+	return pods
+}
+
+func (p *stackRun) onePrometheusDeleted(t *testing.T) {
+	ctx := p.ctx
+	pods := p.waitPrometheusReady(t, 2)
+	// The range starts once both replicas have scraped for a while, so it covers only the deletion.
+	time.Sleep(30 * time.Second)
+	from := time.Now().Add(-20 * time.Second).Truncate(10 * time.Second)
+	victim := podName(pods[1])
+	deletePod(ctx, t, p.namespace, victim)
+	p.waitPrometheusReady(t, 2)
+	time.Sleep(30 * time.Second)
+	to := time.Now().Truncate(10 * time.Second)
+	step := 10 * time.Second
+	r, err := querier(ctx, t, p.namespace).QueryRange(ctx, `up{job=~"thanos-.*"}`, from, to, step, harness.Params("dedup", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := int(to.Sub(from)/step) + 1
+	if len(r.Series) == 0 {
+		t.Fatal("the range query answered nothing")
+	}
+	for _, s := range r.Series {
+		if len(s.Samples) < steps {
+			t.Errorf("%s: %d of %d steps over the deletion of %s", s.Key(), len(s.Samples), steps, victim)
+		}
+	}
+	t.Logf("%d series with a point at each of %d steps while %s was deleted and recreated", len(r.Series), steps, victim)
+}
+
+func (p *stackRun) oneStoreDeleted(t *testing.T) {
+	stores := readyPods(p.ctx, t, p.namespace, components.StoreLabels("thanos").Selector())
+	if len(stores) != 2 {
+		t.Fatalf("%d store gateways Ready, want 2", len(stores))
+	}
+	// Only the store gateways answer: the sidecars are left out by address.
+	var addresses []string
+	for _, s := range stores {
+		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), components.GRPCPort))
+	}
+	storesOnly := harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"%s"}`, strings.Join(addresses, "|")))
+	p.sameAnswer(t, "both store gateways' answer", storesOnly)
+	deletePod(p.ctx, t, p.namespace, podName(stores[1]))
+	waitPodGone(p.ctx, t, p.namespace, stores[1])
+	p.sameAnswer(t, "one store gateway's answer while "+podName(stores[1])+" is replaced", storesOnly)
+	waitPodsReady(p.ctx, t, p.namespace, 5*time.Minute)
+}
+
+// diffSeries describes how got differs from want ("" when equal).
+func diffSeries(want, got []harness.Series) string {
+	index := map[string]harness.Series{}
+	for _, s := range got {
+		index[s.Key()] = s
+	}
+	var diffs []string
+	for _, w := range want {
+		g, ok := index[w.Key()]
+		switch {
+		case !ok:
+			diffs = append(diffs, w.Key()+" missing")
+		case !slices.Equal(w.Samples, g.Samples):
+			diffs = append(diffs, fmt.Sprintf("%s: %d samples, want %d", w.Key(), len(g.Samples), len(w.Samples)))
+		}
+		delete(index, w.Key())
+	}
+	for k := range maps.Keys(index) {
+		diffs = append(diffs, k+" unexpected")
+	}
+	if len(diffs) > 5 {
+		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
+	}
+	return strings.Join(diffs, "; ")
+}
