@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,7 +105,7 @@ func (p *stackRun) compactorRollout(t *testing.T) {
 	if most > 1 {
 		t.Errorf("%d compactor pods existed at once during the rollout: two compactors corrupt the bucket", most)
 	}
-	waitFor(ctx, t, 3*time.Minute, "the new compactor Ready", func() (bool, string) {
+	harness.WaitFor(ctx, t, 3*time.Minute, "the new compactor Ready", func() (bool, string) {
 		pods := readyPods(ctx, t, p.namespace, labels)
 		return len(pods) == 1 && slices.Contains(containerArgs(pods[0], "thanos"), "--delete-delay=24h"), fmt.Sprintf("%d Ready", len(pods))
 	})
@@ -125,7 +126,7 @@ func (p *stackRun) evictions(t *testing.T) {
 			t.Fatalf("%d %s Ready, want 2", len(pods), group.what)
 		}
 		// The disruption controller's view: every budget sees its pods healthy again.
-		waitFor(ctx, t, 2*time.Minute, "every PodDisruptionBudget allowing one disruption", func() (bool, string) {
+		harness.WaitFor(ctx, t, 2*time.Minute, "every PodDisruptionBudget allowing one disruption", func() (bool, string) {
 			pdbs, err := suite.cluster.Client.List(ctx, "/apis/policy/v1/namespaces/"+p.namespace+"/poddisruptionbudgets")
 			if err != nil {
 				return false, err.Error()
@@ -151,8 +152,12 @@ func (p *stackRun) evictions(t *testing.T) {
 	}
 }
 
-// tsdbBlocks are the blocks in a Prometheus pod's volume, read on the node (the cluster's volumes
-// are local directories), by ULID.
+// tsdbBlocks are the blocks Prometheus cut from its head (compaction level 1, not empty) in a
+// pod's volume, read on the node (the cluster's volumes are local directories), by ULID: the
+// blocks the sidecar ships (Thanos v0.42.4, pkg/shipper). Blocks Prometheus compacts locally are
+// left out: with the operator's --storage.tsdb.delay-compact-file.path it compacts only blocks
+// the shipper has uploaded, and the sidecar never ships a compacted block (its sources are in the
+// bucket already).
 func (p *stackRun) tsdbBlocks(t *testing.T, pod string) []string {
 	t.Helper()
 	claim := "prometheus-" + prometheusName + "-db-" + pod // the operator's volume claim template
@@ -172,10 +177,26 @@ func (p *stackRun) tsdbBlocks(t *testing.T, pod string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if _, err := harness.ULIDTime(e.Name()); err == nil && e.IsDir() {
-			if _, err := os.Stat(filepath.Join(dir, e.Name(), "meta.json")); err == nil {
-				out = append(out, e.Name())
-			}
+		if _, err := harness.ULIDTime(e.Name()); err != nil || !e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name(), "meta.json"))
+		if err != nil {
+			continue // a block being written
+		}
+		var meta struct {
+			Compaction struct {
+				Level int `json:"level"`
+			} `json:"compaction"`
+			Stats struct {
+				NumSamples uint64 `json:"numSamples"`
+			} `json:"stats"`
+		}
+		if err := json.Unmarshal(data, &meta); err != nil {
+			t.Fatalf("%s/meta.json: %v", e.Name(), err)
+		}
+		if meta.Compaction.Level == 1 && meta.Stats.NumSamples > 0 {
+			out = append(out, e.Name())
 		}
 	}
 	sort.Strings(out)
@@ -187,7 +208,7 @@ func (p *stackRun) bucketOutage(t *testing.T) {
 	const outage = 3 * time.Minute
 	start := time.Now()
 	scale(ctx, t, "minio", "minio", 0)
-	waitFor(ctx, t, 2*time.Minute, "MinIO stopped", func() (bool, string) {
+	harness.WaitFor(ctx, t, 2*time.Minute, "MinIO stopped", func() (bool, string) {
 		n := len(listPods(ctx, t, "minio", nil))
 		return n == 0, fmt.Sprintf("%d pods", n)
 	})
@@ -216,7 +237,7 @@ func (p *stackRun) bucketOutage(t *testing.T) {
 	if p.minio, err = harness.ConnectMinIO(site, p.minio.Region); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(ctx, t, 5*time.Minute, "every block cut during the outage in the bucket", func() (bool, string) {
+	harness.WaitFor(ctx, t, 5*time.Minute, "every block cut during the outage in the bucket", func() (bool, string) {
 		blocks, err := p.minio.Blocks(ctx)
 		if err != nil {
 			return false, err.Error()
@@ -238,7 +259,7 @@ func (p *stackRun) destroy(t *testing.T) {
 	if _, err := p.stack.Destroy(ctx); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
-	waitFor(ctx, t, 3*time.Minute, "the namespace gone", func() (bool, string) {
+	harness.WaitFor(ctx, t, 3*time.Minute, "the namespace gone", func() (bool, string) {
 		_, found, err := suite.cluster.Client.Get(ctx, "/api/v1/namespaces/"+p.namespace)
 		return err == nil && !found, fmt.Sprintf("found %v, %v", found, err)
 	})
