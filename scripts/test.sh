@@ -33,21 +33,21 @@ for suite in "${suites[@]}"; do
       tool_env=$(scripts/build-tools.sh --print-env integration)
       eval "$tool_env"
       go vet -tags integration ./tests/integration/
-      go test -tags integration -count=1 -timeout 30m -v ./tests/integration/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
+      go test -tags integration -count=1 -timeout 30m -v ./tests/integration/ 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
       ;;
     e2e)
       echo "== end-to-end suite (Thanos, Prometheus, MinIO)"
       tool_env=$(scripts/build-tools.sh --print-env e2e)
       eval "$tool_env"
       go vet -tags e2e ./tests/e2e/
-      go test -tags e2e -count=1 -timeout 30m -v ./tests/e2e/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
+      go test -tags e2e -count=1 -timeout 30m -v ./tests/e2e/ 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
       ;;
     cluster)
       echo "== cluster suite (the stacks as pods on a one-node Kubernetes)"
       tool_env=$(scripts/build-tools.sh --print-env cluster)
       eval "$tool_env"
       go vet -tags cluster ./tests/cluster/
-      go test -tags cluster -count=1 -timeout 60m -v ./tests/cluster/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
+      go test -tags cluster -count=1 -timeout 60m -v ./tests/cluster/ 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
       ;;
     *)
       echo "usage: scripts/test.sh [unit|integration|e2e|cluster]..." >&2

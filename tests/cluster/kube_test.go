@@ -57,26 +57,6 @@ func readyPods(ctx context.Context, t testing.TB, namespace string, labels map[s
 	return out
 }
 
-// waitFor polls cond every second until it holds, failing the test after timeout with the last
-// state it described.
-func waitFor(ctx context.Context, t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			t.Fatalf("timed out after %v waiting for %s (last: %s)", timeout, what, state)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
-}
-
 // querier is the Prometheus API of a Ready querier pod.
 func querier(ctx context.Context, t testing.TB, namespace string) *harness.PromAPI {
 	t.Helper()
@@ -118,7 +98,7 @@ func deletePod(ctx context.Context, t testing.TB, namespace, pod string) {
 func waitPodGone(ctx context.Context, t testing.TB, namespace string, pod map[string]any) {
 	t.Helper()
 	name, uid := podName(pod), harness.Str(pod, "metadata", "uid")
-	waitFor(ctx, t, 3*time.Minute, name+" gone", func() (bool, string) {
+	harness.WaitFor(ctx, t, 3*time.Minute, name+" gone", func() (bool, string) {
 		for _, p := range listPods(ctx, t, namespace, nil) {
 			if podName(p) == name && harness.Str(p, "metadata", "uid") == uid {
 				return false, "terminating"

@@ -5,7 +5,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -161,7 +160,7 @@ func (p *stackRun) discovery(t *testing.T) {
 	}
 	for _, q := range readyPods(p.ctx, t, p.namespace, components.QueryLabels("thanos").Selector()) {
 		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)}
-		waitFor(p.ctx, t, 2*time.Minute, podName(q)+" to see every StoreAPI", func() (bool, string) {
+		harness.WaitFor(p.ctx, t, 2*time.Minute, podName(q)+" to see every StoreAPI", func() (bool, string) {
 			got, err := healthyStores(p.ctx, api)
 			if err != nil {
 				return false, err.Error()
@@ -200,7 +199,7 @@ func (p *stackRun) deduplication(t *testing.T) {
 		replicas = append(replicas, podName(pod))
 	}
 	var all harness.Result
-	waitFor(ctx, t, 3*time.Minute, "both replicas' series of up", func() (bool, string) {
+	harness.WaitFor(ctx, t, 3*time.Minute, "both replicas' series of up", func() (bool, string) {
 		var err error
 		if all, err = query.Query(ctx, "up", time.Now(), harness.Params("dedup", "false")); err != nil {
 			return false, err.Error()
@@ -251,7 +250,7 @@ func (p *stackRun) sidecarBlocks(t testing.TB) map[string][]*harness.Block {
 
 func (p *stackRun) uploads(t *testing.T) {
 	var blocks map[string][]*harness.Block
-	waitFor(p.ctx, t, 10*time.Minute, "two uploaded blocks of each replica", func() (bool, string) {
+	harness.WaitFor(p.ctx, t, 10*time.Minute, "two uploaded blocks of each replica", func() (bool, string) {
 		blocks = p.sidecarBlocks(t)
 		var counts []string
 		done := len(blocks) == 2
@@ -303,12 +302,12 @@ func (p *stackRun) sameAnswer(t *testing.T, what string, params map[string][]str
 	if p.uploaded.series == nil {
 		t.Fatal("no uploaded range was recorded")
 	}
-	waitFor(p.ctx, t, 3*time.Minute, what, func() (bool, string) {
+	harness.WaitFor(p.ctx, t, 3*time.Minute, what, func() (bool, string) {
 		r, err := querier(p.ctx, t, p.namespace).Query(p.ctx, p.uploaded.query, p.uploaded.at, params)
 		if err != nil {
 			return false, err.Error()
 		}
-		diff := diffSeries(p.uploaded.series, r.Series)
+		diff := harness.DiffSeries(p.uploaded.series, r.Series)
 		return diff == "", diff
 	})
 }
@@ -324,7 +323,7 @@ func (p *stackRun) setPrometheusReplicas(t *testing.T, n int) {
 
 func (p *stackRun) bothPrometheusGone(t *testing.T) {
 	p.setPrometheusReplicas(t, 0)
-	waitFor(p.ctx, t, 3*time.Minute, "no Prometheus pod left", func() (bool, string) {
+	harness.WaitFor(p.ctx, t, 3*time.Minute, "no Prometheus pod left", func() (bool, string) {
 		pods := listPods(p.ctx, t, p.namespace, map[string]string{"operator.prometheus.io/name": prometheusName})
 		return len(pods) == 0, fmt.Sprintf("%d pods", len(pods))
 	})
@@ -338,7 +337,7 @@ func (p *stackRun) bothPrometheusGone(t *testing.T) {
 func (p *stackRun) waitPrometheusReady(t *testing.T, n int) []map[string]any {
 	t.Helper()
 	var pods []map[string]any
-	waitFor(p.ctx, t, 5*time.Minute, fmt.Sprintf("%d Prometheus pods Ready", n), func() (bool, string) {
+	harness.WaitFor(p.ctx, t, 5*time.Minute, fmt.Sprintf("%d Prometheus pods Ready", n), func() (bool, string) {
 		pods = p.prometheusPods(t)
 		return len(pods) == n, fmt.Sprintf("%d Ready", len(pods))
 	})
@@ -389,30 +388,4 @@ func (p *stackRun) oneStoreDeleted(t *testing.T) {
 	waitPodGone(p.ctx, t, p.namespace, stores[1])
 	p.sameAnswer(t, "one store gateway's answer while "+podName(stores[1])+" is replaced", storesOnly)
 	waitPodsReady(p.ctx, t, p.namespace, 5*time.Minute)
-}
-
-// diffSeries describes how got differs from want ("" when equal).
-func diffSeries(want, got []harness.Series) string {
-	index := map[string]harness.Series{}
-	for _, s := range got {
-		index[s.Key()] = s
-	}
-	var diffs []string
-	for _, w := range want {
-		g, ok := index[w.Key()]
-		switch {
-		case !ok:
-			diffs = append(diffs, w.Key()+" missing")
-		case !slices.Equal(w.Samples, g.Samples):
-			diffs = append(diffs, fmt.Sprintf("%s: %d samples, want %d", w.Key(), len(g.Samples), len(w.Samples)))
-		}
-		delete(index, w.Key())
-	}
-	for k := range maps.Keys(index) {
-		diffs = append(diffs, k+" unexpected")
-	}
-	if len(diffs) > 5 {
-		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
-	}
-	return strings.Join(diffs, "; ")
 }

@@ -199,8 +199,7 @@ func (e *e2eRun) startAll(t *testing.T) {
 
 // storeServesRawBlocks: the store gateway answers for the backfilled raw blocks, value for value.
 func (e *e2eRun) storeServesRawBlocks(t *testing.T) {
-	ctx, c, query, d := e.ctx, e.c, e.query, e.d
-	_, _, _, _ = ctx, c, query, d
+	ctx, query := e.ctx, e.query
 	old, windowStart := e.old, e.windowStart
 	at := windowStart.Add(7*24*time.Hour + 30*time.Minute)
 	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, harness.Params("max_source_resolution", "0s"), old.SeriesCount(),
@@ -221,10 +220,9 @@ func (e *e2eRun) storeServesRawBlocks(t *testing.T) {
 // querierDeduplicates: with dedup every target's series comes once, without the replica label; without it, once per replica.
 func (e *e2eRun) querierDeduplicates(t *testing.T) {
 	ctx, c, query, d := e.ctx, e.c, e.query, e.d
-	_, _, _, _ = ctx, c, query, d
 	targets := e.targets
 	// Both replicas have scraped every target.
-	waitFor(t, ctx, time.Minute, "both replicas scraped every target", func() (bool, string) {
+	harness.WaitFor(ctx, t, time.Minute, "both replicas scraped every target", func() (bool, string) {
 		r, err := query.Query(ctx, "up", time.Now(), harness.Params("dedup", "false"))
 		if err != nil {
 			return false, err.Error()
@@ -282,10 +280,9 @@ func (e *e2eRun) querierDeduplicates(t *testing.T) {
 
 // sidecarsUpload: the sidecars ship blocks they cut, every object SSE-KMS encrypted with the configured key.
 func (e *e2eRun) sidecarsUpload(t *testing.T) {
-	ctx, c, query, d := e.ctx, e.c, e.query, e.d
-	_, _, _, _ = ctx, c, query, d
+	ctx, c, query := e.ctx, e.c, e.query
 	var blocks map[string][]*harness.Block
-	waitFor(t, ctx, 5*time.Minute, "three uploaded blocks per replica", func() (bool, string) {
+	harness.WaitFor(ctx, t, 5*time.Minute, "three uploaded blocks per replica", func() (bool, string) {
 		all, err := c.MinIO.Blocks(ctx)
 		if err != nil {
 			return false, err.Error()
@@ -327,8 +324,7 @@ func (e *e2eRun) sidecarsUpload(t *testing.T) {
 
 // oneReplicaDown: with one replica stopped, the live range has no gap.
 func (e *e2eRun) oneReplicaDown(t *testing.T) {
-	ctx, c, query, d := e.ctx, e.c, e.query, e.d
-	_, _, _, _ = ctx, c, query, d
+	ctx, c, query := e.ctx, e.c, e.query
 	interval, targets, readyAt := e.interval, e.targets, e.readyAt
 	from := readyAt.Add(2 * interval)
 	down := c.Replicas[1]
@@ -382,8 +378,7 @@ func (e *e2eRun) oneReplicaDown(t *testing.T) {
 
 // bothReplicasDown: with both replicas stopped, the store gateway answers the uploaded range with the same values.
 func (e *e2eRun) bothReplicasDown(t *testing.T) {
-	ctx, c, query, d := e.ctx, e.c, e.query, e.d
-	_, _, _, _ = ctx, c, query, d
+	ctx, c, query := e.ctx, e.c, e.query
 	lts := e.lts
 	if lts.series == nil {
 		t.Fatal("nothing was captured before the replicas stopped")
@@ -392,12 +387,12 @@ func (e *e2eRun) bothReplicasDown(t *testing.T) {
 		r.Stop()
 	}
 	var diff string
-	waitFor(t, ctx, 90*time.Second, "the same answer from the store gateway", func() (bool, string) {
+	harness.WaitFor(ctx, t, 90*time.Second, "the same answer from the store gateway", func() (bool, string) {
 		got, err := query.Query(ctx, lts.query, lts.at, harness.Params("dedup", "false"))
 		if err != nil {
 			return false, err.Error()
 		}
-		diff = diffSeries(lts.series, got.Series)
+		diff = harness.DiffSeries(lts.series, got.Series)
 		return diff == "", diff
 	})
 	t.Logf("%d series, %d samples over [%s, %s) answered with no Prometheus running", len(lts.series), lts.samples,
@@ -407,12 +402,11 @@ func (e *e2eRun) bothReplicasDown(t *testing.T) {
 // compactor: the compactor compacts the backfilled window, writes 5m and 1h blocks that answer with exact downsampled values, and marks raw blocks past retention for deletion.
 func (e *e2eRun) compactor(t *testing.T) {
 	ctx, c, query, d := e.ctx, e.c, e.query, e.d
-	_, _, _, _ = ctx, c, query, d
 	old, windowStart, windowEnd, rawRetention, cfg := e.old, e.windowStart, e.windowEnd, e.rawRetention, e.d.Config
 	if err := c.StartCompactor(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, 5*time.Minute, "one compactor iteration", func() (bool, string) {
+	harness.WaitFor(ctx, t, 5*time.Minute, "one compactor iteration", func() (bool, string) {
 		if exited, err := c.Compactor.Proc.Exited(); exited {
 			t.Fatalf("compactor exited: %v", err)
 		}
@@ -591,47 +585,12 @@ func sidecarBlocks(all map[string]*harness.Block, replicas []*Replica) map[strin
 	return out
 }
 
-// diffSeries describes how got differs from want ("" when equal).
-func diffSeries(want, got []harness.Series) string {
-	index := map[string]harness.Series{}
-	for _, s := range got {
-		index[s.Key()] = s
-	}
-	var diffs []string
-	for _, w := range want {
-		g, ok := index[w.Key()]
-		switch {
-		case !ok:
-			diffs = append(diffs, w.Key()+" missing")
-		case !slices.Equal(w.Samples, g.Samples):
-			diffs = append(diffs, fmt.Sprintf("%s: %d samples, want %d (first difference %s)", w.Key(), len(g.Samples), len(w.Samples), firstDiff(w.Samples, g.Samples)))
-		}
-		delete(index, w.Key())
-	}
-	for k := range index {
-		diffs = append(diffs, k+" unexpected")
-	}
-	if len(diffs) > 5 {
-		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
-	}
-	return strings.Join(diffs, "; ")
-}
-
-func firstDiff(a, b []harness.Sample) string {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return fmt.Sprintf("at %d: %v vs %v", i, a[i], b[i])
-		}
-	}
-	return "length"
-}
-
 // waitQuery retries an instant query until it returns n series that all satisfy ok (the store
 // gateway syncs the bucket every harness.TestStoreSyncInterval).
 func waitQuery(t *testing.T, ctx context.Context, api *harness.PromAPI, q string, at time.Time, params map[string][]string, n int, what string, ok func(harness.Series) bool) []harness.Series {
 	t.Helper()
 	var series []harness.Series
-	waitFor(t, ctx, time.Minute, fmt.Sprintf("%d series of %s %v with %s", n, q, params, what), func() (bool, string) {
+	harness.WaitFor(ctx, t, time.Minute, fmt.Sprintf("%d series of %s %v with %s", n, q, params, what), func() (bool, string) {
 		r, err := api.Query(ctx, q, at, params)
 		if err != nil {
 			return false, err.Error()
@@ -646,22 +605,6 @@ func waitQuery(t *testing.T, ctx context.Context, api *harness.PromAPI, q string
 		return good, fmt.Sprintf("%d series, %v samples", len(series), counts)
 	})
 	return series
-}
-
-// waitFor polls cond every second until it holds, failing the test after timeout.
-func waitFor(t *testing.T, ctx context.Context, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			t.Fatalf("timed out after %v waiting for %s (last: %s)", timeout, what, state)
-		}
-		sleep(ctx, time.Second)
-	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {

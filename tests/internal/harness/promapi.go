@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -220,4 +221,43 @@ func Params(kv ...string) url.Values {
 		v.Set(kv[i], kv[i+1])
 	}
 	return v
+}
+
+// DiffSeries describes how got differs from want ("" when equal): series missing, unexpected, or
+// with other samples (the first difference), at most five of them.
+func DiffSeries(want, got []Series) string {
+	index := map[string]Series{}
+	for _, s := range got {
+		index[s.Key()] = s
+	}
+	var diffs []string
+	for _, w := range want {
+		g, ok := index[w.Key()]
+		switch {
+		case !ok:
+			diffs = append(diffs, w.Key()+" missing")
+		case !slices.Equal(w.Samples, g.Samples):
+			diffs = append(diffs, fmt.Sprintf("%s: %d samples, want %d (first difference %s)", w.Key(), len(g.Samples), len(w.Samples), firstSampleDiff(w.Samples, g.Samples)))
+		}
+		delete(index, w.Key())
+	}
+	var unexpected []string
+	for k := range index {
+		unexpected = append(unexpected, k+" unexpected")
+	}
+	sort.Strings(unexpected)
+	diffs = append(diffs, unexpected...)
+	if len(diffs) > 5 {
+		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
+	}
+	return strings.Join(diffs, "; ")
+}
+
+func firstSampleDiff(a, b []Sample) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return fmt.Sprintf("at %d: %v vs %v", i, a[i], b[i])
+		}
+	}
+	return "length"
 }
