@@ -17,6 +17,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# run_tagged_suite TAG TIMEOUT TITLE: builds (or finds) the suite's tools, then vets and runs
+# tests/TAG under build tag TAG.
+run_tagged_suite() {
+  local tag=$1 timeout=$2 title=$3 tool_env
+  echo "== $title"
+  # An assignment fails the script when the build fails; `eval "$(...)"` alone would not.
+  tool_env=$(scripts/build-tools.sh --print-env "$tag")
+  eval "$tool_env"
+  go vet -tags "$tag" "./tests/$tag/"
+  go test -tags "$tag" -count=1 -timeout "$timeout" -v "./tests/$tag/" 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
+}
+
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e cluster)
 
@@ -27,28 +39,9 @@ for suite in "${suites[@]}"; do
       go vet ./...
       go test -count=1 ./...
       ;;
-    integration)
-      echo "== integration suite (Pulumi engine + kube-apiserver)"
-      # An assignment fails the script when the build fails; `eval "$(...)"` alone would not.
-      tool_env=$(scripts/build-tools.sh --print-env integration)
-      eval "$tool_env"
-      go vet -tags integration ./tests/integration/
-      go test -tags integration -count=1 -timeout 30m -v ./tests/integration/ 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
-      ;;
-    e2e)
-      echo "== end-to-end suite (Thanos, Prometheus, MinIO)"
-      tool_env=$(scripts/build-tools.sh --print-env e2e)
-      eval "$tool_env"
-      go vet -tags e2e ./tests/e2e/
-      go test -tags e2e -count=1 -timeout 30m -v ./tests/e2e/ 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
-      ;;
-    cluster)
-      echo "== cluster suite (the stacks as pods on a one-node Kubernetes)"
-      tool_env=$(scripts/build-tools.sh --print-env cluster)
-      eval "$tool_env"
-      go vet -tags cluster ./tests/cluster/
-      go test -tags cluster -count=1 -timeout 60m -v ./tests/cluster/ 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
-      ;;
+    integration) run_tagged_suite integration 30m "integration suite (Pulumi engine + kube-apiserver)" ;;
+    e2e) run_tagged_suite e2e 30m "end-to-end suite (Thanos, Prometheus, MinIO)" ;;
+    cluster) run_tagged_suite cluster 60m "cluster suite (the stacks as pods on a one-node Kubernetes)" ;;
     *)
       echo "usage: scripts/test.sh [unit|integration|e2e|cluster]..." >&2
       exit 2

@@ -15,19 +15,9 @@ func TestLocalStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	p := &stackRun{ctx: ctx, name: "local", namespace: "monitoring"}
-	for _, step := range []struct {
-		name string
-		run  func(t *testing.T)
-	}{
+	runSteps(t, []step{
 		{"up: every pod of the program and the chart Ready", p.up},
 		{"the querier finds the sidecar and the store gateway through DNS SRV", p.discovery},
 		{"destroy removes everything of the stack", p.destroy},
-	} {
-		start := time.Now()
-		ok := t.Run(step.name, step.run)
-		t.Logf("%-80s %s", step.name, time.Since(start).Round(time.Second))
-		if !ok {
-			t.Fatalf("step %q failed; the later steps depend on it", step.name)
-		}
-	}
+	})
 }

@@ -55,10 +55,7 @@ func TestProdShapedStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
 	p := &stackRun{ctx: ctx, name: "prod-shaped", namespace: "monitoring", overrides: prodShapedOverrides}
-	steps := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
+	runSteps(t, []step{
 		{"up: every pod of the program and the chart Ready", p.up},
 		{"the queriers find every sidecar and store gateway through DNS SRV", p.discovery},
 		{"a query returns deduplicated series of both Prometheus replicas", p.deduplication},
@@ -71,13 +68,25 @@ func TestProdShapedStack(t *testing.T) {
 		{"evictions through the PodDisruptionBudgets", p.evictions},
 		{"MinIO stopped for minutes: every block cut meanwhile reaches the bucket", p.bucketOutage},
 		{"destroy removes everything of the stack", p.destroy},
-	}
-	for _, step := range steps {
+	})
+}
+
+// step is one named step of a stack's test; each depends on the ones before it.
+type step struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// runSteps runs the steps in order as subtests, logging each one's duration, and stops at the
+// first that fails.
+func runSteps(t *testing.T, steps []step) {
+	t.Helper()
+	for _, s := range steps {
 		start := time.Now()
-		ok := t.Run(step.name, step.run)
-		t.Logf("%-80s %s", step.name, time.Since(start).Round(time.Second))
+		ok := t.Run(s.name, s.run)
+		t.Logf("%-80s %s", s.name, time.Since(start).Round(time.Second))
 		if !ok {
-			t.Fatalf("step %q failed; the later steps depend on it", step.name)
+			t.Fatalf("step %q failed; the later steps depend on it", s.name)
 		}
 	}
 }
