@@ -10,8 +10,9 @@
 #      Kubernetes built on this machine, running as pods (tests/cluster, build tag "cluster"; needs
 #      root: it runs containerd, the kubelet and a CNI bridge).
 # Suites 2-4 need tools that scripts/build-tools.sh builds from their Go modules into a cache
-# outside the clone; the first run on a machine builds them (about 80 minutes on 2 cores), later
-# runs reuse them. They also need the real chart package in ../shared/charts (see README).
+# outside the clone; the first run on a machine builds them (before the first of those suites, in
+# one run, two builds at a time), later runs reuse them. They also need the real chart package in
+# ../shared/charts (see README).
 #
 # Usage: scripts/test.sh [unit|integration|e2e|cluster]...   (no argument: all four)
 set -euo pipefail
@@ -21,7 +22,12 @@ cd "$(dirname "$0")/.."
 # tests/TAG under build tag TAG.
 run_tagged_suite() {
   local tag=$1 timeout=$2 title=$3 tool_env
-  echo "== $title"
+  if ! $tools_built; then
+    echo "== $(date +%T) tools for: ${suites[*]}"
+    build_tools_for_suites
+    tools_built=true
+  fi
+  echo "== $(date +%T) $title"
   # An assignment fails the script when the build fails; `eval "$(...)"` alone would not.
   tool_env=$(scripts/build-tools.sh --print-env "$tag")
   eval "$tool_env"
@@ -32,10 +38,21 @@ run_tagged_suite() {
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e cluster)
 
+# build_tools_for_suites builds, in one scripts/build-tools.sh run, the tools of every tagged suite
+# asked for, so that on a cold machine its parallel builds span all of them.
+build_tools_for_suites() {
+  local suite tags=()
+  for suite in "${suites[@]}"; do
+    case "$suite" in integration|e2e|cluster) tags+=("$suite") ;; esac
+  done
+  [ ${#tags[@]} -eq 0 ] || scripts/build-tools.sh "${tags[@]}"
+}
+tools_built=false
+
 for suite in "${suites[@]}"; do
   case "$suite" in
     unit)
-      echo "== unit and whole-program tests (mocks)"
+      echo "== $(date +%T) unit and whole-program tests (mocks)"
       go vet ./...
       go test -count=1 ./...
       ;;
