@@ -22,8 +22,17 @@ cd "$(dirname "$0")/.."
 # tests/TAG under build tag TAG.
 run_tagged_suite() {
   local tag=$1 timeout=$2 title=$3 tool_env
+  if [ -n "$tools_pid" ]; then
+    echo "== $(date +%T) waiting for the tool build"
+    if ! wait "$tools_pid"; then
+      echo "the tool build failed (its log is above, lines starting [build-tools])" >&2
+      exit 1
+    fi
+    tools_pid=""
+    tools_built=true
+  fi
   if ! $tools_built; then
-    echo "== $(date +%T) tools for: ${suites[*]}"
+    echo "== $(date +%T) tools for: ${tagged_suites[*]}"
     build_tools_for_suites
     tools_built=true
   fi
@@ -38,16 +47,29 @@ run_tagged_suite() {
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e cluster)
 
+# tagged_suites are the suites asked for that need tools.
+tagged_suites=()
+for suite in "${suites[@]}"; do
+  case "$suite" in integration|e2e|cluster) tagged_suites+=("$suite") ;; esac
+done
+
 # build_tools_for_suites builds, in one scripts/build-tools.sh run, the tools of every tagged suite
 # asked for, so that on a cold machine its parallel builds span all of them.
 build_tools_for_suites() {
-  local suite tags=()
-  for suite in "${suites[@]}"; do
-    case "$suite" in integration|e2e|cluster) tags+=("$suite") ;; esac
-  done
-  [ ${#tags[@]} -eq 0 ] || scripts/build-tools.sh "${tags[@]}"
+  [ ${#tagged_suites[@]} -eq 0 ] || scripts/build-tools.sh "${tagged_suites[@]}"
 }
 tools_built=false
+tools_pid=""
+
+# With the unit tests asked for as well, the tools build in the background meanwhile: a cold
+# compile of this module keeps the 2 cores only partly busy (its large generated packages compile
+# one after another). The build runs in its own process group, stopped if this script ends first.
+if [ ${#tagged_suites[@]} -gt 0 ] && [[ " ${suites[*]} " == *" unit "* ]]; then
+  echo "== $(date +%T) tools for: ${tagged_suites[*]} (in the background)"
+  setsid scripts/build-tools.sh "${tagged_suites[@]}" &
+  tools_pid=$!
+  trap '[ -z "$tools_pid" ] || kill -- -"$tools_pid" 2>/dev/null || true' EXIT
+fi
 
 for suite in "${suites[@]}"; do
   case "$suite" in
