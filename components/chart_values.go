@@ -42,6 +42,8 @@ var OwnedChartValues = []OwnedChartValue{
 	{prometheusSpecValue("thanos", "version"), "the Thanos sidecar is pinned with the other Thanos components"},
 	{prometheusSpecValue("thanos", "objectStorageConfig"), "the sidecar's object storage is the program's objstore Secret"},
 	{prometheusSpecValue("thanos", "resources"), "set from sidecarCpuRequest, sidecarMemoryRequest, sidecarCpuLimit and sidecarMemoryLimit"},
+	{[]string{"grafana", "additionalDataSources"}, "Grafana's default datasource is the Thanos query path (add others with grafana.additionalDataSourcesString)"},
+	{[]string{"grafana", "sidecar", "datasources", "isDefaultDatasource"}, "Grafana's default datasource is the Thanos query path"},
 	{prometheusSpecValue("serviceMonitorSelectorNilUsesHelmValues"), "Prometheus must scrape the Thanos components' ServiceMonitors"},
 	{prometheusSpecValue("serviceMonitorSelector"), "Prometheus must scrape the Thanos components' ServiceMonitors"},
 	{prometheusSpecValue("podMonitorSelectorNilUsesHelmValues"), "Prometheus must scrape the sidecars' PodMonitor"},

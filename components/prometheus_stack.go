@@ -74,6 +74,9 @@ type PrometheusStack struct {
 	ObjstoreSecretName pulumi.StringOutput `pulumi:"objstoreSecretName"`
 	// ReleaseName is the Helm release's name.
 	ReleaseName pulumi.StringOutput `pulumi:"releaseName"`
+	// GrafanaAdminSecret names the Secret (in the release's namespace) with the chart's Grafana
+	// admin credentials, keys admin-user and admin-password. Empty when Grafana is off.
+	GrafanaAdminSecret string
 }
 
 // NewPrometheusStack registers the objstore Secret and the Helm release.
@@ -148,6 +151,7 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
 	p.Release = release
+	p.GrafanaAdminSecret = GrafanaAdminSecret(merged, releaseName)
 	if err := newSidecarPodMonitor(ctx, args.Namespace, release, parent); err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}

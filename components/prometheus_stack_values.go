@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	k8scorev1 "k8s.io/api/core/v1"
@@ -32,6 +33,37 @@ type PrometheusValues struct {
 	// PodDisruptionBudget keeps all but one replica up during voluntary disruptions. Default false;
 	// it needs Replicas of at least 2.
 	PodDisruptionBudget bool
+	// GlobalViewURL is the Prometheus-compatible URL of the Thanos query path (the querier's
+	// QuerierURL). Set, the chart's Grafana gets a Thanos datasource for it as its default, and the
+	// chart's own Prometheus datasource stays for the live view of one replica. Empty: none.
+	GlobalViewURL string
+}
+
+// ThanosDatasourceName and ThanosDatasourceUID identify the Grafana datasource of the global view.
+const (
+	ThanosDatasourceName = "Thanos"
+	ThanosDatasourceUID  = "thanos"
+)
+
+// grafanaValues point the chart's Grafana at the deduplicated, long-term view by default. The keys
+// are the chart's (values.yaml of ChartVersion: grafana.additionalDataSources, passed to Grafana's
+// datasource provisioning; grafana.sidecar.datasources.isDefaultDatasource, which otherwise makes
+// the chart's Prometheus datasource the default, and Grafana refuses two defaults).
+func grafanaValues(globalViewURL string) map[string]any {
+	return map[string]any{
+		"sidecar": map[string]any{"datasources": map[string]any{"isDefaultDatasource": false}},
+		"additionalDataSources": []any{map[string]any{
+			"name":      ThanosDatasourceName,
+			"uid":       ThanosDatasourceUID,
+			"type":      "prometheus",
+			"access":    "proxy",
+			"url":       globalViewURL,
+			"isDefault": true,
+			"editable":  false,
+			// Grafana's Prometheus datasource then knows the Thanos query API (no exemplars, etc.).
+			"jsonData": map[string]any{"prometheusType": "Thanos"},
+		}},
+	}
 }
 
 // Paths of the chart values the program builds and the tests read.
@@ -117,7 +149,11 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		// "all but one" is written as minAvailable rather than maxUnavailable.
 		prometheus["podDisruptionBudget"] = map[string]any{"enabled": true, "minAvailable": v.Replicas - 1}
 	}
-	return map[string]any{"prometheus": prometheus}, nil
+	values := map[string]any{"prometheus": prometheus}
+	if v.GlobalViewURL != "" {
+		values["grafana"] = grafanaValues(v.GlobalViewURL)
+	}
+	return values, nil
 }
 
 func storageSpec(size, storageClass string) (map[string]any, error) {
@@ -176,4 +212,32 @@ func (r Resources) requirements() (k8scorev1.ResourceRequirements, error) {
 		}
 	}
 	return out, nil
+}
+
+// GrafanaAdminSecret names the Secret with the Grafana admin credentials that the chart creates
+// from values (the chart's merged values) in release releaseName: grafana.admin.existingSecret when
+// set, else the Grafana subchart's fullname (charts/grafana/templates/_helpers.tpl of ChartVersion,
+// "grafana.fullname": the release name if it contains the chart's name ("grafana" or
+// nameOverride), else "<release>-<name>"; fullnameOverride replaces both). Empty when grafana.enabled is false.
+func GrafanaAdminSecret(values map[string]any, releaseName string) string {
+	grafana, _ := values["grafana"].(map[string]any)
+	if enabled, ok := grafana["enabled"].(bool); ok && !enabled {
+		return ""
+	}
+	if admin, ok := grafana["admin"].(map[string]any); ok {
+		if existing, ok := admin["existingSecret"].(string); ok && existing != "" {
+			return existing
+		}
+	}
+	if override, ok := grafana["fullnameOverride"].(string); ok && override != "" {
+		return override
+	}
+	name := "grafana"
+	if override, ok := grafana["nameOverride"].(string); ok && override != "" {
+		name = override
+	}
+	if strings.Contains(releaseName, name) {
+		return releaseName
+	}
+	return releaseName + "-" + name
 }

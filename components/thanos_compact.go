@@ -91,7 +91,7 @@ func NewCompactor(ctx *pulumi.Context, name string, args *CompactorArgs, opts ..
 	}
 	parent := pulumi.Parent(c)
 	l := CompactLabels(args.Instance)
-	objectName := "thanos-compact"
+	objectName := l.ObjectName()
 
 	sa, err := newBucketStatefulSet(ctx, args.ThanosWorkloadArgs, args.BucketWorkloadArgs, bucketStatefulSet{
 		objectName: objectName, serviceAccount: CompactServiceAccountName, labels: l,

@@ -42,6 +42,13 @@ type Querier struct {
 	StoreAPIEndpoint pulumi.StringOutput `pulumi:"storeApiEndpoint"`
 }
 
+// QuerierURL is the in-cluster HTTP URL of the querier's Service in namespace: what the Querier's
+// URL output resolves to, known before the Service exists (the chart's Grafana datasource takes it
+// as a plain value, so that the chart's values stay known in a preview).
+func QuerierURL(namespace string) string {
+	return fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", QueryLabels("").ObjectName(), namespace, QuerierHTTPServicePort)
+}
+
 // QueryLabels is the label set of the querier.
 func QueryLabels(instance string) ThanosLabels {
 	return ThanosLabels{Component: "query", Instance: instance}
@@ -111,7 +118,7 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 	}
 	parent := pulumi.Parent(q)
 	l := QueryLabels(args.Instance)
-	objectName := "thanos-query"
+	objectName := l.ObjectName()
 
 	sa, err := newServiceAccount(ctx, objectName, args.ThanosWorkloadArgs, l.Pod(), nil, parent)
 	if err != nil {

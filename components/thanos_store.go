@@ -105,7 +105,7 @@ func NewStoreGateway(ctx *pulumi.Context, name string, args *StoreGatewayArgs, o
 	}
 	parent := pulumi.Parent(s)
 	l := StoreLabels(args.Instance)
-	objectName := "thanos-store"
+	objectName := l.ObjectName()
 
 	sa, err := newBucketStatefulSet(ctx, args.ThanosWorkloadArgs, args.BucketWorkloadArgs, bucketStatefulSet{
 		objectName: objectName, serviceAccount: StoreServiceAccountName, labels: l, replicas: args.Replicas,

@@ -55,6 +55,8 @@ type Config struct {
 	CompactorRetention   components.CompactorRetention
 	CompactorDeleteDelay string
 	PodDisruptionBudgets bool
+	ThanosAlerts         bool
+	ThanosDashboards     bool
 	QuerierResources     components.Resources
 	StoreResources       components.Resources
 	CompactorResources   components.Resources
@@ -297,6 +299,8 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	checkRetentionOrder(r, c.CompactorRetention)
 	c.CompactorDeleteDelay = r.duration("compactorDeleteDelay", true)
 	c.PodDisruptionBudgets = r.boolean("podDisruptionBudgets")
+	c.ThanosAlerts = r.boolean("thanosAlerts")
+	c.ThanosDashboards = r.boolean("thanosDashboards")
 	if c.PodDisruptionBudgets {
 		for _, replicas := range []struct {
 			key string

@@ -85,6 +85,8 @@ var configKeys = concat(
 		{"compactorRetention1h", "string", "2y", false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorDeleteDelay", "string", "48h", false, "How long a block the compactor marked for deletion stays in the bucket before it deletes it (--delete-delay; Prometheus duration)."},
 		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier and the store gateway. Needs prometheusReplicas, querierReplicas and storeReplicas of at least 2."},
+		{"thanosAlerts", "boolean", "true", false, "The Thanos mixin's alerts for the sidecar, querier, store gateway and compactor, as a PrometheusRule the chart's Prometheus loads."},
+		{"thanosDashboards", "boolean", "true", false, "The Thanos mixin's Grafana dashboards (overview, query, store, compact, sidecar), as ConfigMaps the chart's Grafana loads."},
 	},
 	resourceKeys("querier", "each querier", "100m", "256Mi", "", "1Gi"),
 	resourceKeys("store", "each store gateway", "100m", "512Mi", "", "2Gi"),

@@ -98,10 +98,22 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			PrometheusResources: cfg.PrometheusResources,
 			SidecarResources:    cfg.SidecarResources,
 			PodDisruptionBudget: cfg.PodDisruptionBudgets,
+			GlobalViewURL:       components.QuerierURL(cfg.Namespace),
 		},
 	}, k8sChildren)
 	if err != nil {
 		return nil, err
+	}
+
+	if cfg.ThanosAlerts || cfg.ThanosDashboards {
+		if _, err := components.NewThanosMonitoring(ctx, "monitoring", &components.ThanosMonitoringArgs{
+			Namespace:      namespace,
+			Alerts:         cfg.ThanosAlerts,
+			Dashboards:     cfg.ThanosDashboards,
+			MonitoringCRDs: []pulumi.Resource{prometheus.Release},
+		}, k8sChildren); err != nil {
+			return nil, err
+		}
 	}
 
 	workload := components.ThanosWorkloadArgs{
@@ -163,6 +175,10 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		{"peersSrvAddress", peers.SRVAddress},
 		{"namespace", namespace},
 		{"bucketName", bucket.Name},
+	}
+	if prometheus.GrafanaAdminSecret != "" {
+		// Where the Grafana admin credentials are; never the password itself.
+		outputs = append(outputs, Output{"grafanaAdminSecret", pulumi.Sprintf("%s/%s", namespace, prometheus.GrafanaAdminSecret)})
 	}
 	for _, o := range []struct {
 		name  string

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
@@ -85,6 +87,8 @@ func TestRealChartRendersWhatTheProgramMeans(t *testing.T) {
 		t.Run("sidecars are scraped", func(t *testing.T) { checkRenderedSidecarScrape(t, c) })
 		t.Run("Prometheus has a PodDisruptionBudget where configured", func(t *testing.T) { checkRenderedPDB(t, stack, c) })
 		t.Run("every prometheusSpec value reaches the Prometheus resource", func(t *testing.T) { checkEveryPrometheusSpecValue(t, c) })
+		t.Run("Grafana's default datasource is the Thanos query path", func(t *testing.T) { checkRenderedGrafanaDatasources(t, c) })
+		t.Run("the Grafana admin Secret the output names holds the credentials", func(t *testing.T) { checkRenderedGrafanaAdminSecret(t, c) })
 	})
 }
 
@@ -237,4 +241,61 @@ func atoi(t *testing.T, s string) int {
 		t.Fatalf("%q is not a number", s)
 	}
 	return n
+}
+
+// checkRenderedGrafanaDatasources: the datasource ConfigMap the chart renders for Grafana's sidecar
+// has the Thanos datasource at the querier URL (the stack's output) as the one default, and keeps
+// the chart's Prometheus datasource for the live view.
+func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
+	var datasources []map[string]any
+	for _, cm := range c.all("ConfigMap") {
+		labels, _ := lookup(cm, []string{"metadata", "labels"}).(map[string]any)
+		if labels["grafana_datasource"] != "1" {
+			continue
+		}
+		var file struct {
+			Datasources []map[string]any `json:"datasources"`
+		}
+		if err := yaml.Unmarshal([]byte(fmt.Sprint(lookup(cm, []string{"data", "datasource.yaml"}))), &file); err != nil {
+			t.Fatalf("%s: %v", cm.Name(), err)
+		}
+		datasources = append(datasources, file.Datasources...)
+	}
+	var defaults []string
+	byName := map[string]map[string]any{}
+	for _, d := range datasources {
+		byName[fmt.Sprint(d["name"])] = d
+		if d["isDefault"] == true {
+			defaults = append(defaults, fmt.Sprint(d["name"]))
+		}
+	}
+	if !slices.Equal(defaults, []string{components.ThanosDatasourceName}) {
+		t.Errorf("default datasources %v, want only %s (Grafana refuses two)", defaults, components.ThanosDatasourceName)
+	}
+	thanos := byName[components.ThanosDatasourceName]
+	if thanos == nil {
+		t.Fatalf("no %s datasource among %v", components.ThanosDatasourceName, slices.Collect(maps.Keys(byName)))
+	}
+	if want := c.run.outputs["querierUrl"]; thanos["url"] != want || thanos["type"] != "prometheus" {
+		t.Errorf("%s datasource %v, want type prometheus at the querierUrl output %s", components.ThanosDatasourceName, thanos, want)
+	}
+	if _, ok := byName["Prometheus"]; !ok {
+		t.Errorf("the chart's Prometheus datasource is gone: %v", slices.Collect(maps.Keys(byName)))
+	}
+}
+
+// checkRenderedGrafanaAdminSecret: the Secret the grafanaAdminSecret output names is one the chart
+// renders, with the admin credentials' keys.
+func checkRenderedGrafanaAdminSecret(t *testing.T, c *rendered) {
+	namespace, name, ok := strings.Cut(c.run.outputs["grafanaAdminSecret"], "/")
+	if !ok || namespace != c.run.outputs["namespace"] {
+		t.Fatalf("grafanaAdminSecret = %q, want <namespace>/<name>", c.run.outputs["grafanaAdminSecret"])
+	}
+	secret := c.one(t, "Secret", name)
+	data, _ := lookup(secret, []string{"data"}).(map[string]any)
+	for _, key := range []string{"admin-user", "admin-password"} {
+		if _, ok := data[key]; !ok {
+			t.Errorf("Secret %s has keys %v, want %s", name, slices.Collect(maps.Keys(data)), key)
+		}
+	}
 }

@@ -48,7 +48,7 @@ func policy(t *testing.T, raw any) components.PolicyDocument {
 
 func TestOutputsQuerierURLFirst(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
-		want := []string{"querierUrl", "storeApiEndpoint", "peersSrvAddress", "namespace", "bucketName",
+		want := []string{"querierUrl", "storeApiEndpoint", "peersSrvAddress", "namespace", "bucketName", "grafanaAdminSecret",
 			"bucketArn", "kmsKeyArn", "sidecarRoleArn", "storeRoleArn", "compactorRoleArn"}
 		if !slices.Equal(r.outputList, want) {
 			t.Fatalf("outputs %v, want %v", r.outputList, want)
@@ -62,6 +62,12 @@ func TestOutputsQuerierURLFirst(t *testing.T) {
 			"bucketArn":        "arn:aws:s3:::thanos-a1b2c3d",
 			"kmsKeyArn":        "arn:aws:kms:eu-west-1:" + account + ":key/key-thanos",
 			"sidecarRoleArn":   "arn:aws:iam::" + account + ":role/" + stack + "-eu-west-1-" + stack + "-thanos-sidecar",
+			// Where the Grafana admin credentials are; the render test shows the chart creates it.
+			"grafanaAdminSecret": "monitoring/kube-prometheus-stack-grafana",
+		}
+		// The Grafana datasource's URL (a plain chart value) is the querier's URL output.
+		if url := components.QuerierURL("monitoring"); r.outputs["querierUrl"] != url {
+			t.Errorf("querierUrl = %q, components.QuerierURL = %q", r.outputs["querierUrl"], url)
 		}
 		for name, value := range expect {
 			if r.outputs[name] != value {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -92,18 +93,33 @@ func mainConfig(t testing.TB) map[string]string {
 var mainSecrets = []string{"existingBucketAccessKey", "existingBucketSecretKey", "kubeconfig"}
 
 // programObjects are the objects the program itself registers in its namespace.
-var programObjects = []object{
+var programObjects = append([]object{
 	{"Secret", objstoreSecret}, {"PodMonitor", components.SidecarPodMonitorName},
 	{"Service", "thanos-peers"},
 	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"},
 	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"ServiceMonitor", "thanos-store"},
 	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"ServiceMonitor", "thanos-compact"},
+	{"PrometheusRule", components.ThanosAlertsRuleName},
+}, dashboardConfigMaps()...)
+
+// dashboardConfigMaps are the ConfigMaps of the Thanos mixin's dashboards.
+func dashboardConfigMaps() []object {
+	dashboards, err := components.ThanosDashboards()
+	if err != nil {
+		panic(err)
+	}
+	var out []object
+	for _, file := range slices.Sorted(maps.Keys(dashboards)) {
+		out = append(out, object{"ConfigMap", components.DashboardConfigMapName(file)})
+	}
+	return out
 }
 
 // chartObjects are some of what Helm installs from the real chart into the namespace (it renders
 // about a hundred objects), and the Secret in which Helm records the release.
 var chartObjects = []object{
 	{"ServiceAccount", "prometheus"},
+	{"Secret", releaseName + "-grafana"},
 	{"Prometheus", prometheusName},
 	{"Deployment", operatorName},
 	{"Secret", "sh.helm.release.v1." + releaseName + ".v1"},
@@ -240,6 +256,8 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 		"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local",
 		"namespace":        namespace,
 		"bucketName":       testBucket.Bucket,
+		// The chart's Grafana is on here; its Secret is among the objects Helm installs.
+		"grafanaAdminSecret": namespace + "/" + releaseName + "-grafana",
 	}
 	var names []string
 	for name, out := range res.Outputs {
@@ -260,6 +278,7 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 	checkWorkloads(ctx, t)
 	checkServices(ctx, t)
 	checkServiceMonitors(ctx, t)
+	checkThanosMixin(ctx, t)
 	checkPrometheus(ctx, t)
 	checkObjstoreSecret(ctx, t)
 	for _, o := range chartObjects {

@@ -35,6 +35,7 @@ var collections = map[string]string{
 	"PodDisruptionBudget": "/apis/policy/v1/namespaces/%s/poddisruptionbudgets",
 	"ServiceMonitor":      "/apis/monitoring.coreos.com/v1/namespaces/%s/servicemonitors",
 	"PodMonitor":          "/apis/monitoring.coreos.com/v1/namespaces/%s/podmonitors",
+	"PrometheusRule":      "/apis/monitoring.coreos.com/v1/namespaces/%s/prometheusrules",
 	"Prometheus":          "/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses",
 }
 

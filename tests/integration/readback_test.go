@@ -202,6 +202,23 @@ func checkServiceMonitors(ctx context.Context, t *testing.T) {
 	storedAsMeant(t, "PodMonitor "+components.SidecarPodMonitorName+" spec", field(pm, "spec"), components.SidecarPodMonitorSpec())
 }
 
+// checkThanosMixin: the PrometheusRule is stored as the program wrote it (the real CRD schema
+// pruned nothing), and each dashboard ConfigMap carries the Grafana sidecar's label.
+func checkThanosMixin(ctx context.Context, t *testing.T) {
+	rule := mustGet(ctx, t, object{"PrometheusRule", components.ThanosAlertsRuleName}, namespace)
+	spec, err := components.ThanosAlertsRuleSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	storedAsMeant(t, "PrometheusRule "+components.ThanosAlertsRuleName+" spec", field(rule, "spec"), spec)
+	for _, o := range dashboardConfigMaps() {
+		cm := mustGet(ctx, t, o, namespace)
+		if got := stringMap(cm, "metadata", "labels")[components.GrafanaDashboardLabel]; got != components.GrafanaDashboardLabelValue {
+			t.Errorf("%s: label %s = %q, want %q", o, components.GrafanaDashboardLabel, got, components.GrafanaDashboardLabelValue)
+		}
+	}
+}
+
 // releaseValues are the values the program gave the chart's release, as Helm recorded them.
 func releaseValues(ctx context.Context, t *testing.T) map[string]any {
 	t.Helper()

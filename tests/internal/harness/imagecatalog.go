@@ -90,7 +90,7 @@ var imageBuilders = map[string]imageBuilder{
 	}},
 	// Prometheus: Dockerfile.distroless of v3.14.0 (the chart runs the -distroless tag).
 	"quay.io/prometheus/prometheus": {constantVersion(components.PrometheusVersion), func(s ImageSources, name string) (Image, error) {
-		dir, err := moduleDir("github.com/prometheus/prometheus", s.Versions["PROMETHEUS_MODULE_VERSION"])
+		dir, err := ModuleDir("github.com/prometheus/prometheus", s.Versions["PROMETHEUS_MODULE_VERSION"])
 		if err != nil {
 			return Image{}, err
 		}
@@ -131,7 +131,7 @@ var imageBuilders = map[string]imageBuilder{
 	// MinIO: Dockerfile.release of RELEASE.2025-09-07T16-13-09Z, its docker-entrypoint.sh; busybox
 	// stands in for the ubi-micro base.
 	"quay.io/minio/minio": {minioRelease, func(s ImageSources, name string) (Image, error) {
-		dir, err := moduleDir("github.com/minio/minio", s.Versions["MINIO_VERSION"])
+		dir, err := ModuleDir("github.com/minio/minio", s.Versions["MINIO_VERSION"])
 		if err != nil {
 			return Image{}, err
 		}
@@ -222,9 +222,9 @@ func uniqueSorted(in []string) []string {
 	return out
 }
 
-// moduleDir is a module's directory in the Go module cache (downloaded through the proxy if it
+// ModuleDir is a module's directory in the Go module cache (downloaded through the proxy if it
 // is not there yet).
-func moduleDir(module, version string) (string, error) {
+func ModuleDir(module, version string) (string, error) {
 	if version == "" {
 		return "", fmt.Errorf("no version of %s", module)
 	}

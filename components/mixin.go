@@ -1,0 +1,155 @@
+package components
+
+import (
+	"embed"
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// The Thanos mixin's alerts and dashboards, copied unchanged from the Thanos Go module at
+// ThanosVersion by scripts/sync-thanos-mixin.sh (mixin/VERSION records which). They are never
+// retyped: the e2e suite compares them with the module.
+//
+//go:embed mixin/VERSION mixin/alerts/alerts.yaml mixin/dashboards/*.json
+var mixinFiles embed.FS
+
+// MixinVersion is the Thanos version the embedded mixin files were copied from.
+func MixinVersion() string {
+	b, err := mixinFiles.ReadFile("mixin/VERSION")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// sidecarMixinComponent is the mixin's name of the Thanos sidecar (its jobs match
+// ".*thanos-sidecar.*"); the other components are named like the workloads' labels.
+const sidecarMixinComponent = "sidecar"
+
+// ScrapeJobs maps each Thanos component this stack runs, as the mixin names it, to the job label
+// Prometheus gives the series it scrapes from it in namespace. prometheus-operator v0.93.1 sets a
+// ServiceMonitor target's job to the Service's name and a PodMonitor target's to
+// "<namespace>/<PodMonitor name>" (pkg/prometheus/promcfg.go: generateServiceMonitorConfig,
+// generatePodMonitorConfig), when no jobLabel is set, as here.
+func ScrapeJobs(namespace string) map[string]string {
+	jobs := map[string]string{sidecarMixinComponent: namespace + "/" + SidecarPodMonitorName}
+	for _, l := range []ThanosLabels{QueryLabels(""), StoreLabels(""), CompactLabels("")} {
+		jobs[l.Component] = l.ObjectName()
+	}
+	return jobs
+}
+
+// mixinJobSelector is how the mixin selects a component's series: job=~".*thanos-<component>.*".
+func mixinJobSelector(component string) string {
+	return fmt.Sprintf(`job=~".*thanos-%s.*"`, component)
+}
+
+// mixinAbsentGroup is the mixin's group of "<component> is down" alerts, one per component.
+const mixinAbsentGroup = "thanos-component-absent"
+
+// ThanosAlertGroups are the mixin's alert groups for the components this stack runs: the groups
+// "thanos-<component>" whole, and of the component-absent group the alerts about those
+// components. Receive, rule and bucket-replicate are not deployed, so their alerts would only be
+// noise ("component is down" forever).
+func ThanosAlertGroups() ([]monitoringv1.RuleGroup, error) {
+	raw, err := mixinFiles.ReadFile("mixin/alerts/alerts.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Groups []monitoringv1.RuleGroup `json:"groups"`
+	}
+	if err := yaml.UnmarshalStrict(raw, &file); err != nil {
+		return nil, fmt.Errorf("thanos mixin alerts: %w", err)
+	}
+	components := slices.Sorted(maps.Keys(ScrapeJobs("")))
+	var out []monitoringv1.RuleGroup
+	for _, g := range file.Groups {
+		switch {
+		case g.Name == mixinAbsentGroup:
+			var rules []monitoringv1.Rule
+			for _, r := range g.Rules {
+				for _, c := range components {
+					if strings.Contains(r.Expr.String(), mixinJobSelector(c)) {
+						rules = append(rules, r)
+						break
+					}
+				}
+			}
+			g.Rules = rules
+			out = append(out, g)
+		case strings.HasPrefix(g.Name, "thanos-") && slices.Contains(components, strings.TrimPrefix(g.Name, "thanos-")):
+			out = append(out, g)
+		}
+	}
+	// A renamed or dropped group upstream must not silently thin out the alerts.
+	if len(out) != len(components)+1 {
+		var names []string
+		for _, g := range out {
+			names = append(names, g.Name)
+		}
+		return nil, fmt.Errorf("thanos mixin alerts: want the groups of %v and %s, found %v", components, mixinAbsentGroup, names)
+	}
+	return out, nil
+}
+
+// ThanosDashboards are the mixin's Grafana dashboards for the components this stack runs, by file
+// name ("query.json"), as the JSON the mixin ships.
+func ThanosDashboards() (map[string]string, error) {
+	entries, err := mixinFiles.ReadDir("mixin/dashboards")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		b, err := mixinFiles.ReadFile(path.Join("mixin/dashboards", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = string(b)
+	}
+	return out, nil
+}
+
+// jobMatcher finds the job regexes a PromQL expression uses: job=~"<regex>" (in dashboards' JSON the
+// quotes are escaped).
+var jobMatcher = regexp.MustCompile(`job=~\\?"([^"\\$]*)\\?"`)
+
+// JobRegexes returns every literal job regex in text (template variables like "$job" excluded).
+func JobRegexes(text string) []string {
+	var out []string
+	for _, m := range jobMatcher.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// UnmatchedJobRegexes returns the job regexes in text that match none of jobs, fully anchored as
+// PromQL anchors them.
+func UnmatchedJobRegexes(text string, jobs map[string]string) ([]string, error) {
+	var out []string
+	for _, re := range JobRegexes(text) {
+		compiled, err := regexp.Compile("^(?:" + re + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("job regex %q: %w", re, err)
+		}
+		matched := false
+		for _, job := range jobs {
+			if compiled.MatchString(job) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, re)
+		}
+	}
+	return out, nil
+}

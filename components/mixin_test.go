@@ -1,0 +1,165 @@
+package components
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestMixinIsFromTheDeployedThanos: the embedded alerts and dashboards were copied from the Thanos
+// the stack runs (the e2e suite compares the bytes with that module).
+func TestMixinIsFromTheDeployedThanos(t *testing.T) {
+	if got := MixinVersion(); got != ThanosVersion {
+		t.Fatalf("components/mixin is from Thanos %s, the stack runs %s: run scripts/sync-thanos-mixin.sh", got, ThanosVersion)
+	}
+}
+
+func TestScrapeJobsAreTheMonitorsJobs(t *testing.T) {
+	want := map[string]string{
+		"query":   "thanos-query",
+		"store":   "thanos-store",
+		"compact": "thanos-compact",
+		"sidecar": "monitoring/thanos-sidecar",
+	}
+	got := ScrapeJobs("monitoring")
+	if len(got) != len(want) {
+		t.Fatalf("ScrapeJobs = %v, want %v", got, want)
+	}
+	for c, job := range want {
+		if got[c] != job {
+			t.Errorf("job of %s = %q, want %q", c, got[c], job)
+		}
+	}
+}
+
+// TestAlertGroupsAreThoseOfTheStacksComponents: the groups of the components the stack runs, and
+// no alert about a component it does not run (it would fire "is down" forever).
+func TestAlertGroupsAreThoseOfTheStacksComponents(t *testing.T) {
+	groups, err := ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	alerts := map[string]bool{}
+	for _, g := range groups {
+		names = append(names, g.Name)
+		for _, r := range g.Rules {
+			if r.Alert == "" || r.Labels["severity"] == "" {
+				t.Errorf("group %s: rule %q is not an alert with a severity", g.Name, r.Alert)
+			}
+			alerts[r.Alert] = true
+			for _, absent := range []string{"receive", "thanos-rule", "bucket-replicate"} {
+				if strings.Contains(r.Expr.String(), absent) {
+					t.Errorf("alert %s is about %s, which the stack does not run", r.Alert, absent)
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"thanos-compact", "thanos-component-absent", "thanos-query", "thanos-sidecar", "thanos-store"}; !slices.Equal(names, want) {
+		t.Errorf("groups = %v, want %v", names, want)
+	}
+	for _, a := range []string{"ThanosCompactIsDown", "ThanosQueryIsDown", "ThanosSidecarIsDown", "ThanosStoreIsDown",
+		"ThanosCompactHalted", "ThanosCompactHasNotRun", "ThanosCompactMultipleRunning",
+		"ThanosSidecarBucketOperationsFailed", "ThanosSidecarNoConnectionToStartedPrometheus"} {
+		if !alerts[a] {
+			t.Errorf("alert %s missing", a)
+		}
+	}
+}
+
+// TestEveryAlertSelectsJobsThisStackProduces: each alert's job selectors match the job of one of
+// the stack's scrape targets, or the alert could never fire.
+func TestEveryAlertSelectsJobsThisStackProduces(t *testing.T) {
+	groups, err := ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Upstream alerts without a job selector, with why they still fire only for this stack.
+	noJobSelector := map[string]string{
+		"ThanosQueryOverload": "its metrics, thanos_query_concurrent_gate_*, only the querier exports",
+	}
+	jobs := ScrapeJobs("monitoring")
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			expr := r.Expr.String()
+			if len(JobRegexes(expr)) == 0 && noJobSelector[r.Alert] == "" {
+				t.Errorf("alert %s selects no job: %s", r.Alert, expr)
+			}
+			unmatched, err := UnmatchedJobRegexes(expr, jobs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(unmatched) > 0 {
+				t.Errorf("alert %s: job selectors %q match none of the stack's jobs %v", r.Alert, unmatched, jobs)
+			}
+		}
+	}
+}
+
+// TestEveryDashboardSelectsJobsThisStackProduces: every literal job selector of every dashboard
+// (the $job variable's query among them) matches a job of the stack.
+func TestEveryDashboardSelectsJobsThisStackProduces(t *testing.T) {
+	dashboards, err := ThanosDashboards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for file, text := range dashboards {
+		files = append(files, file)
+		unmatched, err := UnmatchedJobRegexes(text, ScrapeJobs("monitoring"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(unmatched) > 0 {
+			t.Errorf("%s: job selectors %q match none of the stack's jobs", file, unmatched)
+		}
+		// The overview sums over every job; each component's dashboard selects its own.
+		if file != "overview.json" && len(JobRegexes(text)) == 0 {
+			t.Errorf("%s selects no job", file)
+		}
+	}
+	slices.Sort(files)
+	if want := []string{"compact.json", "overview.json", "query.json", "sidecar.json", "store.json"}; !slices.Equal(files, want) {
+		t.Errorf("dashboards = %v, want %v", files, want)
+	}
+}
+
+// TestUnmatchedJobRegexesAnchorsLikePromQL: PromQL anchors regexes, so "thanos-query" does not match
+// the job "thanos-query-frontend", and ".*thanos-query.*" does.
+func TestUnmatchedJobRegexesAnchorsLikePromQL(t *testing.T) {
+	jobs := map[string]string{"x": "thanos-query-frontend"}
+	for text, wantUnmatched := range map[string]bool{
+		`up{job=~"thanos-query"}`:       true,
+		`up{job=~".*thanos-query.*"}`:   false,
+		`up{job=~\".*thanos-store.*\"}`: true,
+	} {
+		unmatched, err := UnmatchedJobRegexes(text, jobs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(unmatched) > 0) != wantUnmatched {
+			t.Errorf("%s: unmatched = %v, want unmatched %v", text, unmatched, wantUnmatched)
+		}
+	}
+}
+
+func TestGrafanaAdminSecret(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		values  map[string]any
+		release string
+		want    string
+	}{
+		{"chart default", map[string]any{}, "kube-prometheus-stack", "kube-prometheus-stack-grafana"},
+		{"release named grafana", map[string]any{}, "my-grafana", "my-grafana"},
+		{"grafana off", map[string]any{"grafana": map[string]any{"enabled": false}}, "kps", ""},
+		{"existing secret", map[string]any{"grafana": map[string]any{"admin": map[string]any{"existingSecret": "ops-grafana"}}}, "kps", "ops-grafana"},
+		{"fullnameOverride", map[string]any{"grafana": map[string]any{"fullnameOverride": "g"}}, "kps", "g"},
+		{"nameOverride", map[string]any{"grafana": map[string]any{"nameOverride": "dash"}}, "kps", "kps-dash"},
+	} {
+		if got := GrafanaAdminSecret(c.values, c.release); got != c.want {
+			t.Errorf("%s: GrafanaAdminSecret = %q, want %q", c.name, got, c.want)
+		}
+	}
+}

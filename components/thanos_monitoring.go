@@ -1,0 +1,113 @@
+package components
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ThanosMonitoringArgs configure the Thanos mixin's alerts and dashboards.
+type ThanosMonitoringArgs struct {
+	// Namespace of the PrometheusRule and the dashboard ConfigMaps. Required.
+	Namespace pulumi.StringInput
+	// Alerts creates the PrometheusRule with the mixin's alerts (ThanosAlertGroups). Default false.
+	Alerts bool
+	// Dashboards creates one ConfigMap per mixin dashboard, labelled for the chart's Grafana
+	// dashboard sidecar. Default false.
+	Dashboards bool
+	// MonitoringCRDs are the resources that install the PrometheusRule CRD (the chart's release).
+	// Required when Alerts is set.
+	MonitoringCRDs []pulumi.Resource
+}
+
+// ThanosMonitoring is the Thanos mixin, matched to this stack: its alerts as a PrometheusRule the
+// chart's Prometheus loads, and its dashboards for the chart's Grafana.
+type ThanosMonitoring struct {
+	pulumi.ResourceState
+}
+
+// ThanosAlertsRuleName names the PrometheusRule with the mixin's alerts.
+const ThanosAlertsRuleName = "thanos-mixin-alerts"
+
+// Labels the kube-prometheus-stack chart's Grafana dashboard sidecar loads ConfigMaps by
+// (grafana.sidecar.dashboards.label and labelValue in values.yaml of ChartVersion). It searches
+// every namespace (searchNamespace: ALL).
+const (
+	GrafanaDashboardLabel      = "grafana_dashboard"
+	GrafanaDashboardLabelValue = "1"
+)
+
+// ThanosAlertsRuleSpec is the spec of the PrometheusRule with the mixin's alerts.
+func ThanosAlertsRuleSpec() (monitoringv1.PrometheusRuleSpec, error) {
+	groups, err := ThanosAlertGroups()
+	if err != nil {
+		return monitoringv1.PrometheusRuleSpec{}, err
+	}
+	return monitoringv1.PrometheusRuleSpec{Groups: groups}, nil
+}
+
+// DashboardConfigMapName names the ConfigMap of a mixin dashboard file ("query.json" ->
+// "thanos-dashboard-query").
+func DashboardConfigMapName(file string) string {
+	return "thanos-dashboard-" + strings.TrimSuffix(file, ".json")
+}
+
+// NewThanosMonitoring registers the mixin's PrometheusRule and dashboard ConfigMaps.
+func NewThanosMonitoring(ctx *pulumi.Context, name string, args *ThanosMonitoringArgs, opts ...pulumi.ResourceOption) (*ThanosMonitoring, error) {
+	if args == nil || args.Namespace == nil {
+		return nil, fmt.Errorf("thanos monitoring: Namespace is required")
+	}
+	if args.Alerts && len(args.MonitoringCRDs) == 0 {
+		return nil, fmt.Errorf("thanos monitoring: MonitoringCRDs are required with Alerts")
+	}
+	m := &ThanosMonitoring{}
+	if err := ctx.RegisterComponentResource("prometheus-thanos:thanos:Monitoring", name, m, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(m)
+	meta := ThanosWorkloadArgs{Namespace: args.Namespace}
+	labels := map[string]string{LabelPartOf: "thanos", LabelManagedBy: "pulumi", LabelVersion: MixinVersion()}
+
+	if args.Alerts {
+		spec, err := ThanosAlertsRuleSpec()
+		if err != nil {
+			return nil, err
+		}
+		untyped, err := toUntyped(spec)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := apiextensions.NewCustomResource(ctx, ThanosAlertsRuleName, &apiextensions.CustomResourceArgs{
+			ApiVersion:  pulumi.String(monitoringv1.SchemeGroupVersion.String()),
+			Kind:        pulumi.String(monitoringv1.PrometheusRuleKind),
+			Metadata:    meta.metadata(ThanosAlertsRuleName, withLabels(labels, map[string]string{LabelName: ThanosAlertsRuleName}), nil),
+			OtherFields: kubernetes.UntypedArgs{"spec": untyped},
+		}, parent, pulumi.DependsOn(args.MonitoringCRDs)); err != nil {
+			return nil, fmt.Errorf("thanos monitoring: %w", err)
+		}
+	}
+	if args.Dashboards {
+		dashboards, err := ThanosDashboards()
+		if err != nil {
+			return nil, err
+		}
+		for _, file := range slices.Sorted(maps.Keys(dashboards)) {
+			cmName := DashboardConfigMapName(file)
+			cmLabels := withLabels(labels, map[string]string{LabelName: cmName, GrafanaDashboardLabel: GrafanaDashboardLabelValue})
+			if _, err := corev1.NewConfigMap(ctx, cmName, &corev1.ConfigMapArgs{
+				Metadata: meta.metadata(cmName, cmLabels, nil),
+				Data:     pulumi.StringMap{"thanos-" + file: pulumi.String(dashboards[file])},
+			}, parent); err != nil {
+				return nil, fmt.Errorf("thanos monitoring: %w", err)
+			}
+		}
+	}
+	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{})
+}

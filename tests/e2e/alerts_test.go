@@ -1,0 +1,260 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"text/template"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// TestThanosAlertsFireOnThisStacksSeries runs the real promtool (`promtool test rules`) over the
+// alerts the program deploys (components.ThanosAlertGroups, the PrometheusRule's groups), on input
+// series labelled as Prometheus labels this stack's targets: the jobs of components.ScrapeJobs
+// (the ServiceMonitors' Services and the sidecars' PodMonitor), the namespace and pod labels the
+// operator's scrape configs add. A job the mixin's selectors do not match makes the expected
+// alerts missing, and the test fails.
+func TestThanosAlertsFireOnThisStacksSeries(t *testing.T) {
+	tools, err := harness.ToolsFromEnv("e2e", []string{"PROMTOOL_BIN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := components.ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newAlertSeries(stackNamespace(t), groups)
+	dir := t.TempDir()
+	writeYAML(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
+	writeYAML(t, filepath.Join(dir, "tests.yaml"), map[string]any{
+		"rule_files":          []string{"rules.yaml"},
+		"evaluation_interval": "1m",
+		"tests":               []any{s.brokenStack(t), s.compactorIdle(t), s.healthyStack()},
+	})
+	cmd := exec.Command(tools.Promtool, "test", "rules", "tests.yaml")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+	t.Logf("promtool test rules:\n%s", out)
+}
+
+// stackNamespace is the namespace the e2e stack deploys into (its config, or the key's default).
+func stackNamespace(t *testing.T) string {
+	config, err := harness.StackFileConfig(StackName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns := config["prometheus-thanos:namespace"]; ns != "" {
+		return ns
+	}
+	return "monitoring"
+}
+
+// alertSeries builds promtool test groups from this stack's jobs and the deployed rules.
+type alertSeries struct {
+	namespace string
+	jobs      map[string]string
+	rules     map[string]monitoringv1.Rule // by alert name
+}
+
+func newAlertSeries(namespace string, groups []monitoringv1.RuleGroup) *alertSeries {
+	s := &alertSeries{namespace: namespace, jobs: components.ScrapeJobs(namespace), rules: map[string]monitoringv1.Rule{}}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			s.rules[r.Alert] = r
+		}
+	}
+	return s
+}
+
+// target is the label set of one scrape target's series: job, namespace, pod, instance.
+func (s *alertSeries) target(component, pod string) map[string]string {
+	return map[string]string{"job": s.jobs[component], "namespace": s.namespace, "pod": pod, "instance": pod + ":10902"}
+}
+
+// series formats a promtool input series.
+func series(metric string, labels map[string]string, values string) map[string]string {
+	var pairs []string
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		pairs = append(pairs, fmt.Sprintf("%s=%q", k, labels[k]))
+	}
+	return map[string]string{"series": metric + "{" + strings.Join(pairs, ", ") + "}", "values": values}
+}
+
+// expect is an alert_rule_test entry: the alert fires with exactly these series labels (the rule's
+// own labels added), and its annotations are the rule's templates expanded with them.
+func (s *alertSeries) expect(t *testing.T, alert, evalTime string, value float64, labelSets ...map[string]string) map[string]any {
+	t.Helper()
+	rule, ok := s.rules[alert]
+	if !ok {
+		t.Fatalf("the deployed rules have no alert %s", alert)
+	}
+	var exp []any
+	for _, l := range labelSets {
+		labels := maps.Clone(l)
+		maps.Copy(labels, rule.Labels)
+		exp = append(exp, map[string]any{"exp_labels": labels, "exp_annotations": expandAnnotations(t, rule, l, value)})
+	}
+	return map[string]any{"eval_time": evalTime, "alertname": alert, "exp_alerts": exp}
+}
+
+// expandAnnotations expands the rule's annotation templates as Prometheus does (text/template with
+// $labels and $value defined), without Prometheus's template functions: an alert this test expects
+// must not need them. A label the series lack shows as "<no value>", and fails the test.
+func expandAnnotations(t *testing.T, rule monitoringv1.Rule, labels map[string]string, value float64) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for k, text := range rule.Annotations {
+		tmpl, err := template.New(k).Option("missingkey=default").Parse("{{$labels := .Labels}}{{$value := .Value}}" + text)
+		if err != nil {
+			t.Fatalf("alert %s annotation %s: %v", rule.Alert, k, err)
+		}
+		var b bytes.Buffer
+		if err := tmpl.Execute(&b, map[string]any{"Labels": labels, "Value": value}); err != nil {
+			t.Fatalf("alert %s annotation %s: %v", rule.Alert, k, err)
+		}
+		if strings.Contains(b.String(), "<no value>") {
+			t.Errorf("alert %s annotation %s refers to a label this stack's series lack: %q", rule.Alert, k, text)
+		}
+		out[k] = b.String()
+	}
+	return out
+}
+
+func onlyJob(labels map[string]string) map[string]string {
+	return map[string]string{"job": labels["job"]}
+}
+
+// brokenStack: two compactors, one halted; a sidecar whose bucket calls fail and one that lost its
+// (started) Prometheus; the store gateway down; no querier target at all.
+func (s *alertSeries) brokenStack(t *testing.T) map[string]any {
+	compact0, compact1 := s.target("compact", "thanos-compact-0"), s.target("compact", "thanos-compact-1")
+	sidecar0 := s.target(sidecarName, "prometheus-kube-prometheus-stack-prometheus-0")
+	sidecar1 := s.target(sidecarName, "prometheus-kube-prometheus-stack-prometheus-1")
+	store := s.target("store", "thanos-store-0")
+	// The chart's Prometheus, in the sidecar's pod: the alert joins on namespace and pod.
+	prometheus1 := map[string]string{"job": "kube-prometheus-stack-prometheus", "namespace": s.namespace, "pod": sidecar1["pod"], "instance": sidecar1["pod"] + ":9090"}
+	return map[string]any{
+		"name":     "broken stack",
+		"interval": "1m",
+		"input_series": []any{
+			series("up", compact0, "1x30"),
+			series("up", compact1, "1x30"),
+			series("thanos_compact_halted", compact0, "1x30"),
+			series("up", sidecar0, "1x30"),
+			series("up", sidecar1, "1x30"),
+			series("thanos_objstore_bucket_operation_failures_total", sidecar0, "0+3x30"),
+			series("thanos_sidecar_prometheus_up", sidecar1, "0x30"),
+			series("prometheus_tsdb_data_replay_duration_seconds", prometheus1, "4x30"),
+			series("up", store, "0x30"),
+		},
+		"alert_rule_test": []any{
+			s.expect(t, "ThanosCompactMultipleRunning", "10m", 2, onlyJob(compact0)),
+			s.expect(t, "ThanosCompactHalted", "10m", 1, compact0),
+			s.expect(t, "ThanosSidecarBucketOperationsFailed", "10m", 0.05, map[string]string{"job": sidecar0["job"], "instance": sidecar0["instance"]}),
+			s.expect(t, "ThanosSidecarNoConnectionToStartedPrometheus", "10m", 0, sidecar1),
+			s.expect(t, "ThanosStoreIsDown", "10m", 1, map[string]string{}),
+			s.expect(t, "ThanosQueryIsDown", "10m", 1, map[string]string{}),
+		},
+	}
+}
+
+// compactorIdle: a running compactor whose last upload was 25 hours ago; 23 hours is not yet late.
+func (s *alertSeries) compactorIdle(t *testing.T) map[string]any {
+	compact := s.target("compact", "thanos-compact-0")
+	return map[string]any{
+		"name":     "compactor has not run",
+		"interval": "1m",
+		"input_series": []any{
+			series("up", compact, "1x1500"),
+			series("thanos_objstore_bucket_last_successful_upload_time", compact, "0x1500"),
+		},
+		"alert_rule_test": []any{
+			map[string]any{"eval_time": "23h", "alertname": "ThanosCompactHasNotRun"},
+			s.expect(t, "ThanosCompactHasNotRun", "25h", 25, onlyJob(compact)),
+		},
+	}
+}
+
+// healthyStack: every component up and well, uploads current: no alert of the deployed rules fires.
+func (s *alertSeries) healthyStack() map[string]any {
+	var input []any
+	for _, component := range slices.Sorted(maps.Keys(s.jobs)) {
+		target := s.target(component, "thanos-"+component+"-0")
+		input = append(input, series("up", target, "1x120"))
+		switch component {
+		case "compact":
+			input = append(input,
+				series("thanos_compact_halted", target, "0x120"),
+				series("thanos_objstore_bucket_last_successful_upload_time", target, "0+60x120"))
+		case sidecarName:
+			input = append(input,
+				series("thanos_sidecar_prometheus_up", target, "1x120"),
+				series("thanos_objstore_bucket_operation_failures_total", target, "0x120"))
+		}
+	}
+	var tests []any
+	for _, alert := range slices.Sorted(maps.Keys(s.rules)) {
+		tests = append(tests, map[string]any{"eval_time": "1h", "alertname": alert})
+	}
+	return map[string]any{"name": "healthy stack", "interval": "1m", "input_series": input, "alert_rule_test": tests}
+}
+
+// sidecarName is the sidecar as components.ScrapeJobs names it.
+const sidecarName = "sidecar"
+
+func writeYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMixinIsThePinnedThanos: every file in components/mixin is byte for byte the file of the
+// Thanos module at the version the program deploys (scripts/sync-thanos-mixin.sh copies them).
+func TestMixinIsThePinnedThanos(t *testing.T) {
+	dir, err := harness.ModuleDir("github.com/thanos-io/thanos", components.ThanosVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := map[string]string{"alerts/alerts.yaml": "examples/alerts/alerts.yaml"}
+	dashboards, err := components.ThanosDashboards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file := range dashboards {
+		upstream["dashboards/"+file] = "examples/dashboards/" + file
+	}
+	for ours, theirs := range upstream {
+		got, err := os.ReadFile(filepath.Join("..", "..", "components", "mixin", ours))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join(dir, theirs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("components/mixin/%s differs from %s of thanos@%s: run scripts/sync-thanos-mixin.sh", ours, theirs, components.ThanosVersion)
+		}
+	}
+}
