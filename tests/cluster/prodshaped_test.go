@@ -259,13 +259,20 @@ func (p *stackRun) sidecarBlocks(t testing.TB) map[string][]*harness.Block {
 
 func (p *stackRun) uploads(t *testing.T) {
 	var blocks map[string][]*harness.Block
-	harness.WaitFor(p.ctx, t, 10*time.Minute, "two uploaded blocks of each replica", func() (bool, string) {
+	// The replicas start apart, so their first (partial) blocks differ: wait for two blocks of each
+	// and for a range of at least a minute that both uploaded.
+	harness.WaitFor(p.ctx, t, 10*time.Minute, "two uploaded blocks of each replica, overlapping a minute", func() (bool, string) {
 		blocks = p.sidecarBlocks(t)
 		var counts []string
 		done := len(blocks) == 2
 		for pod, bs := range blocks {
 			counts = append(counts, fmt.Sprintf("%s: %d", pod, len(bs)))
 			done = done && len(bs) >= 2
+		}
+		if done {
+			from, to := uploadedOverlap(blocks)
+			counts = append(counts, fmt.Sprintf("overlap %dms", to-from))
+			done = to-from >= 60_000
 		}
 		return done, strings.Join(counts, ", ")
 	})
@@ -286,13 +293,7 @@ func (p *stackRun) uploads(t *testing.T) {
 	}
 	// A range both replicas uploaded, answered while everything runs: the long-term checks compare
 	// later answers with it.
-	from, to := int64(0), int64(1<<62)
-	for _, bs := range blocks {
-		from, to = max(from, bs[0].Meta.MinTime), min(to, bs[len(bs)-1].Meta.MaxTime)
-	}
-	if to-from < 60_000 {
-		t.Fatalf("the replicas' uploaded ranges overlap by %dms only", to-from)
-	}
+	from, to := uploadedOverlap(blocks)
 	p.uploaded.query = fmt.Sprintf(`up{job=~"thanos-.*"}[%dms]`, to-from)
 	p.uploaded.at = time.UnixMilli(to - 1)
 	r, err := querier(p.ctx, t, p.namespace).Query(p.ctx, p.uploaded.query, p.uploaded.at, harness.Params("dedup", "false"))
@@ -397,4 +398,13 @@ func (p *stackRun) oneStoreDeleted(t *testing.T) {
 	waitPodGone(p.ctx, t, p.namespace, stores[1])
 	p.sameAnswer(t, "one store gateway's answer while "+podName(stores[1])+" is replaced", storesOnly)
 	waitPodsReady(p.ctx, t, p.namespace, 5*time.Minute)
+}
+
+// uploadedOverlap is the time range (ms) every replica's uploaded blocks cover.
+func uploadedOverlap(blocks map[string][]*harness.Block) (from, to int64) {
+	from, to = 0, 1<<62
+	for _, bs := range blocks {
+		from, to = max(from, bs[0].Meta.MinTime), min(to, bs[len(bs)-1].Meta.MaxTime)
+	}
+	return from, to
 }
