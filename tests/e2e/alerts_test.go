@@ -149,10 +149,8 @@ func (s *alertSeries) brokenStack(t *testing.T) map[string]any {
 	store := s.target("store", "thanos-store-0")
 	// The chart's Prometheus, in the sidecar's pod: the alert joins on namespace and pod.
 	prometheus1 := map[string]string{"job": "kube-prometheus-stack-prometheus", "namespace": s.namespace, "pod": sidecar1["pod"], "instance": sidecar1["pod"] + ":9090"}
-	return map[string]any{
-		"name":     "broken stack",
-		"interval": "1m",
-		"input_series": []any{
+	return promtoolTestGroup("broken stack",
+		[]any{
 			series("up", compact0, "1x30"),
 			series("up", compact1, "1x30"),
 			series("thanos_compact_halted", compact0, "1x30"),
@@ -163,32 +161,33 @@ func (s *alertSeries) brokenStack(t *testing.T) map[string]any {
 			series("prometheus_tsdb_data_replay_duration_seconds", prometheus1, "4x30"),
 			series("up", store, "0x30"),
 		},
-		"alert_rule_test": []any{
+		[]any{
 			s.expect(t, "ThanosCompactMultipleRunning", "10m", 2, onlyJob(compact0)),
 			s.expect(t, "ThanosCompactHalted", "10m", 1, compact0),
 			s.expect(t, "ThanosSidecarBucketOperationsFailed", "10m", 0.05, map[string]string{"job": sidecar0["job"], "instance": sidecar0["instance"]}),
 			s.expect(t, "ThanosSidecarNoConnectionToStartedPrometheus", "10m", 0, sidecar1),
 			s.expect(t, "ThanosStoreIsDown", "10m", 1, map[string]string{}),
 			s.expect(t, "ThanosQueryIsDown", "10m", 1, map[string]string{}),
-		},
-	}
+		})
 }
 
 // compactorIdle: a running compactor whose last upload was 25 hours ago; 23 hours is not yet late.
 func (s *alertSeries) compactorIdle(t *testing.T) map[string]any {
 	compact := s.target("compact", "thanos-compact-0")
-	return map[string]any{
-		"name":     "compactor has not run",
-		"interval": "1m",
-		"input_series": []any{
+	return promtoolTestGroup("compactor has not run",
+		[]any{
 			series("up", compact, "1x1500"),
 			series("thanos_objstore_bucket_last_successful_upload_time", compact, "0x1500"),
 		},
-		"alert_rule_test": []any{
+		[]any{
 			map[string]any{"eval_time": "23h", "alertname": "ThanosCompactHasNotRun"},
 			s.expect(t, "ThanosCompactHasNotRun", "25h", 25, onlyJob(compact)),
-		},
-	}
+		})
+}
+
+// promtoolTestGroup is one entry of a promtool test file's "tests", its series one minute apart.
+func promtoolTestGroup(name string, inputSeries, alertRuleTests []any) map[string]any {
+	return map[string]any{"name": name, "interval": "1m", "input_series": inputSeries, "alert_rule_test": alertRuleTests}
 }
 
 // healthyStack: every component up and well, uploads current: no alert of the deployed rules fires.
@@ -212,7 +211,7 @@ func (s *alertSeries) healthyStack() map[string]any {
 	for _, alert := range slices.Sorted(maps.Keys(s.rules)) {
 		tests = append(tests, map[string]any{"eval_time": "1h", "alertname": alert})
 	}
-	return map[string]any{"name": "healthy stack", "interval": "1m", "input_series": input, "alert_rule_test": tests}
+	return promtoolTestGroup("healthy stack", input, tests)
 }
 
 // sidecarName is the sidecar as components.ScrapeJobs names it.
