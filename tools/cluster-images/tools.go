@@ -7,7 +7,7 @@
 package tools
 
 import (
-	_ "github.com/coredns/coredns"
+	_ "github.com/coredns/coredns/coremain" // see coredns/main.go
 	_ "github.com/prometheus/node_exporter"
 	_ "k8s.io/kube-state-metrics/v2"
 )

@@ -104,6 +104,7 @@ func (c *Cluster) bootstrapRBAC(ctx context.Context) error {
 
 // deployDNS deploys CoreDNS as the cluster's DNS add-on (kubeadm's manifests, with the Corefile
 // of kubeadm but for `forward`: nothing outside the machine resolves), and waits until it is ready.
+// The image's CoreDNS has only the plugins this Corefile names (tools/cluster-images/coredns).
 func (c *Cluster) deployDNS(ctx context.Context, image string) error {
 	labels := map[string]any{"k8s-app": "kube-dns"}
 	corefile := `.:53 {

@@ -186,7 +186,7 @@ var Substitutions = []Substitution{
 	{NodeRuntime, "runc", Replace,
 		"this VM refuses a negative oom_score_adj, which the kubelet asks for every pod sandbox (-998): containerd runs runc through tests/internal/runcoomclamp, which sets a negative process.oomScoreAdj to 0 and executes the real runc", nil},
 	{NodeRuntime, "images", Replace,
-		"no registry can be reached: every image is built here from the binaries built from their pinned sources, tagged with the exact name the program, the chart or the operator uses, on stand-in base layers (Debian's static busybox for quay.io/prometheus/busybox and ubi-micro; a few files for distroless static)", nil},
+		"no registry can be reached: every image is built here from the binaries built from their pinned sources, tagged with the exact name the program, the chart or the operator uses, on stand-in base layers (Debian's static busybox for quay.io/prometheus/busybox and ubi-micro; a few files for distroless static). Prometheus has only the Kubernetes service discovery and CoreDNS only the plugins the cluster's Corefile names (upstream's build tags and plugin list), halving their cold compile; a configuration naming anything else fails to load", nil},
 
 	// prometheus-operator, as the chart's Deployment runs it.
 	{OperatorEnv, "KUBECONFIG", Add,
