@@ -88,7 +88,10 @@ func newBucketStatefulSet(ctx *pulumi.Context, a ThanosWorkloadArgs, b BucketWor
 	if err != nil {
 		return nil, err
 	}
-	svc, err := newService(ctx, w.objectName, a, l, w.servicePorts, opts...)
+	if _, err := newService(ctx, w.objectName, a, l, w.servicePorts, opts...); err != nil {
+		return nil, err
+	}
+	governing, err := newGoverningService(ctx, GoverningServiceName(w.objectName), a, l, w.servicePorts, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +104,7 @@ func newBucketStatefulSet(ctx *pulumi.Context, a ThanosWorkloadArgs, b BucketWor
 	}
 	spec := appsv1.StatefulSetSpecArgs{
 		Replicas:    pulumi.Int(w.replicas),
-		ServiceName: svc.Metadata.Name().Elem(),
+		ServiceName: governing.Metadata.Name().Elem(),
 		Selector:    metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
 		Template: corev1.PodTemplateSpecArgs{
 			Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(withLabels(l.Pod(), w.extraPodLabels))},
@@ -168,9 +171,9 @@ func newServiceAccount(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l
 	}, opts...)
 }
 
-// newService creates a ClusterIP Service over the workload's selector. Port names match the
-// container ports, so targetPort is the name and the number lives in one place.
-func newService(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l ThanosLabels, ports map[string]int, opts ...pulumi.ResourceOption) (*corev1.Service, error) {
+// servicePorts are a Service's ports, by name. Port names match the container ports, so
+// targetPort is the name and the number lives in one place.
+func servicePorts(ports map[string]int) corev1.ServicePortArray {
 	var sp corev1.ServicePortArray
 	for _, portName := range []string{GRPCPortName, HTTPPortName} {
 		if port, ok := ports[portName]; ok {
@@ -180,6 +183,11 @@ func newService(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l Thanos
 			})
 		}
 	}
+	return sp
+}
+
+// newService creates the client-facing ClusterIP Service over the workload's selector.
+func newService(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l ThanosLabels, ports map[string]int, opts ...pulumi.ResourceOption) (*corev1.Service, error) {
 	return corev1.NewService(ctx, name, &corev1.ServiceArgs{
 		// Without skipAwait the provider (v4.32, pkg/await/service.go) waits until the Service's
 		// Endpoints have settled, 10 s after the endpoint controller's last change, with no
@@ -188,17 +196,46 @@ func newService(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l Thanos
 		Metadata: a.metadata(name, l.Pod(), a.workloadAnnotations()),
 		Spec: corev1.ServiceSpecArgs{
 			Selector: pulumi.ToStringMap(l.Selector()),
-			Ports:    sp,
+			Ports:    servicePorts(ports),
+		},
+	}, opts...)
+}
+
+// GoverningServiceName names the headless Service governing a StatefulSet: "<object name>-headless".
+func GoverningServiceName(objectName string) string { return objectName + "-headless" }
+
+// GoverningServiceLabels are the labels of a workload's governing Service: the workload's, and
+// LabelGoverningService, which keeps it out of the ServiceMonitor's selection.
+func GoverningServiceLabels(l ThanosLabels) map[string]string {
+	return withLabels(l.Pod(), map[string]string{LabelGoverningService: "true"})
+}
+
+// newGoverningService creates the headless Service a StatefulSet names as its serviceName: each
+// pod gets a stable DNS name, <pod>.<service>.<namespace>.svc. It publishes pods before they are
+// ready, as a governing Service should (a pod's name resolves while it starts); clients use the
+// ClusterIP Service, and the querier finds StoreAPIs through the peers Service.
+func newGoverningService(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l ThanosLabels, ports map[string]int, opts ...pulumi.ResourceOption) (*corev1.Service, error) {
+	return corev1.NewService(ctx, name, &corev1.ServiceArgs{
+		// Headless: the provider does not wait for endpoints (pkg/await/service.go).
+		Metadata: a.metadata(name, GoverningServiceLabels(l), nil),
+		Spec: corev1.ServiceSpecArgs{
+			ClusterIP:                pulumi.String("None"),
+			PublishNotReadyAddresses: pulumi.Bool(true),
+			Selector:                 pulumi.ToStringMap(l.Selector()),
+			Ports:                    servicePorts(ports),
 		},
 	}, opts...)
 }
 
 // ServiceMonitorSpec is the ServiceMonitor a Thanos component's Service gets: it scrapes the
-// "http" port of the Services carrying the component's selector labels.
+// "http" port of the Services carrying the component's selector labels, but not the governing
+// Service, which selects the same pods.
 func ServiceMonitorSpec(l ThanosLabels) monitoringv1.ServiceMonitorSpec {
 	port := HTTPPortName
+	selector := metaLabelSelector(l.Selector())
+	selector.MatchExpressions = []k8smetav1.LabelSelectorRequirement{{Key: LabelGoverningService, Operator: k8smetav1.LabelSelectorOpDoesNotExist}}
 	return monitoringv1.ServiceMonitorSpec{
-		Selector:  metaLabelSelector(l.Selector()),
+		Selector:  selector,
 		Endpoints: []monitoringv1.Endpoint{{Port: port, Interval: monitoringv1.Duration("30s")}},
 	}
 }

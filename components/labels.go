@@ -16,6 +16,11 @@ const (
 	// namespace is the scope of one installation.
 	LabelStoreAPI = "thanos.io/store-api"
 
+	// LabelGoverningService marks the headless Service that governs a StatefulSet (its pods' DNS
+	// names). The ServiceMonitors select Services without it, so the pods are scraped once,
+	// through their client-facing Service.
+	LabelGoverningService = "thanos.io/governing-service"
+
 	// PrometheusReplicaLabel is the external label that tells Prometheus replicas apart. The program
 	// sets it as the Prometheus resource's replicaExternalLabelName (the operator's default, made
 	// explicit) and the querier deduplicates on it, so the two can never disagree.

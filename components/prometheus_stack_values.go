@@ -183,32 +183,20 @@ func storageSpec(size, storageClass string) (map[string]any, error) {
 // requirements converts Resources to Kubernetes's type, validating every quantity.
 func (r Resources) requirements() (k8scorev1.ResourceRequirements, error) {
 	out := k8scorev1.ResourceRequirements{}
-	set := func(list *k8scorev1.ResourceList, name k8scorev1.ResourceName, value string) error {
-		if value == "" {
-			return nil
-		}
-		q, err := resource.ParseQuantity(value)
-		if err != nil {
-			return fmt.Errorf("%s %q: %w", name, value, err)
-		}
-		if *list == nil {
-			*list = k8scorev1.ResourceList{}
-		}
-		(*list)[name] = q
-		return nil
-	}
+	requests, limits := r.requestsAndLimits()
 	for _, s := range []struct {
-		list  *k8scorev1.ResourceList
-		name  k8scorev1.ResourceName
-		value string
-	}{
-		{&out.Requests, k8scorev1.ResourceCPU, r.CPURequest},
-		{&out.Requests, k8scorev1.ResourceMemory, r.MemoryRequest},
-		{&out.Limits, k8scorev1.ResourceCPU, r.CPULimit},
-		{&out.Limits, k8scorev1.ResourceMemory, r.MemoryLimit},
-	} {
-		if err := set(s.list, s.name, s.value); err != nil {
-			return out, err
+		list   *k8scorev1.ResourceList
+		values map[string]string
+	}{{&out.Requests, requests}, {&out.Limits, limits}} {
+		for name, value := range s.values {
+			q, err := resource.ParseQuantity(value)
+			if err != nil {
+				return out, fmt.Errorf("%s %q: %w", name, value, err)
+			}
+			if *s.list == nil {
+				*s.list = k8scorev1.ResourceList{}
+			}
+			(*s.list)[k8scorev1.ResourceName(name)] = q
 		}
 	}
 	return out, nil

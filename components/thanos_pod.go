@@ -31,22 +31,40 @@ type Resources struct {
 	MemoryRequest string
 	CPULimit      string
 	MemoryLimit   string
+	// EphemeralStorageRequest and EphemeralStorageLimit bound the node disk the container may use
+	// outside its volumes (its logs; the Thanos containers' root filesystems are read-only). Over
+	// the limit, the kubelet evicts this pod rather than the node running out of disk.
+	EphemeralStorageRequest string
+	EphemeralStorageLimit   string
+}
+
+// Kubernetes resource names of Resources' fields.
+const (
+	resourceCPU              = "cpu"
+	resourceMemory           = "memory"
+	resourceEphemeralStorage = "ephemeral-storage"
+)
+
+// requestsAndLimits lists the set fields by resource name.
+func (r Resources) requestsAndLimits() (requests, limits map[string]string) {
+	pick := func(values map[string]string) map[string]string {
+		out := map[string]string{}
+		for name, v := range values {
+			if v != "" {
+				out[name] = v
+			}
+		}
+		return out
+	}
+	return pick(map[string]string{resourceCPU: r.CPURequest, resourceMemory: r.MemoryRequest, resourceEphemeralStorage: r.EphemeralStorageRequest}),
+		pick(map[string]string{resourceCPU: r.CPULimit, resourceMemory: r.MemoryLimit, resourceEphemeralStorage: r.EphemeralStorageLimit})
 }
 
 func (r Resources) args() corev1.ResourceRequirementsArgs {
-	pick := func(cpu, memory string) pulumi.StringMap {
-		m := pulumi.StringMap{}
-		if cpu != "" {
-			m["cpu"] = pulumi.String(cpu)
-		}
-		if memory != "" {
-			m["memory"] = pulumi.String(memory)
-		}
-		return m
-	}
+	requests, limits := r.requestsAndLimits()
 	return corev1.ResourceRequirementsArgs{
-		Requests: pick(r.CPURequest, r.MemoryRequest),
-		Limits:   pick(r.CPULimit, r.MemoryLimit),
+		Requests: pulumi.ToStringMap(requests),
+		Limits:   pulumi.ToStringMap(limits),
 	}
 }
 

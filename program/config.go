@@ -169,11 +169,37 @@ func (r *reader) quantity(key string, required bool) string {
 }
 
 func (r *reader) resources(prefix string) components.Resources {
-	return components.Resources{
+	res := components.Resources{
 		CPURequest:    r.quantity(prefix+"CpuRequest", false),
 		MemoryRequest: r.quantity(prefix+"MemoryRequest", false),
 		CPULimit:      r.quantity(prefix+"CpuLimit", false),
 		MemoryLimit:   r.quantity(prefix+"MemoryLimit", false),
+	}
+	r.requestWithinLimit(prefix+"CpuRequest", res.CPURequest, prefix+"CpuLimit", res.CPULimit)
+	r.requestWithinLimit(prefix+"MemoryRequest", res.MemoryRequest, prefix+"MemoryLimit", res.MemoryLimit)
+	return res
+}
+
+// thanosResources are the resources of a Thanos container: those of resources, and its
+// ephemeral storage.
+func (r *reader) thanosResources(prefix string) components.Resources {
+	res := r.resources(prefix)
+	res.EphemeralStorageRequest = r.quantity(prefix+"EphemeralStorageRequest", false)
+	res.EphemeralStorageLimit = r.quantity(prefix+"EphemeralStorageLimit", false)
+	r.requestWithinLimit(prefix+"EphemeralStorageRequest", res.EphemeralStorageRequest, prefix+"EphemeralStorageLimit", res.EphemeralStorageLimit)
+	return res
+}
+
+// requestWithinLimit fails a request above its limit, which the API server would refuse only once
+// the update has begun.
+func (r *reader) requestWithinLimit(requestKey, request, limitKey, limit string) {
+	if request == "" || limit == "" {
+		return
+	}
+	req, errReq := resource.ParseQuantity(request)
+	lim, errLim := resource.ParseQuantity(limit)
+	if errReq == nil && errLim == nil && req.Cmp(lim) > 0 {
+		r.fail(requestKey, "%q is above %s %q; a request must not exceed its limit", request, limitKey, limit)
 	}
 }
 
@@ -277,7 +303,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	c.PrometheusStorage = r.quantity("prometheusStorageSize", true)
 	c.StorageClass = r.str("storageClass")
 	c.PrometheusResources = r.resources("prometheus")
-	c.SidecarResources = r.resources("sidecar")
+	c.SidecarResources = r.thanosResources("sidecar")
 
 	c.QuerierReplicas = r.integer("querierReplicas", 1)
 	c.QuerierTimeout = r.duration("querierTimeout", false)
@@ -311,9 +337,9 @@ func ParseConfig(lookup Lookup) (Config, error) {
 			}
 		}
 	}
-	c.QuerierResources = r.resources("querier")
-	c.StoreResources = r.resources("store")
-	c.CompactorResources = r.resources("compactor")
+	c.QuerierResources = r.thanosResources("querier")
+	c.StoreResources = r.thanosResources("store")
+	c.CompactorResources = r.thanosResources("compactor")
 
 	return c, errors.Join(r.errs...)
 }

@@ -26,6 +26,18 @@ func resourceKeys(prefix, who, cpuRequest, memoryRequest, cpuLimit, memoryLimit 
 	}
 }
 
+// ephemeralStorageKeys are the ephemeral-storage keys of one Thanos container, named
+// <prefix>EphemeralStorageRequest and <prefix>EphemeralStorageLimit. The defaults fit a container
+// whose only writes outside its volumes are its logs, which the kubelet rotates at 5 files of 10Mi
+// by default: the Thanos containers run with a read-only root filesystem and keep their data on a
+// volume.
+func ephemeralStorageKeys(prefix, who string) []configKey {
+	return []configKey{
+		{prefix + "EphemeralStorageRequest", "string", "64Mi", false, "Ephemeral-storage request of " + who + " (Kubernetes quantity)."},
+		{prefix + "EphemeralStorageLimit", "string", "256Mi", false, "Ephemeral-storage limit of " + who + ": over it, the kubelet evicts the pod (Kubernetes quantity)."},
+	}
+}
+
 // configKeys lists every key the program reads, in the order the README documents them.
 var configKeys = concat(
 	[]configKey{
@@ -72,6 +84,7 @@ var configKeys = concat(
 	},
 	resourceKeys("prometheus", "each Prometheus container", "500m", "2Gi", "", "4Gi"),
 	resourceKeys("sidecar", "each Thanos sidecar", "50m", "128Mi", "", "512Mi"),
+	ephemeralStorageKeys("sidecar", "each Thanos sidecar"),
 	[]configKey{
 		{"querierReplicas", "integer", "2", false, "Thanos querier replicas. At least 1."},
 		{"querierTimeout", "string", "5m", false, "Longest a query may run in the querier (--query.timeout; Prometheus duration)."},
@@ -89,8 +102,11 @@ var configKeys = concat(
 		{"thanosDashboards", "boolean", "true", false, "The Thanos mixin's Grafana dashboards (overview, query, store, compact, sidecar), as ConfigMaps the chart's Grafana loads."},
 	},
 	resourceKeys("querier", "each querier", "100m", "256Mi", "", "1Gi"),
+	ephemeralStorageKeys("querier", "each querier"),
 	resourceKeys("store", "each store gateway", "100m", "512Mi", "", "2Gi"),
+	ephemeralStorageKeys("store", "each store gateway"),
 	resourceKeys("compactor", "the compactor", "100m", "512Mi", "", "2Gi"),
+	ephemeralStorageKeys("compactor", "the compactor"),
 )
 
 func concat(groups ...[]configKey) []configKey {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 )
@@ -259,6 +261,9 @@ func TestHelmReleaseValues(t *testing.T) {
 			at(t, spec, "thanos.objectStorageConfig.existingSecret.key") != "thanos.yaml" {
 			t.Errorf("thanos sidecar %v", at(t, spec, "thanos"))
 		}
+		if at(t, spec, "thanos.resources.requests.ephemeral-storage") != "64Mi" || at(t, spec, "thanos.resources.limits.ephemeral-storage") != "256Mi" {
+			t.Errorf("thanos sidecar ephemeral storage %v, want the defaults 64Mi / 256Mi", at(t, spec, "thanos.resources"))
+		}
 		if labels := stringMap(at(t, spec, "podMetadata.labels")); !maps.Equal(labels, components.PrometheusPodLabels()) {
 			t.Errorf("prometheus pod labels %v, want %v", labels, components.PrometheusPodLabels())
 		}
@@ -364,6 +369,9 @@ func TestThanosWorkloads(t *testing.T) {
 			if at(t, c, "resources.requests.memory") == nil || at(t, c, "resources.limits.memory") == nil {
 				t.Errorf("%s resources %v", w.Name, c["resources"])
 			}
+			if at(t, c, "resources.requests.ephemeral-storage") != "64Mi" || at(t, c, "resources.limits.ephemeral-storage") != "256Mi" {
+				t.Errorf("%s ephemeral storage %v, want the defaults 64Mi / 256Mi", w.Name, c["resources"])
+			}
 		}
 		if at(t, store.Inputs, "spec.volumeClaimTemplates.0.spec.resources.requests.storage") !=
 			map[string]string{"dev": "5Gi", "prod": "50Gi"}[stack] {
@@ -429,9 +437,16 @@ func TestServiceMonitorsWaitForTheChartsCRDs(t *testing.T) {
 			if !dependsOn(m, "kube-prometheus-stack") {
 				t.Errorf("ServiceMonitor %s does not depend on the release: %v", m.Name, m.Dependencies)
 			}
-			svc := r.one(t, "kubernetes:core/v1:Service", m.Name)
-			if !selects(stringMap(at(t, m.Inputs, "spec.selector.matchLabels")), stringMap(at(t, svc.Inputs, "metadata.labels"))) {
-				t.Errorf("ServiceMonitor %s selects no Service labels %v", m.Name, at(t, svc.Inputs, "metadata.labels"))
+			// Each selects exactly its own Service: not the governing Service over the same pods,
+			// which would scrape them twice under a second job.
+			var selected []string
+			for _, svc := range r.all("kubernetes:core/v1:Service") {
+				if labelSelectorMatches(t, at(t, m.Inputs, "spec.selector"), stringMap(at(t, svc.Inputs, "metadata.labels"))) {
+					selected = append(selected, svc.Name)
+				}
+			}
+			if !slices.Equal(selected, []string{m.Name}) {
+				t.Errorf("ServiceMonitor %s selects the Services %v, want only %s", m.Name, selected, m.Name)
 			}
 			if at(t, m.Inputs, "spec.endpoints.0.port") != "http" {
 				t.Errorf("ServiceMonitor %s endpoints %v", m.Name, at(t, m.Inputs, "spec.endpoints"))
@@ -448,6 +463,25 @@ func stringMap(v any) map[string]string {
 		}
 	}
 	return out
+}
+
+// labelSelectorMatches evaluates a LabelSelector (matchLabels and matchExpressions) as
+// Kubernetes does.
+func labelSelectorMatches(t *testing.T, selector any, labels map[string]string) bool {
+	t.Helper()
+	raw, err := json.Marshal(selector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls k8smetav1.LabelSelector
+	if err := json.Unmarshal(raw, &ls); err != nil {
+		t.Fatalf("label selector %s: %v", raw, err)
+	}
+	sel, err := k8smetav1.LabelSelectorAsSelector(&ls)
+	if err != nil {
+		t.Fatalf("label selector %s: %v", raw, err)
+	}
+	return sel.Matches(k8slabels.Set(labels))
 }
 
 // selects reports whether a Service selector matches a pod's labels (Kubernetes's rule for a
@@ -485,10 +519,12 @@ func TestServicesSelectExactlyTheirPods(t *testing.T) {
 		pods["prometheus"] = prometheus
 
 		want := map[string][]string{
-			"thanos-peers":   {"prometheus", "thanos-store"},
-			"thanos-query":   {"thanos-query"},
-			"thanos-store":   {"thanos-store"},
-			"thanos-compact": {"thanos-compact"},
+			"thanos-peers":            {"prometheus", "thanos-store"},
+			"thanos-query":            {"thanos-query"},
+			"thanos-store":            {"thanos-store"},
+			"thanos-store-headless":   {"thanos-store"},
+			"thanos-compact":          {"thanos-compact"},
+			"thanos-compact-headless": {"thanos-compact"},
 		}
 		services := r.all("kubernetes:core/v1:Service")
 		if len(services) != len(want) {
@@ -532,6 +568,35 @@ func TestServicesSelectExactlyTheirPods(t *testing.T) {
 						t.Errorf("Service %s targets port %v, which pod %s does not have (%v)", svc.Name, target, podName, names)
 					}
 				}
+			}
+		}
+	})
+}
+
+// TestStatefulSetsAreGovernedByHeadlessServices checks each StatefulSet's serviceName: a headless
+// Service of its own that selects exactly its pods (their stable DNS names), apart from the
+// client-facing Service.
+func TestStatefulSetsAreGovernedByHeadlessServices(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		for _, sts := range r.all("kubernetes:apps/v1:StatefulSet") {
+			name := fmt.Sprint(at(t, sts.Inputs, "spec.serviceName"))
+			if name != components.GoverningServiceName(sts.Name) {
+				t.Errorf("StatefulSet %s serviceName %q, want %q", sts.Name, name, components.GoverningServiceName(sts.Name))
+				continue
+			}
+			svc := r.one(t, "kubernetes:core/v1:Service", name)
+			if at(t, svc.Inputs, "spec.clusterIP") != "None" || at(t, svc.Inputs, "spec.publishNotReadyAddresses") != true {
+				t.Errorf("Service %s is not a headless governing Service: %v", name, svc.Inputs["spec"])
+			}
+			if !maps.Equal(stringMap(at(t, svc.Inputs, "spec.selector")), stringMap(at(t, sts.Inputs, "spec.selector.matchLabels"))) {
+				t.Errorf("Service %s selector %v, StatefulSet %s selects %v", name, at(t, svc.Inputs, "spec.selector"), sts.Name, at(t, sts.Inputs, "spec.selector.matchLabels"))
+			}
+			if !dependsOn(sts, name) {
+				t.Errorf("StatefulSet %s does not wait for its governing Service %s: %v", sts.Name, name, sts.Dependencies)
+			}
+			client := r.one(t, "kubernetes:core/v1:Service", sts.Name)
+			if clusterIP, set := lookupOK(client.Inputs, []string{"spec", "clusterIP"}); set {
+				t.Errorf("client Service %s clusterIP %v, want one assigned", sts.Name, clusterIP)
 			}
 		}
 	})

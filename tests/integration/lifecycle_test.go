@@ -97,8 +97,8 @@ var programObjects = append([]object{
 	{"Secret", objstoreSecret}, {"PodMonitor", components.SidecarPodMonitorName},
 	{"Service", "thanos-peers"},
 	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"},
-	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"ServiceMonitor", "thanos-store"},
-	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"ServiceMonitor", "thanos-compact"},
+	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"},
+	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"Service", components.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
 	{"PrometheusRule", components.ThanosAlertsRuleName},
 }, dashboardConfigMaps()...)
 

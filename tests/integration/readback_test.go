@@ -162,6 +162,15 @@ func checkServices(ctx context.Context, t *testing.T) {
 		if !subset(stringMap(svc, "spec", "selector"), podLabels) {
 			t.Errorf("Service %s selector %v does not select the pods of %s/%s %v", w.name, stringMap(svc, "spec", "selector"), w.kind, w.name, podLabels)
 		}
+		if w.kind == "StatefulSet" {
+			// Its governing Service: headless, over the same pods, apart from the client Service.
+			name := str(obj, "spec", "serviceName")
+			governing := mustGet(ctx, t, object{"Service", name}, namespace)
+			if name != components.GoverningServiceName(w.name) || str(governing, "spec", "clusterIP") != "None" ||
+				!subset(stringMap(governing, "spec", "selector"), podLabels) {
+				t.Errorf("StatefulSet %s serviceName %q: want the headless Service %s over its pods, got %v", w.name, name, components.GoverningServiceName(w.name), governing["spec"])
+			}
+		}
 		if got := subset(peersSel, podLabels); got != w.storeAPI {
 			t.Errorf("peers Service selects %s/%s: %v, want %v", w.kind, w.name, got, w.storeAPI)
 		}
