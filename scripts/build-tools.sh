@@ -487,6 +487,9 @@ build_missing_in_parallel() {
   done
   [[ ${#missing[@]} -gt 1 && $BUILD_JOBS -gt 1 ]] || return 0
   take_lock
+  # The standard library once, before the parallel builds would each compile it (scripts/test.sh
+  # has usually done this already: then it is a cache hit).
+  (cd "$REPO_ROOT" && go build "${GO_BUILD_FLAGS[@]}" std) || die "go build std failed"
   log "building ${missing[*]}, $BUILD_JOBS at a time"
   local -A job_tool=()
   local pid failed=""

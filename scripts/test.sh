@@ -18,9 +18,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Test builds carry no DWARF (as the tools are built): nothing here runs a debugger, and without it
-# a cold compile is about 10% faster and every test binary links faster. Stack traces are unchanged.
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-gcflags=all=-dwarf=false -ldflags=-w"
+# Test builds use the tools' compile settings (scripts/build-tools.sh): no DWARF, -trimpath, no cgo.
+# Nothing here runs a debugger, and without DWARF a cold compile is about 10% faster. With the same
+# settings, every package the tests share with a tool (the standard library, gRPC, protobuf and
+# more: 41 MB of the tests' 117 MB of Go source) compiles once, not once per setting. Stack traces
+# are unchanged; file names in them are module paths.
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath -gcflags=all=-dwarf=false -ldflags=-w"
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit integration e2e cluster)
@@ -96,6 +100,9 @@ run_tagged_suite() {
 # compile of this module keeps the 2 cores only partly busy), and the suites compile after the unit
 # tests while that build runs.
 if [ ${#early_suites[@]} -gt 0 ] && [[ " ${suites[*]} " == *" unit "* ]]; then
+  # The standard library first, once: builds started together would each compile it.
+  echo "== $(date +%T) the standard library (shared by the tests and every tool)"
+  go build std
   start_tool_build "${early_suites[@]}"
   tools_pid=$!
 fi
