@@ -15,9 +15,12 @@ const (
 	HTTPPortName = "http"
 	HTTPPort     = 10902
 
-	// thanosUID is the user the upstream image declares (USER 1001 in Thanos's Dockerfile at
-	// ThanosVersion). fsGroup gives it the volumes.
-	thanosUID = 1001
+	// thanosUID is the user and group the Thanos containers run as: nobody (65534), as kube-thanos
+	// runs them, rather than the image's USER 1001, a UID a host account may have (kube-score's
+	// container-security-context-user-group-id wants one above 10000). The image needs no user of
+	// its own: its binary is world-executable, the root filesystem is read-only, and every write
+	// goes to a volume that fsGroup gives this group.
+	thanosUID = 65534
 
 	objstoreMountPath = "/etc/thanos/objstore"
 	objstoreVolume    = "objstore-config"
