@@ -44,6 +44,7 @@ var OwnedChartValues = []OwnedChartValue{
 	{prometheusSpecValue("thanos", "resources"), "set from sidecarCpuRequest, sidecarMemoryRequest, sidecarCpuLimit and sidecarMemoryLimit"},
 	{[]string{"grafana", "additionalDataSources"}, "Grafana's default datasource is the Thanos query path (add others with grafana.additionalDataSourcesString)"},
 	{[]string{"grafana", "sidecar", "datasources", "isDefaultDatasource"}, "Grafana's default datasource is the Thanos query path"},
+	{[]string{"prometheus-node-exporter", "namespaceOverride"}, "node-exporter runs in its own privileged namespace, so that the release's namespace enforces the restricted Pod Security level"},
 	{prometheusSpecValue("serviceMonitorSelectorNilUsesHelmValues"), "Prometheus must scrape the Thanos components' ServiceMonitors"},
 	{prometheusSpecValue("serviceMonitorSelector"), "Prometheus must scrape the Thanos components' ServiceMonitors"},
 	{prometheusSpecValue("podMonitorSelectorNilUsesHelmValues"), "Prometheus must scrape the sidecars' PodMonitor"},

@@ -61,6 +61,9 @@ type PrometheusStackArgs struct {
 	// SkipAwait does not wait for the chart's workloads to become ready. Default false; only for
 	// clusters without nodes (tests).
 	SkipAwait bool
+	// ReleaseDependsOn are resources the Helm release waits for besides the objstore Secret: the
+	// namespace node-exporter runs in (Values.NodeExporterNamespace).
+	ReleaseDependsOn []pulumi.Resource
 }
 
 // PrometheusStack is prometheus-operator with an HA Prometheus whose Thanos sidecars ship blocks
@@ -77,6 +80,8 @@ type PrometheusStack struct {
 	// GrafanaAdminSecret names the Secret (in the release's namespace) with the chart's Grafana
 	// admin credentials, keys admin-user and admin-password. Empty when Grafana is off.
 	GrafanaAdminSecret string
+	// GrafanaPodLabels select the chart's Grafana pods. Nil when Grafana is off.
+	GrafanaPodLabels map[string]string
 }
 
 // NewPrometheusStack registers the objstore Secret and the Helm release.
@@ -146,12 +151,13 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		releaseArgs.RepositoryOpts = helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repository)}
 	}
 	// Prometheus pods mount the objstore Secret: it exists before they start.
-	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs, parent, pulumi.DependsOn([]pulumi.Resource{secret}))
+	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs, parent, pulumi.DependsOn(append([]pulumi.Resource{secret}, args.ReleaseDependsOn...)))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
 	p.Release = release
 	p.GrafanaAdminSecret = GrafanaAdminSecret(merged, releaseName)
+	p.GrafanaPodLabels = GrafanaPodLabels(merged, releaseName)
 	if err := newSidecarPodMonitor(ctx, args.Namespace, release, parent); err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}

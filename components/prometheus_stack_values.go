@@ -37,6 +37,10 @@ type PrometheusValues struct {
 	// QuerierURL). Set, the chart's Grafana gets a Thanos datasource for it as its default, and the
 	// chart's own Prometheus datasource stays for the live view of one replica. Empty: none.
 	GlobalViewURL string
+	// NodeExporterNamespace is where the chart's node-exporter runs (its namespaceOverride): it
+	// needs the host's network, PID namespace and filesystem, which the restricted Pod Security
+	// level of the release's namespace forbids. It must exist. Empty: the release's namespace.
+	NodeExporterNamespace string
 }
 
 // ThanosDatasourceName and ThanosDatasourceUID identify the Grafana datasource of the global view.
@@ -150,6 +154,9 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		prometheus["podDisruptionBudget"] = map[string]any{"enabled": true, "minAvailable": v.Replicas - 1}
 	}
 	values := map[string]any{"prometheus": prometheus}
+	if v.NodeExporterNamespace != "" {
+		values["prometheus-node-exporter"] = map[string]any{"namespaceOverride": v.NodeExporterNamespace}
+	}
 	if v.GlobalViewURL != "" {
 		values["grafana"] = grafanaValues(v.GlobalViewURL)
 	}
@@ -208,8 +215,8 @@ func (r Resources) requirements() (k8scorev1.ResourceRequirements, error) {
 // "grafana.fullname": the release name if it contains the chart's name ("grafana" or
 // nameOverride), else "<release>-<name>"; fullnameOverride replaces both). Empty when grafana.enabled is false.
 func GrafanaAdminSecret(values map[string]any, releaseName string) string {
-	grafana, _ := values["grafana"].(map[string]any)
-	if enabled, ok := grafana["enabled"].(bool); ok && !enabled {
+	grafana, enabled := grafanaValuesOf(values)
+	if !enabled {
 		return ""
 	}
 	if admin, ok := grafana["admin"].(map[string]any); ok {
@@ -220,12 +227,36 @@ func GrafanaAdminSecret(values map[string]any, releaseName string) string {
 	if override, ok := grafana["fullnameOverride"].(string); ok && override != "" {
 		return override
 	}
-	name := "grafana"
-	if override, ok := grafana["nameOverride"].(string); ok && override != "" {
-		name = override
-	}
+	name := grafanaName(grafana)
 	if strings.Contains(releaseName, name) {
 		return releaseName
 	}
 	return releaseName + "-" + name
+}
+
+// GrafanaPodLabels are the selector labels of the chart's Grafana pods in release releaseName
+// (charts/grafana/templates/_helpers.tpl of ChartVersion, "grafana.selectorLabels": the chart's
+// name and the release). Nil when grafana.enabled is false.
+func GrafanaPodLabels(values map[string]any, releaseName string) map[string]string {
+	grafana, enabled := grafanaValuesOf(values)
+	if !enabled {
+		return nil
+	}
+	return map[string]string{LabelName: grafanaName(grafana), LabelInstance: releaseName}
+}
+
+// grafanaValuesOf returns the Grafana subchart's values and whether it is enabled (the chart's
+// default).
+func grafanaValuesOf(values map[string]any) (map[string]any, bool) {
+	grafana, _ := values["grafana"].(map[string]any)
+	enabled, ok := grafana["enabled"].(bool)
+	return grafana, !ok || enabled
+}
+
+// grafanaName is the Grafana subchart's name: nameOverride, else "grafana" ("grafana.name").
+func grafanaName(grafana map[string]any) string {
+	if override, ok := grafana["nameOverride"].(string); ok && override != "" {
+		return override
+	}
+	return "grafana"
 }

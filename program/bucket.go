@@ -17,6 +17,9 @@ type Bucket struct {
 	Arn, KMSKeyArn pulumi.StringInput
 	// Role ARNs of the components; nil with static keys.
 	SidecarRoleArn, StoreRoleArn, CompactorRoleArn pulumi.StringInput
+	// ObjectStorePorts are the TCP ports the bucket workloads reach the object store (and STS,
+	// with IRSA) on: what their NetworkPolicies let out.
+	ObjectStorePorts []int
 }
 
 // deployBucket creates the encrypted bucket and the IRSA roles, or, with existingBucketName,
@@ -56,9 +59,14 @@ func deployBucket(ctx *pulumi.Context, cfg Config, cluster Cluster) (Bucket, err
 			KMSKeyID: v[1].(string),
 		})
 	}).(pulumi.StringOutput)
+	ports, err := components.ObjectStorePorts(components.AWSS3Endpoint(cfg.Region), false, true)
+	if err != nil {
+		return Bucket{}, err
+	}
 	return Bucket{
 		Name: store.BucketName, ObjstoreConfig: objstore, Arn: store.BucketArn, KMSKeyArn: store.KMSKeyArn,
 		SidecarRoleArn: identity.SidecarRoleArn, StoreRoleArn: identity.StoreRoleArn, CompactorRoleArn: identity.CompactorRoleArn,
+		ObjectStorePorts: ports,
 	}, nil
 }
 
@@ -70,9 +78,14 @@ func existingBucket(e *ExistingBucket) (Bucket, error) {
 	if err != nil {
 		return Bucket{}, err
 	}
+	ports, err := components.ObjectStorePorts(e.Endpoint, e.Insecure, !e.StaticCredentials())
+	if err != nil {
+		return Bucket{}, err
+	}
 	b := Bucket{
-		Name:           pulumi.String(e.Name).ToStringOutput(),
-		ObjstoreConfig: pulumi.String(objstore).ToStringOutput(),
+		Name:             pulumi.String(e.Name).ToStringOutput(),
+		ObjstoreConfig:   pulumi.String(objstore).ToStringOutput(),
+		ObjectStorePorts: ports,
 	}
 	if e.StaticCredentials() {
 		b.ObjstoreConfig = pulumi.ToSecret(b.ObjstoreConfig).(pulumi.StringOutput)

@@ -57,9 +57,15 @@ type Config struct {
 	PodDisruptionBudgets bool
 	ThanosAlerts         bool
 	ThanosDashboards     bool
-	QuerierResources     components.Resources
-	StoreResources       components.Resources
-	CompactorResources   components.Resources
+	NetworkPolicies      bool
+	// QueryClientNamespaces may use the query path through the NetworkPolicies.
+	QueryClientNamespaces []string
+	// NodeExporterNamespace is where the chart's node-exporter runs; empty when the chart's
+	// node-exporter is off (chartValues nodeExporter.enabled: false).
+	NodeExporterNamespace string
+	QuerierResources      components.Resources
+	StoreResources        components.Resources
+	CompactorResources    components.Resources
 }
 
 // ExistingBucket is a bucket the program uses but does not own: AWS or any S3-compatible store.
@@ -327,6 +333,12 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	c.PodDisruptionBudgets = r.boolean("podDisruptionBudgets")
 	c.ThanosAlerts = r.boolean("thanosAlerts")
 	c.ThanosDashboards = r.boolean("thanosDashboards")
+	c.NetworkPolicies = r.boolean("networkPolicies")
+	c.QueryClientNamespaces = readNamespaceList(r, "queryClientNamespaces")
+	if len(c.QueryClientNamespaces) > 0 && !c.NetworkPolicies {
+		r.fail("queryClientNamespaces", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
+	}
+	c.NodeExporterNamespace = readNodeExporterNamespace(r, c.Namespace, c.ChartValues)
 	if c.PodDisruptionBudgets {
 		for _, replicas := range []struct {
 			key string
@@ -361,6 +373,51 @@ func readChartValues(r *reader, key string) map[string]any {
 		r.fail(key, "%s; set it through the program's own config, or leave it out", problem)
 	}
 	return values
+}
+
+// readNamespaceList reads a comma-separated list of namespace names.
+func readNamespaceList(r *reader, key string) []string {
+	var namespaces []string
+	for _, name := range strings.Split(r.raw(key), ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !dns1123Label.MatchString(name) {
+			r.fail(key, "%q is not a valid namespace name (lowercase letters, digits and '-', at most 63); give names separated by commas", name)
+			continue
+		}
+		namespaces = append(namespaces, name)
+	}
+	return namespaces
+}
+
+// readNodeExporterNamespace reads where the chart's node-exporter runs: empty when chartValues turn
+// it off (kube-prometheus-stack's nodeExporter.enabled, the subchart's condition).
+func readNodeExporterNamespace(r *reader, namespace string, chartValues map[string]any) string {
+	name := r.str("nodeExporterNamespace")
+	if nodeExporter, ok := chartValues["nodeExporter"].(map[string]any); ok {
+		if enabled, ok := nodeExporter["enabled"].(bool); ok && !enabled {
+			if name != "" {
+				r.fail("nodeExporterNamespace", "is set while chartValues turn node-exporter off (nodeExporter.enabled: false); remove one of them")
+			}
+			return ""
+		}
+	}
+	if name == "" {
+		name = namespace + "-node-exporter"
+		if dns1123Label.MatchString(namespace) && !dns1123Label.MatchString(name) {
+			r.fail("nodeExporterNamespace", "the default %q is not a valid namespace name (at most 63 characters); set nodeExporterNamespace", name)
+		}
+		return name
+	}
+	if !dns1123Label.MatchString(name) {
+		r.fail("nodeExporterNamespace", "%q is not a valid namespace name (lowercase letters, digits and '-', at most 63)", name)
+	}
+	if name == namespace {
+		r.fail("nodeExporterNamespace", "%q is the namespace itself; node-exporter needs a namespace of its own at the privileged Pod Security level", name)
+	}
+	return name
 }
 
 func checkBucketName(r *reader, key, name string) {
@@ -435,6 +492,8 @@ func readExistingBucket(r *reader, awsRegion string) *ExistingBucket {
 	}
 	if strings.Contains(e.Endpoint, "://") {
 		r.fail("existingBucketEndpoint", "%q must be host[:port] without a scheme (use existingBucketInsecure for http)", e.Endpoint)
+	} else if _, err := components.ObjectStorePorts(e.Endpoint, e.Insecure, false); err != nil {
+		r.fail("existingBucketEndpoint", "%q must be host[:port] with a port from 1 to 65535", e.Endpoint)
 	}
 	if (e.AccessKey == "") != (e.SecretKey == "") {
 		r.fail("existingBucketAccessKey", "existingBucketAccessKey and existingBucketSecretKey must be set together")

@@ -69,36 +69,43 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}
 	k8s := pulumi.Provider(provider)
-	ns, err := corev1.NewNamespace(ctx, cfg.Namespace, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:   pulumi.String(cfg.Namespace),
-			Labels: pulumi.StringMap{components.LabelManagedBy: pulumi.String("pulumi")},
-		},
-	}, k8s)
+	// Every pod here passes the restricted Pod Security level; node-exporter, which needs the
+	// host, runs in a namespace of its own.
+	ns, err := newNamespace(ctx, cfg.Namespace, components.PodSecurityLabels(components.ReleaseNamespacePodSecurity, components.ReleaseNamespacePodSecurity), k8s)
 	if err != nil {
-		return nil, fmt.Errorf("namespace: %w", err)
+		return nil, err
 	}
 	namespace := ns.Metadata.Name().Elem()
 	k8sChildren := pulumi.Providers(provider)
+	var releaseDependsOn []pulumi.Resource
+	if cfg.NodeExporterNamespace != "" {
+		exporterNs, err := newNamespace(ctx, cfg.NodeExporterNamespace, components.PodSecurityLabels(components.NodeExporterNamespacePodSecurity, ""), k8s)
+		if err != nil {
+			return nil, err
+		}
+		releaseDependsOn = append(releaseDependsOn, exporterNs)
+	}
 
 	prometheus, err := components.NewPrometheusStack(ctx, "prometheus", &components.PrometheusStackArgs{
-		Namespace:      namespace,
-		Chart:          cfg.Chart,
-		ExtraValues:    cfg.ChartValues,
-		ObjstoreConfig: bucket.ObjstoreConfig,
-		SidecarRoleArn: bucket.SidecarRoleArn,
-		SkipAwait:      cfg.SkipAwait,
+		Namespace:        namespace,
+		Chart:            cfg.Chart,
+		ExtraValues:      cfg.ChartValues,
+		ObjstoreConfig:   bucket.ObjstoreConfig,
+		SidecarRoleArn:   bucket.SidecarRoleArn,
+		SkipAwait:        cfg.SkipAwait,
+		ReleaseDependsOn: releaseDependsOn,
 		Values: components.PrometheusValues{
-			Replicas:            cfg.PrometheusReplicas,
-			ClusterName:         cfg.ClusterName,
-			Retention:           cfg.PrometheusRetention,
-			StorageSize:         cfg.PrometheusStorage,
-			StorageClass:        cfg.StorageClass,
-			ServiceAccountName:  prometheusServiceAccount,
-			PrometheusResources: cfg.PrometheusResources,
-			SidecarResources:    cfg.SidecarResources,
-			PodDisruptionBudget: cfg.PodDisruptionBudgets,
-			GlobalViewURL:       components.QuerierURL(cfg.Namespace),
+			Replicas:              cfg.PrometheusReplicas,
+			ClusterName:           cfg.ClusterName,
+			Retention:             cfg.PrometheusRetention,
+			StorageSize:           cfg.PrometheusStorage,
+			StorageClass:          cfg.StorageClass,
+			ServiceAccountName:    prometheusServiceAccount,
+			PrometheusResources:   cfg.PrometheusResources,
+			SidecarResources:      cfg.SidecarResources,
+			PodDisruptionBudget:   cfg.PodDisruptionBudgets,
+			GlobalViewURL:         components.QuerierURL(cfg.Namespace),
+			NodeExporterNamespace: cfg.NodeExporterNamespace,
 		},
 	}, k8sChildren)
 	if err != nil {
@@ -169,6 +176,20 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		return nil, err
 	}
 
+	if cfg.NetworkPolicies {
+		if _, err := components.NewNetworkPolicies(ctx, "network-policies", &components.NetworkPoliciesArgs{
+			Namespace: namespace,
+			Peers: components.NetworkPolicyPeers{
+				Instance:              instance,
+				GrafanaPodLabels:      prometheus.GrafanaPodLabels,
+				QueryClientNamespaces: cfg.QueryClientNamespaces,
+				ObjectStorePorts:      bucket.ObjectStorePorts,
+			},
+		}, k8sChildren); err != nil {
+			return nil, err
+		}
+	}
+
 	outputs := []Output{
 		{"querierUrl", querier.URL},
 		{"storeApiEndpoint", querier.StoreAPIEndpoint},
@@ -192,4 +213,27 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		}
 	}
 	return &Deployment{Config: cfg, Outputs: outputs}, nil
+}
+
+// newNamespace creates a namespace with the program's ownership label and labels.
+func newNamespace(ctx *pulumi.Context, name string, labels map[string]string, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
+	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:   pulumi.String(name),
+			Labels: pulumi.ToStringMap(withLabel(labels, components.LabelManagedBy, "pulumi")),
+		},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("namespace %s: %w", name, err)
+	}
+	return ns, nil
+}
+
+// withLabel returns a copy of labels with key set to value.
+func withLabel(labels map[string]string, key, value string) map[string]string {
+	out := map[string]string{key: value}
+	for k, v := range labels {
+		out[k] = v
+	}
+	return out
 }

@@ -89,6 +89,7 @@ func TestRealChartRendersWhatTheProgramMeans(t *testing.T) {
 		t.Run("every prometheusSpec value reaches the Prometheus resource", func(t *testing.T) { checkEveryPrometheusSpecValue(t, c) })
 		t.Run("Grafana's default datasource is the Thanos query path", func(t *testing.T) { checkRenderedGrafanaDatasources(t, c) })
 		t.Run("the Grafana admin Secret the output names holds the credentials", func(t *testing.T) { checkRenderedGrafanaAdminSecret(t, c) })
+		t.Run("the NetworkPolicies' Grafana selector selects the chart's Grafana pods", func(t *testing.T) { checkRenderedGrafanaPodLabels(t, c) })
 	})
 }
 
@@ -297,5 +298,24 @@ func checkRenderedGrafanaAdminSecret(t *testing.T, c *rendered) {
 		if _, ok := data[key]; !ok {
 			t.Errorf("Secret %s has keys %v, want %s", name, slices.Collect(maps.Keys(data)), key)
 		}
+	}
+}
+
+// checkRenderedGrafanaPodLabels: the pod labels the NetworkPolicies admit Grafana by are the
+// rendered Grafana Deployment's, and no other rendered pod carries them.
+func checkRenderedGrafanaPodLabels(t *testing.T, c *rendered) {
+	values, _ := c.release.Inputs["values"].(map[string]any)
+	selector := components.GrafanaPodLabels(values, fmt.Sprint(c.release.Inputs["name"]))
+	var selected []string
+	for _, kind := range []string{"Deployment", "StatefulSet", "DaemonSet"} {
+		for _, o := range c.all(kind) {
+			labels := stringMap(lookup(o, []string{"spec", "template", "metadata", "labels"}))
+			if selects(selector, labels) {
+				selected = append(selected, kind+"/"+o.Name())
+			}
+		}
+	}
+	if want := []string{"Deployment/" + fmt.Sprint(c.release.Inputs["name"]) + "-grafana"}; !slices.Equal(selected, want) {
+		t.Errorf("Grafana's pod labels %v select %v, want %v", selector, selected, want)
 	}
 }

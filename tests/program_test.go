@@ -498,6 +498,19 @@ func selects(selector, labels map[string]string) bool {
 	return true
 }
 
+// prometheusPodLabels are the labels of the Prometheus pods: the chart's podMetadata the program
+// sent, and prometheus-operator's own pod labels (pkg/prometheus/statefulset.go), which win.
+func prometheusPodLabels(t *testing.T, r *run) map[string]string {
+	t.Helper()
+	release := r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")
+	labels := stringMap(at(t, release.Inputs, "values.prometheus.prometheusSpec.podMetadata.labels"))
+	maps.Copy(labels, map[string]string{
+		"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "kube-prometheus-stack-prometheus",
+		"app.kubernetes.io/managed-by": "prometheus-operator", "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+	})
+	return labels
+}
+
 // TestServicesSelectExactlyTheirPods checks each Service against every pod the stack runs: the
 // Thanos workloads' templates and the Prometheus pods, whose labels are the chart's podMetadata
 // plus the labels prometheus-operator sets itself.
@@ -509,14 +522,7 @@ func TestServicesSelectExactlyTheirPods(t *testing.T) {
 				pods[w.Name] = stringMap(at(t, w.Inputs, "spec.template.metadata.labels"))
 			}
 		}
-		release := r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")
-		prometheus := stringMap(at(t, release.Inputs, "values.prometheus.prometheusSpec.podMetadata.labels"))
-		// prometheus-operator's own pod labels (pkg/prometheus/statefulset.go) win over podMetadata.
-		maps.Copy(prometheus, map[string]string{
-			"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "kube-prometheus-stack-prometheus",
-			"app.kubernetes.io/managed-by": "prometheus-operator", "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
-		})
-		pods["prometheus"] = prometheus
+		pods["prometheus"] = prometheusPodLabels(t, r)
 
 		want := map[string][]string{
 			"thanos-peers":            {"prometheus", "thanos-store"},

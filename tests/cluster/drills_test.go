@@ -259,10 +259,12 @@ func (p *stackRun) destroy(t *testing.T) {
 	if _, err := p.stack.Destroy(ctx); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
-	harness.WaitFor(ctx, t, 3*time.Minute, "the namespace gone", func() (bool, string) {
-		_, found, err := suite.cluster.Client.Get(ctx, "/api/v1/namespaces/"+p.namespace)
-		return err == nil && !found, fmt.Sprintf("found %v, %v", found, err)
-	})
+	for _, ns := range []string{p.namespace, p.namespace + "-node-exporter"} {
+		harness.WaitFor(ctx, t, 3*time.Minute, "namespace "+ns+" gone", func() (bool, string) {
+			_, found, err := suite.cluster.Client.Get(ctx, "/api/v1/namespaces/"+ns)
+			return err == nil && !found, fmt.Sprintf("found %v, %v", found, err)
+		})
+	}
 	for _, kind := range []string{"clusterroles", "clusterrolebindings"} {
 		items, err := suite.cluster.Client.List(ctx, "/apis/rbac.authorization.k8s.io/v1/"+kind)
 		if err != nil {

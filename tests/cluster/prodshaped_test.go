@@ -104,6 +104,8 @@ func (p *stackRun) up(t *testing.T) {
 	}
 	t.Logf("pulumi up took %v", time.Since(start).Round(time.Second))
 	waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
+	// node-exporter runs apart, in a namespace that lets it use the host.
+	waitPodsReady(ctx, t, p.namespace+"-node-exporter", 5*time.Minute)
 	t.Logf("up to every pod Ready: %v", time.Since(start).Round(time.Second))
 	for component, want := range map[string]int{"query": p.replicas(t, "querierReplicas"), "store": p.replicas(t, "storeReplicas"), "compact": 1} {
 		labels := components.ThanosLabels{Component: component, Instance: "thanos"}.Selector()

@@ -76,10 +76,10 @@ func mainConfig(t testing.TB) map[string]string {
 		"prometheusReplicas":    "2",
 		"prometheusRetention":   "12h",
 		"prometheusStorageSize": "20Gi",
-		"querierReplicas":       "1",
+		// The prod shape: two of each, with their PodDisruptionBudgets.
+		"querierReplicas":       "2",
 		"storeReplicas":         "2",
-		// A budget over the one querier replica would block node drains; the program refuses it.
-		"podDisruptionBudgets":  "false",
+		"podDisruptionBudgets":  "true",
 		"compactorRetentionRaw": "7d",
 		"compactorRetention5m":  "30d",
 		"compactorRetention1h":  "90d",
@@ -96,11 +96,20 @@ var mainSecrets = []string{"existingBucketAccessKey", "existingBucketSecretKey",
 var programObjects = append([]object{
 	{"Secret", objstoreSecret}, {"PodMonitor", components.SidecarPodMonitorName},
 	{"Service", "thanos-peers"},
-	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"},
-	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"},
+	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"}, {"PodDisruptionBudget", "thanos-query"},
+	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"}, {"PodDisruptionBudget", "thanos-store"},
 	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"Service", components.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
 	{"PrometheusRule", components.ThanosAlertsRuleName},
-}, dashboardConfigMaps()...)
+}, append(dashboardConfigMaps(), networkPolicies()...)...)
+
+// networkPolicies are the NetworkPolicies of the Thanos and Prometheus pods.
+func networkPolicies() []object {
+	var out []object
+	for _, name := range networkPolicyNames {
+		out = append(out, object{"NetworkPolicy", name})
+	}
+	return out
+}
 
 // dashboardConfigMaps are the ConfigMaps of the Thanos mixin's dashboards.
 func dashboardConfigMaps() []object {
@@ -169,9 +178,10 @@ func TestLifecycle(t *testing.T) {
 		{"preview of a new stack against the empty cluster", func(t *testing.T) { previewNewStack(ctx, t, stack) }},
 		{"up creates every object as the program meant it", func(t *testing.T) { upCreates(ctx, t, stack) }},
 		{"the real operator runs the sidecars with the bucket", func(t *testing.T) { operatorGeneratesPrometheus(ctx, t) }},
+		{"Pod Security: restricted enforced, every pod of the program, chart and operator admitted", func(t *testing.T) { checkPodSecurity(ctx, t) }},
 		{"bucket keys only in the objstore Secret, secrets encrypted at rest", func(t *testing.T) { keysOnlyInSecret(ctx, t, stack) }},
 		{"second preview has no changes", func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
-		{"querierReplicas 1 to 2 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
+		{"querierReplicas 2 to 3 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
 		{"stack references: cluster stack in, querierUrl out", func(t *testing.T) { stackReferences(ctx, t, stack) }},
 		{"destroy removes everything it created", func(t *testing.T) { destroy(ctx, t, stack) }},
 	}
@@ -187,7 +197,7 @@ func TestLifecycle(t *testing.T) {
 
 // expectedCreates are the Kubernetes objects (kind/name) a first update of the program creates.
 func expectedCreates() []string {
-	out := []string{"Namespace/" + namespace, "Release/" + releaseName}
+	out := []string{"Namespace/" + namespace, "Namespace/" + nodeExporterNamespace, "Release/" + releaseName}
 	for _, o := range programObjects {
 		out = append(out, o.String())
 	}
@@ -281,6 +291,7 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 	checkThanosMixin(ctx, t)
 	checkPrometheus(ctx, t)
 	checkObjstoreSecret(ctx, t)
+	checkNetworkPolicies(ctx, t)
 	for _, o := range chartObjects {
 		mustGet(ctx, t, o, namespace)
 	}
@@ -315,7 +326,7 @@ func generations(ctx context.Context, t *testing.T) map[object]string {
 }
 
 func scaleQuerier(ctx context.Context, t *testing.T, stack auto.Stack) {
-	harness.MustSetConfig(ctx, t, stack, map[string]string{"querierReplicas": "2"})
+	harness.MustSetConfig(ctx, t, stack, map[string]string{"querierReplicas": "3"})
 	wantChange := []string{"Deployment/thanos-query"}
 
 	rec := harness.NewStepRecorder()
@@ -361,8 +372,8 @@ func scaleQuerier(ctx context.Context, t *testing.T, stack auto.Stack) {
 	// The chart's release was not upgraded: no second release record.
 	mustBeGone(ctx, t, object{"Secret", "sh.helm.release.v1." + releaseName + ".v2"})
 	query := mustGet(ctx, t, object{"Deployment", "thanos-query"}, namespace)
-	if got := fmt.Sprint(field(query, "spec", "replicas")); got != "2" {
-		t.Errorf("querier replicas %s after the update, want 2", got)
+	if got := fmt.Sprint(field(query, "spec", "replicas")); got != "3" {
+		t.Errorf("querier replicas %s after the update, want 3", got)
 	}
 }
 
@@ -423,7 +434,7 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 	if summary := res.Summary.ResourceChanges; summary == nil || (*summary)["delete"] == 0 {
 		t.Errorf("destroy summary %v has no deletes", summary)
 	}
-	assertGone(ctx, t, namespace, append(append([]object{{"Namespace", namespace}}, programObjects...), chartObjects...))
+	assertGone(ctx, t, namespace, append(append([]object{{"Namespace", namespace}, {"Namespace", nodeExporterNamespace}}, programObjects...), chartObjects...))
 
 	crdsBefore, err := harness.ChartCRDNames(suite.chart)
 	if err != nil {

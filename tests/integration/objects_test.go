@@ -37,6 +37,7 @@ var collections = map[string]string{
 	"PodMonitor":          "/apis/monitoring.coreos.com/v1/namespaces/%s/podmonitors",
 	"PrometheusRule":      "/apis/monitoring.coreos.com/v1/namespaces/%s/prometheusrules",
 	"Prometheus":          "/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses",
+	"NetworkPolicy":       "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies",
 }
 
 func (o object) path(namespace string) string {

@@ -61,7 +61,7 @@ type workload struct {
 }
 
 var workloads = []workload{
-	{"Deployment", "thanos-query", components.QueryLabels(instance), 1, false},
+	{"Deployment", "thanos-query", components.QueryLabels(instance), 2, false},
 	{"StatefulSet", "thanos-store", components.StoreLabels(instance), 2, true},
 	{"StatefulSet", "thanos-compact", components.CompactLabels(instance), 1, false},
 }

@@ -1,0 +1,318 @@
+package components
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	k8scorev1 "k8s.io/api/core/v1"
+	k8snetworkingv1 "k8s.io/api/networking/v1"
+	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Ports of the Prometheus pods' containers as prometheus-operator v0.93.1 runs them, besides the
+// sidecar's GRPCPort and HTTPPort (pkg/prometheus/server/statefulset.go): the Prometheus server's
+// (pkg/prometheus/common.go) and the config reloader's (pkg/operator/config_reloader.go).
+const (
+	PrometheusWebPort = 9090
+	ReloaderWebPort   = 8080
+)
+
+// NetworkPolicyPeers are what the NetworkPolicies are derived from: the pods on the query path and
+// where the bucket is. Every selector comes from the same label functions as the Services.
+type NetworkPolicyPeers struct {
+	// Instance is the Thanos components' app.kubernetes.io/instance. Required.
+	Instance string
+	// GrafanaPodLabels select the chart's Grafana pods, which query the querier and Prometheus.
+	// Empty: no Grafana.
+	GrafanaPodLabels map[string]string
+	// QueryClientNamespaces are namespaces whose pods may use the query path: the querier's HTTP API
+	// and StoreAPI, and Prometheus's HTTP API (a Grafana or an ingress controller elsewhere, a
+	// querier federating this one).
+	QueryClientNamespaces []string
+	// ObjectStorePorts are the TCP ports the store gateway and the compactor reach the object
+	// store, and STS for IRSA, on. Required.
+	ObjectStorePorts []int
+}
+
+// DNSPort is where pods resolve names: the cluster DNS on port 53, over UDP and TCP.
+const DNSPort = 53
+
+// NetworkPolicySpecs are the NetworkPolicies of the Thanos and Prometheus pods, by object name:
+//   - StoreAPI gRPC (the sidecars' and store gateways') only from the querier;
+//   - metrics (the Thanos HTTP port, the config reloader's) only from Prometheus, which scrapes them;
+//   - the querier's HTTP API and StoreAPI, and Prometheus's HTTP API, from Prometheus, the chart's
+//     Grafana and the declared query clients;
+//   - egress of the Thanos pods only to DNS, the StoreAPIs (querier) and the object store (store
+//     gateway, compactor).
+//
+// The Prometheus pods keep unrestricted egress: their scrape targets are anywhere in the cluster,
+// on the nodes and outside it. Ports are numbers, the constants the containers declare: the EKS VPC
+// CNI's policy controller drops a rule with a named port unless the source pod has a port of that
+// name too (aws/aws-network-policy-agent#193).
+func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.NetworkPolicySpec, error) {
+	if p.Instance == "" {
+		return nil, fmt.Errorf("network policies: Instance is required")
+	}
+	if len(p.ObjectStorePorts) == 0 {
+		return nil, fmt.Errorf("network policies: ObjectStorePorts are required")
+	}
+	query := QueryLabels(p.Instance)
+	store := StoreLabels(p.Instance)
+	compact := CompactLabels(p.Instance)
+
+	prometheusPods := podPeer(PrometheusPodLabels())
+	querierPods := podPeer(query.Selector())
+	queryClients := []k8snetworkingv1.NetworkPolicyPeer{prometheusPods}
+	if len(p.GrafanaPodLabels) > 0 {
+		queryClients = append(queryClients, podPeer(p.GrafanaPodLabels))
+	}
+	var clientNamespaces []k8snetworkingv1.NetworkPolicyPeer
+	if len(p.QueryClientNamespaces) > 0 {
+		namespaces := append([]string(nil), p.QueryClientNamespaces...)
+		sort.Strings(namespaces)
+		clientNamespaces = []k8snetworkingv1.NetworkPolicyPeer{{NamespaceSelector: &k8smetav1.LabelSelector{
+			MatchExpressions: []k8smetav1.LabelSelectorRequirement{{
+				// Every namespace carries its name in this label (set by the API server).
+				Key: k8scorev1.LabelMetadataName, Operator: k8smetav1.LabelSelectorOpIn, Values: namespaces,
+			}},
+		}}}
+	}
+	queryPath := append(append([]k8snetworkingv1.NetworkPolicyPeer(nil), queryClients...), clientNamespaces...)
+	scrapes := k8snetworkingv1.NetworkPolicyIngressRule{From: []k8snetworkingv1.NetworkPolicyPeer{prometheusPods}, Ports: tcpPorts(HTTPPort)}
+	fromQuerier := k8snetworkingv1.NetworkPolicyIngressRule{From: []k8snetworkingv1.NetworkPolicyPeer{querierPods}, Ports: tcpPorts(GRPCPort)}
+	dns := k8snetworkingv1.NetworkPolicyEgressRule{Ports: dnsPorts()}
+	objectStore := k8snetworkingv1.NetworkPolicyEgressRule{Ports: tcpPorts(p.ObjectStorePorts...)}
+
+	ingressAndEgress := []k8snetworkingv1.PolicyType{k8snetworkingv1.PolicyTypeIngress, k8snetworkingv1.PolicyTypeEgress}
+	specs := map[string]k8snetworkingv1.NetworkPolicySpec{
+		query.ObjectName(): {
+			PodSelector: metaLabelSelector(query.Selector()),
+			PolicyTypes: ingressAndEgress,
+			Ingress: nonEmptyIngress(
+				k8snetworkingv1.NetworkPolicyIngressRule{From: queryPath, Ports: tcpPorts(HTTPPort)},
+				k8snetworkingv1.NetworkPolicyIngressRule{From: clientNamespaces, Ports: tcpPorts(GRPCPort)},
+			),
+			Egress: []k8snetworkingv1.NetworkPolicyEgressRule{
+				dns,
+				{To: []k8snetworkingv1.NetworkPolicyPeer{podPeer(StoreAPISelector())}, Ports: tcpPorts(GRPCPort)},
+			},
+		},
+		store.ObjectName(): {
+			PodSelector: metaLabelSelector(store.Selector()),
+			PolicyTypes: ingressAndEgress,
+			Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{fromQuerier, scrapes},
+			Egress:      []k8snetworkingv1.NetworkPolicyEgressRule{dns, objectStore},
+		},
+		compact.ObjectName(): {
+			PodSelector: metaLabelSelector(compact.Selector()),
+			PolicyTypes: ingressAndEgress,
+			Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{scrapes},
+			Egress:      []k8snetworkingv1.NetworkPolicyEgressRule{dns, objectStore},
+		},
+		PrometheusNetworkPolicyName: {
+			PodSelector: metaLabelSelector(PrometheusPodLabels()),
+			PolicyTypes: []k8snetworkingv1.PolicyType{k8snetworkingv1.PolicyTypeIngress},
+			Ingress: []k8snetworkingv1.NetworkPolicyIngressRule{
+				fromQuerier,
+				{From: []k8snetworkingv1.NetworkPolicyPeer{prometheusPods}, Ports: tcpPorts(HTTPPort, ReloaderWebPort)},
+				{From: queryPath, Ports: tcpPorts(PrometheusWebPort)},
+			},
+		},
+	}
+	return specs, nil
+}
+
+// PrometheusNetworkPolicyName names the NetworkPolicy of the Prometheus pods.
+const PrometheusNetworkPolicyName = "prometheus-thanos-sidecar"
+
+// ObjectStorePorts are the TCP ports a bucket workload reaches the object store on: the endpoint's
+// port (host[:port]; without one, 443, or 80 when insecure), and 443 for STS where the workload
+// assumes its role through IRSA.
+func ObjectStorePorts(endpoint string, insecure, irsa bool) ([]int, error) {
+	port := 443
+	if insecure {
+		port = 80
+	}
+	if _, p, err := net.SplitHostPort(endpoint); err == nil {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("object store endpoint %q: port %q is not a number from 1 to 65535", endpoint, p)
+		}
+		port = n
+	}
+	ports := []int{port}
+	if irsa && port != 443 {
+		ports = append(ports, 443)
+	}
+	return ports, nil
+}
+
+func podPeer(labels map[string]string) k8snetworkingv1.NetworkPolicyPeer {
+	selector := metaLabelSelector(labels)
+	return k8snetworkingv1.NetworkPolicyPeer{PodSelector: &selector}
+}
+
+func tcpPorts(numbers ...int) []k8snetworkingv1.NetworkPolicyPort {
+	var ports []k8snetworkingv1.NetworkPolicyPort
+	for _, n := range numbers {
+		port := intstr.FromInt32(int32(n))
+		ports = append(ports, k8snetworkingv1.NetworkPolicyPort{Protocol: protocol(k8scorev1.ProtocolTCP), Port: &port})
+	}
+	return ports
+}
+
+func dnsPorts() []k8snetworkingv1.NetworkPolicyPort {
+	port := intstr.FromInt32(DNSPort)
+	return []k8snetworkingv1.NetworkPolicyPort{
+		{Protocol: protocol(k8scorev1.ProtocolUDP), Port: &port},
+		{Protocol: protocol(k8scorev1.ProtocolTCP), Port: &port},
+	}
+}
+
+func protocol(p k8scorev1.Protocol) *k8scorev1.Protocol { return &p }
+
+// nonEmptyIngress drops rules without peers: a rule with no `from` admits every source.
+func nonEmptyIngress(rules ...k8snetworkingv1.NetworkPolicyIngressRule) []k8snetworkingv1.NetworkPolicyIngressRule {
+	var out []k8snetworkingv1.NetworkPolicyIngressRule
+	for _, r := range rules {
+		if len(r.From) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// NetworkPoliciesArgs configure the NetworkPolicies.
+type NetworkPoliciesArgs struct {
+	// Namespace of the policies: the Thanos and Prometheus pods' namespace. Required.
+	Namespace pulumi.StringInput
+	// Peers the policies are derived from. Required.
+	Peers NetworkPolicyPeers
+}
+
+// NetworkPolicies are the NetworkPolicies of the Thanos and Prometheus pods. A CNI that enforces
+// NetworkPolicy is needed for them to take effect; elsewhere the API server stores them and
+// nothing changes.
+type NetworkPolicies struct {
+	pulumi.ResourceState
+}
+
+// NewNetworkPolicies registers the NetworkPolicies of NetworkPolicySpecs.
+func NewNetworkPolicies(ctx *pulumi.Context, name string, args *NetworkPoliciesArgs, opts ...pulumi.ResourceOption) (*NetworkPolicies, error) {
+	if args.Namespace == nil {
+		return nil, fmt.Errorf("network policies: Namespace is required")
+	}
+	specs, err := NetworkPolicySpecs(args.Peers)
+	if err != nil {
+		return nil, err
+	}
+	n := &NetworkPolicies{}
+	if err := ctx.RegisterComponentResource("prometheus-thanos:kubernetes:NetworkPolicies", name, n, opts...); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(specs))
+	for objectName := range specs {
+		names = append(names, objectName)
+	}
+	sort.Strings(names) // a stable registration order
+	labels := map[string]string{LabelPartOf: "thanos", LabelManagedBy: "pulumi"}
+	for _, objectName := range names {
+		if _, err := networkingv1.NewNetworkPolicy(ctx, objectName, &networkingv1.NetworkPolicyArgs{
+			Metadata: ThanosWorkloadArgs{Namespace: args.Namespace}.metadata(objectName, labels, nil),
+			Spec:     networkPolicySpecArgs(specs[objectName]),
+		}, pulumi.Parent(n)); err != nil {
+			return nil, fmt.Errorf("network policy %s: %w", objectName, err)
+		}
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{})
+}
+
+// networkPolicySpecArgs converts a NetworkPolicySpec to the provider's input type, field by field
+// (every field NetworkPolicySpecs sets, and ipBlock and endPort, so that nothing set is dropped).
+func networkPolicySpecArgs(s k8snetworkingv1.NetworkPolicySpec) networkingv1.NetworkPolicySpecArgs {
+	policyTypes := pulumi.StringArray{}
+	for _, t := range s.PolicyTypes {
+		policyTypes = append(policyTypes, pulumi.String(string(t)))
+	}
+	out := networkingv1.NetworkPolicySpecArgs{PodSelector: labelSelectorArgs(s.PodSelector), PolicyTypes: policyTypes}
+	var ingress networkingv1.NetworkPolicyIngressRuleArray
+	for _, r := range s.Ingress {
+		ingress = append(ingress, networkingv1.NetworkPolicyIngressRuleArgs{From: peerArgs(r.From), Ports: portArgs(r.Ports)})
+	}
+	var egress networkingv1.NetworkPolicyEgressRuleArray
+	for _, r := range s.Egress {
+		egress = append(egress, networkingv1.NetworkPolicyEgressRuleArgs{To: peerArgs(r.To), Ports: portArgs(r.Ports)})
+	}
+	// An empty list, not an absent one: no rule means nothing is admitted.
+	if ingress == nil {
+		ingress = networkingv1.NetworkPolicyIngressRuleArray{}
+	}
+	out.Ingress = ingress
+	if len(s.Egress) > 0 {
+		out.Egress = egress
+	}
+	return out
+}
+
+func labelSelectorArgs(s k8smetav1.LabelSelector) metav1.LabelSelectorArgs {
+	out := metav1.LabelSelectorArgs{}
+	if len(s.MatchLabels) > 0 {
+		out.MatchLabels = pulumi.ToStringMap(s.MatchLabels)
+	}
+	var expressions metav1.LabelSelectorRequirementArray
+	for _, e := range s.MatchExpressions {
+		expressions = append(expressions, metav1.LabelSelectorRequirementArgs{
+			Key: pulumi.String(e.Key), Operator: pulumi.String(string(e.Operator)), Values: pulumi.ToStringArray(e.Values),
+		})
+	}
+	if expressions != nil {
+		out.MatchExpressions = expressions
+	}
+	return out
+}
+
+func peerArgs(peers []k8snetworkingv1.NetworkPolicyPeer) networkingv1.NetworkPolicyPeerArray {
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, p := range peers {
+		a := networkingv1.NetworkPolicyPeerArgs{}
+		if p.PodSelector != nil {
+			a.PodSelector = labelSelectorArgs(*p.PodSelector)
+		}
+		if p.NamespaceSelector != nil {
+			a.NamespaceSelector = labelSelectorArgs(*p.NamespaceSelector)
+		}
+		if p.IPBlock != nil {
+			a.IpBlock = networkingv1.IPBlockArgs{Cidr: pulumi.String(p.IPBlock.CIDR), Except: pulumi.ToStringArray(p.IPBlock.Except)}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func portArgs(ports []k8snetworkingv1.NetworkPolicyPort) networkingv1.NetworkPolicyPortArray {
+	var out networkingv1.NetworkPolicyPortArray
+	for _, p := range ports {
+		a := networkingv1.NetworkPolicyPortArgs{}
+		if p.Protocol != nil {
+			a.Protocol = pulumi.String(string(*p.Protocol))
+		}
+		if p.Port != nil {
+			if p.Port.Type == intstr.String {
+				a.Port = pulumi.String(p.Port.StrVal)
+			} else {
+				a.Port = pulumi.Int(int(p.Port.IntVal))
+			}
+		}
+		if p.EndPort != nil {
+			a.EndPort = pulumi.Int(int(*p.EndPort))
+		}
+		out = append(out, a)
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"testing"
+
+	k8scorev1 "k8s.io/api/core/v1"
+	k8snetworkingv1 "k8s.io/api/networking/v1"
+	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8slabels "k8s.io/apimachinery/pkg/labels"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
+
+// A pod of the network-policy tests: where it runs, its labels and its container ports by name.
+type netPod struct {
+	namespace string
+	labels    map[string]string
+	ports     map[string]int32
+}
+
+// A destination outside the cluster (the object store, DNS): reached by port and protocol only.
+type netExternal struct {
+	port     int32
+	protocol k8scorev1.Protocol
+}
+
+// clientNamespace is the namespace the tests declare as a query client (queryClientNamespaces).
+const clientNamespace = "ingress-nginx"
+
+// networkPolicyRun runs a stack with clientNamespace declared as a query client.
+func networkPolicyRun(t *testing.T, stack string) *run {
+	t.Helper()
+	config := stackConfig(t, stack)
+	config["prometheus-thanos:queryClientNamespaces"] = clientNamespace
+	r := runProgram(t, stack, config)
+	if r.err != nil {
+		t.Fatalf("stack %s: %v", stack, r.err)
+	}
+	return r
+}
+
+// registeredNetworkPolicies decodes the NetworkPolicies the program registered.
+func registeredNetworkPolicies(t *testing.T, r *run) []k8snetworkingv1.NetworkPolicy {
+	t.Helper()
+	var out []k8snetworkingv1.NetworkPolicy
+	for _, res := range r.all("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		raw, err := json.Marshal(res.Inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var np k8snetworkingv1.NetworkPolicy
+		if err := json.Unmarshal(raw, &np); err != nil {
+			t.Fatalf("NetworkPolicy %s: %v", res.Name, err)
+		}
+		out = append(out, np)
+	}
+	return out
+}
+
+// stackPods are the pods one stack runs, with their real labels and port names: the Thanos
+// workloads' templates as registered, the Prometheus pods as the operator labels them, the chart's
+// Grafana and operator, and pods of other namespaces.
+func stackPods(t *testing.T, r *run) map[string]netPod {
+	t.Helper()
+	ns := r.outputs["namespace"]
+	pods := map[string]netPod{}
+	for _, typ := range []string{"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"} {
+		for _, w := range r.all(typ) {
+			ports := map[string]int32{}
+			for _, p := range at(t, container(t, w), "ports").([]any) {
+				n, _ := strconv.Atoi(fmt.Sprint(at(t, p, "containerPort")))
+				ports[fmt.Sprint(at(t, p, "name"))] = int32(n)
+			}
+			pods[w.Name] = netPod{ns, stringMap(at(t, w.Inputs, "spec.template.metadata.labels")), ports}
+		}
+	}
+	// The ports prometheus-operator v0.93.1 gives the containers: Prometheus's (named after the
+	// chart's portName), the sidecar's and the config reloader's.
+	pods["prometheus"] = netPod{ns, prometheusPodLabels(t, r), map[string]int32{
+		"http-web": 9090, "grpc": 10901, "http": 10902, "reloader-web": 8080,
+	}}
+	pods["grafana"] = netPod{ns, components.GrafanaPodLabels(nil, "kube-prometheus-stack"), map[string]int32{"grafana": 3000}}
+	pods["operator"] = netPod{ns, map[string]string{"app": "kube-prometheus-stack-operator"}, map[string]int32{"https": 10250}}
+	pods["client"] = netPod{clientNamespace, map[string]string{"app": "ingress-nginx"}, nil}
+	pods["elsewhere"] = netPod{"default", map[string]string{"app": "curl"}, nil}
+	return pods
+}
+
+// TestNetworkPoliciesAdmitExactlyTheQueryPath evaluates the registered NetworkPolicies for every
+// pair of the stack's pods and every port, as the NetworkPolicy API defines them (a pod selected
+// by a policy takes only what one of its rules admits), against the intended table.
+func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			r := networkPolicyRun(t, stack)
+			policies := registeredNetworkPolicies(t, r)
+			if got, want := len(policies), 4; got != want {
+				t.Fatalf("%d NetworkPolicies, want %d (querier, store gateway, compactor, Prometheus)", got, want)
+			}
+			pods := stackPods(t, r)
+			t.Run("ingress", func(t *testing.T) { checkIngressTable(t, policies, pods) })
+			t.Run("egress", func(t *testing.T) { checkEgressTable(t, r, policies, pods) })
+		})
+	}
+}
+
+// checkIngressTable: who may open a connection to which port of the Thanos and Prometheus pods.
+func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod) {
+	want := map[string]map[string][]string{ // destination -> port -> the sources admitted
+		"thanos-query": {
+			components.HTTPPortName: {"client", "grafana", "prometheus"},
+			components.GRPCPortName: {"client"},
+		},
+		"thanos-store": {
+			components.GRPCPortName: {"thanos-query"},
+			components.HTTPPortName: {"prometheus"},
+		},
+		"thanos-compact": {components.HTTPPortName: {"prometheus"}},
+		"prometheus": {
+			"grpc":         {"thanos-query"},
+			"http":         {"prometheus"},
+			"reloader-web": {"prometheus"},
+			"http-web":     {"client", "grafana", "prometheus"},
+		},
+	}
+	for _, dst := range slices.Sorted(maps.Keys(want)) {
+		for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
+			var got []string
+			for _, src := range slices.Sorted(maps.Keys(pods)) {
+				if ingressAdmits(t, policies, pods[src], pods[dst], port) {
+					got = append(got, src)
+				}
+			}
+			if !slices.Equal(got, want[dst][port]) {
+				t.Errorf("%s port %s admits %v, want %v", dst, port, got, want[dst][port])
+			}
+		}
+	}
+	// Nothing here is selected that should stay open: the chart's other pods.
+	if !ingressAdmits(t, policies, pods["elsewhere"], pods["grafana"], "grafana") {
+		t.Error("a NetworkPolicy selects the chart's Grafana")
+	}
+}
+
+// checkEgressTable: where each Thanos pod may open connections; the Prometheus pods keep open
+// egress (they scrape anywhere).
+func checkEgressTable(t *testing.T, r *run, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod) {
+	if r.deployment.Config.ExistingBucket != nil {
+		t.Fatal("the committed stacks create their bucket on AWS")
+	}
+	// The bucket's regional S3 endpoint and STS (IRSA) are both HTTPS.
+	storePorts := []int32{443}
+	dns := []netExternal{{components.DNSPort, k8scorev1.ProtocolUDP}, {components.DNSPort, k8scorev1.ProtocolTCP}}
+	for _, src := range []string{"thanos-query", "thanos-store", "thanos-compact", "prometheus"} {
+		var allowedExternal []netExternal
+		var allowedPods []string
+		for _, ext := range append(append([]netExternal(nil), dns...), netExternal{443, k8scorev1.ProtocolTCP}, netExternal{80, k8scorev1.ProtocolTCP}) {
+			if egressAdmits(t, policies, pods[src], nil, "", ext) {
+				allowedExternal = append(allowedExternal, ext)
+			}
+		}
+		for _, dst := range slices.Sorted(maps.Keys(pods)) {
+			for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
+				d := pods[dst]
+				if egressAdmits(t, policies, pods[src], &d, port, netExternal{}) {
+					allowedPods = append(allowedPods, dst+":"+port)
+				}
+			}
+		}
+		var wantExternal []netExternal
+		var wantPods []string
+		switch src {
+		case "thanos-query":
+			wantExternal = dns
+			wantPods = []string{"prometheus:grpc", "thanos-store:grpc"}
+		case "thanos-store", "thanos-compact":
+			wantExternal = dns
+			for _, p := range storePorts {
+				wantExternal = append(wantExternal, netExternal{p, k8scorev1.ProtocolTCP})
+			}
+			// The object store's port, to anywhere: the bucket has no in-cluster address.
+			for _, dst := range slices.Sorted(maps.Keys(pods)) {
+				for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
+					if slices.Contains(storePorts, pods[dst].ports[port]) {
+						wantPods = append(wantPods, dst+":"+port)
+					}
+				}
+			}
+		case "prometheus":
+			wantExternal = append(append([]netExternal(nil), dns...), netExternal{443, k8scorev1.ProtocolTCP}, netExternal{80, k8scorev1.ProtocolTCP})
+			for _, dst := range slices.Sorted(maps.Keys(pods)) {
+				for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
+					wantPods = append(wantPods, dst+":"+port)
+				}
+			}
+		}
+		if !slices.Equal(allowedExternal, wantExternal) {
+			t.Errorf("%s may reach outside the cluster %v, want %v", src, allowedExternal, wantExternal)
+		}
+		if !slices.Equal(allowedPods, wantPods) {
+			t.Errorf("%s may reach %v, want %v", src, allowedPods, wantPods)
+		}
+	}
+}
+
+// ingressAdmits reports whether the policies let src open a connection to dst's named port.
+func ingressAdmits(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, src, dst netPod, port string) bool {
+	selected := false
+	for _, np := range policies {
+		if !appliesTo(t, np, dst, k8snetworkingv1.PolicyTypeIngress) {
+			continue
+		}
+		selected = true
+		for _, rule := range np.Spec.Ingress {
+			if portMatches(rule.Ports, port, dst.ports[port], k8scorev1.ProtocolTCP) && peersMatch(t, np.Namespace, rule.From, &src, netExternal{}) {
+				return true
+			}
+		}
+	}
+	return !selected
+}
+
+// egressAdmits reports whether the policies let src open a connection to dst's named port or,
+// with dst nil, to ext outside the cluster.
+func egressAdmits(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, src netPod, dst *netPod, port string, ext netExternal) bool {
+	number, protocol := ext.port, ext.protocol
+	if dst != nil {
+		number, protocol = dst.ports[port], k8scorev1.ProtocolTCP
+	}
+	selected := false
+	for _, np := range policies {
+		if !appliesTo(t, np, src, k8snetworkingv1.PolicyTypeEgress) {
+			continue
+		}
+		selected = true
+		for _, rule := range np.Spec.Egress {
+			if portMatches(rule.Ports, port, number, protocol) && peersMatch(t, np.Namespace, rule.To, dst, ext) {
+				return true
+			}
+		}
+	}
+	return !selected
+}
+
+// appliesTo: the policy is in the pod's namespace, selects it and has the policy type.
+func appliesTo(t *testing.T, np k8snetworkingv1.NetworkPolicy, pod netPod, typ k8snetworkingv1.PolicyType) bool {
+	return np.Namespace == pod.namespace && slices.Contains(np.Spec.PolicyTypes, typ) && selectorMatches(t, &np.Spec.PodSelector, pod.labels)
+}
+
+// portMatches: no ports admit every port; a named port matches the destination's port of that
+// name, a number its number; the protocol defaults to TCP.
+func portMatches(ports []k8snetworkingv1.NetworkPolicyPort, name string, number int32, protocol k8scorev1.Protocol) bool {
+	if len(ports) == 0 {
+		return true
+	}
+	for _, p := range ports {
+		proto := k8scorev1.ProtocolTCP
+		if p.Protocol != nil {
+			proto = *p.Protocol
+		}
+		if proto != protocol {
+			continue
+		}
+		if p.Port == nil || (p.Port.StrVal != "" && p.Port.StrVal == name) || (p.Port.StrVal == "" && p.Port.IntVal == number) {
+			return true
+		}
+	}
+	return false
+}
+
+// peersMatch: no peers match everything; a peer with a pod selector matches pods of the policy's
+// namespace (or of the namespaces its namespace selector picks); a namespace selector alone
+// matches every pod of those namespaces. A peer never matches an external address here (the
+// policies use no ipBlock).
+func peersMatch(t *testing.T, policyNamespace string, peers []k8snetworkingv1.NetworkPolicyPeer, pod *netPod, ext netExternal) bool {
+	if len(peers) == 0 {
+		return true
+	}
+	if pod == nil {
+		return false
+	}
+	for _, peer := range peers {
+		if peer.IPBlock != nil {
+			t.Fatalf("a policy uses an ipBlock, which this evaluator does not model: %+v", peer.IPBlock)
+		}
+		nsOK := pod.namespace == policyNamespace
+		if peer.NamespaceSelector != nil {
+			nsOK = selectorMatches(t, peer.NamespaceSelector, map[string]string{k8scorev1.LabelMetadataName: pod.namespace})
+		}
+		podOK := peer.PodSelector == nil || selectorMatches(t, peer.PodSelector, pod.labels)
+		if nsOK && podOK {
+			return true
+		}
+	}
+	return false
+}
+
+func selectorMatches(t *testing.T, s *k8smetav1.LabelSelector, labels map[string]string) bool {
+	t.Helper()
+	sel, err := k8smetav1.LabelSelectorAsSelector(s)
+	if err != nil {
+		t.Fatalf("selector %v: %v", s, err)
+	}
+	return sel.Matches(k8slabels.Set(labels))
+}
+
+// TestNetworkPoliciesFollowTheBucketAndTheSwitch: the object store's port comes from the bucket's
+// endpoint, and networkPolicies false registers none.
+func TestNetworkPoliciesFollowTheBucketAndTheSwitch(t *testing.T) {
+	local := stackConfig(t, "local")
+	local["prometheus-thanos:kubeconfig"] = "apiVersion: v1\nkind: Config\n"
+	local["prometheus-thanos:existingBucketAccessKey"] = "minio"
+	local["prometheus-thanos:existingBucketSecretKey"] = "minio-secret"
+	r := runProgram(t, "local", local)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, np := range registeredNetworkPolicies(t, r) {
+		if np.Name != "thanos-store" && np.Name != "thanos-compact" {
+			continue
+		}
+		var ports []string
+		for _, rule := range np.Spec.Egress {
+			if len(rule.To) == 0 {
+				for _, p := range rule.Ports {
+					ports = append(ports, fmt.Sprintf("%s/%s", p.Port.String(), *p.Protocol))
+				}
+			}
+		}
+		// MinIO's port (minio.minio.svc.cluster.local:9000), static keys: no STS.
+		if want := []string{"53/UDP", "53/TCP", "9000/TCP"}; !slices.Equal(ports, want) {
+			t.Errorf("%s lets out to %v, want %v", np.Name, ports, want)
+		}
+	}
+
+	local["prometheus-thanos:networkPolicies"] = "false"
+	r = runProgram(t, "local", local)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if n := len(r.all("kubernetes:networking.k8s.io/v1:NetworkPolicy")); n != 0 {
+		t.Errorf("networkPolicies false registers %d NetworkPolicies", n)
+	}
+}
