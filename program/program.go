@@ -5,6 +5,7 @@ package program
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -217,23 +218,16 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 // newNamespace creates a namespace with the program's ownership label and labels.
 func newNamespace(ctx *pulumi.Context, name string, labels map[string]string, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
+	labels = maps.Clone(labels)
+	labels[components.LabelManagedBy] = "pulumi"
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:   pulumi.String(name),
-			Labels: pulumi.ToStringMap(withLabel(labels, components.LabelManagedBy, "pulumi")),
+			Labels: pulumi.ToStringMap(labels),
 		},
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("namespace %s: %w", name, err)
 	}
 	return ns, nil
-}
-
-// withLabel returns a copy of labels with key set to value.
-func withLabel(labels map[string]string, key, value string) map[string]string {
-	out := map[string]string{key: value}
-	for k, v := range labels {
-		out[k] = v
-	}
-	return out
 }
