@@ -217,7 +217,7 @@ func ingressAdmits(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, src, 
 		}
 		selected = true
 		for _, rule := range np.Spec.Ingress {
-			if portMatches(rule.Ports, port, dst.ports[port], k8scorev1.ProtocolTCP) && peersMatch(t, np.Namespace, rule.From, &src, netExternal{}) {
+			if portMatches(rule.Ports, port, dst.ports[port], k8scorev1.ProtocolTCP) && peersMatch(t, np.Namespace, rule.From, &src) {
 				return true
 			}
 		}
@@ -239,7 +239,7 @@ func egressAdmits(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, src ne
 		}
 		selected = true
 		for _, rule := range np.Spec.Egress {
-			if portMatches(rule.Ports, port, number, protocol) && peersMatch(t, np.Namespace, rule.To, dst, ext) {
+			if portMatches(rule.Ports, port, number, protocol) && peersMatch(t, np.Namespace, rule.To, dst) {
 				return true
 			}
 		}
@@ -277,7 +277,7 @@ func portMatches(ports []k8snetworkingv1.NetworkPolicyPort, name string, number 
 // namespace (or of the namespaces its namespace selector picks); a namespace selector alone
 // matches every pod of those namespaces. A peer never matches an external address here (the
 // policies use no ipBlock).
-func peersMatch(t *testing.T, policyNamespace string, peers []k8snetworkingv1.NetworkPolicyPeer, pod *netPod, ext netExternal) bool {
+func peersMatch(t *testing.T, policyNamespace string, peers []k8snetworkingv1.NetworkPolicyPeer, pod *netPod) bool {
 	if len(peers) == 0 {
 		return true
 	}
