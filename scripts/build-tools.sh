@@ -25,7 +25,7 @@
 # without DWARF and symbol tables (-gcflags=all=-dwarf=false, -ldflags=-s -w, as Kubernetes' own
 # release builds link): the compile is about 10% faster, each link about 3x.
 # The Go helper modules live in tools/<tool>/ (their go.mod must pin the same versions as below;
-# the script checks). See /work/shared/TOOLCHAIN.md for where these recipes come from.
+# the script checks); a tool's cache key includes a hash of its helper's go.sum. See /work/shared/TOOLCHAIN.md for where these recipes come from.
 set -euo pipefail
 
 # ---------------------------------------------------------------------------------------------
@@ -105,24 +105,32 @@ case "$CACHE_ROOT/" in
 esac
 
 bin_dir() { printf '%s/%s-%s/bin\n' "$CACHE_ROOT" "$1" "$2"; }
-PULUMI_BIN_DIR="$(bin_dir pulumi "$PULUMI_VERSION")"
-KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER_VERSION")"
-KUBERNETES_BIN_DIR="$(bin_dir kubernetes "$KUBERNETES_VERSION")"
-PROMETHEUS_OPERATOR_BIN_DIR="$(bin_dir prometheus-operator "$PROMETHEUS_OPERATOR_VERSION")"
+# A Go tool's key also names its helper module's dependencies (a hash of tools/<tool>/go.sum), so
+# raising a dependency there rebuilds the tool instead of reusing a binary built with the old one.
+declare -A DEPS_KEY=()
+for helper in pulumi kubernetes-provider kubernetes prometheus-operator thanos prometheus minio cluster-images; do
+  [[ -f "$TOOLS_DIR/$helper/go.sum" ]] || die "missing $TOOLS_DIR/$helper/go.sum"
+  sum="$(sha256sum "$TOOLS_DIR/$helper/go.sum")"
+  DEPS_KEY[$helper]="deps-${sum:0:8}"
+done
+PULUMI_BIN_DIR="$(bin_dir pulumi "$PULUMI_VERSION-${DEPS_KEY[pulumi]}")"
+KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER_VERSION-${DEPS_KEY[kubernetes-provider]}")"
+KUBERNETES_BIN_DIR="$(bin_dir kubernetes "$KUBERNETES_VERSION-${DEPS_KEY[kubernetes]}")"
+PROMETHEUS_OPERATOR_BIN_DIR="$(bin_dir prometheus-operator "$PROMETHEUS_OPERATOR_VERSION-${DEPS_KEY[prometheus-operator]}")"
 # Thanos's release builds use -tags netgo,slicelabels (.promu.yml of v0.42.4); without slicelabels its
 # StoreAPI panics on the first gRPC call. The tags are part of the cache key.
 THANOS_BUILD_TAGS=netgo,slicelabels
-THANOS_BIN_DIR="$(bin_dir thanos "$THANOS_VERSION-${THANOS_BUILD_TAGS//,/-}")"
+THANOS_BIN_DIR="$(bin_dir thanos "$THANOS_VERSION-${THANOS_BUILD_TAGS//,/-}-${DEPS_KEY[thanos]}")"
 # Prometheus with only the Kubernetes service discovery, the one the operator's configuration uses,
 # by the build tags Prometheus documents for this (plugins/, README "Service discovery plugins"):
 # the other discoveries' cloud SDKs are 60% of its cold compile. A scrape config with another
 # discovery fails to load, so the suites would notice. The tags are part of the cache key.
 PROMETHEUS_BUILD_TAGS=remove_all_sd,enable_kubernetes_sd
-PROMETHEUS_BIN_DIR="$(bin_dir prometheus "v$PROMETHEUS_VERSION-${PROMETHEUS_BUILD_TAGS//,/-}")"
-MINIO_BIN_DIR="$(bin_dir minio "$MINIO_VERSION")"
+PROMETHEUS_BIN_DIR="$(bin_dir prometheus "v$PROMETHEUS_VERSION-${PROMETHEUS_BUILD_TAGS//,/-}-${DEPS_KEY[prometheus]}")"
+MINIO_BIN_DIR="$(bin_dir minio "$MINIO_VERSION-${DEPS_KEY[minio]}")"
 PAUSE_BIN_DIR="$(bin_dir pause "$KUBERNETES_VERSION")"
 # CoreDNS is built with the plugins the cluster's Corefile uses (tools/cluster-images/coredns).
-CLUSTER_IMAGES_BIN_DIR="$(bin_dir cluster-images "coredns-$COREDNS_VERSION-min-ksm-$KUBE_STATE_METRICS_VERSION-node-exporter-$NODE_EXPORTER_VERSION")"
+CLUSTER_IMAGES_BIN_DIR="$(bin_dir cluster-images "coredns-$COREDNS_VERSION-min-ksm-$KUBE_STATE_METRICS_VERSION-node-exporter-$NODE_EXPORTER_VERSION-${DEPS_KEY[cluster-images]}")"
 CONTAINERD_BIN="" CTR_BIN="" RUNC_BIN="" CNI_BIN_DIR="" BUSYBOX_BIN="" PAUSE_VERSION=""
 ETCD_BIN=""
 
@@ -254,37 +262,42 @@ build_pulumi() {
     version
 }
 
-# The provider module has a local `replace .../sdk/v4 => ../sdk` and embeds files the upstream
-# Makefile generates, so it is built from a writable copy of the module rather than a helper module.
+# The provider is built from tools/kubernetes-provider, whose go.mod pins the provider and raises the
+# modules it shares with the Pulumi CLI and the tests (Pulumi pkg/sdk, the Pulumi Kubernetes SDK,
+# gRPC, ...) to the versions those select, so those packages compile once, not twice; the release
+# the program pins was itself built with a newer Pulumi than the served provider source pins. The
+# module embeds files its Makefile generates, so the build replaces it with a writable copy that
+# has them.
 build_kubernetes_provider() {
-  local bindir="$KUBERNETES_PROVIDER_BIN_DIR" name=pulumi-resource-kubernetes
-  local target="$bindir/$name" work src json tmp start
+  local d="$TOOLS_DIR/kubernetes-provider" bindir="$KUBERNETES_PROVIDER_BIN_DIR" name=pulumi-resource-kubernetes
+  local target="$bindir/$name" work src start
+  check_pin "$d" "$KUBERNETES_PROVIDER_MODULE" "$KUBERNETES_PROVIDER_VERSION"
   is_built "$target" && return 0
   take_lock
   is_built "$target" && return 0
   start=$(date +%s)
-  log "building $name from $KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_VERSION -> $bindir"
+  log "building $name from $KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_VERSION (in ${d#"$REPO_ROOT"/}) -> $bindir"
   work="$(mktemp -d "${TMPDIR:-/tmp}/build-tools-kubernetes-provider.XXXXXX")"
   CLEANUP+=("$work")
-  # Run from a throwaway module so no go.mod in a parent directory gets involved.
-  mkdir "$work/download"
-  printf 'module build-tools-download\n' > "$work/download/go.mod"
-  json="$(cd "$work/download" && go mod download -json "$KUBERNETES_PROVIDER_MODULE@$KUBERNETES_PROVIDER_VERSION")"
-  src="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir":[[:space:]]*"\(.*\)",\{0,1\}[[:space:]]*$/\1/p')"
-  [[ -n "$src" && -d "$src" ]] || die "go mod download gave no module directory: $json"
+  cp "$d/go.mod" "$d/go.sum" "$d/tools.go" "$work/"
+  src="$(cd "$work" && go mod download -json "$KUBERNETES_PROVIDER_MODULE" | sed -n 's/^[[:space:]]*"Dir":[[:space:]]*"\(.*\)",\{0,1\}[[:space:]]*$/\1/p')"
+  [[ -n "$src" && -d "$src" ]] || die "go mod download gave no directory for $KUBERNETES_PROVIDER_MODULE"
   cp -R "$src" "$work/provider"
   chmod -R u+w "$work/provider"
+  cp "$work/provider/cmd/$name/schema.json" "$work/provider/cmd/$name/schema-embed.json"
+  cp "$work/provider/cmd/$name/terraform-mapping.json" "$work/provider/cmd/$name/terraform-mapping-embed.json"
+  # Pulumi v3.248.0 made codegen/schema's PackageSpec.Provider a pointer; the provider's one literal
+  # of it is adapted, nothing else (upstream's own go.mod stops at v3.246.0 for this).
+  local literal=$'\t\tProvider: pschema.ResourceSpec{' gen="$work/provider/pkg/gen/schema.go"
+  [[ "$(grep -cxF "$literal" "$gen")" == 1 ]] || die "expected one 'Provider: pschema.ResourceSpec{' in $gen"
+  sed -i 's/^\t\tProvider: pschema\.ResourceSpec{$/\t\tProvider: \&pschema.ResourceSpec{/' "$gen"
   (
-    cd "$work/provider"
-    sed -i '\#^[[:space:]]*\(replace[[:space:]]\{1,\}\)\{0,1\}github.com/pulumi/pulumi-kubernetes/sdk/v4[[:space:]]\{1,\}=>[[:space:]]\{1,\}\.\./sdk[[:space:]]*$#d' go.mod
-    if grep -q '=>[[:space:]]*\.\./' go.mod; then die "a local replace is left in the provider's go.mod"; fi
-    cp cmd/pulumi-resource-kubernetes/schema.json cmd/pulumi-resource-kubernetes/schema-embed.json
-    cp cmd/pulumi-resource-kubernetes/terraform-mapping.json cmd/pulumi-resource-kubernetes/terraform-mapping-embed.json
-    go mod tidy
+    cd "$work"
+    go mod edit -replace "$KUBERNETES_PROVIDER_MODULE=./provider"
     mkdir -p "$bindir"
-    go build "${GO_BUILD_FLAGS[@]}" -ldflags "$STRIP_LDFLAGS" -o "$bindir/.$name.tmp.$$" ./cmd/pulumi-resource-kubernetes
+    go build "${GO_BUILD_FLAGS[@]}" -ldflags "$STRIP_LDFLAGS" -o "$bindir/.$name.tmp.$$" "$KUBERNETES_PROVIDER_MODULE/cmd/$name"
   )
-  tmp="$bindir/.$name.tmp.$$"
+  local tmp="$bindir/.$name.tmp.$$"
   CLEANUP+=("$tmp")
   # A plugin has no --version: started alone it prints the port it serves on, then waits.
   local port
