@@ -6,14 +6,14 @@
 #   ${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}/<tool>-<version>/bin/
 #
 # Usage: scripts/build-tools.sh [--print-env] tool...
-#   tool: pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio
+#   tool: pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos prometheus minio
 #         node pause cluster-images
-#         all | integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator)
+#         all | integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score)
 #             | e2e (= integration + thanos prometheus minio)
 #             | cluster (= e2e + node pause cluster-images)
 #   --print-env  after building, print `export VAR=...` lines on stdout for the requested tools:
 #                PULUMI_BIN_DIR KUBERNETES_PROVIDER_BIN_DIR KUBERNETES_BIN_DIR ETCD_BIN
-#                OPERATOR_BIN CONFIG_RELOADER_BIN THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
+#                OPERATOR_BIN CONFIG_RELOADER_BIN KUBE_SCORE_BIN THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
 #                CONTAINERD_BIN CTR_BIN RUNC_BIN CNI_BIN_DIR BUSYBOX_BIN PAUSE_BIN CLUSTER_IMAGES_BIN_DIR
 #                e.g.  env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
 #
@@ -49,12 +49,13 @@ NODE_PACKAGES="containerd runc containernetworking-plugins iptables conntrack bu
 COREDNS_VERSION=v1.15.0                                            # github.com/coredns/coredns
 KUBE_STATE_METRICS_VERSION=v2.20.0                                 # k8s.io/kube-state-metrics/v2 (chart's kube-state-metrics appVersion)
 NODE_EXPORTER_VERSION=v1.12.1                                      # github.com/prometheus/node_exporter (chart's prometheus-node-exporter appVersion)
+KUBE_SCORE_VERSION=v1.20.0                                         # github.com/zegl/kube-score, the manifest linter (the only version served)
 
 KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 KUBE_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"                # v1.36.3 -> v0.36.3
 
-ALL_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio node pause cluster-images)
-INTEGRATION_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator)
+ALL_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos prometheus minio node pause cluster-images)
+INTEGRATION_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score)
 E2E_TOOLS=("${INTEGRATION_TOOLS[@]}" thanos prometheus minio)
 CLUSTER_TOOLS=("${E2E_TOOLS[@]}" node pause cluster-images)
 
@@ -64,9 +65,9 @@ die() { log "error: $*"; exit 1; }
 usage() {
   cat >&2 <<'EOF'
 Usage: scripts/build-tools.sh [--print-env] tool...
-  tools:  pulumi kubernetes-provider kubernetes etcd prometheus-operator thanos prometheus minio
+  tools:  pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos prometheus minio
           node pause cluster-images
-  groups: all, integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator),
+  groups: all, integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score),
           e2e (= integration + thanos prometheus minio), cluster (= e2e + node pause cluster-images)
   --print-env  print `export VAR=<path>` lines (stdout) for the requested tools, e.g.
                env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
@@ -88,7 +89,7 @@ for arg in "$@"; do
     integration) for t in "${INTEGRATION_TOOLS[@]}"; do want[$t]=1; done ;;
     e2e) for t in "${E2E_TOOLS[@]}"; do want[$t]=1; done ;;
     cluster) for t in "${CLUSTER_TOOLS[@]}"; do want[$t]=1; done ;;
-    pulumi|kubernetes-provider|kubernetes|etcd|prometheus-operator|thanos|prometheus|minio|node|pause|cluster-images) want[$arg]=1 ;;
+    pulumi|kubernetes-provider|kubernetes|etcd|prometheus-operator|kube-score|thanos|prometheus|minio|node|pause|cluster-images) want[$arg]=1 ;;
     *) log "unknown tool or option: $arg"; usage; exit 2 ;;
   esac
 done
@@ -108,7 +109,7 @@ bin_dir() { printf '%s/%s-%s/bin\n' "$CACHE_ROOT" "$1" "$2"; }
 # A Go tool's key also names its helper module's dependencies (a hash of tools/<tool>/go.sum), so
 # raising a dependency there rebuilds the tool instead of reusing a binary built with the old one.
 declare -A DEPS_KEY=()
-for helper in pulumi kubernetes-provider kubernetes prometheus-operator thanos prometheus minio cluster-images; do
+for helper in pulumi kubernetes-provider kubernetes prometheus-operator kube-score thanos prometheus minio cluster-images; do
   [[ -f "$TOOLS_DIR/$helper/go.sum" ]] || die "missing $TOOLS_DIR/$helper/go.sum"
   sum="$(sha256sum "$TOOLS_DIR/$helper/go.sum")"
   DEPS_KEY[$helper]="deps-${sum:0:8}"
@@ -117,6 +118,7 @@ PULUMI_BIN_DIR="$(bin_dir pulumi "$PULUMI_VERSION-${DEPS_KEY[pulumi]}")"
 KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER_VERSION-${DEPS_KEY[kubernetes-provider]}")"
 KUBERNETES_BIN_DIR="$(bin_dir kubernetes "$KUBERNETES_VERSION-${DEPS_KEY[kubernetes]}")"
 PROMETHEUS_OPERATOR_BIN_DIR="$(bin_dir prometheus-operator "$PROMETHEUS_OPERATOR_VERSION-${DEPS_KEY[prometheus-operator]}")"
+KUBE_SCORE_BIN_DIR="$(bin_dir kube-score "$KUBE_SCORE_VERSION-${DEPS_KEY[kube-score]}")"
 # Thanos's release builds use -tags netgo,slicelabels (.promu.yml of v0.42.4); without slicelabels its
 # StoreAPI panics on the first gRPC call. The tags are part of the cache key.
 THANOS_BUILD_TAGS=netgo,slicelabels
@@ -340,6 +342,14 @@ build_prometheus_operator() {
     prometheus-config-reloader="$m/cmd/prometheus-config-reloader"
 }
 
+# kube-score, stamped with its version (its release builds set it the same way, through goreleaser).
+build_kube_score() {
+  local d="$TOOLS_DIR/kube-score" m=github.com/zegl/kube-score
+  check_pin "$d" "$m" "$KUBE_SCORE_VERSION"
+  build_go_bin "$d" "$KUBE_SCORE_BIN_DIR" kube-score "$m/cmd/kube-score" \
+    "-X main.version=${KUBE_SCORE_VERSION#v}" version
+}
+
 # apt_install installs Debian packages (root, or through sudo), without letting them start services.
 apt_install() {
   take_lock
@@ -466,7 +476,7 @@ build_minio() {
 # ---------------------------------------------------------------------------------------------
 # The Go tools, longest cold build first (minutes measured one at a time on 2 cores), so that the
 # parallel pass below ends with short builds rather than one long one.
-GO_TOOLS_LONGEST_FIRST=(kubernetes kubernetes-provider prometheus pulumi cluster-images thanos minio prometheus-operator)
+GO_TOOLS_LONGEST_FIRST=(kubernetes kubernetes-provider prometheus pulumi cluster-images thanos minio prometheus-operator kube-score)
 
 # go_tool_built <tool>: whether every binary of a Go tool is in the cache.
 go_tool_built() {
@@ -479,6 +489,7 @@ go_tool_built() {
         is_built "$KUBERNETES_BIN_DIR/$b" || return 1
       done ;;
     prometheus-operator) is_built "$PROMETHEUS_OPERATOR_BIN_DIR/operator" && is_built "$PROMETHEUS_OPERATOR_BIN_DIR/prometheus-config-reloader" ;;
+    kube-score) is_built "$KUBE_SCORE_BIN_DIR/kube-score" ;;
     thanos) is_built "$THANOS_BIN_DIR/thanos" ;;
     prometheus) is_built "$PROMETHEUS_BIN_DIR/prometheus" && is_built "$PROMETHEUS_BIN_DIR/promtool" ;;
     minio) is_built "$MINIO_BIN_DIR/minio" ;;
@@ -543,6 +554,7 @@ if $print_env; then
     emit OPERATOR_BIN "$PROMETHEUS_OPERATOR_BIN_DIR/operator"
     emit CONFIG_RELOADER_BIN "$PROMETHEUS_OPERATOR_BIN_DIR/prometheus-config-reloader"
   fi
+  [[ -z "${want[kube-score]:-}" ]] || emit KUBE_SCORE_BIN "$KUBE_SCORE_BIN_DIR/kube-score"
   [[ -z "${want[thanos]:-}" ]] || emit THANOS_BIN "$THANOS_BIN_DIR/thanos"
   if [[ -n "${want[prometheus]:-}" ]]; then
     emit PROMETHEUS_BIN "$PROMETHEUS_BIN_DIR/prometheus"

@@ -183,6 +183,8 @@ func TestLifecycle(t *testing.T) {
 		{"second preview has no changes", func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
 		{"querierReplicas 2 to 3 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
 		{"stack references: cluster stack in, querierUrl out", func(t *testing.T) { stackReferences(ctx, t, stack) }},
+		{"kube-score finds nothing in the program's objects (prod shape)", func(t *testing.T) { lintProgramObjects(ctx, t, prodLintPolicy) }},
+		{"kube-score finds nothing in the program's objects (dev shape)", func(t *testing.T) { lintDevShape(ctx, t, stack) }},
 		{"destroy removes everything it created", func(t *testing.T) { destroy(ctx, t, stack) }},
 	}
 	for _, step := range steps {

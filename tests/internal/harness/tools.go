@@ -18,6 +18,8 @@ type Tools struct {
 	// Operator and ConfigReloader are prometheus-operator's commands.
 	Operator, ConfigReloader            string
 	Thanos, Prometheus, Promtool, MinIO string
+	// KubeScore is the manifest linter.
+	KubeScore string
 }
 
 // tool is one environment variable and the file it must lead to.
@@ -44,11 +46,12 @@ var tools = []tool{
 	{"PROMETHEUS_BIN", func(t *Tools, v string) { t.Prometheus = v }, itself},
 	{"PROMTOOL_BIN", func(t *Tools, v string) { t.Promtool = v }, itself},
 	{"MINIO_BIN", func(t *Tools, v string) { t.MinIO = v }, itself},
+	{"KUBE_SCORE_BIN", func(t *Tools, v string) { t.KubeScore = v }, itself},
 }
 
 // Tool groups, by the build-tools.sh group that provides them.
 var (
-	IntegrationTools = []string{"PULUMI_BIN_DIR", "KUBERNETES_PROVIDER_BIN_DIR", "KUBERNETES_BIN_DIR", "ETCD_BIN", "OPERATOR_BIN", "CONFIG_RELOADER_BIN"}
+	IntegrationTools = []string{"PULUMI_BIN_DIR", "KUBERNETES_PROVIDER_BIN_DIR", "KUBERNETES_BIN_DIR", "ETCD_BIN", "OPERATOR_BIN", "CONFIG_RELOADER_BIN", "KUBE_SCORE_BIN"}
 	E2ETools         = append(append([]string(nil), IntegrationTools...), "THANOS_BIN", "PROMETHEUS_BIN", "PROMTOOL_BIN", "MINIO_BIN")
 )
 

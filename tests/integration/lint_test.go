@@ -1,0 +1,117 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// lintedKinds are the kinds of the program's objects that kube-score scores; it passes over the
+// others (Secrets, ServiceAccounts, the operator's custom resources).
+var lintedKinds = []string{"Deployment", "StatefulSet", "Service", "PodDisruptionBudget", "NetworkPolicy"}
+
+// lintPolicy is what the suite turns off in kube-score v1.20.0's default checks: flags of
+// `kube-score score`, each with its reason (docs/security.md lists them too). Every other default
+// check must pass on every object.
+type lintPolicy map[string]string
+
+// prodLintPolicy holds for every shape.
+var prodLintPolicy = lintPolicy{
+	"--ignore-test=container-image-pull-policy": "every image is pinned to a release tag that is never moved; " +
+		"pullPolicy Always would make every pod start depend on the registry",
+	"--ignore-container-cpu-limit": "a CPU limit throttles the querier and store gateway mid-query (CFS quota); " +
+		"their CPU requests and memory limits are set",
+}
+
+// devShapeKeys are the settings that make Pulumi.dev.yaml's shape (one of each, no
+// PodDisruptionBudgets) differ from the suite's prod shape; the dev lint step takes their values
+// from the committed file.
+var devShapeKeys = []string{"prometheusReplicas", "querierReplicas", "storeReplicas", "podDisruptionBudgets"}
+
+// devLintPolicy adds what the dev shape fails by design.
+var devLintPolicy = lintPolicy{
+	"--ignore-test=deployment-replicas": "dev runs one querier (querierReplicas: 1); the prod shape runs two or more and passes",
+}
+
+func (p lintPolicy) flags() []string { return slices.Sorted(maps.Keys(p)) }
+
+// lintContext are objects the operator creates from the program's Prometheus resource: kube-score
+// needs them to judge the program's objects (the Prometheus NetworkPolicy selects the StatefulSet's
+// pods), but their own findings are the chart's and the operator's, logged and not failed on
+// (docs/security.md lists them).
+var lintContext = []object{{"StatefulSet", "prometheus-" + prometheusName}, {"Service", "prometheus-operated"}}
+
+// lintProgramObjects runs kube-score over the program's objects as the API server holds them, with
+// lintContext, and fails on any finding on a program object.
+func lintProgramObjects(ctx context.Context, t *testing.T, policy lintPolicy) {
+	read := func(objs []object) ([]map[string]any, []string) {
+		var out []map[string]any
+		var names []string
+		for _, o := range objs {
+			if !slices.Contains(lintedKinds, o.kind) {
+				continue
+			}
+			obj, found, err := suite.cluster.Client.Get(ctx, o.path(namespace))
+			if err != nil {
+				t.Fatalf("read %s: %v", o, err)
+			}
+			if found {
+				out = append(out, obj)
+				names = append(names, o.String())
+			}
+		}
+		return out, names
+	}
+	programObjs, programNames := read(programObjects)
+	operatorObjs, contextNames := read(lintContext)
+	if len(contextNames) != len(lintContext) {
+		t.Fatalf("the operator's objects %v are not all there: read %v", lintContext, contextNames)
+	}
+	findings, err := harness.KubeScore(ctx, suite.tools.KubeScore, append(programObjs, operatorObjs...), policy.flags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("kube-score %s over the program's %d objects (%s) and the operator's %s", strings.Join(policy.flags(), " "),
+		len(programObjs), strings.Join(programNames, ", "), strings.Join(contextNames, ", "))
+	var onContext int
+	for _, f := range findings {
+		if slices.Contains(programNames, f.Kind+"/"+f.Name) {
+			t.Errorf("kube-score: %s", f)
+		} else {
+			onContext++
+			t.Logf("kube-score, on the operator's objects: %s", f)
+		}
+	}
+	t.Logf("%d findings on the program's objects, %d on the operator's", len(findings)-onContext, onContext)
+}
+
+// lintDevShape changes the stack to Pulumi.dev.yaml's shape, updates it and lints again.
+func lintDevShape(ctx context.Context, t *testing.T, stack auto.Stack) {
+	dev, err := harness.StackFileConfig("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := map[string]string{}
+	for _, key := range devShapeKeys {
+		v, ok := dev[key]
+		if !ok {
+			t.Fatalf("Pulumi.dev.yaml has no %s", key)
+		}
+		shape[key] = v
+	}
+	harness.MustSetConfig(ctx, t, stack, shape)
+	if _, err := stack.Up(ctx); err != nil {
+		t.Fatalf("up in the dev shape %v: %v", shape, err)
+	}
+	policy := maps.Clone(prodLintPolicy)
+	maps.Copy(policy, devLintPolicy)
+	lintProgramObjects(ctx, t, policy)
+}

@@ -1,0 +1,133 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+)
+
+// LintFinding is one comment of a kube-score check that graded an object warning or critical.
+type LintFinding struct {
+	// Object is kube-score's name of the object: <kind>/<apiVersion>/<namespace>/<name>.
+	Object  string
+	Kind    string
+	Name    string
+	Check   string // the check's ID, e.g. "container-ephemeral-storage-request-and-limit"
+	Grade   string // WARNING or CRITICAL
+	Comment string // the comment's path and summary
+}
+
+func (f LintFinding) String() string {
+	return fmt.Sprintf("[%s] %s: %s: %s", f.Grade, f.Object, f.Check, f.Comment)
+}
+
+// kubeScoreObject is the part of kube-score's JSON output (--output-format json, version v2:
+// renderer/json_v2 of kube-score v1.20.0) that the findings come from.
+type kubeScoreObject struct {
+	ObjectName string `json:"object_name"`
+	Checks     []struct {
+		Check struct {
+			ID string `json:"id"`
+		} `json:"check"`
+		Grade    int  `json:"grade"`
+		Skipped  bool `json:"skipped"`
+		Comments []struct {
+			Path    string `json:"path"`
+			Summary string `json:"summary"`
+		} `json:"comments"`
+	} `json:"checks"`
+}
+
+// kube-score's grades (scorecard.Grade): a check passes at GradeAlmostOK (7) or GradeAllOK (10).
+const (
+	kubeScoreCritical = 1
+	kubeScoreWarning  = 5
+)
+
+// KubeScore runs the kube-score binary over objects (each a Kubernetes object as read back from the
+// API server) with its default checks and the given flags of `kube-score score` (--ignore-test ...),
+// and returns every finding, sorted. kube-score exits 1 when it grades something critical; its
+// findings are in its output either way.
+func KubeScore(ctx context.Context, bin string, objects []map[string]any, flags []string) ([]LintFinding, error) {
+	var input bytes.Buffer
+	for _, obj := range objects {
+		doc, err := json.Marshal(lintable(obj))
+		if err != nil {
+			return nil, err
+		}
+		input.WriteString("---\n")
+		input.Write(doc)
+		input.WriteString("\n")
+	}
+	args := append([]string{"score", "--output-format", "json"}, flags...)
+	cmd := exec.CommandContext(ctx, bin, append(args, "-")...)
+	cmd.Stdin = &input
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+		return nil, fmt.Errorf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, stderr.String())
+	}
+	var scored []kubeScoreObject
+	if err := json.Unmarshal(stdout.Bytes(), &scored); err != nil {
+		return nil, fmt.Errorf("kube-score output is not its JSON v2 format: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	if len(scored) == 0 {
+		return nil, fmt.Errorf("kube-score scored none of the %d objects given\n%s", len(objects), stderr.String())
+	}
+	var findings []LintFinding
+	for _, obj := range scored {
+		parts := strings.Split(obj.ObjectName, "/")
+		kind, name := parts[0], parts[len(parts)-1]
+		for _, check := range obj.Checks {
+			if check.Skipped || check.Grade > kubeScoreWarning {
+				continue
+			}
+			grade := "WARNING"
+			if check.Grade <= kubeScoreCritical {
+				grade = "CRITICAL"
+			}
+			if len(check.Comments) == 0 {
+				findings = append(findings, LintFinding{obj.ObjectName, kind, name, check.Check.ID, grade, ""})
+			}
+			for _, c := range check.Comments {
+				comment := c.Summary
+				if c.Path != "" {
+					comment = "(" + c.Path + ") " + comment
+				}
+				findings = append(findings, LintFinding{obj.ObjectName, kind, name, check.Check.ID, grade, comment})
+			}
+		}
+	}
+	slices.SortFunc(findings, func(a, b LintFinding) int { return strings.Compare(a.String(), b.String()) })
+	return findings, nil
+}
+
+// lintable is an object as it would be written in a manifest: without status and the fields the
+// API server sets.
+func lintable(obj map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range obj {
+		if k != "status" {
+			out[k] = v
+		}
+	}
+	if meta, ok := obj["metadata"].(map[string]any); ok {
+		m := map[string]any{}
+		for k, v := range meta {
+			switch k {
+			case "managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink":
+			default:
+				m[k] = v
+			}
+		}
+		out["metadata"] = m
+	}
+	return out
+}

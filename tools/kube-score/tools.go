@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins kube-score, the manifest linter the integration suite runs over the objects
+// the program creates (scripts/build-tools.sh builds it).
+package tools
+
+import (
+	_ "github.com/zegl/kube-score/cmd/kube-score"
+)
