@@ -43,11 +43,22 @@ var devLintPolicy = lintPolicy{
 
 func (p lintPolicy) flags() []string { return slices.Sorted(maps.Keys(p)) }
 
-// lintContext are objects the operator creates from the program's Prometheus resource: kube-score
-// needs them to judge the program's objects (the Prometheus NetworkPolicy selects the StatefulSet's
-// pods), but their own findings are the chart's and the operator's, logged and not failed on
-// (docs/security.md lists them).
-var lintContext = []object{{"StatefulSet", "prometheus-" + prometheusName}, {"Service", "prometheus-operated"}}
+// lintContext are the Prometheus objects that the operator (StatefulSet, governing Service) and the
+// chart (PodDisruptionBudget, with podDisruptionBudgets only) create from the program's values:
+// kube-score needs them to judge the program's objects (the Prometheus NetworkPolicy selects the
+// StatefulSet's pods) and the StatefulSet against its Service and budget. Their own findings are the
+// chart's and the operator's, logged and not failed on (docs/security.md lists them).
+var lintContext = []lintContextObject{
+	{object: object{"StatefulSet", "prometheus-" + prometheusName}},
+	{object: object{"Service", "prometheus-operated"}},
+	{object: object{"PodDisruptionBudget", prometheusName}, optional: true},
+}
+
+// lintContextObject is one object of lintContext; an optional one may be absent.
+type lintContextObject struct {
+	object
+	optional bool
+}
 
 // lintProgramObjects runs kube-score over the program's objects as the API server holds them, with
 // lintContext, and fails on any finding on a program object.
@@ -71,15 +82,21 @@ func lintProgramObjects(ctx context.Context, t *testing.T, policy lintPolicy) {
 		return out, names
 	}
 	programObjs, programNames := read(programObjects)
-	operatorObjs, contextNames := read(lintContext)
-	if len(contextNames) != len(lintContext) {
-		t.Fatalf("the operator's objects %v are not all there: read %v", lintContext, contextNames)
+	var contextObjs []object
+	for _, o := range lintContext {
+		contextObjs = append(contextObjs, o.object)
+	}
+	operatorObjs, contextNames := read(contextObjs)
+	for _, o := range lintContext {
+		if !o.optional && !slices.Contains(contextNames, o.String()) {
+			t.Fatalf("the operator's %s is not there (read %v)", o, contextNames)
+		}
 	}
 	findings, err := harness.KubeScore(ctx, suite.tools.KubeScore, append(programObjs, operatorObjs...), policy.flags())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("kube-score %s over the program's %d objects (%s) and the operator's %s", strings.Join(policy.flags(), " "),
+	t.Logf("kube-score %s over the program's %d objects (%s) and the operator's and chart's %s", strings.Join(policy.flags(), " "),
 		len(programObjs), strings.Join(programNames, ", "), strings.Join(contextNames, ", "))
 	var onContext int
 	for _, f := range findings {
@@ -87,10 +104,10 @@ func lintProgramObjects(ctx context.Context, t *testing.T, policy lintPolicy) {
 			t.Errorf("kube-score: %s", f)
 		} else {
 			onContext++
-			t.Logf("kube-score, on the operator's objects: %s", f)
+			t.Logf("kube-score, on the operator's and chart's objects: %s", f)
 		}
 	}
-	t.Logf("%d findings on the program's objects, %d on the operator's", len(findings)-onContext, onContext)
+	t.Logf("%d findings on the program's objects, %d on the operator's and chart's", len(findings)-onContext, onContext)
 }
 
 // lintDevShape changes the stack to Pulumi.dev.yaml's shape, updates it and lints again.

@@ -78,8 +78,9 @@ func KubeScore(ctx context.Context, bin string, objects []map[string]any, flags 
 	if err := json.Unmarshal(stdout.Bytes(), &scored); err != nil {
 		return nil, fmt.Errorf("kube-score output is not its JSON v2 format: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
-	if len(scored) == 0 {
-		return nil, fmt.Errorf("kube-score scored none of the %d objects given\n%s", len(objects), stderr.String())
+	// Every object given must have been scored: one it cannot parse would otherwise pass unseen.
+	if len(scored) != len(objects) {
+		return nil, fmt.Errorf("kube-score scored %d of the %d objects given\n%s", len(scored), len(objects), stderr.String())
 	}
 	var findings []LintFinding
 	for _, obj := range scored {
