@@ -109,10 +109,10 @@ bin_dir() { printf '%s/%s-%s/bin\n' "$CACHE_ROOT" "$1" "$2"; }
 # A Go tool's key also names its helper module's dependencies (a hash of tools/<tool>/go.sum), so
 # raising a dependency there rebuilds the tool instead of reusing a binary built with the old one.
 declare -A DEPS_KEY=()
-for helper in pulumi kubernetes-provider kubernetes prometheus-operator kube-score thanos prometheus minio cluster-images; do
-  [[ -f "$TOOLS_DIR/$helper/go.sum" ]] || die "missing $TOOLS_DIR/$helper/go.sum"
-  sum="$(sha256sum "$TOOLS_DIR/$helper/go.sum")"
-  DEPS_KEY[$helper]="deps-${sum:0:8}"
+for sum_file in "$TOOLS_DIR"/*/go.sum; do
+  helper="${sum_file%/go.sum}"
+  sum="$(sha256sum "$sum_file")"
+  DEPS_KEY[${helper##*/}]="deps-${sum:0:8}"
 done
 PULUMI_BIN_DIR="$(bin_dir pulumi "$PULUMI_VERSION-${DEPS_KEY[pulumi]}")"
 KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER_VERSION-${DEPS_KEY[kubernetes-provider]}")"
