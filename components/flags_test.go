@@ -86,10 +86,33 @@ func TestStoreFlags(t *testing.T) {
 	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IndexCacheSize: "lots"}); err == nil {
 		t.Error("StoreFlags accepted index cache size \"lots\"")
 	}
+	limited, err := StoreFlags(ObjstoreSecretKey, StoreSettings{
+		Limits:                   StoreRequestLimits{Series: 1000, Samples: 120000, DownloadedBytes: 64 << 20},
+		IgnoreDeletionMarksDelay: "1d",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"--store.limits.request-series=1000",
+		"--store.limits.request-samples=120000",
+		"--store.grpc.downloaded-bytes-limit=67108864B",
+		"--store.grpc.series-max-concurrency=20",
+		"--store.enable-index-header-lazy-reader",
+		"--ignore-deletion-marks-delay=1d",
+	} {
+		if !slices.Contains(limited, want) {
+			t.Errorf("store flags %q lack %q", limited, want)
+		}
+	}
+	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IgnoreDeletionMarksDelay: "half"}); err == nil {
+		t.Error("StoreFlags accepted ignore deletion marks delay \"half\"")
+	}
 }
 
 func TestCompactFlags(t *testing.T) {
-	flags, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "30d", FiveMinutes: "180d", OneHour: "2y"}, "")
+	retention := CompactorRetention{Raw: "30d", FiveMinutes: "180d", OneHour: "2y"}
+	flags, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: retention})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,16 +131,68 @@ func TestCompactFlags(t *testing.T) {
 	if !slices.Equal(flags, want) {
 		t.Fatalf("compact flags:\n got %q\nwant %q", flags, want)
 	}
-	if _, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "a month", FiveMinutes: "1y", OneHour: "1y"}, ""); err == nil {
+	if _, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: CompactorRetention{Raw: "a month", FiveMinutes: "1y", OneHour: "1y"}}); err == nil {
 		t.Fatal("CompactFlags accepted retention \"a month\"")
 	}
-	if _, err := CompactFlags(ObjstoreSecretKey, CompactorRetention{Raw: "30d", FiveMinutes: "1y", OneHour: "1y"}, "later"); err == nil {
+	if _, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: retention, DeleteDelay: "later"}); err == nil {
 		t.Fatal("CompactFlags accepted delete delay \"later\"")
+	}
+	// Deduplication: off unless asked; on, vertical compaction over the replica label the querier
+	// deduplicates on, with the penalty algorithm.
+	for _, f := range flags {
+		if strings.HasPrefix(f, "--deduplication.") || strings.HasPrefix(f, "--compact.enable-vertical-compaction") {
+			t.Errorf("deduplication is on by default: %q", f)
+		}
+	}
+	dedup, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: retention, Deduplicate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dedup[len(flags):]; !slices.Equal(got, []string{"--deduplication.replica-label=prometheus_replica", "--deduplication.func=penalty"}) {
+		t.Errorf("deduplication flags = %q", got)
+	}
+}
+
+func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
+	const gib = 1 << 30
+	limits, err := StoreRequestLimitsFor(2*gib, "250MB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2GiB less the 250MiB index cache and the 256MiB baseline, shared by 20 requests.
+	perRequest := uint64(2*gib-250<<20-256<<20) / StoreMaxConcurrentRequests
+	if limits.DownloadedBytes != perRequest {
+		t.Errorf("downloaded bytes limit %d, want %d", limits.DownloadedBytes, perRequest)
+	}
+	if all := StoreMaxConcurrentRequests * (limits.Samples / samplesPerChunk * storeBytesPerChunk); all > 2*gib-250<<20-256<<20 {
+		t.Errorf("%d concurrent requests at the samples limit %d need %d bytes, over the budget", StoreMaxConcurrentRequests, limits.Samples, all)
+	}
+	if limits.Series == 0 || limits.Samples == 0 {
+		t.Errorf("limits %+v: a zero limit is no limit", limits)
+	}
+	bigger, err := StoreRequestLimitsFor(8*gib, "250MB")
+	if err != nil || bigger.Samples <= limits.Samples || bigger.Series <= limits.Series {
+		t.Errorf("a bigger memory limit gives %+v (%v), not more than %+v", bigger, err, limits)
+	}
+	if _, err := StoreRequestLimitsFor(512<<20, "500MB"); err == nil {
+		t.Error("StoreRequestLimitsFor accepted a memory limit the index cache alone fills")
+	}
+}
+
+func TestIgnoreDeletionMarksDelayIsHalfTheDeleteDelay(t *testing.T) {
+	for deleteDelay, want := range map[string]string{"48h": "1d", "2d": "1d", "1h": "30m", "0s": "0s"} {
+		got, err := IgnoreDeletionMarksDelay(deleteDelay)
+		if err != nil || got != want {
+			t.Errorf("IgnoreDeletionMarksDelay(%q) = %q, %v; want %q", deleteDelay, got, err, want)
+		}
+	}
+	if _, err := IgnoreDeletionMarksDelay("soon"); err == nil {
+		t.Error("IgnoreDeletionMarksDelay accepted \"soon\"")
 	}
 }
 
 func TestSelectorsLeaveOutTheVersion(t *testing.T) {
-	for _, l := range []ThanosLabels{QueryLabels("thanos"), StoreLabels("thanos"), CompactLabels("thanos")} {
+	for _, l := range []ThanosLabels{QueryLabels("thanos"), QueryFrontendLabels("thanos"), StoreLabels("thanos"), CompactLabels("thanos")} {
 		sel, pod := l.Selector(), l.Pod()
 		if _, ok := sel[LabelVersion]; ok {
 			t.Errorf("%s selector %v carries the version: selectors are immutable", l.Component, sel)

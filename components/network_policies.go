@@ -38,6 +38,12 @@ type NetworkPolicyPeers struct {
 	// ObjectStorePorts are the TCP ports the store gateway and the compactor reach the object
 	// store, and STS for IRSA, on. Required.
 	ObjectStorePorts []int
+	// QueryFrontend: a query-frontend runs in front of the querier; the query path's clients
+	// reach it, and it reaches the querier's HTTP API.
+	QueryFrontend bool
+	// MemcachedPorts are the TCP ports of the query-frontend's memcached results cache, if it has
+	// one.
+	MemcachedPorts []int
 }
 
 // DNSPort is where pods resolve names: the cluster DNS on port 53, over UDP and TCP.
@@ -46,10 +52,11 @@ const DNSPort = 53
 // NetworkPolicySpecs are the NetworkPolicies of the Thanos and Prometheus pods, by object name:
 //   - StoreAPI gRPC (the sidecars' and store gateways') only from the querier;
 //   - metrics (the Thanos HTTP port, the config reloader's) only from Prometheus, which scrapes them;
-//   - the querier's HTTP API and StoreAPI, and Prometheus's HTTP API, from Prometheus, the chart's
-//     Grafana and the declared query clients;
-//   - egress of the Thanos pods only to DNS, the StoreAPIs (querier) and the object store (store
-//     gateway, compactor).
+//   - the query-frontend's and querier's HTTP APIs, the querier's StoreAPI and Prometheus's HTTP
+//     API from Prometheus, the chart's Grafana and the declared query clients; the querier's HTTP
+//     API also from the query-frontend;
+//   - egress of the Thanos pods only to DNS, the StoreAPIs (querier), the querier's HTTP API and
+//     memcached (query-frontend) and the object store (store gateway, compactor).
 //
 // The Prometheus pods keep unrestricted egress: their scrape targets are anywhere in the cluster,
 // on the nodes and outside it. Ports are numbers, the constants the containers declare: the EKS VPC
@@ -90,12 +97,16 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 	objectStore := k8snetworkingv1.NetworkPolicyEgressRule{Ports: tcpPorts(p.ObjectStorePorts...)}
 
 	ingressAndEgress := []k8snetworkingv1.PolicyType{k8snetworkingv1.PolicyTypeIngress, k8snetworkingv1.PolicyTypeEgress}
+	querierHTTPClients := queryPath
+	if p.QueryFrontend {
+		querierHTTPClients = append([]k8snetworkingv1.NetworkPolicyPeer{podPeer(QueryFrontendLabels(p.Instance).Selector())}, queryPath...)
+	}
 	specs := map[string]k8snetworkingv1.NetworkPolicySpec{
 		query.ObjectName(): {
 			PodSelector: metaLabelSelector(query.Selector()),
 			PolicyTypes: ingressAndEgress,
 			Ingress: nonEmptyIngress(
-				k8snetworkingv1.NetworkPolicyIngressRule{From: queryPath, Ports: tcpPorts(HTTPPort)},
+				k8snetworkingv1.NetworkPolicyIngressRule{From: querierHTTPClients, Ports: tcpPorts(HTTPPort)},
 				k8snetworkingv1.NetworkPolicyIngressRule{From: clientNamespaces, Ports: tcpPorts(GRPCPort)},
 			),
 			Egress: []k8snetworkingv1.NetworkPolicyEgressRule{
@@ -124,6 +135,23 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 				{From: queryPath, Ports: tcpPorts(PrometheusWebPort)},
 			},
 		},
+	}
+	if p.QueryFrontend {
+		frontend := QueryFrontendLabels(p.Instance)
+		egress := []k8snetworkingv1.NetworkPolicyEgressRule{
+			dns,
+			{To: []k8snetworkingv1.NetworkPolicyPeer{querierPods}, Ports: tcpPorts(HTTPPort)},
+		}
+		if len(p.MemcachedPorts) > 0 {
+			// memcached may run anywhere (another namespace, a managed service): by port only.
+			egress = append(egress, k8snetworkingv1.NetworkPolicyEgressRule{Ports: tcpPorts(p.MemcachedPorts...)})
+		}
+		specs[frontend.ObjectName()] = k8snetworkingv1.NetworkPolicySpec{
+			PodSelector: metaLabelSelector(frontend.Selector()),
+			PolicyTypes: ingressAndEgress,
+			Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{{From: queryPath, Ports: tcpPorts(HTTPPort)}},
+			Egress:      egress,
+		}
 	}
 	return specs, nil
 }

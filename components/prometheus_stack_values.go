@@ -33,8 +33,8 @@ type PrometheusValues struct {
 	// PodDisruptionBudget keeps all but one replica up during voluntary disruptions. Default false;
 	// it needs Replicas of at least 2.
 	PodDisruptionBudget bool
-	// GlobalViewURL is the Prometheus-compatible URL of the Thanos query path (the querier's
-	// QuerierURL). Set, the chart's Grafana gets a Thanos datasource for it as its default, and the
+	// GlobalViewURL is the Prometheus-compatible URL of the Thanos query path (the
+	// query-frontend's QueryFrontendURL, or without one the querier's QuerierURL). Set, the chart's Grafana gets a Thanos datasource for it as its default, and the
 	// chart's own Prometheus datasource stays for the live view of one replica. Empty: none.
 	GlobalViewURL string
 	// NodeExporterNamespace is where the chart's node-exporter runs (its namespaceOverride): it

@@ -14,11 +14,22 @@ type CompactorArgs struct {
 	// BucketWorkloadArgs' StorageSize is the compactor's scratch volume ("100Gi"); it must hold
 	// the blocks of one compaction group.
 	BucketWorkloadArgs
+	CompactSettings
+}
+
+// CompactSettings are what the compactor does to the bucket.
+type CompactSettings struct {
 	// Retention per resolution. Required.
 	Retention CompactorRetention
 	// DeleteDelay is how long a block marked for deletion stays in the bucket before the compactor
-	// deletes it (--delete-delay), a Prometheus duration. Default "48h".
+	// deletes it (--delete-delay), a Prometheus duration. Default "48h". The store gateway stops
+	// serving a marked block after half of it (IgnoreDeletionMarksDelay).
 	DeleteDelay string
+	// Deduplicate makes the compactor merge the Prometheus replicas' overlapping blocks into one
+	// (vertical compaction on PrometheusReplicaLabel, with the penalty algorithm the querier uses
+	// for HA pairs), halving the bucket. Default false: Thanos marks it experimental, and the
+	// merge is irreversible.
+	Deduplicate bool
 }
 
 // CompactorRetention is how long the bucket keeps each resolution, as Prometheus durations
@@ -43,9 +54,9 @@ func CompactLabels(instance string) ThanosLabels {
 // CompactServiceAccountName is the compactor's ServiceAccount name; the IRSA trust policy names it.
 const CompactServiceAccountName = "thanos-compact"
 
-// CompactFlags are the flags of `thanos compact`, verified against ThanosVersion. deleteDelay
-// empty: 48h.
-func CompactFlags(objstoreSecretKey string, r CompactorRetention, deleteDelay string) ([]string, error) {
+// CompactFlags are the flags of `thanos compact`, verified against ThanosVersion.
+func CompactFlags(objstoreSecretKey string, s CompactSettings) ([]string, error) {
+	r, deleteDelay := s.Retention, s.DeleteDelay
 	if deleteDelay == "" {
 		deleteDelay = "48h"
 	}
@@ -59,7 +70,7 @@ func CompactFlags(objstoreSecretKey string, r CompactorRetention, deleteDelay st
 		}
 	}
 	flags := append(logFlags(), flag("http-address", fmt.Sprintf("0.0.0.0:%d", HTTPPort)))
-	return append(flags,
+	flags = append(flags,
 		// Run continuously instead of exiting after one pass.
 		"--wait",
 		flag("data-dir", dataPath("compact")),
@@ -68,7 +79,17 @@ func CompactFlags(objstoreSecretKey string, r CompactorRetention, deleteDelay st
 		flag("retention.resolution-5m", r.FiveMinutes),
 		flag("retention.resolution-1h", r.OneHour),
 		flag("delete-delay", deleteDelay),
-	), nil
+	)
+	if s.Deduplicate {
+		// A replica label turns vertical compaction on (cmd/thanos/compact.go: "deduplication.
+		// replica-label specified, enabling vertical compaction"); penalty is the algorithm made for
+		// Prometheus HA pairs, whose samples are close but not identical.
+		flags = append(flags,
+			flag("deduplication.replica-label", PrometheusReplicaLabel),
+			flag("deduplication.func", "penalty"),
+		)
+	}
+	return flags, nil
 }
 
 // NewCompactor registers the compactor: ServiceAccount, a one-replica StatefulSet (a StatefulSet
@@ -81,7 +102,7 @@ func NewCompactor(ctx *pulumi.Context, name string, args *CompactorArgs, opts ..
 	if err := args.BucketWorkloadArgs.validate("compactor"); err != nil {
 		return nil, err
 	}
-	flags, err := CompactFlags(args.ObjstoreSecretKey, args.Retention, args.DeleteDelay)
+	flags, err := CompactFlags(args.ObjstoreSecretKey, args.CompactSettings)
 	if err != nil {
 		return nil, fmt.Errorf("compactor: %w", err)
 	}

@@ -52,19 +52,100 @@ type StoreSettings struct {
 	// SyncInterval is how often the store gateway re-reads the bucket's list of blocks
 	// (--sync-block-duration), a Prometheus duration. Default "15m", Thanos's.
 	SyncInterval string
+	// Limits bound what one Series request may load. Zero fields are no limit (Thanos's default);
+	// StoreRequestLimitsFor derives limits that fit a memory limit.
+	Limits StoreRequestLimits
+	// IgnoreDeletionMarksDelay is how long the store gateway keeps serving a block the compactor
+	// marked for deletion (--ignore-deletion-marks-delay), a Prometheus duration: half the
+	// compactor's delete delay, IgnoreDeletionMarksDelay, so that a block's replacement is loaded
+	// before the block goes. Default "24h", Thanos's (half its default delete delay).
+	IgnoreDeletionMarksDelay string
+}
+
+// StoreRequestLimits bound one Series request to the store gateway (one querier fan-out to it).
+// A request over a limit fails with gRPC ResourceExhausted ("exceeded series limit", "exceeded
+// chunks limit", "exceeded bytes limit"), which the querier returns to the client; the store
+// gateway keeps serving.
+type StoreRequestLimits struct {
+	// Series is the most series one request may touch (--store.limits.request-series).
+	Series uint64
+	// Samples is the most samples one request may load (--store.limits.request-samples); Thanos
+	// counts them as chunks of at most 120 samples.
+	Samples uint64
+	// DownloadedBytes is the most index and chunk bytes one request may fetch or touch
+	// (--store.grpc.downloaded-bytes-limit): the limit closest to the request's memory.
+	DownloadedBytes uint64
+}
+
+// StoreMaxConcurrentRequests is how many Series requests a store gateway serves at once
+// (--store.grpc.series-max-concurrency; Thanos's default, set explicitly because
+// StoreRequestLimitsFor divides the memory budget by it). More wait.
+const StoreMaxConcurrentRequests = 20
+
+// Assumptions behind StoreRequestLimitsFor.
+const (
+	// storeBaselineMemory is what a store gateway uses besides its index cache and its requests:
+	// the Go runtime, the blocks' index-headers it keeps mapped, and gRPC buffers.
+	storeBaselineMemory = 256 * units.MiB
+	// storeBytesPerChunk is the memory one loaded chunk costs a request: up to 120 XOR-encoded
+	// samples (about 1.4 bytes each at Prometheus's usual compression) plus the response's chunk
+	// struct and encoding.
+	storeBytesPerChunk = 300
+	// storeBytesPerSeries is the least memory one series costs a request: its labels and chunk
+	// references.
+	storeBytesPerSeries = 1024
+	// samplesPerChunk is Thanos's chunk size (pkg/store.MaxSamplesPerChunk).
+	samplesPerChunk = 120
+)
+
+// StoreRequestLimitsFor derives the per-request limits that keep a store gateway within
+// memoryLimit bytes: what the index cache and the baseline leave is shared by
+// StoreMaxConcurrentRequests requests, and each request may download that share, load as many
+// chunks as fit in it, and touch as many series.
+func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string) (StoreRequestLimits, error) {
+	indexCache, err := units.ParseBase2Bytes(indexCacheSize)
+	if err != nil {
+		return StoreRequestLimits{}, fmt.Errorf("index cache size %q: %w", indexCacheSize, err)
+	}
+	budget := memoryLimit - int64(indexCache) - int64(storeBaselineMemory)
+	if budget <= 0 {
+		return StoreRequestLimits{}, fmt.Errorf("a memory limit of %d bytes leaves nothing for requests after the index cache (%s) and the store gateway's baseline (%s)",
+			memoryLimit, indexCacheSize, storeBaselineMemory)
+	}
+	perRequest := uint64(budget) / StoreMaxConcurrentRequests
+	return StoreRequestLimits{
+		Series:          perRequest / storeBytesPerSeries,
+		Samples:         perRequest / storeBytesPerChunk * samplesPerChunk,
+		DownloadedBytes: perRequest,
+	}, nil
+}
+
+// IgnoreDeletionMarksDelay is the store gateway's --ignore-deletion-marks-delay for the
+// compactor's delete delay: half of it, as Thanos's store documentation prescribes.
+func IgnoreDeletionMarksDelay(deleteDelay string) (string, error) {
+	d, err := model.ParseDuration(deleteDelay)
+	if err != nil {
+		return "", fmt.Errorf("delete delay %q: %w", deleteDelay, err)
+	}
+	return (d / 2).String(), nil
 }
 
 // StoreFlags are the flags of `thanos store`, verified against ThanosVersion.
 func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, error) {
-	indexCacheSize, syncInterval := settings.IndexCacheSize, settings.SyncInterval
+	indexCacheSize, syncInterval, ignoreDeletionMarksDelay := settings.IndexCacheSize, settings.SyncInterval, settings.IgnoreDeletionMarksDelay
 	if indexCacheSize == "" {
 		indexCacheSize = "250MB"
 	}
 	if syncInterval == "" {
 		syncInterval = "15m"
 	}
-	if _, err := model.ParseDuration(syncInterval); err != nil {
-		return nil, fmt.Errorf("sync interval %q: %w", syncInterval, err)
+	if ignoreDeletionMarksDelay == "" {
+		ignoreDeletionMarksDelay = "24h"
+	}
+	for _, d := range []struct{ what, value string }{{"sync interval", syncInterval}, {"ignore deletion marks delay", ignoreDeletionMarksDelay}} {
+		if _, err := model.ParseDuration(d.value); err != nil {
+			return nil, fmt.Errorf("%s %q: %w", d.what, d.value, err)
+		}
 	}
 	// The same parser Thanos uses for this flag (kingpin's Bytes).
 	size, err := units.ParseBase2Bytes(indexCacheSize)
@@ -80,6 +161,15 @@ func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, err
 		objstoreFlag(objstoreSecretKey),
 		flag("index-cache-size", indexCacheSize),
 		flag("sync-block-duration", syncInterval),
+		flag("ignore-deletion-marks-delay", ignoreDeletionMarksDelay),
+		// Map a block's index-header only when a query needs it, and release it when idle: a
+		// bucket of many blocks then costs memory for the blocks queried, not for all of them.
+		"--store.enable-index-header-lazy-reader",
+		flag("store.grpc.series-max-concurrency", StoreMaxConcurrentRequests),
+		flag("store.limits.request-series", settings.Limits.Series),
+		flag("store.limits.request-samples", settings.Limits.Samples),
+		// Thanos's byte units (kingpin's Bytes): a plain number is bytes.
+		flag("store.grpc.downloaded-bytes-limit", fmt.Sprintf("%dB", settings.Limits.DownloadedBytes)),
 	), nil
 }
 

@@ -45,15 +45,20 @@ type Config struct {
 	PrometheusResources components.Resources
 	SidecarResources    components.Resources
 
-	QuerierReplicas      int
-	QuerierTimeout       string
-	StoreReplicas        int
-	StoreIndexCacheSize  string
-	StoreSyncInterval    string
+	QuerierReplicas int
+	QuerierTimeout  string
+	// QueryFrontend is nil when there is none.
+	QueryFrontend       *QueryFrontendConfig
+	StoreReplicas       int
+	StoreIndexCacheSize string
+	StoreSyncInterval   string
+	// StoreRequestLimits are the configured limits, or those derived from the memory limit.
+	StoreRequestLimits   components.StoreRequestLimits
 	StoreStorageSize     string
 	CompactorStorageSize string
 	CompactorRetention   components.CompactorRetention
 	CompactorDeleteDelay string
+	CompactorDeduplicate bool
 	PodDisruptionBudgets bool
 	ThanosAlerts         bool
 	ThanosDashboards     bool
@@ -66,6 +71,13 @@ type Config struct {
 	QuerierResources      components.Resources
 	StoreResources        components.Resources
 	CompactorResources    components.Resources
+}
+
+// QueryFrontendConfig is the query-frontend's configuration.
+type QueryFrontendConfig struct {
+	Replicas  int
+	Settings  components.QueryFrontendSettings
+	Resources components.Resources
 }
 
 // ExistingBucket is a bucket the program uses but does not own: AWS or any S3-compatible store.
@@ -131,6 +143,19 @@ func (r *reader) integer(key string, min int) int {
 	}
 	if n < min {
 		r.fail(key, "%d is below the minimum of %d", n, min)
+	}
+	return n
+}
+
+// optionalCount reads a whole number of at least 0, or def where the key is unset.
+func (r *reader) optionalCount(key string, def uint64) uint64 {
+	v := r.raw(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		r.fail(key, "%q is not a whole number of at least 0 (0: no limit)", v)
 	}
 	return n
 }
@@ -313,6 +338,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 
 	c.QuerierReplicas = r.integer("querierReplicas", 1)
 	c.QuerierTimeout = r.duration("querierTimeout", false)
+	c.QueryFrontend = readQueryFrontend(r)
 	c.StoreReplicas = r.integer("storeReplicas", 1)
 	c.StoreIndexCacheSize = r.str("storeIndexCacheSize")
 	if size, err := units.ParseBase2Bytes(c.StoreIndexCacheSize); err != nil || size <= 0 {
@@ -330,6 +356,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	}
 	checkRetentionOrder(r, c.CompactorRetention)
 	c.CompactorDeleteDelay = r.duration("compactorDeleteDelay", true)
+	c.CompactorDeduplicate = r.boolean("compactorDeduplication")
 	c.PodDisruptionBudgets = r.boolean("podDisruptionBudgets")
 	c.ThanosAlerts = r.boolean("thanosAlerts")
 	c.ThanosDashboards = r.boolean("thanosDashboards")
@@ -340,10 +367,17 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	}
 	c.NodeExporterNamespace = readNodeExporterNamespace(r, c.Namespace, c.ChartValues)
 	if c.PodDisruptionBudgets {
-		for _, replicas := range []struct {
+		replicaKeys := []struct {
 			key string
 			n   int
-		}{{"prometheusReplicas", c.PrometheusReplicas}, {"querierReplicas", c.QuerierReplicas}, {"storeReplicas", c.StoreReplicas}} {
+		}{{"prometheusReplicas", c.PrometheusReplicas}, {"querierReplicas", c.QuerierReplicas}, {"storeReplicas", c.StoreReplicas}}
+		if c.QueryFrontend != nil {
+			replicaKeys = append(replicaKeys, struct {
+				key string
+				n   int
+			}{"queryFrontendReplicas", c.QueryFrontend.Replicas})
+		}
+		for _, replicas := range replicaKeys {
 			if replicas.n == 1 {
 				r.fail(replicas.key, "is 1 while podDisruptionBudgets is true; a budget over one replica blocks every node drain (use 2 or more, or turn podDisruptionBudgets off)")
 			}
@@ -351,6 +385,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	}
 	c.QuerierResources = r.thanosResources("querier")
 	c.StoreResources = r.thanosResources("store")
+	c.StoreRequestLimits = readStoreRequestLimits(r, c.StoreResources.MemoryLimit, c.StoreIndexCacheSize)
 	c.CompactorResources = r.thanosResources("compactor")
 
 	return c, errors.Join(r.errs...)
@@ -418,6 +453,81 @@ func readNodeExporterNamespace(r *reader, namespace string, chartValues map[stri
 		r.fail("nodeExporterNamespace", "%q is the namespace itself; node-exporter needs a namespace of its own at the privileged Pod Security level", name)
 	}
 	return name
+}
+
+// readQueryFrontend reads the query-frontend's keys; nil when queryFrontend is false.
+func readQueryFrontend(r *reader) *QueryFrontendConfig {
+	f := &QueryFrontendConfig{
+		Replicas: r.integer("queryFrontendReplicas", 1),
+		Settings: components.QueryFrontendSettings{
+			SplitInterval:      r.str("queryFrontendSplitInterval"),
+			SlowQueryThreshold: r.str("queryFrontendSlowQueryThreshold"),
+			Cache: components.QueryFrontendCache{
+				InMemoryMaxSize: r.str("queryFrontendCacheSize"),
+				Validity:        r.str("queryFrontendCacheValidity"),
+			},
+		},
+		Resources: r.thanosResources("queryFrontend"),
+	}
+	for _, address := range strings.Split(r.raw("queryFrontendMemcachedAddresses"), ",") {
+		if address = strings.TrimSpace(address); address != "" {
+			f.Settings.Cache.MemcachedAddresses = append(f.Settings.Cache.MemcachedAddresses, address)
+		}
+	}
+	enabled := r.boolean("queryFrontend")
+	settings := f.Settings.WithDefaults()
+	for _, d := range []struct{ key, value string }{
+		{"queryFrontendSplitInterval", settings.SplitInterval},
+		{"queryFrontendSlowQueryThreshold", settings.SlowQueryThreshold},
+		{"queryFrontendCacheValidity", settings.Cache.Validity},
+	} {
+		// Thanos parses these with Go's time.ParseDuration, not as Prometheus durations.
+		if v, err := time.ParseDuration(d.value); err != nil || v <= 0 {
+			r.fail(d.key, "%q is not a positive Go duration such as 24h, 30m or 10s (no d or w units)", d.value)
+		}
+	}
+	if _, err := settings.Cache.MemcachedPorts(); err != nil {
+		r.fail("queryFrontendMemcachedAddresses", "%v", err)
+	}
+	if len(settings.Cache.MemcachedAddresses) == 0 {
+		size, err := settings.Cache.InMemoryCacheBytes()
+		if err != nil {
+			r.fail("queryFrontendCacheSize", "%q is not a positive byte size such as 256MB or 1GiB", settings.Cache.InMemoryMaxSize)
+		} else if limit, err := resource.ParseQuantity(f.Resources.MemoryLimit); f.Resources.MemoryLimit != "" && err == nil && size > uint64(limit.Value())/2 {
+			r.fail("queryFrontendCacheSize", "%q is more than half of queryFrontendMemoryLimit %q; the cache would leave too little memory for the queries it serves", settings.Cache.InMemoryMaxSize, f.Resources.MemoryLimit)
+		}
+	}
+	if !enabled {
+		return nil
+	}
+	return f
+}
+
+// readStoreRequestLimits reads the store gateway's per-request limits; an unset one is derived
+// from the memory limit (components.StoreRequestLimitsFor). Without a memory limit, nothing
+// bounds the pod's memory to fit the limits to, and unset limits stay off.
+func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string) components.StoreRequestLimits {
+	var derived components.StoreRequestLimits
+	if q, err := resource.ParseQuantity(memoryLimit); memoryLimit != "" && err == nil {
+		if _, err := units.ParseBase2Bytes(indexCacheSize); err == nil { // else storeIndexCacheSize fails
+			if derived, err = components.StoreRequestLimitsFor(q.Value(), indexCacheSize); err != nil {
+				r.fail("storeMemoryLimit", "%q is too small for a store gateway with storeIndexCacheSize %q: %v", memoryLimit, indexCacheSize, err)
+			}
+		}
+	}
+	limits := components.StoreRequestLimits{
+		Series:  r.optionalCount("storeRequestSeriesLimit", derived.Series),
+		Samples: r.optionalCount("storeRequestSamplesLimit", derived.Samples),
+	}
+	limits.DownloadedBytes = derived.DownloadedBytes
+	if v := r.raw("storeRequestDownloadedBytesLimit"); v != "" {
+		if size, err := units.ParseBase2Bytes(v); err != nil || size < 0 {
+			r.fail("storeRequestDownloadedBytesLimit", "%q is not a byte size such as 64MB or 1GB (0 for no limit)", v)
+		} else {
+			limits.DownloadedBytes = uint64(size)
+		}
+	}
+	return limits
 }
 
 func checkBucketName(r *reader, key, name string) {

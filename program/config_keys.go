@@ -1,6 +1,10 @@
 package program
 
-import "github.com/prometheus-thanos/prometheus-thanos/components"
+import (
+	"strconv"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
 
 // configKey declares one configuration key of the project. The table below is the single source of
 // the keys' types, defaults and descriptions; Pulumi.yaml repeats it for the CLI, and a test holds
@@ -12,6 +16,9 @@ type configKey struct {
 	Secret      bool
 	Description string
 }
+
+// storeConcurrency is components.StoreMaxConcurrentRequests, for the descriptions.
+var storeConcurrency = strconv.Itoa(components.StoreMaxConcurrentRequests)
 
 // ProjectName is the Pulumi project; its config keys are "<ProjectName>:<key>".
 const ProjectName = "prometheus-thanos"
@@ -88,24 +95,37 @@ var configKeys = concat(
 	[]configKey{
 		{"querierReplicas", "integer", "2", false, "Thanos querier replicas. At least 1."},
 		{"querierTimeout", "string", "5m", false, "Longest a query may run in the querier (--query.timeout; Prometheus duration)."},
+		{"queryFrontend", "boolean", "true", false, "A Thanos query-frontend in front of the querier: range queries split by day, a results cache, retries, slow-query logs. The chart's Grafana and the output queryFrontendUrl use it."},
+		{"queryFrontendReplicas", "integer", "2", false, "Query-frontend replicas (each has its own in-memory cache). At least 1."},
+		{"queryFrontendSplitInterval", "string", components.DefaultQueryFrontendSplitInterval, false, "Length of the pieces a range query is split into, run in parallel and cached one by one (--query-range.split-interval; Go duration: 24h, not 1d)."},
+		{"queryFrontendCacheSize", "string", components.DefaultQueryFrontendCacheSize, false, "In-memory results cache of each query-frontend (256MB, 1GiB); at most half of queryFrontendMemoryLimit."},
+		{"queryFrontendCacheValidity", "string", components.DefaultQueryFrontendCacheValidity, false, "How long a cached result is served (Go duration). The newest minute of a result is never cached."},
+		{"queryFrontendMemcachedAddresses", "string", "", false, "Comma-separated memcached addresses (host:port or dns+host:port) for a results cache the replicas share, instead of the in-memory one. Default: in memory."},
+		{"queryFrontendSlowQueryThreshold", "string", components.DefaultQueryFrontendSlowQueryThreshold, false, "The query-frontend logs every query that runs longer (--query-frontend.log-queries-longer-than; Go duration)."},
 		{"storeReplicas", "integer", "2", false, "Thanos store gateway replicas (each serves every block). At least 1."},
 		{"storeIndexCacheSize", "string", "250MB", false, "In-memory index cache of each store gateway (Thanos byte size: 250MB, 1GB; at least 125MB, Thanos's largest cache item)."},
 		{"storeSyncInterval", "string", "15m", false, "How often each store gateway re-reads the bucket's list of blocks (--sync-block-duration; Prometheus duration). The sidecars serve the newest blocks meanwhile."},
+		{"storeRequestSeriesLimit", "integer", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that " + storeConcurrency + " concurrent requests fit in it (README, \"Store gateway limits\")."},
+		{"storeRequestSamplesLimit", "integer", "", false, "Most samples one query may load from a store gateway (--store.limits.request-samples; 0: no limit). Default: derived from storeMemoryLimit, like storeRequestSeriesLimit."},
+		{"storeRequestDownloadedBytesLimit", "string", "", false, "Most index and chunk bytes one query may fetch in a store gateway (--store.grpc.downloaded-bytes-limit; a byte size such as 64MB, 0 for no limit). Default: storeMemoryLimit less the index cache and a 256MiB baseline, divided among " + storeConcurrency + " concurrent requests."},
 		{"storeStorageSize", "string", "10Gi", false, "Volume size of each store gateway (Kubernetes quantity)."},
 		{"compactorStorageSize", "string", "100Gi", false, "Scratch volume size of the compactor (Kubernetes quantity)."},
 		{"compactorRetentionRaw", "string", "30d", false, "Bucket retention of raw samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorRetention5m", "string", "180d", false, "Bucket retention of 5m-downsampled samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorRetention1h", "string", "2y", false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorDeleteDelay", "string", "48h", false, "How long a block the compactor marked for deletion stays in the bucket before it deletes it (--delete-delay; Prometheus duration)."},
-		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier and the store gateway. Needs prometheusReplicas, querierReplicas and storeReplicas of at least 2."},
+		{"compactorDeduplication", "boolean", "false", false, "Let the compactor merge the Prometheus replicas' blocks into one (vertical compaction on the replica label, penalty algorithm), halving the bucket. Experimental in Thanos and irreversible: back the bucket up first (README, \"Deduplication in the bucket\")."},
+		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier, the query-frontend and the store gateway. Needs prometheusReplicas, querierReplicas, queryFrontendReplicas and storeReplicas of at least 2."},
 		{"thanosAlerts", "boolean", "true", false, "The Thanos mixin's alerts for the sidecar, querier, store gateway and compactor, as a PrometheusRule the chart's Prometheus loads."},
 		{"thanosDashboards", "boolean", "true", false, "The Thanos mixin's Grafana dashboards (overview, query, store, compact, sidecar), as ConfigMaps the chart's Grafana loads."},
-		{"networkPolicies", "boolean", "true", false, "NetworkPolicies for the Thanos and Prometheus pods: StoreAPI gRPC only from the querier, metrics only from Prometheus, the query path (querier, Prometheus's HTTP API) only from Prometheus, the chart's Grafana and queryClientNamespaces; Thanos egress only to DNS, the StoreAPIs and the bucket. Only a CNI that implements NetworkPolicy enforces them (EKS: the VPC CNI with its network policy agent on; Calico; Cilium). Turn off where another tool owns the namespace's policies."},
+		{"networkPolicies", "boolean", "true", false, "NetworkPolicies for the Thanos and Prometheus pods: StoreAPI gRPC only from the querier, metrics only from Prometheus, the query path (query-frontend, querier, Prometheus's HTTP API) only from Prometheus, the chart's Grafana and queryClientNamespaces; Thanos egress only to DNS, the StoreAPIs, the querier (query-frontend) and the bucket. Only a CNI that implements NetworkPolicy enforces them (EKS: the VPC CNI with its network policy agent on; Calico; Cilium). Turn off where another tool owns the namespace's policies."},
 		{"queryClientNamespaces", "string", "", false, "Comma-separated namespaces whose pods may use the query path through the NetworkPolicies: an ingress controller, a Grafana or a querier federating this one from another namespace."},
 		{"nodeExporterNamespace", "string", "", false, "Namespace the chart's node-exporter runs in, at the privileged Pod Security level: it needs the host's network, PID namespace and filesystem. The program creates it. Default: <namespace>-node-exporter. The namespace itself enforces restricted."},
 	},
 	resourceKeys("querier", "each querier", "100m", "256Mi", "", "1Gi"),
 	ephemeralStorageKeys("querier", "each querier"),
+	resourceKeys("queryFrontend", "each query-frontend", "100m", "256Mi", "", "1Gi"),
+	ephemeralStorageKeys("queryFrontend", "each query-frontend"),
 	resourceKeys("store", "each store gateway", "100m", "512Mi", "", "2Gi"),
 	ephemeralStorageKeys("store", "each store gateway"),
 	resourceKeys("compactor", "the compactor", "100m", "512Mi", "", "2Gi"),

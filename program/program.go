@@ -105,7 +105,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			PrometheusResources:   cfg.PrometheusResources,
 			SidecarResources:      cfg.SidecarResources,
 			PodDisruptionBudget:   cfg.PodDisruptionBudgets,
-			GlobalViewURL:         components.QuerierURL(cfg.Namespace),
+			GlobalViewURL:         globalViewURL(cfg),
 			NodeExporterNamespace: cfg.NodeExporterNamespace,
 		},
 	}, k8sChildren)
@@ -145,6 +145,25 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
+	var queryFrontend *components.QueryFrontend
+	if f := cfg.QueryFrontend; f != nil {
+		if queryFrontend, err = components.NewQueryFrontend(ctx, "query-frontend", &components.QueryFrontendArgs{
+			ThanosWorkloadArgs:    workload,
+			Replicas:              f.Replicas,
+			DownstreamURL:         querier.URL,
+			QueryFrontendSettings: f.Settings,
+			Resources:             f.Resources,
+			PodDisruptionBudget:   cfg.PodDisruptionBudgets,
+		}, k8sChildren); err != nil {
+			return nil, err
+		}
+	}
+	// The store gateway stops serving a block the compactor marked for deletion halfway through
+	// the delete delay, so that it has loaded the block's replacement before the block is gone.
+	ignoreDeletionMarksDelay, err := components.IgnoreDeletionMarksDelay(cfg.CompactorDeleteDelay)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := components.NewStoreGateway(ctx, "store", &components.StoreGatewayArgs{
 		ThanosWorkloadArgs: workload,
 		BucketWorkloadArgs: components.BucketWorkloadArgs{
@@ -155,8 +174,13 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			RoleArn:           bucket.StoreRoleArn,
 			Resources:         cfg.StoreResources,
 		},
-		Replicas:            cfg.StoreReplicas,
-		StoreSettings:       components.StoreSettings{IndexCacheSize: cfg.StoreIndexCacheSize, SyncInterval: cfg.StoreSyncInterval},
+		Replicas: cfg.StoreReplicas,
+		StoreSettings: components.StoreSettings{
+			IndexCacheSize:           cfg.StoreIndexCacheSize,
+			SyncInterval:             cfg.StoreSyncInterval,
+			Limits:                   cfg.StoreRequestLimits,
+			IgnoreDeletionMarksDelay: ignoreDeletionMarksDelay,
+		},
 		PodDisruptionBudget: cfg.PodDisruptionBudgets,
 	}, k8sChildren); err != nil {
 		return nil, err
@@ -171,13 +195,22 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			RoleArn:           bucket.CompactorRoleArn,
 			Resources:         cfg.CompactorResources,
 		},
-		Retention:   cfg.CompactorRetention,
-		DeleteDelay: cfg.CompactorDeleteDelay,
+		CompactSettings: components.CompactSettings{
+			Retention:   cfg.CompactorRetention,
+			DeleteDelay: cfg.CompactorDeleteDelay,
+			Deduplicate: cfg.CompactorDeduplicate,
+		},
 	}, k8sChildren); err != nil {
 		return nil, err
 	}
 
 	if cfg.NetworkPolicies {
+		var memcachedPorts []int
+		if cfg.QueryFrontend != nil {
+			if memcachedPorts, err = cfg.QueryFrontend.Settings.Cache.MemcachedPorts(); err != nil {
+				return nil, err
+			}
+		}
 		if _, err := components.NewNetworkPolicies(ctx, "network-policies", &components.NetworkPoliciesArgs{
 			Namespace: namespace,
 			Peers: components.NetworkPolicyPeers{
@@ -185,6 +218,8 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 				GrafanaPodLabels:      prometheus.GrafanaPodLabels,
 				QueryClientNamespaces: cfg.QueryClientNamespaces,
 				ObjectStorePorts:      bucket.ObjectStorePorts,
+				QueryFrontend:         cfg.QueryFrontend != nil,
+				MemcachedPorts:        memcachedPorts,
 			},
 		}, k8sChildren); err != nil {
 			return nil, err
@@ -193,11 +228,17 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 	outputs := []Output{
 		{"querierUrl", querier.URL},
+	}
+	if queryFrontend != nil {
+		// The entry point for users and dashboards.
+		outputs = append(outputs, Output{"queryFrontendUrl", queryFrontend.URL})
+	}
+	outputs = append(outputs, []Output{
 		{"storeApiEndpoint", querier.StoreAPIEndpoint},
 		{"peersSrvAddress", peers.SRVAddress},
 		{"namespace", namespace},
 		{"bucketName", bucket.Name},
-	}
+	}...)
 	if prometheus.GrafanaAdminSecret != "" {
 		// Where the Grafana admin credentials are; never the password itself.
 		outputs = append(outputs, Output{"grafanaAdminSecret", pulumi.Sprintf("%s/%s", namespace, prometheus.GrafanaAdminSecret)})
@@ -214,6 +255,15 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		}
 	}
 	return &Deployment{Config: cfg, Outputs: outputs}, nil
+}
+
+// globalViewURL is where the chart's Grafana queries the long-term view: the query-frontend, and
+// without one the querier.
+func globalViewURL(cfg Config) string {
+	if cfg.QueryFrontend != nil {
+		return components.QueryFrontendURL(cfg.Namespace)
+	}
+	return components.QuerierURL(cfg.Namespace)
 }
 
 // newNamespace creates a namespace with the program's ownership label and labels.

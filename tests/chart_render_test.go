@@ -245,7 +245,7 @@ func atoi(t *testing.T, s string) int {
 }
 
 // checkRenderedGrafanaDatasources: the datasource ConfigMap the chart renders for Grafana's sidecar
-// has the Thanos datasource at the querier URL (the stack's output) as the one default, and keeps
+// has the Thanos datasource at the query-frontend's URL (the stack's output) as the one default, and keeps
 // the chart's Prometheus datasource for the live view.
 func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
 	var datasources []map[string]any
@@ -277,8 +277,8 @@ func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
 	if thanos == nil {
 		t.Fatalf("no %s datasource among %v", components.ThanosDatasourceName, slices.Collect(maps.Keys(byName)))
 	}
-	if want := c.run.outputs["querierUrl"]; thanos["url"] != want || thanos["type"] != "prometheus" {
-		t.Errorf("%s datasource %v, want type prometheus at the querierUrl output %s", components.ThanosDatasourceName, thanos, want)
+	if want := c.run.outputs["queryFrontendUrl"]; thanos["url"] != want || thanos["type"] != "prometheus" {
+		t.Errorf("%s datasource %v, want type prometheus at the queryFrontendUrl output %s", components.ThanosDatasourceName, thanos, want)
 	}
 	if _, ok := byName["Prometheus"]; !ok {
 		t.Errorf("the chart's Prometheus datasource is gone: %v", slices.Collect(maps.Keys(byName)))

@@ -99,8 +99,8 @@ func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			r := networkPolicyRun(t, stack)
 			policies := registeredNetworkPolicies(t, r)
-			if got, want := len(policies), 4; got != want {
-				t.Fatalf("%d NetworkPolicies, want %d (querier, store gateway, compactor, Prometheus)", got, want)
+			if got, want := len(policies), 5; got != want {
+				t.Fatalf("%d NetworkPolicies, want %d (query-frontend, querier, store gateway, compactor, Prometheus)", got, want)
 			}
 			pods := stackPods(t, r)
 			t.Run("ingress", func(t *testing.T) { checkIngressTable(t, policies, pods) })
@@ -112,8 +112,9 @@ func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
 // checkIngressTable: who may open a connection to which port of the Thanos and Prometheus pods.
 func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod) {
 	want := map[string]map[string][]string{ // destination -> port -> the sources admitted
+		"thanos-query-frontend": {components.HTTPPortName: {"client", "grafana", "prometheus"}},
 		"thanos-query": {
-			components.HTTPPortName: {"client", "grafana", "prometheus"},
+			components.HTTPPortName: {"client", "grafana", "prometheus", "thanos-query-frontend"},
 			components.GRPCPortName: {"client"},
 		},
 		"thanos-store": {
@@ -156,7 +157,7 @@ func checkEgressTable(t *testing.T, r *run, policies []k8snetworkingv1.NetworkPo
 	// The bucket's regional S3 endpoint and STS (IRSA) are both HTTPS.
 	storePorts := []int32{443}
 	dns := []netExternal{{components.DNSPort, k8scorev1.ProtocolUDP}, {components.DNSPort, k8scorev1.ProtocolTCP}}
-	for _, src := range []string{"thanos-query", "thanos-store", "thanos-compact", "prometheus"} {
+	for _, src := range []string{"thanos-query-frontend", "thanos-query", "thanos-store", "thanos-compact", "prometheus"} {
 		var allowedExternal []netExternal
 		var allowedPods []string
 		for _, ext := range append(append([]netExternal(nil), dns...), netExternal{443, k8scorev1.ProtocolTCP}, netExternal{80, k8scorev1.ProtocolTCP}) {
@@ -175,6 +176,9 @@ func checkEgressTable(t *testing.T, r *run, policies []k8snetworkingv1.NetworkPo
 		var wantExternal []netExternal
 		var wantPods []string
 		switch src {
+		case "thanos-query-frontend":
+			wantExternal = dns
+			wantPods = []string{"thanos-query:http"}
 		case "thanos-query":
 			wantExternal = dns
 			wantPods = []string{"prometheus:grpc", "thanos-store:grpc"}

@@ -50,13 +50,14 @@ func policy(t *testing.T, raw any) components.PolicyDocument {
 
 func TestOutputsQuerierURLFirst(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
-		want := []string{"querierUrl", "storeApiEndpoint", "peersSrvAddress", "namespace", "bucketName", "grafanaAdminSecret",
+		want := []string{"querierUrl", "queryFrontendUrl", "storeApiEndpoint", "peersSrvAddress", "namespace", "bucketName", "grafanaAdminSecret",
 			"bucketArn", "kmsKeyArn", "sidecarRoleArn", "storeRoleArn", "compactorRoleArn"}
 		if !slices.Equal(r.outputList, want) {
 			t.Fatalf("outputs %v, want %v", r.outputList, want)
 		}
 		expect := map[string]string{
 			"querierUrl":       "http://thanos-query.monitoring.svc.cluster.local:9090",
+			"queryFrontendUrl": "http://thanos-query-frontend.monitoring.svc.cluster.local:9090",
 			"storeApiEndpoint": "thanos-query.monitoring.svc.cluster.local:10901",
 			"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local",
 			"namespace":        "monitoring",
@@ -67,9 +68,9 @@ func TestOutputsQuerierURLFirst(t *testing.T) {
 			// Where the Grafana admin credentials are; the render test shows the chart creates it.
 			"grafanaAdminSecret": "monitoring/kube-prometheus-stack-grafana",
 		}
-		// The Grafana datasource's URL (a plain chart value) is the querier's URL output.
-		if url := components.QuerierURL("monitoring"); r.outputs["querierUrl"] != url {
-			t.Errorf("querierUrl = %q, components.QuerierURL = %q", r.outputs["querierUrl"], url)
+		// The Grafana datasource's URL (a plain chart value) is the query-frontend's URL output.
+		if url := components.QueryFrontendURL("monitoring"); r.outputs["queryFrontendUrl"] != url {
+			t.Errorf("queryFrontendUrl = %q, components.QueryFrontendURL = %q", r.outputs["queryFrontendUrl"], url)
 		}
 		for name, value := range expect {
 			if r.outputs[name] != value {
@@ -313,17 +314,20 @@ func container(t *testing.T, w registered) map[string]any {
 func TestThanosWorkloads(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		query := r.one(t, "kubernetes:apps/v1:Deployment", "thanos-query")
+		frontend := r.one(t, "kubernetes:apps/v1:Deployment", "thanos-query-frontend")
 		store := r.one(t, "kubernetes:apps/v1:StatefulSet", "thanos-store")
 		compact := r.one(t, "kubernetes:apps/v1:StatefulSet", "thanos-compact")
 		wantReplicas := map[string]float64{"dev": 1, "prod": 2}[stack]
-		if at(t, query.Inputs, "spec.replicas") != wantReplicas || at(t, store.Inputs, "spec.replicas") != wantReplicas {
-			t.Errorf("query replicas %v, store replicas %v, want %v", at(t, query.Inputs, "spec.replicas"), at(t, store.Inputs, "spec.replicas"), wantReplicas)
+		for _, w := range []registered{query, frontend, store} {
+			if at(t, w.Inputs, "spec.replicas") != wantReplicas {
+				t.Errorf("%s replicas %v, want %v", w.Name, at(t, w.Inputs, "spec.replicas"), wantReplicas)
+			}
 		}
 		if at(t, compact.Inputs, "spec.replicas") != float64(1) {
 			t.Errorf("compactor replicas %v: must be exactly 1", at(t, compact.Inputs, "spec.replicas"))
 		}
-		if n := len(r.all("kubernetes:apps/v1:Deployment")) + len(r.all("kubernetes:apps/v1:StatefulSet")); n != 3 {
-			t.Errorf("%d Thanos workloads, want 3 (a second compactor would corrupt the bucket)", n)
+		if n := len(r.all("kubernetes:apps/v1:Deployment")) + len(r.all("kubernetes:apps/v1:StatefulSet")); n != 4 {
+			t.Errorf("%d Thanos workloads, want 4 (a second compactor would corrupt the bucket)", n)
 		}
 
 		queryArgs := strs(t, container(t, query)["args"])
@@ -333,11 +337,31 @@ func TestThanosWorkloads(t *testing.T) {
 			!slices.Contains(queryArgs, "--query.auto-downsampling") || !slices.Contains(queryArgs, "--query.timeout=5m") {
 			t.Errorf("query args %q", queryArgs)
 		}
+		frontendArgs := strs(t, container(t, frontend)["args"])
+		frontendCache := map[string]string{"dev": "128MB", "prod": "256MB"}[stack]
+		if frontendArgs[0] != "query-frontend" ||
+			!slices.Contains(frontendArgs, "--query-frontend.downstream-url="+r.outputs["querierUrl"]) ||
+			!slices.Contains(frontendArgs, "--query-range.split-interval=24h") ||
+			!slices.Contains(frontendArgs, "--query-range.response-cache-config=type: IN-MEMORY\nconfig:\n    max_size: "+frontendCache+"\n    validity: 24h\n") {
+			t.Errorf("query-frontend args %q", frontendArgs)
+		}
 		storeArgs := strs(t, container(t, store)["args"])
 		cache := map[string]string{"dev": "128MB", "prod": "1GB"}[stack]
 		if storeArgs[0] != "store" || !slices.Contains(storeArgs, "--index-cache-size="+cache) ||
-			!slices.Contains(storeArgs, "--objstore.config-file=/etc/thanos/objstore/thanos.yaml") {
+			!slices.Contains(storeArgs, "--objstore.config-file=/etc/thanos/objstore/thanos.yaml") ||
+			!slices.Contains(storeArgs, "--ignore-deletion-marks-delay=1d") {
 			t.Errorf("store args %q", storeArgs)
+		}
+		// The per-request limits derived from storeMemoryLimit (dev: the default 2Gi; prod: 4Gi)
+		// less the index cache and the 256MiB baseline, shared by 20 concurrent requests.
+		limits := map[string][]string{
+			"dev":  {"--store.limits.request-series=85196", "--store.limits.request-samples=34896600", "--store.grpc.downloaded-bytes-limit=87241523B"},
+			"prod": {"--store.limits.request-series=144179", "--store.limits.request-samples=59055720", "--store.grpc.downloaded-bytes-limit=147639500B"},
+		}[stack]
+		for _, want := range limits {
+			if !slices.Contains(storeArgs, want) {
+				t.Errorf("store args %q lack %q", storeArgs, want)
+			}
 		}
 		retention := map[string][3]string{"dev": {"7d", "30d", "90d"}, "prod": {"90d", "1y", "5y"}}[stack]
 		compactArgs := strs(t, container(t, compact)["args"])
@@ -348,7 +372,7 @@ func TestThanosWorkloads(t *testing.T) {
 			}
 		}
 
-		for _, w := range []registered{query, store, compact} {
+		for _, w := range []registered{query, frontend, store, compact} {
 			c := container(t, w)
 			if c["image"] != components.ThanosImage() {
 				t.Errorf("%s image %v", w.Name, c["image"])
@@ -385,13 +409,13 @@ func TestThanosWorkloads(t *testing.T) {
 		}
 		// Each workload's pods name their ServiceAccount through its output, so they are created
 		// after it: EKS's pod identity webhook only injects IRSA into pods whose ServiceAccount exists.
-		for _, w := range []registered{query, store, compact} {
+		for _, w := range []registered{query, frontend, store, compact} {
 			sa := at(t, w.Inputs, "spec.template.spec.serviceAccountName")
 			if sa != w.Name || !dependsOn(w, fmt.Sprint(sa)) || !slices.ContainsFunc(r.all("kubernetes:core/v1:ServiceAccount"), func(s registered) bool { return s.Name == sa }) {
 				t.Errorf("%s runs as ServiceAccount %v but does not depend on it: %v", w.Name, sa, w.Dependencies)
 			}
 		}
-		for _, w := range []registered{query, store} {
+		for _, w := range []registered{query, frontend, store} {
 			term := at(t, w.Inputs, "spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm")
 			if at(t, term, "topologyKey") != "kubernetes.io/hostname" ||
 				!maps.Equal(stringMap(at(t, term, "labelSelector.matchLabels")), stringMap(at(t, w.Inputs, "spec.selector.matchLabels"))) {
@@ -413,7 +437,10 @@ func TestPodDisruptionBudgetsInProdOnly(t *testing.T) {
 		var names []string
 		for _, p := range pdbs {
 			names = append(names, p.Name)
-			workloadType := map[string]string{"thanos-query": "kubernetes:apps/v1:Deployment", "thanos-store": "kubernetes:apps/v1:StatefulSet"}[p.Name]
+			workloadType := map[string]string{
+				"thanos-query": "kubernetes:apps/v1:Deployment", "thanos-query-frontend": "kubernetes:apps/v1:Deployment",
+				"thanos-store": "kubernetes:apps/v1:StatefulSet",
+			}[p.Name]
 			w := r.one(t, workloadType, p.Name)
 			if !maps.Equal(stringMap(at(t, p.Inputs, "spec.selector.matchLabels")), stringMap(at(t, w.Inputs, "spec.selector.matchLabels"))) ||
 				at(t, p.Inputs, "spec.maxUnavailable") != float64(1) {
@@ -421,7 +448,7 @@ func TestPodDisruptionBudgetsInProdOnly(t *testing.T) {
 			}
 		}
 		slices.Sort(names)
-		if !slices.Equal(names, []string{"thanos-query", "thanos-store"}) {
+		if !slices.Equal(names, []string{"thanos-query", "thanos-query-frontend", "thanos-store"}) {
 			t.Errorf("PodDisruptionBudgets %v", names)
 		}
 	})
@@ -430,8 +457,8 @@ func TestPodDisruptionBudgetsInProdOnly(t *testing.T) {
 func TestServiceMonitorsWaitForTheChartsCRDs(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		monitors := r.all("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
-		if len(monitors) != 3 {
-			t.Fatalf("%d ServiceMonitors, want 3", len(monitors))
+		if len(monitors) != 4 {
+			t.Fatalf("%d ServiceMonitors, want 4 (query-frontend, querier, store gateway, compactor)", len(monitors))
 		}
 		for _, m := range monitors {
 			if !dependsOn(m, "kube-prometheus-stack") {
@@ -527,6 +554,7 @@ func TestServicesSelectExactlyTheirPods(t *testing.T) {
 		want := map[string][]string{
 			"thanos-peers":            {"prometheus", "thanos-store"},
 			"thanos-query":            {"thanos-query"},
+			"thanos-query-frontend":   {"thanos-query-frontend"},
 			"thanos-store":            {"thanos-store"},
 			"thanos-store-headless":   {"thanos-store"},
 			"thanos-compact":          {"thanos-compact"},
@@ -562,7 +590,7 @@ func TestServicesSelectExactlyTheirPods(t *testing.T) {
 					if podName == "prometheus" {
 						continue // the operator names the sidecar's gRPC port "grpc"
 					}
-					kind := map[string]string{"thanos-query": "kubernetes:apps/v1:Deployment"}[podName]
+					kind := map[string]string{"thanos-query": "kubernetes:apps/v1:Deployment", "thanos-query-frontend": "kubernetes:apps/v1:Deployment"}[podName]
 					if kind == "" {
 						kind = "kubernetes:apps/v1:StatefulSet"
 					}

@@ -19,11 +19,12 @@ import (
 
 // prodShapedOverrides make the local stack prod-shaped: the test's scenario, not a substitution.
 var prodShapedOverrides = map[string]string{
-	"clusterName":          "prod-shaped",
-	"prometheusReplicas":   "2",
-	"querierReplicas":      "2",
-	"storeReplicas":        "2",
-	"podDisruptionBudgets": "true",
+	"clusterName":           "prod-shaped",
+	"prometheusReplicas":    "2",
+	"querierReplicas":       "2",
+	"queryFrontendReplicas": "2",
+	"storeReplicas":         "2",
+	"podDisruptionBudgets":  "true",
 }
 
 // stackRun is one stack of the suite on the cluster, and what its steps share.

@@ -19,7 +19,7 @@ import (
 const nodeExporterNamespace = namespace + "-node-exporter"
 
 // networkPolicyNames are the NetworkPolicies the program creates.
-var networkPolicyNames = []string{"thanos-query", "thanos-store", "thanos-compact", components.PrometheusNetworkPolicyName}
+var networkPolicyNames = []string{"thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", components.PrometheusNetworkPolicyName}
 
 // checkNetworkPolicies: each NetworkPolicy reads back as the program derives it from this stack:
 // the Thanos instance, the chart's Grafana in this release, and the test bucket's port.
@@ -32,6 +32,7 @@ func checkNetworkPolicies(ctx context.Context, t *testing.T) {
 		Instance:         instance,
 		GrafanaPodLabels: map[string]string{components.LabelName: "grafana", components.LabelInstance: releaseName},
 		ObjectStorePorts: ports,
+		QueryFrontend:    true,
 	})
 	if err != nil {
 		t.Fatal(err)

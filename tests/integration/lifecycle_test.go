@@ -97,6 +97,7 @@ var programObjects = append([]object{
 	{"Secret", objstoreSecret}, {"PodMonitor", components.SidecarPodMonitorName},
 	{"Service", "thanos-peers"},
 	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"}, {"PodDisruptionBudget", "thanos-query"},
+	{"ServiceAccount", "thanos-query-frontend"}, {"Deployment", "thanos-query-frontend"}, {"Service", "thanos-query-frontend"}, {"ServiceMonitor", "thanos-query-frontend"}, {"PodDisruptionBudget", "thanos-query-frontend"},
 	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"}, {"PodDisruptionBudget", "thanos-store"},
 	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"Service", components.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
 	{"PrometheusRule", components.ThanosAlertsRuleName},

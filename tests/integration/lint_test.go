@@ -34,11 +34,11 @@ var prodLintPolicy = lintPolicy{
 // devShapeKeys are the settings that make Pulumi.dev.yaml's shape (one of each, no
 // PodDisruptionBudgets) differ from the suite's prod shape; the dev lint step takes their values
 // from the committed file.
-var devShapeKeys = []string{"prometheusReplicas", "querierReplicas", "storeReplicas", "podDisruptionBudgets"}
+var devShapeKeys = []string{"prometheusReplicas", "querierReplicas", "queryFrontendReplicas", "storeReplicas", "podDisruptionBudgets"}
 
 // devLintPolicy adds what the dev shape fails by design.
 var devLintPolicy = lintPolicy{
-	"--ignore-test=deployment-replicas": "dev runs one querier (querierReplicas: 1); the prod shape runs two or more and passes",
+	"--ignore-test=deployment-replicas": "dev runs one querier and one query-frontend (querierReplicas, queryFrontendReplicas: 1); the prod shape runs two or more and passes",
 }
 
 func (p lintPolicy) flags() []string { return slices.Sorted(maps.Keys(p)) }

@@ -62,6 +62,7 @@ type workload struct {
 
 var workloads = []workload{
 	{"Deployment", "thanos-query", components.QueryLabels(instance), 2, false},
+	{"Deployment", "thanos-query-frontend", components.QueryFrontendLabels(instance), 2, false},
 	{"StatefulSet", "thanos-store", components.StoreLabels(instance), 2, true},
 	{"StatefulSet", "thanos-compact", components.CompactLabels(instance), 1, false},
 }
@@ -112,6 +113,10 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 		if !strings.Contains(args, want) {
 			t.Errorf("querier args lack %q:\n%s", want, args)
 		}
+	}
+	frontend := argsOf(containerOf(t, mustGet(ctx, t, object{"Deployment", "thanos-query-frontend"}, namespace)))
+	if want := "--query-frontend.downstream-url=" + components.QuerierURL(namespace); !slices.Contains(frontend, want) {
+		t.Errorf("query-frontend args lack %q: %v", want, frontend)
 	}
 	for _, name := range []string{"thanos-store", "thanos-compact"} {
 		sts := mustGet(ctx, t, object{"StatefulSet", name}, namespace)
