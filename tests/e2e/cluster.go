@@ -81,10 +81,12 @@ type Cluster struct {
 	// ObjstoreFile holds the objstore Secret's config, for the test's own uploads.
 	ObjstoreFile string
 
-	Replicas  []*Replica
-	Stores    []*Component
-	Queriers  []*Component
-	Compactor *Component
+	Replicas []*Replica
+	Stores   []*Component
+	Queriers []*Component
+	// QueryFrontends query the first querier.
+	QueryFrontends []*Component
+	Compactor      *Component
 }
 
 // NewCluster prepares the deployment d on loopback; components start with StartAll.
@@ -164,6 +166,17 @@ func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error
 		targets[d.Query.Name] = append(targets[d.Query.Name], s.HTTPAddr)
 	}
 
+	for i := range d.QueryFrontend.Replicas {
+		name := fmt.Sprintf("%s-%d", d.QueryFrontend.Name, i)
+		s, err := c.site(name, false)
+		if err != nil {
+			return err
+		}
+		s.QuerierAddr = c.Queriers[0].Site.HTTPAddr
+		c.QueryFrontends = append(c.QueryFrontends, &Component{Name: name, Site: s, Generated: d.QueryFrontend.Container.Args})
+		targets[d.QueryFrontend.Name] = append(targets[d.QueryFrontend.Name], s.HTTPAddr)
+	}
+
 	for _, r := range c.Replicas {
 		r.Prometheus.Site.ScrapeTargets = targets
 		if err := c.startPrometheus(r); err != nil {
@@ -182,6 +195,11 @@ func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error
 	}
 	for _, q := range c.Queriers {
 		if err := c.startThanos(q, harness.QueryFlags, d.Query.Files); err != nil {
+			return err
+		}
+	}
+	for _, f := range c.QueryFrontends {
+		if err := c.startThanos(f, harness.QueryFrontendFlags, d.QueryFrontend.Files); err != nil {
 			return err
 		}
 	}
@@ -206,6 +224,7 @@ func (c *Cluster) Components() []*Component {
 	}
 	out = append(out, c.Stores...)
 	out = append(out, c.Queriers...)
+	out = append(out, c.QueryFrontends...)
 	if c.Compactor != nil {
 		out = append(out, c.Compactor)
 	}
@@ -252,21 +271,25 @@ func (c *Cluster) startPrometheus(r *Replica) error {
 	return err
 }
 
-// startThanos starts a Thanos component: its generated subcommand and flags, substituted, with the
-// files of its volumes.
-func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[string][]byte) error {
+// startThanos starts a Thanos component: its generated subcommand and flags, substituted (by each
+// target's rows in turn), with the files of its volumes.
+func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[string][]byte, more ...harness.Target) error {
 	if len(comp.Generated) == 0 {
 		return fmt.Errorf("%s has no arguments", comp.Name)
 	}
 	subcommand := comp.Generated[0]
-	args, err := harness.ApplyFlags(target, comp.Site, comp.Generated[1:])
-	if err != nil {
-		return err
+	args := comp.Generated[1:]
+	for _, t := range append([]harness.Target{target}, more...) {
+		var err error
+		if args, err = harness.ApplyFlags(t, comp.Site, args); err != nil {
+			return err
+		}
 	}
 	if err := WriteMountedFiles(comp.Generated[1:], args, files); err != nil {
 		return err
 	}
 	comp.Args = append([]string{subcommand}, args...)
+	var err error
 	comp.Proc, err = c.Procs.Start(comp.Name, c.Tools.Thanos, comp.Args, nil, "http://"+comp.Site.HTTPAddr+"/-/ready")
 	return err
 }
@@ -282,6 +305,36 @@ func (c *Cluster) StartCompactor(ctx context.Context) error {
 		return err
 	}
 	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
+}
+
+// StartLimitedStore starts one more store gateway from the generated flags with the limits step's
+// substitutions (StoreLimitFlags), and a querier whose only StoreAPI it is; it returns the querier
+// once it sees the store gateway. Both are stopped with the cluster.
+func (c *Cluster) StartLimitedStore(ctx context.Context) (store, querier *Component, err error) {
+	name := c.D.Store.Name + "-limited"
+	s, err := c.site(name, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	store = &Component{Name: name, Site: s, Generated: c.D.Store.Container.Args}
+	if err := c.startThanos(store, harness.StoreFlags, c.D.Store.Files, harness.StoreLimitFlags); err != nil {
+		return nil, nil, err
+	}
+	q, err := c.site(c.D.Query.Name+"-limited", true)
+	if err != nil {
+		return nil, nil, err
+	}
+	q.StoreAPIs = []string{s.GRPCAddr}
+	querier = &Component{Name: c.D.Query.Name + "-limited", Site: q, Generated: c.D.Query.Container.Args}
+	if err := c.startThanos(querier, harness.QueryFlags, c.D.Query.Files); err != nil {
+		return nil, nil, err
+	}
+	for _, comp := range []*Component{store, querier} {
+		if err := comp.Proc.WaitReady(ctx, 2*time.Minute); err != nil {
+			return nil, nil, err
+		}
+	}
+	return store, querier, WaitForStores(ctx, querier, 1, time.Minute)
 }
 
 // WaitForStores waits until a querier reports n healthy StoreAPIs.

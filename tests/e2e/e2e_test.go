@@ -59,6 +59,8 @@ func TestE2E(t *testing.T) {
 		{"components start and are ready", e.startAll, true},
 		{"store gateway serves the uploaded raw blocks", e.storeServesRawBlocks, false},
 		{"querier deduplicates the replicas", e.querierDeduplicates, false},
+		{"query-frontend answers as the querier and caches a 30-day range", e.frontendCaches, false},
+		{"store gateway refuses a query over its limit and keeps serving", e.storeLimits, false},
 		{"sidecars upload blocks encrypted with SSE-KMS", e.sidecarsUpload, true},
 		{"one replica down: live range complete", e.oneReplicaDown, false},
 		{"both replicas down: uploaded range still served, same values", e.bothReplicasDown, false},
@@ -142,6 +144,7 @@ func (e *e2eRun) flagsKnown(t *testing.T) {
 		args []string
 	}{
 		{e.tools.Thanos, d.Query.Container.Args},
+		{e.tools.Thanos, d.QueryFrontend.Container.Args},
 		{e.tools.Thanos, d.Store.Container.Args},
 		{e.tools.Thanos, d.Compact.Container.Args},
 		{e.tools.Thanos, pod.Sidecar.Args},

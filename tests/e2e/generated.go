@@ -33,8 +33,8 @@ type Deployment struct {
 	ObjstoreYAML string
 
 	Prometheus PrometheusSet
-	// Query, Store and Compact are the Thanos workloads of the program.
-	Query, Store, Compact Workload
+	// Query, QueryFrontend, Store and Compact are the Thanos workloads of the program.
+	Query, QueryFrontend, Store, Compact Workload
 }
 
 // Workload is one Deployment or StatefulSet of the program with one container.
@@ -154,6 +154,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 		name       string
 	}{
 		{&d.Query, "deployments", "thanos-query"},
+		{&d.QueryFrontend, "deployments", "thanos-query-frontend"},
 		{&d.Store, "statefulsets", "thanos-store"},
 		{&d.Compact, "statefulsets", "thanos-compact"},
 	} {

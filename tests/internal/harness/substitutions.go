@@ -27,16 +27,20 @@ const (
 	ClusterStackConfig Target = "stack config (one-node cluster)"
 	ClusterChartValues Target = "chart values (one-node cluster)"
 	// NodeRuntime is the one-node cluster's container runtime.
-	NodeRuntime      Target = "node (container runtime)"
-	OperatorFlags    Target = "prometheus-operator"
-	OperatorEnv      Target = "prometheus-operator (environment)"
-	ReloaderFlags    Target = "config reloader (init)"
-	PrometheusFlags  Target = "prometheus"
-	PrometheusConfig Target = "prometheus (config file)"
-	SidecarFlags     Target = "thanos sidecar"
-	StoreFlags       Target = "thanos store"
-	QueryFlags       Target = "thanos query"
-	CompactFlags     Target = "thanos compact"
+	NodeRuntime        Target = "node (container runtime)"
+	OperatorFlags      Target = "prometheus-operator"
+	OperatorEnv        Target = "prometheus-operator (environment)"
+	ReloaderFlags      Target = "config reloader (init)"
+	PrometheusFlags    Target = "prometheus"
+	PrometheusConfig   Target = "prometheus (config file)"
+	SidecarFlags       Target = "thanos sidecar"
+	StoreFlags         Target = "thanos store"
+	QueryFlags         Target = "thanos query"
+	QueryFrontendFlags Target = "thanos query-frontend"
+	// StoreLimitFlags are the extra store gateway of the e2e suite's limits step, on top of
+	// StoreFlags.
+	StoreLimitFlags Target = "thanos store (the limits step's own store gateway)"
+	CompactFlags    Target = "thanos compact"
 )
 
 // Action says how a substitution applies.
@@ -65,6 +69,8 @@ type Site struct {
 	PrometheusAddr string
 	// StoreAPIs are the gRPC addresses of every StoreAPI the querier should find.
 	StoreAPIs []string
+	// QuerierAddr is the HTTP address of the querier a query-frontend sends its queries to.
+	QuerierAddr string
 	// ScrapeTargets are the HTTP addresses Prometheus scrapes, by job label.
 	ScrapeTargets map[string][]string
 	// ObjstoreFile is where the objstore Secret's config is written (store gateway, compactor).
@@ -110,6 +116,10 @@ const (
 	TestScrapeInterval = "5s"
 	// TestStoreSyncInterval is the store gateway's bucket re-sync interval in the e2e suite.
 	TestStoreSyncInterval = "10s"
+	// TestStoreSamplesLimit is the limits step's store gateway's --store.limits.request-samples:
+	// 100 chunks of 120 samples. One day of the suite's two one-minute series (24 chunks) is within
+	// it, their 14 days (336 chunks) are not.
+	TestStoreSamplesLimit = "12000"
 )
 
 // NoWebhookChartValues turn off the chart's admission webhooks on a cluster without a kubelet.
@@ -275,6 +285,24 @@ var Substitutions = []Substitution{
 	{QueryFlags, "endpoint.sd-config", Replace,
 		"the dnssrv+ name of the headless peers Service resolves only in the cluster; here its SRV answer, the StoreAPI gRPC addresses, one static endpoint each",
 		rewriteEndpointSDConfig},
+
+	// The query-frontend, as the program runs it.
+	{QueryFrontendFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
+	{QueryFrontendFlags, "query-frontend.downstream-url", Replace,
+		"the querier Service's cluster DNS name resolves only in the cluster; here the first querier's loopback address",
+		func(s *Site, generated string) (string, error) {
+			u, err := url.Parse(generated)
+			if err != nil {
+				return "", err
+			}
+			u.Host = s.QuerierAddr
+			return u.String(), nil
+		}},
+
+	// The e2e suite's limits step runs one more store gateway with a small samples limit.
+	{StoreLimitFlags, "store.limits.request-samples", Replace,
+		"the limit derived from storeMemoryLimit (tens of millions of samples) is far above the suite's data; " + TestStoreSamplesLimit + " lets one day of it through and refuses 14 days",
+		constant(TestStoreSamplesLimit)},
 
 	// The compactor, as the program runs it.
 	{CompactFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},

@@ -1,0 +1,116 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// The results cache's counters (Thanos's embedded Cortex cache, internal/cortex/chunk/cache:
+// instrumented.go), summed over the frontend's caches.
+const (
+	cacheFetchedKeys = "cortex_cache_fetched_keys_total"
+	cacheHits        = "cortex_cache_hits_total"
+)
+
+// frontendCaches: a 30-day range query through the query-frontend answers exactly what the
+// querier answers; repeated, every one of its split day-queries is served from the results cache.
+func (e *e2eRun) frontendCaches(t *testing.T) {
+	ctx := e.ctx
+	if len(e.c.QueryFrontends) == 0 {
+		t.Fatalf("stack %s runs no query-frontend", StackName)
+	}
+	frontend := e.c.QueryFrontends[0]
+	api := &harness.PromAPI{Addr: frontend.Site.HTTPAddr}
+	// Hour-aligned, so that the frontend's alignment to the step changes nothing, and ended long
+	// ago, so that every split query is cacheable (the newest minute never is).
+	const step = time.Hour
+	end := e.windowEnd.Truncate(step)
+	start := end.Add(-30 * 24 * time.Hour)
+	query := `e2e_minute_of_hour`
+
+	direct, err := e.query.QueryRange(ctx, query, start, end, step, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(direct.Series) != e.old.SeriesCount() {
+		t.Fatalf("the querier answers %d series over the window, want %d", len(direct.Series), e.old.SeriesCount())
+	}
+	metric := func(name string) float64 {
+		v, found, err := harness.Metric(ctx, frontend.Site.HTTPAddr, name)
+		if err != nil || !found {
+			t.Fatalf("%s on %s: found %v, %v", name, frontend.Name, found, err)
+		}
+		return v
+	}
+	fetched0, hits0 := metric(cacheFetchedKeys), metric(cacheHits)
+	cold, err := api.QueryRange(ctx, query, start, end, step, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := harness.DiffSeries(direct.Series, cold.Series); diff != "" {
+		t.Fatalf("the query-frontend's answer differs from the querier's: %s", diff)
+	}
+	fetched1, hits1 := metric(cacheFetchedKeys), metric(cacheHits)
+	cached, err := api.QueryRange(ctx, query, start, end, step, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := harness.DiffSeries(direct.Series, cached.Series); diff != "" {
+		t.Fatalf("the cached answer differs from the querier's: %s", diff)
+	}
+	fetched2, hits2 := metric(cacheFetchedKeys), metric(cacheHits)
+	t.Logf("30-day range, step %v: cold %v keys fetched, %v hits; repeated %v keys fetched, %v hits",
+		step, fetched1-fetched0, hits1-hits0, fetched2-fetched1, hits2-hits1)
+	// Split by day: 30 days are 30 or 31 day-queries, each one cache key.
+	if keys := fetched2 - fetched1; keys < 30 {
+		t.Errorf("the repeated query looked up %v cache keys, want one per day (30 or more)", keys)
+	}
+	if hits := hits2 - hits1; hits != fetched2-fetched1 {
+		t.Errorf("the repeated query hit the cache %v times of %v lookups: not served from the cache", hits, fetched2-fetched1)
+	}
+	if hits1 != hits0 {
+		t.Errorf("the first query hit the cache %v times: the cache was not cold", hits1-hits0)
+	}
+}
+
+// storeLimits: a query over a store gateway's per-request limit fails with Thanos's limit error,
+// and the store gateway keeps serving the queries within it. The store gateway runs the generated
+// flags with a small samples limit (harness.StoreLimitFlags), behind a querier of its own.
+func (e *e2eRun) storeLimits(t *testing.T) {
+	ctx := e.ctx
+	store, querier, err := e.c.StartLimitedStore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &harness.PromAPI{Addr: querier.Site.HTTPAddr}
+	raw := harness.Params("max_source_resolution", "0s")
+	oneDay := func() {
+		t.Helper()
+		r, err := api.Query(ctx, `e2e_minute_of_hour[1d]`, e.windowStart.Add(7*24*time.Hour+30*time.Minute), raw)
+		if err != nil {
+			t.Fatalf("one day, within the limit: %v", err)
+		}
+		if len(r.Series) != e.old.SeriesCount() {
+			t.Fatalf("one day, within the limit: %d series, want %d", len(r.Series), e.old.SeriesCount())
+		}
+	}
+	oneDay()
+	_, err = api.Query(ctx, `e2e_minute_of_hour[14d]`, e.windowEnd, raw)
+	if err == nil || !strings.Contains(err.Error(), "exceeded") || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("14 days over the samples limit %s: error %v, want Thanos's limit error", harness.TestStoreSamplesLimit, err)
+	}
+	t.Logf("over the limit: %v", err)
+	if exited, err := store.Proc.Exited(); exited {
+		t.Fatalf("the store gateway exited: %v\n%s", err, store.Proc.Tail(20))
+	}
+	oneDay()
+	refused, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_queries_dropped_total")
+	if err != nil || refused < 1 {
+		t.Errorf("the store gateway counted %v refused requests (thanos_bucket_store_queries_dropped_total), %v", refused, err)
+	}
+}
