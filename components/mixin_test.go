@@ -16,10 +16,11 @@ func TestMixinIsFromTheDeployedThanos(t *testing.T) {
 
 func TestScrapeJobsAreTheMonitorsJobs(t *testing.T) {
 	want := map[string]string{
-		"query":   "thanos-query",
-		"store":   "thanos-store",
-		"compact": "thanos-compact",
-		"sidecar": "monitoring/thanos-sidecar",
+		"query":          "thanos-query",
+		"query-frontend": "thanos-query-frontend",
+		"store":          "thanos-store",
+		"compact":        "thanos-compact",
+		"sidecar":        "monitoring/thanos-sidecar",
 	}
 	got := ScrapeJobs("monitoring")
 	if len(got) != len(want) {
@@ -120,7 +121,7 @@ func TestEveryDashboardSelectsJobsThisStackProduces(t *testing.T) {
 		}
 	}
 	slices.Sort(files)
-	if want := []string{"compact.json", "overview.json", "query.json", "sidecar.json", "store.json"}; !slices.Equal(files, want) {
+	if want := []string{"compact.json", "overview.json", "query-frontend.json", "query.json", "sidecar.json", "store.json"}; !slices.Equal(files, want) {
 		t.Errorf("dashboards = %v, want %v", files, want)
 	}
 }

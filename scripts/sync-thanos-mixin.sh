@@ -24,6 +24,7 @@ files=(
   examples/alerts/alerts.yaml
   examples/dashboards/overview.json
   examples/dashboards/query.json
+  examples/dashboards/query-frontend.json
   examples/dashboards/store.json
   examples/dashboards/compact.json
   examples/dashboards/sidecar.json
