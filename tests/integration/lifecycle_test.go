@@ -265,6 +265,7 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 	// Outputs: querierUrl and friends; no ARN (an existing bucket with static keys has none).
 	wantOutputs := map[string]string{
 		"querierUrl":       "http://thanos-query." + namespace + ".svc.cluster.local:9090",
+		"queryFrontendUrl": "http://thanos-query-frontend." + namespace + ".svc.cluster.local:9090",
 		"storeApiEndpoint": "thanos-query." + namespace + ".svc.cluster.local:10901",
 		"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local",
 		"namespace":        namespace,
