@@ -223,14 +223,15 @@ func QueryFrontendFlags(downstreamURL string, s QueryFrontendSettings) ([]string
 	return append(logFlags(),
 		flag("http-address", fmt.Sprintf("0.0.0.0:%d", HTTPPort)),
 		flag("query-frontend.downstream-url", downstreamURL),
-		flag("query-frontend.compress-responses", true),
+		// Boolean flags are bare: Thanos's kingpin refuses "--flag=true" ("unexpected true").
+		"--query-frontend.compress-responses",
 		flag("query-frontend.log-queries-longer-than", s.SlowQueryThreshold),
 		flag("query-range.split-interval", s.SplitInterval),
 		flag("query-range.max-retries-per-request", s.MaxRetries),
 		flag("query.max-retries-per-request", s.MaxRetries),
 		// Ask the querier again for downsampled data where raw data is missing or incomplete (raw
 		// retention is shorter than the downsampled resolutions'). Thanos's default, made explicit.
-		flag("query-range.request-downsampled", true),
+		"--query-range.request-downsampled",
 		flag("query-range.response-cache-config", cacheConfig),
 	), nil
 }

@@ -19,12 +19,12 @@ func TestQueryFrontendFlags(t *testing.T) {
 		"--log.format=logfmt",
 		"--http-address=0.0.0.0:10902",
 		"--query-frontend.downstream-url=http://thanos-query.monitoring.svc.cluster.local:9090",
-		"--query-frontend.compress-responses=true",
+		"--query-frontend.compress-responses",
 		"--query-frontend.log-queries-longer-than=10s",
 		"--query-range.split-interval=24h",
 		"--query-range.max-retries-per-request=3",
 		"--query.max-retries-per-request=3",
-		"--query-range.request-downsampled=true",
+		"--query-range.request-downsampled",
 		"--query-range.response-cache-config=type: IN-MEMORY\nconfig:\n    max_size: 256MB\n    validity: 24h\n",
 	}
 	if !slices.Equal(flags, want) {
