@@ -64,6 +64,61 @@ func (a BucketWorkloadArgs) validate(component string) error {
 	return nil
 }
 
+// statelessDeployment describes a stateless Thanos workload (querier, query-frontend): a
+// Deployment of Replicas spread across nodes, behind a Service.
+type statelessDeployment struct {
+	labels   ThanosLabels
+	replicas int
+	// servicePorts the Service exposes, by port name.
+	servicePorts map[string]int
+	container    thanosContainer
+	// podDisruptionBudget guards the replicas.
+	podDisruptionBudget bool
+}
+
+// newStatelessDeployment registers the ServiceAccount, Deployment (rolling updates that never
+// lower the ready replicas), Service, ServiceMonitor and, when asked, PodDisruptionBudget of a
+// stateless workload. It returns the Service.
+func newStatelessDeployment(ctx *pulumi.Context, a ThanosWorkloadArgs, w statelessDeployment, opts ...pulumi.ResourceOption) (*corev1.Service, error) {
+	l := w.labels
+	objectName := l.ObjectName()
+	sa, err := newServiceAccount(ctx, objectName, a, l.Pod(), nil, opts...)
+	if err != nil {
+		return nil, err
+	}
+	_, err = appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
+		Metadata: a.metadata(objectName, l.Pod(), a.workloadAnnotations()),
+		Spec: appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(w.replicas),
+			Selector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
+			Strategy: appsv1.DeploymentStrategyArgs{
+				Type:          pulumi.String("RollingUpdate"),
+				RollingUpdate: appsv1.RollingUpdateDeploymentArgs{MaxUnavailable: pulumi.Int(0), MaxSurge: pulumi.Int(1)},
+			},
+			Template: corev1.PodTemplateSpecArgs{
+				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(l.Pod())},
+				Spec:     thanosPodSpec(sa.Metadata.Name().Elem(), w.container, l.Selector(), nil),
+			},
+		},
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := newService(ctx, objectName, a, l, w.servicePorts, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newServiceMonitor(ctx, objectName, a, l, opts...); err != nil {
+		return nil, err
+	}
+	if w.podDisruptionBudget {
+		if _, err := newPodDisruptionBudget(ctx, objectName, a, l, opts...); err != nil {
+			return nil, err
+		}
+	}
+	return svc, nil
+}
+
 // bucketStatefulSet describes the StatefulSet of a bucket workload.
 type bucketStatefulSet struct {
 	objectName, serviceAccount string

@@ -4,9 +4,6 @@ import (
 	"fmt"
 
 	"github.com/prometheus/common/model"
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 )
@@ -116,46 +113,15 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 	if err := ctx.RegisterComponentResource("prometheus-thanos:thanos:Querier", name, q, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(q)
-	l := QueryLabels(args.Instance)
-	objectName := l.ObjectName()
-
-	sa, err := newServiceAccount(ctx, objectName, args.ThanosWorkloadArgs, l.Pod(), nil, parent)
+	svc, err := newStatelessDeployment(ctx, args.ThanosWorkloadArgs, statelessDeployment{
+		labels:              QueryLabels(args.Instance),
+		replicas:            args.Replicas,
+		servicePorts:        map[string]int{GRPCPortName: GRPCPort, HTTPPortName: QuerierHTTPServicePort},
+		container:           thanosContainer{Args: containerArgs, Resources: args.Resources, ServesGRPC: true},
+		podDisruptionBudget: args.PodDisruptionBudget,
+	}, pulumi.Parent(q))
 	if err != nil {
 		return nil, fmt.Errorf("querier: %w", err)
-	}
-	_, err = appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
-		Metadata: args.metadata(objectName, l.Pod(), args.workloadAnnotations()),
-		Spec: appsv1.DeploymentSpecArgs{
-			Replicas: pulumi.Int(args.Replicas),
-			Selector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
-			Strategy: appsv1.DeploymentStrategyArgs{
-				Type:          pulumi.String("RollingUpdate"),
-				RollingUpdate: appsv1.RollingUpdateDeploymentArgs{MaxUnavailable: pulumi.Int(0), MaxSurge: pulumi.Int(1)},
-			},
-			Template: corev1.PodTemplateSpecArgs{
-				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(l.Pod())},
-				Spec: thanosPodSpec(sa.Metadata.Name().Elem(), thanosContainer{
-					Args: containerArgs, Resources: args.Resources, ServesGRPC: true,
-				}, l.Selector(), nil),
-			},
-		},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("querier: %w", err)
-	}
-	svc, err := newService(ctx, objectName, args.ThanosWorkloadArgs, l,
-		map[string]int{GRPCPortName: GRPCPort, HTTPPortName: QuerierHTTPServicePort}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("querier: %w", err)
-	}
-	if _, err := newServiceMonitor(ctx, objectName, args.ThanosWorkloadArgs, l, parent); err != nil {
-		return nil, fmt.Errorf("querier: %w", err)
-	}
-	if args.PodDisruptionBudget {
-		if _, err := newPodDisruptionBudget(ctx, objectName, args.ThanosWorkloadArgs, l, parent); err != nil {
-			return nil, fmt.Errorf("querier: %w", err)
-		}
 	}
 
 	host := pulumi.Sprintf("%s.%s.svc.cluster.local", svc.Metadata.Name().Elem(), svc.Metadata.Namespace().Elem())

@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 )
@@ -260,45 +257,15 @@ func NewQueryFrontend(ctx *pulumi.Context, name string, args *QueryFrontendArgs,
 	if err := ctx.RegisterComponentResource("prometheus-thanos:thanos:QueryFrontend", name, f, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(f)
-	l := QueryFrontendLabels(args.Instance)
-	objectName := l.ObjectName()
-
-	sa, err := newServiceAccount(ctx, objectName, args.ThanosWorkloadArgs, l.Pod(), nil, parent)
+	svc, err := newStatelessDeployment(ctx, args.ThanosWorkloadArgs, statelessDeployment{
+		labels:              QueryFrontendLabels(args.Instance),
+		replicas:            args.Replicas,
+		servicePorts:        map[string]int{HTTPPortName: QueryFrontendHTTPServicePort},
+		container:           thanosContainer{Args: containerArgs, Resources: args.Resources},
+		podDisruptionBudget: args.PodDisruptionBudget,
+	}, pulumi.Parent(f))
 	if err != nil {
 		return nil, fmt.Errorf("query-frontend: %w", err)
-	}
-	_, err = appsv1.NewDeployment(ctx, objectName, &appsv1.DeploymentArgs{
-		Metadata: args.metadata(objectName, l.Pod(), args.workloadAnnotations()),
-		Spec: appsv1.DeploymentSpecArgs{
-			Replicas: pulumi.Int(args.Replicas),
-			Selector: metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
-			Strategy: appsv1.DeploymentStrategyArgs{
-				Type:          pulumi.String("RollingUpdate"),
-				RollingUpdate: appsv1.RollingUpdateDeploymentArgs{MaxUnavailable: pulumi.Int(0), MaxSurge: pulumi.Int(1)},
-			},
-			Template: corev1.PodTemplateSpecArgs{
-				Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(l.Pod())},
-				Spec: thanosPodSpec(sa.Metadata.Name().Elem(), thanosContainer{
-					Args: containerArgs, Resources: args.Resources,
-				}, l.Selector(), nil),
-			},
-		},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("query-frontend: %w", err)
-	}
-	svc, err := newService(ctx, objectName, args.ThanosWorkloadArgs, l, map[string]int{HTTPPortName: QueryFrontendHTTPServicePort}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("query-frontend: %w", err)
-	}
-	if _, err := newServiceMonitor(ctx, objectName, args.ThanosWorkloadArgs, l, parent); err != nil {
-		return nil, fmt.Errorf("query-frontend: %w", err)
-	}
-	if args.PodDisruptionBudget {
-		if _, err := newPodDisruptionBudget(ctx, objectName, args.ThanosWorkloadArgs, l, parent); err != nil {
-			return nil, fmt.Errorf("query-frontend: %w", err)
-		}
 	}
 	f.URL = pulumi.Sprintf("http://%s.%s.svc.cluster.local:%d", svc.Metadata.Name().Elem(), svc.Metadata.Namespace().Elem(), QueryFrontendHTTPServicePort)
 	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"url": f.URL})
