@@ -105,8 +105,10 @@ var configKeys = concat(
 		{"storeReplicas", "integer", "2", false, "Thanos store gateway replicas (each serves every block). At least 1."},
 		{"storeIndexCacheSize", "string", "250MB", false, "In-memory index cache of each store gateway (Thanos byte size: 250MB, 1GB; at least 125MB, Thanos's largest cache item)."},
 		{"storeSyncInterval", "string", "15m", false, "How often each store gateway re-reads the bucket's list of blocks (--sync-block-duration; Prometheus duration). The sidecars serve the newest blocks meanwhile."},
-		{"storeRequestSeriesLimit", "integer", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that " + storeConcurrency + " concurrent requests fit in it (README, \"Store gateway limits\")."},
-		{"storeRequestSamplesLimit", "integer", "", false, "Most samples one query may load from a store gateway (--store.limits.request-samples; 0: no limit). Default: derived from storeMemoryLimit, like storeRequestSeriesLimit."},
+		// Strings, not integers: the engine gives an integer key declared without a default the
+		// value 0 (no limit), which would hide the derived default; seen in the e2e suite.
+		{"storeRequestSeriesLimit", "string", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that " + storeConcurrency + " concurrent requests fit in it (README, \"Store gateway limits\")."},
+		{"storeRequestSamplesLimit", "string", "", false, "Most samples one query may load from a store gateway (--store.limits.request-samples; 0: no limit). Default: derived from storeMemoryLimit, like storeRequestSeriesLimit."},
 		{"storeRequestDownloadedBytesLimit", "string", "", false, "Most index and chunk bytes one query may fetch in a store gateway (--store.grpc.downloaded-bytes-limit; a byte size such as 64MB, 0 for no limit). Default: storeMemoryLimit less the index cache and a 256MiB baseline, divided among " + storeConcurrency + " concurrent requests."},
 		{"storeStorageSize", "string", "10Gi", false, "Volume size of each store gateway (Kubernetes quantity)."},
 		{"compactorStorageSize", "string", "100Gi", false, "Scratch volume size of the compactor (Kubernetes quantity)."},

@@ -118,6 +118,18 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 	if want := "--query-frontend.downstream-url=" + components.QuerierURL(namespace); !slices.Contains(frontend, want) {
 		t.Errorf("query-frontend args lack %q: %v", want, frontend)
 	}
+	// The store gateway's limits, derived from the default storeMemoryLimit (2Gi) and index cache
+	// (250MB) through the real engine's config: an integer key without a default arrives as 0 there.
+	limits, err := components.StoreRequestLimitsFor(2<<30, "250MB")
+	if err != nil || limits.Series == 0 || limits.Samples == 0 {
+		t.Fatalf("derived store limits %+v, %v", limits, err)
+	}
+	storeArgs := argsOf(containerOf(t, mustGet(ctx, t, object{"StatefulSet", "thanos-store"}, namespace)))
+	for _, want := range []string{fmt.Sprintf("--store.limits.request-series=%d", limits.Series), fmt.Sprintf("--store.limits.request-samples=%d", limits.Samples)} {
+		if !slices.Contains(storeArgs, want) {
+			t.Errorf("store gateway args lack the derived limit %q: %v", want, storeArgs)
+		}
+	}
 	for _, name := range []string{"thanos-store", "thanos-compact"} {
 		sts := mustGet(ctx, t, object{"StatefulSet", name}, namespace)
 		args := argsOf(containerOf(t, sts))
