@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,11 +101,19 @@ func (e *e2eRun) storeLimits(t *testing.T) {
 		}
 	}
 	oneDay()
-	_, err = api.Query(ctx, `e2e_minute_of_hour[14d]`, e.windowEnd, raw)
+	// Without partial responses the query fails with the limit error; with them (the querier's
+	// default, --query.partial-response) it answers what the other StoreAPIs have, with the limit
+	// error as a warning.
+	fourteenDays := `e2e_minute_of_hour[14d]`
+	_, err = api.Query(ctx, fourteenDays, e.windowEnd, harness.Params("max_source_resolution", "0s", "partial_response", "false"))
 	if err == nil || !strings.Contains(err.Error(), "exceeded") || !strings.Contains(err.Error(), "limit") {
 		t.Fatalf("14 days over the samples limit %s: error %v, want Thanos's limit error", harness.TestStoreSamplesLimit, err)
 	}
 	t.Logf("over the limit: %v", err)
+	partial, err := api.Query(ctx, fourteenDays, e.windowEnd, raw)
+	if err != nil || !slices.ContainsFunc(partial.Warnings, func(w string) bool { return strings.Contains(w, "exceeded") }) {
+		t.Fatalf("14 days with partial responses: warnings %q, error %v; want the limit error as a warning", partial.Warnings, err)
+	}
 	if exited, err := store.Proc.Exited(); exited {
 		t.Fatalf("the store gateway exited: %v\n%s", err, store.Proc.Tail(20))
 	}
