@@ -132,7 +132,8 @@ func (p *stackRun) evictions(t *testing.T) {
 				return false, err.Error()
 			}
 			var states []string
-			ok := len(pdbs) == 3
+			// Prometheus, the queriers, the query-frontends and the store gateways.
+			ok := len(pdbs) == 4
 			for _, pdb := range pdbs {
 				allowed := fmt.Sprint(harness.Field(pdb, "status", "disruptionsAllowed"))
 				states = append(states, harness.Str(pdb, "metadata", "name")+": "+allowed)
