@@ -121,6 +121,8 @@ func (p *stackRun) evictions(t *testing.T) {
 		{"Prometheus", map[string]string{"operator.prometheus.io/name": prometheusName}},
 		{"queriers", components.QueryLabels("thanos").Selector()},
 	} {
+		// Both replicas healthy first: the drills before this one restart pods.
+		waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
 		pods := readyPods(ctx, t, p.namespace, group.labels)
 		if len(pods) != 2 {
 			t.Fatalf("%d %s Ready, want 2", len(pods), group.what)
