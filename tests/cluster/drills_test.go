@@ -121,12 +121,9 @@ func (p *stackRun) evictions(t *testing.T) {
 		{"Prometheus", map[string]string{"operator.prometheus.io/name": prometheusName}},
 		{"queriers", components.QueryLabels("thanos").Selector()},
 	} {
-		// Both replicas healthy first: the drills before this one restart pods.
+		// Both replicas healthy first: the drills before this one delete and restart pods.
 		waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
-		pods := readyPods(ctx, t, p.namespace, group.labels)
-		if len(pods) != 2 {
-			t.Fatalf("%d %s Ready, want 2", len(pods), group.what)
-		}
+		pods := waitReplicasReady(ctx, t, p.namespace, group.labels, 2, group.what)
 		// The disruption controller's view: every budget sees its pods healthy again.
 		harness.WaitFor(ctx, t, 2*time.Minute, "every PodDisruptionBudget allowing one disruption", func() (bool, string) {
 			pdbs, err := suite.cluster.Client.List(ctx, "/apis/policy/v1/namespaces/"+p.namespace+"/poddisruptionbudgets")
@@ -151,6 +148,7 @@ func (p *stackRun) evictions(t *testing.T) {
 		} else {
 			t.Logf("%s: the second eviction was refused by the PodDisruptionBudget", group.what)
 		}
+		waitReplicasReady(ctx, t, p.namespace, group.labels, 2, group.what)
 		waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
 	}
 }

@@ -57,6 +57,19 @@ func readyPods(ctx context.Context, t testing.TB, namespace string, labels map[s
 	return out
 }
 
+// waitReplicasReady waits until n pods with the labels are Ready and returns them. A deleted
+// StatefulSet pod is recreated only once the old one is gone, so "every pod Ready" can hold while
+// a replica is still missing; this counts them.
+func waitReplicasReady(ctx context.Context, t *testing.T, namespace string, labels map[string]string, n int, what string) []map[string]any {
+	t.Helper()
+	var pods []map[string]any
+	harness.WaitFor(ctx, t, 5*time.Minute, fmt.Sprintf("%d %s Ready", n, what), func() (bool, string) {
+		pods = readyPods(ctx, t, namespace, labels)
+		return len(pods) == n, fmt.Sprintf("%d Ready", len(pods))
+	})
+	return pods
+}
+
 // querier is the Prometheus API of a Ready querier pod.
 func querier(ctx context.Context, t testing.TB, namespace string) *harness.PromAPI {
 	t.Helper()

@@ -400,7 +400,7 @@ func (p *stackRun) oneStoreDeleted(t *testing.T) {
 	deletePod(p.ctx, t, p.namespace, podName(stores[1]))
 	waitPodGone(p.ctx, t, p.namespace, stores[1])
 	p.sameAnswer(t, "one store gateway's answer while "+podName(stores[1])+" is replaced", storesOnly)
-	waitPodsReady(p.ctx, t, p.namespace, 5*time.Minute)
+	waitReplicasReady(p.ctx, t, p.namespace, components.StoreLabels("thanos").Selector(), 2, "store gateways")
 }
 
 // uploadedOverlap is the time range (ms) every replica's uploaded blocks cover.
