@@ -307,6 +307,24 @@ func (c *Cluster) StartCompactor(ctx context.Context) error {
 	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
 }
 
+// StartDedupCompactor stops the compactor (one compactor per bucket, always) and starts one from
+// the generated flags with deduplication on (harness.CompactDedupFlags); it becomes c.Compactor.
+func (c *Cluster) StartDedupCompactor(ctx context.Context) error {
+	if c.Compactor != nil {
+		c.Compactor.Proc.Stop()
+	}
+	name := c.D.Compact.Name + "-dedup"
+	s, err := c.site(name, false)
+	if err != nil {
+		return err
+	}
+	c.Compactor = &Component{Name: name, Site: s, Generated: c.D.Compact.Container.Args}
+	if err := c.startThanos(c.Compactor, harness.CompactFlags, c.D.Compact.Files, harness.CompactDedupFlags); err != nil {
+		return err
+	}
+	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
+}
+
 // StartLimitedStore starts one more store gateway from the generated flags with the limits step's
 // substitutions (StoreLimitFlags), and a querier whose only StoreAPI it is; it returns the querier
 // once it sees the store gateway. Both are stopped with the cluster.

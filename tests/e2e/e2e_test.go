@@ -46,7 +46,8 @@ type e2eRun struct {
 // harness.Substitutions) and checks, in order: every component starts and is ready; the sidecars
 // ship SSE-KMS encrypted blocks; the querier deduplicates the replicas; queries survive one replica
 // down (HA) and both down (long-term storage through the store gateway); the compactor compacts,
-// downsamples and applies retention. See docs/e2e.md.
+// downsamples and applies retention, and with deduplication on merges the replicas' blocks. See
+// docs/e2e.md.
 func TestE2E(t *testing.T) {
 	e := setUp(t)
 	steps := []struct {
@@ -65,6 +66,7 @@ func TestE2E(t *testing.T) {
 		{"one replica down: live range complete", e.oneReplicaDown, false},
 		{"both replicas down: uploaded range still served, same values", e.bothReplicasDown, false},
 		{"compactor compacts, downsamples and applies retention", e.compactor, false},
+		{"compactor with deduplication merges the replicas, answers as the querier's dedup", e.compactorDeduplicates, false},
 	}
 	for _, step := range steps {
 		start := time.Now()
@@ -409,19 +411,7 @@ func (e *e2eRun) compactor(t *testing.T) {
 	if err := c.StartCompactor(ctx); err != nil {
 		t.Fatal(err)
 	}
-	harness.WaitFor(ctx, t, 5*time.Minute, "one compactor iteration", func() (bool, string) {
-		if exited, err := c.Compactor.Proc.Exited(); exited {
-			t.Fatalf("compactor exited: %v", err)
-		}
-		if halted, _, _ := harness.Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
-			t.Fatalf("compactor halted:\n%s", c.Compactor.Proc.Tail(30))
-		}
-		n, _, err := harness.Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
-		if err != nil {
-			return false, err.Error()
-		}
-		return n >= 1, fmt.Sprintf("%v iterations", n)
-	})
+	waitCompactorIteration(t, ctx, c.Compactor)
 	blocks, err := c.MinIO.Blocks(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -519,6 +509,25 @@ func (e *e2eRun) compactor(t *testing.T) {
 			t.Errorf("%s with max_source_resolution=5m: points in %d 5-minute windows of the day, want 288", s.Key(), len(windows))
 		}
 	}
+}
+
+// waitCompactorIteration waits until the compactor has completed one iteration over the bucket;
+// it fails the test if the compactor exits or halts.
+func waitCompactorIteration(t *testing.T, ctx context.Context, compactor *Component) {
+	t.Helper()
+	harness.WaitFor(ctx, t, 5*time.Minute, "one compactor iteration", func() (bool, string) {
+		if exited, err := compactor.Proc.Exited(); exited {
+			t.Fatalf("compactor exited: %v", err)
+		}
+		if halted, _, _ := harness.Metric(ctx, compactor.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
+			t.Fatalf("compactor halted:\n%s", compactor.Proc.Tail(30))
+		}
+		n, _, err := harness.Metric(ctx, compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
+		if err != nil {
+			return false, err.Error()
+		}
+		return n >= 1, fmt.Sprintf("%v iterations", n)
+	})
 }
 
 // ltsCapture is the querier's answer for the uploaded range, taken while every replica runs.

@@ -41,6 +41,8 @@ const (
 	// StoreFlags.
 	StoreLimitFlags Target = "thanos store (the limits step's own store gateway)"
 	CompactFlags    Target = "thanos compact"
+	// CompactDedupFlags are the e2e suite's deduplication step's compactor, on top of CompactFlags.
+	CompactDedupFlags Target = "thanos compact (the deduplication step's compactor)"
 )
 
 // Action says how a substitution applies.
@@ -311,6 +313,39 @@ var Substitutions = []Substitution{
 	{CompactFlags, "consistency-delay", Add,
 		"the default 30m skips blocks uploaded less than 30 minutes ago; every block in the test is minutes old",
 		constant("0s")},
+
+	// The e2e suite's deduplication step runs a second compactor with deduplication on.
+	{CompactDedupFlags, "deduplication.replica-label", Add, dedupReason, dedupCompactFlag("deduplication.replica-label")},
+	{CompactDedupFlags, "deduplication.func", Add, dedupReason, dedupCompactFlag("deduplication.func")},
+}
+
+const dedupReason = "the prod stack leaves `compactorDeduplication` off (its default); the deduplication step stops the compactor and runs one with the flags the program adds for `compactorDeduplication: true` (components.CompactFlags with Deduplicate)"
+
+// dedupCompactFlag is the value of a flag the program adds to the compactor's for
+// compactorDeduplication: true, the difference between components.CompactFlags with and without
+// Deduplicate.
+func dedupCompactFlag(name string) func(*Site, string) (string, error) {
+	return func(*Site, string) (string, error) {
+		settings := components.CompactSettings{Retention: components.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}}
+		plain, err := components.CompactFlags("objstore.yml", settings)
+		if err != nil {
+			return "", err
+		}
+		settings.Deduplicate = true
+		dedup, err := components.CompactFlags("objstore.yml", settings)
+		if err != nil {
+			return "", err
+		}
+		if len(dedup) < len(plain) || !slices.Equal(dedup[:len(plain)], plain) {
+			return "", fmt.Errorf("components.CompactFlags with Deduplicate %q does not extend the flags without it %q", dedup, plain)
+		}
+		for _, f := range dedup[len(plain):] {
+			if n, v, _ := SplitFlag(f); n == name {
+				return v, nil
+			}
+		}
+		return "", fmt.Errorf("components.CompactFlags with Deduplicate adds no --%s: %q", name, dedup[len(plain):])
+	}
 }
 
 // SubstitutionsFor returns the table's entries for one target.
