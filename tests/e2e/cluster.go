@@ -307,6 +307,29 @@ func (c *Cluster) StartCompactor(ctx context.Context) error {
 	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
 }
 
+// WaitIteration waits until a compactor has completed one iteration over the bucket (compaction,
+// both downsampling passes, retention), polling its metrics; an exit or a halt is an error.
+func (c *Component) WaitIteration(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		if exited, err := c.Proc.Exited(); exited {
+			return fmt.Errorf("%s exited: %v\n%s", c.Name, err, c.Proc.Tail(30))
+		}
+		if halted, _, _ := harness.Metric(ctx, c.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
+			return fmt.Errorf("%s halted:\n%s", c.Name, c.Proc.Tail(30))
+		}
+		if n, _, err := harness.Metric(ctx, c.Site.HTTPAddr, "thanos_compact_iterations_total"); err == nil && n >= 1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: no iteration done after %v", c.Name, timeout)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // StartDedupCompactor stops the compactor (one compactor per bucket, always) and starts one from
 // the generated flags with deduplication on (harness.CompactDedupFlags); it becomes c.Compactor.
 func (c *Cluster) StartDedupCompactor(ctx context.Context) error {

@@ -43,7 +43,9 @@ func (e *e2eRun) compactorDeduplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %s", c.Compactor.Name, strings.Join(harness.QuoteArgs(c.Compactor.Args), " "))
-	waitCompactorIteration(t, ctx, c.Compactor)
+	if err := c.Compactor.WaitIteration(ctx, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	blocks, err := c.MinIO.Blocks(ctx)
 	if err != nil {
 		t.Fatal(err)

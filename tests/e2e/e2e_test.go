@@ -411,7 +411,9 @@ func (e *e2eRun) compactor(t *testing.T) {
 	if err := c.StartCompactor(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitCompactorIteration(t, ctx, c.Compactor)
+	if err := c.Compactor.WaitIteration(ctx, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	blocks, err := c.MinIO.Blocks(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -509,25 +511,6 @@ func (e *e2eRun) compactor(t *testing.T) {
 			t.Errorf("%s with max_source_resolution=5m: points in %d 5-minute windows of the day, want 288", s.Key(), len(windows))
 		}
 	}
-}
-
-// waitCompactorIteration waits until the compactor has completed one iteration over the bucket;
-// it fails the test if the compactor exits or halts.
-func waitCompactorIteration(t *testing.T, ctx context.Context, compactor *Component) {
-	t.Helper()
-	harness.WaitFor(ctx, t, 5*time.Minute, "one compactor iteration", func() (bool, string) {
-		if exited, err := compactor.Proc.Exited(); exited {
-			t.Fatalf("compactor exited: %v", err)
-		}
-		if halted, _, _ := harness.Metric(ctx, compactor.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
-			t.Fatalf("compactor halted:\n%s", compactor.Proc.Tail(30))
-		}
-		n, _, err := harness.Metric(ctx, compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
-		if err != nil {
-			return false, err.Error()
-		}
-		return n >= 1, fmt.Sprintf("%v iterations", n)
-	})
 }
 
 // ltsCapture is the querier's answer for the uploaded range, taken while every replica runs.

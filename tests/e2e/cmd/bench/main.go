@@ -3,8 +3,12 @@
 // Command bench measures the deployment the e2e suite runs (same binaries, the same command lines
 // and files the program and the operator generate through a real `pulumi up`, the same
 // substitutions) on a fixed synthetic data set: bucket bytes before and after compaction and
-// downsampling, the latency of a 30-day query at raw resolution and with auto-downsampling, and
-// the time from a Prometheus block's creation to its appearance in the bucket.
+// downsampling, the latency of a 30-day query at raw resolution and with auto-downsampling, straight
+// to the querier and through the query-frontend (cold and cached), and the time from a Prometheus
+// block's creation to its appearance in the bucket.
+//
+// The data set is what an HA pair of Prometheus replicas scraping every -interval (the chart's 30s)
+// would upload: each replica's blocks, with its own external labels, sampled at its own phase.
 //
 //	env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
 //	go run -tags e2e ./tests/e2e/cmd/bench -runs 3
@@ -35,12 +39,18 @@ var logger = log.New(os.Stderr, "bench: ", log.LstdFlags)
 func main() {
 	var (
 		runs     = flag.Int("runs", 3, "whole runs (fresh bucket and processes each); figures are the median over runs")
-		queries  = flag.Int("queries", 15, "timed queries per mode and run (after one warm-up each)")
-		series   = flag.Int("series", 50, "series per family (a gauge and a counter family)")
+		queries  = flag.Int("queries", 5, "timed queries per mode and run (after one warm-up each)")
+		counters = flag.Int("series", 1000, "counter series: the series the long-range query reads")
+		gauges   = flag.Int("gauges", 100, "gauge series besides the counters")
+		interval = flag.Duration("interval", 30*time.Second, "one sample per series and interval: the scrape interval (the chart's default is 30s)")
+		replicas = flag.Int("replicas", 2, "Prometheus replicas whose blocks are uploaded (at most the stack's), each with its own external labels and scrape phase")
 		days     = flag.Int("days", 42, "days of data: a multiple of 14, ending at the last 14-day boundary a day before now")
 		queryLen = flag.Duration("query-range", 30*24*time.Hour, "range of the long-range query")
 		cacheDir = flag.String("cache", defaultCache(), "where generated blocks are kept between invocations")
 		keep     = flag.Bool("keep", false, "keep each run's directory")
+		year     = flag.Bool("year", false, "instead: bucket bytes for a year of history (-year-days, -year-series), with no compactor, the compactor, and the compactor deduplicating")
+		yearDays = flag.Int("year-days", 364, "days of history for -year: a multiple of 14")
+		yearSize = flag.Int("year-series", 100, "series per replica for -year (half counters, half gauges)")
 	)
 	flag.Parse()
 	tools, err := harness.ToolsFromEnv("e2e", harness.E2ETools)
@@ -73,38 +83,79 @@ func main() {
 	}
 	logger.Printf("generated the %s stack's deployment in %v", e2e.StackName, time.Since(t0).Round(time.Second))
 
+	if *year {
+		if *yearDays%14 != 0 {
+			logger.Fatal("-year-days must be a multiple of 14 (whole compaction windows)")
+		}
+		t0 := time.Now()
+		settings := yearSettings{days: *yearDays, series: *yearSize, replicas: *replicas, interval: *interval, cacheDir: *cacheDir}
+		if err := yearBench(ctx, os.Stdout, tools, d, ports, site, settings); err != nil {
+			logger.Fatal(err)
+		}
+		logger.Printf("year benchmark took %v", time.Since(t0).Round(time.Second))
+		return
+	}
+	if *replicas < 1 || *replicas > len(d.Prometheus.Pods) {
+		logger.Fatalf("-replicas %d: the %s stack runs %d Prometheus replicas", *replicas, e2e.StackName, len(d.Prometheus.Pods))
+	}
 	_, end := e2e.CompactionWindow(time.Now(), 24*time.Hour)
 	start := end.Add(-time.Duration(*days) * 24 * time.Hour)
-	data := dataset(start, end, *series)
-	blocks := filepath.Join(*cacheDir, fmt.Sprintf("%s-%dd-%ds", start.Format("20060102"), *days, *series))
-	if _, err := os.Stat(filepath.Join(blocks, "done")); err != nil {
-		t0 := time.Now()
-		logger.Printf("generating %d series x %d days with promtool into %s", data.SeriesCount(), *days, blocks)
-		os.RemoveAll(blocks)
-		work := blocks + ".work"
-		os.RemoveAll(work)
-		if err := os.MkdirAll(work, 0o755); err != nil {
+	var sets []replicaData
+	for r := range *replicas {
+		data := dataset(start, end, *counters, *gauges, *interval, phase(r, *interval))
+		blocks := filepath.Join(*cacheDir, fmt.Sprintf("%s-%dd-%dc-%dg-%s-replica%d", start.Format("20060102"), *days, *counters, *gauges, *interval, r))
+		if err := generateBlocks(ctx, tools.Promtool, data, blocks); err != nil {
 			logger.Fatal(err)
 		}
-		if err := data.WriteBlocks(ctx, tools.Promtool, work, blocks); err != nil {
-			logger.Fatal(err)
-		}
-		os.RemoveAll(work)
-		os.WriteFile(filepath.Join(blocks, "done"), nil, 0o644)
-		logger.Printf("generated in %v", time.Since(t0).Round(time.Second))
+		sets = append(sets, replicaData{data: data, blocks: blocks, labels: d.Prometheus.Pods[r].ExternalLabels()})
 	}
 
 	var results []result
 	for i := range *runs {
 		logger.Printf("run %d/%d", i+1, *runs)
-		r, err := run(ctx, tools, d, ports, site, data, blocks, *queries, *queryLen, *keep)
+		r, err := run(ctx, tools, d, ports, site, sets, i, *queries, *queryLen, *keep)
 		if err != nil {
 			logger.Fatalf("run %d: %v", i+1, err)
 		}
 		results = append(results, r)
 		logger.Printf("run %d: %+v", i+1, r)
 	}
-	report(os.Stdout, data, *queryLen, results)
+	report(os.Stdout, sets, *queryLen, results)
+}
+
+// replicaData is one replica's share of the data set: its samples, its blocks on disk and the
+// external labels they are uploaded with.
+type replicaData struct {
+	data   e2e.Dataset
+	blocks string
+	labels map[string]string
+}
+
+// phase is when replica r scrapes within an interval: HA replicas are not scraped in step.
+func phase(r int, interval time.Duration) time.Duration {
+	return time.Duration(r) * interval / 3
+}
+
+// generateBlocks writes the data set's blocks into dir with the real promtool, once: they are kept
+// for later invocations.
+func generateBlocks(ctx context.Context, promtool string, data e2e.Dataset, dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
+		return nil
+	}
+	t0 := time.Now()
+	logger.Printf("generating %d series x %v, one sample every %v, with promtool into %s", data.SeriesCount(), data.End.Sub(data.Start).Round(time.Hour), data.Step, dir)
+	os.RemoveAll(dir)
+	work := dir + ".work"
+	os.RemoveAll(work)
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	if err := data.WriteBlocks(ctx, promtool, work, dir); err != nil {
+		return err
+	}
+	os.RemoveAll(work)
+	logger.Printf("generated in %v", time.Since(t0).Round(time.Second))
+	return os.WriteFile(filepath.Join(dir, "done"), nil, 0o644)
 }
 
 func defaultCache() string {
@@ -115,55 +166,120 @@ func defaultCache() string {
 	return filepath.Join(dir, "prometheus-thanos", "e2e-bench")
 }
 
-// dataset is the fixed synthetic data set: n gauges and n counters, one sample a minute.
-func dataset(start, end time.Time, n int) e2e.Dataset {
+// dataset is the fixed synthetic data set as one replica scrapes it: the counters (one sample per
+// interval, a steady rate with jitter) and the gauges (a daily sine with noise), sampled from
+// start+phase. Values depend on the time only, not the replica, as two scrapes of one target do.
+func dataset(start, end time.Time, counters, gauges int, interval, phase time.Duration) e2e.Dataset {
 	noise := func(i int, t time.Time) float64 {
 		h := fnv.New64a()
 		fmt.Fprintf(h, "%d/%d", i, t.Unix())
 		return float64(h.Sum64()%1000) / 1000
 	}
-	var labels []map[string]string
-	for i := range n {
-		labels = append(labels, map[string]string{"series": strconv.Itoa(i), "group": strconv.Itoa(i % 5)})
+	labels := func(n int) []map[string]string {
+		var out []map[string]string
+		for i := range n {
+			out = append(out, map[string]string{"series": strconv.Itoa(i), "group": strconv.Itoa(i % 5)})
+		}
+		return out
 	}
-	gauge := e2e.Family{Name: "e2e_bench_gauge", Type: "gauge", Series: labels,
+	gauge := e2e.Family{Name: "e2e_bench_gauge", Type: "gauge", Series: labels(gauges),
 		Value: func(i int, t time.Time) float64 {
 			day := float64(t.Unix()%86400) / 86400
 			return 100 + 50*math.Sin(2*math.Pi*day+float64(i)) + 10*noise(i, t)
 		}}
-	counter := e2e.Family{Name: "e2e_bench_requests", Type: "counter", Series: labels,
+	counter := e2e.Family{Name: "e2e_bench_requests", Type: "counter", Series: labels(counters),
 		Value: func(i int, t time.Time) float64 {
-			// A steady rate with noise: minutes since start times (1+i%7), plus jitter below one step.
-			minutes := t.Sub(start).Minutes()
-			return math.Floor(minutes*float64(1+i%7) + noise(i, t))
+			// (1+i%7) a minute on average, the rate swinging by 90% over a period of a few
+			// minutes: its derivative stays positive, so the counter never decreases, whichever
+			// replica's phase it is sampled at.
+			rate := float64(1+i%7) / 60
+			period := float64(300 + 7*i%300)
+			omega := 2 * math.Pi / period
+			s := t.Sub(start).Seconds()
+			return math.Floor(rate*s + 0.9*rate/omega*math.Sin(omega*s))
 		}}
-	return e2e.Dataset{Families: []e2e.Family{gauge, counter}, Start: start, End: end, Step: time.Minute}
+	return e2e.Dataset{Families: []e2e.Family{counter, gauge}, Start: start.Add(phase), End: end, Step: interval}
 }
 
 type result struct {
 	BytesBefore, BytesAfterAll, BytesAfterLive int64
 	BytesByRes                                 map[int64]int64
 	Latency                                    map[string]time.Duration // median per mode
-	UploadDelays                               []time.Duration
-	CompactTime                                time.Duration
+	// Refused are the modes whose query the stack refused, with the error (a store gateway's
+	// per-request limit).
+	Refused      map[string]string
+	UploadDelays []time.Duration
+	CompactTime  time.Duration
 }
 
 // benchQuery is the long-range query: a dashboard-style rate over the counters.
 const benchQuery = `sum by (group) (rate(e2e_bench_requests_total[1h]))`
 
-var modes = []struct {
+// benchGroups is the number of series benchQuery answers (the group label's values).
+const benchGroups = 5
+
+// mode is one way of asking benchQuery.
+type mode struct {
 	name  string
 	step  time.Duration
 	param string // max_source_resolution; "" = the querier's auto-downsampling (step/5)
-}{
-	{"raw, step 1h", time.Hour, "0s"},
-	{"auto, step 1h", time.Hour, ""},
-	{"raw, step 6h", 6 * time.Hour, "0s"},
-	{"auto, step 6h", 6 * time.Hour, ""},
+	// frontend: through the first query-frontend instead of straight to the first querier; cold:
+	// a query text the frontend's results cache has never seen (a matcher that selects the same
+	// series), so each timed query misses it.
+	frontend, cold bool
 }
 
-func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, data e2e.Dataset, blocksDir string, queries int, queryLen time.Duration, keep bool) (result, error) {
-	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}}
+var modes = []mode{
+	{name: "raw, step 1h", step: time.Hour, param: "0s"},
+	{name: "auto, step 1h", step: time.Hour},
+	{name: "raw, step 6h", step: 6 * time.Hour, param: "0s"},
+	{name: "auto, step 6h", step: 6 * time.Hour},
+	{name: "frontend, raw, cold, step 1h", step: time.Hour, param: "0s", frontend: true, cold: true},
+	{name: "frontend, auto, cold, step 1h", step: time.Hour, frontend: true, cold: true},
+	{name: "frontend, auto, cached, step 1h", step: time.Hour, frontend: true},
+}
+
+// ask runs the mode's query once; run and i make a cold query's text unique.
+func (m mode) ask(ctx context.Context, c *e2e.Cluster, run, i int, start, end time.Time) (harness.Result, error) {
+	addr, q := c.Queriers[0].Site.HTTPAddr, benchQuery
+	if m.frontend {
+		addr = c.QueryFrontends[0].Site.HTTPAddr
+	}
+	if m.cold {
+		// Unique per mode too: the frontend's cache key has no resolution for a request without
+		// max_source_resolution (the querier's auto-downsampling), so an auto and a raw query of
+		// one text would share entries.
+		q = strings.Replace(benchQuery, "e2e_bench_requests_total", fmt.Sprintf(`e2e_bench_requests_total{series!="cold %s %d %d"}`, m.name, run, i), 1)
+	}
+	// Without partial responses a refused request is an error, not a warning beside a part.
+	params := harness.Params("partial_response", "false")
+	if m.param != "" {
+		params.Set("max_source_resolution", m.param)
+	}
+	api := &harness.PromAPI{Addr: addr}
+	return api.QueryRange(ctx, q, start, end, m.step, params)
+}
+
+// frontendCacheHits is the first query-frontend's count of results cache hits (Thanos's embedded
+// Cortex cache, internal/cortex/chunk/cache: instrumented.go), 0 for a mode not through it.
+func frontendCacheHits(ctx context.Context, c *e2e.Cluster, m mode) float64 {
+	if !m.frontend {
+		return 0
+	}
+	v, _, err := harness.Metric(ctx, c.QueryFrontends[0].Site.HTTPAddr, "cortex_cache_hits_total")
+	if err != nil {
+		logger.Printf("%s: cache hits: %v", m.name, err)
+	}
+	return v
+}
+
+// limitError reports whether err is a store gateway's per-request limit refusing a query.
+func limitError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "exceeded") && strings.Contains(err.Error(), "limit")
+}
+
+func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
+	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}, Refused: map[string]string{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
 	if err != nil {
 		return res, err
@@ -205,10 +321,13 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 		mu.Unlock()
 	})
 
-	os.Remove(filepath.Join(blocksDir, "thanos.shipper.json")) // upload everything again
-	if err := e2e.UploadBlocks(ctx, tools.Thanos, c.ObjstoreFile, blocksDir, d.Prometheus.Pods[0].ExternalLabels()); err != nil {
-		return res, err
+	for _, set := range sets {
+		os.Remove(filepath.Join(set.blocks, "thanos.shipper.json")) // upload everything again
+		if err := e2e.UploadBlocks(ctx, tools.Thanos, c.ObjstoreFile, set.blocks, set.labels); err != nil {
+			return res, err
+		}
 	}
+	data := sets[0].data
 	inData := func(b *harness.Block) bool {
 		return b.Meta.MinTime >= data.Start.UnixMilli() && b.Meta.MaxTime <= data.End.UnixMilli()
 	}
@@ -224,15 +343,8 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 	if err := c.StartCompactor(ctx); err != nil {
 		return res, err
 	}
-	for {
-		n, _, err := harness.Metric(ctx, c.Compactor.Site.HTTPAddr, "thanos_compact_iterations_total")
-		if err == nil && n >= 1 {
-			break
-		}
-		if exited, err := c.Compactor.Proc.Exited(); exited {
-			return res, fmt.Errorf("compactor exited: %v\n%s", err, c.Compactor.Proc.Tail(30))
-		}
-		time.Sleep(time.Second)
+	if err := c.Compactor.WaitIteration(ctx, 2*time.Hour); err != nil {
+		return res, err
 	}
 	res.CompactTime = time.Since(t0)
 	if blocks, err = c.MinIO.Blocks(ctx); err != nil {
@@ -247,13 +359,12 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 	}
 
 	api := &harness.PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
-	q := benchQuery
 	qEnd := data.End.Add(-time.Minute)
 	qStart := qEnd.Add(-queryLen)
 	// Wait until the store gateways serve the 1h blocks.
-	for deadline := time.Now().Add(2 * time.Minute); ; {
-		r, err := api.QueryRange(ctx, q, qStart, qEnd, 6*time.Hour, harness.Params("max_source_resolution", "1h"))
-		if err == nil && len(r.Series) == 5 && len(r.Series[0].Samples) >= int(queryLen/(6*time.Hour)) {
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		r, err := api.QueryRange(ctx, benchQuery, qStart, qEnd, 6*time.Hour, harness.Params("max_source_resolution", "1h"))
+		if err == nil && len(r.Series) == benchGroups && len(r.Series[0].Samples) >= int(queryLen/(6*time.Hour)) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -262,20 +373,29 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 		time.Sleep(2 * time.Second)
 	}
 	times := map[string][]time.Duration{}
-	for i := -1; i < queries; i++ { // i = -1: warm-up
+	for i := -1; i < queries; i++ { // i = -1: warm-up (and, for the cached mode, the cache's fill)
 		for _, m := range modes {
-			params := harness.Params()
-			if m.param != "" {
-				params.Set("max_source_resolution", m.param)
+			if _, refused := res.Refused[m.name]; refused {
+				continue
 			}
+			hitsBefore := frontendCacheHits(ctx, c, m)
 			t := time.Now()
-			r, err := api.QueryRange(ctx, q, qStart, qEnd, m.step, params)
+			r, err := m.ask(ctx, c, runIndex, i, qStart, qEnd)
 			d := time.Since(t)
-			if err != nil {
-				return res, err
+			// A cold query must miss the results cache, a cached one hit it (after the warm-up).
+			if hits := frontendCacheHits(ctx, c, m) - hitsBefore; m.frontend && err == nil && i >= 0 && (m.cold != (hits == 0)) {
+				return res, fmt.Errorf("%s: the query-frontend's results cache hit %v times", m.name, hits)
 			}
-			if len(r.Series) != 5 {
-				return res, fmt.Errorf("%s: %d series", m.name, len(r.Series))
+			if limitError(err) {
+				res.Refused[m.name] = err.Error()
+				logger.Printf("%s: refused: %v", m.name, err)
+				continue
+			}
+			if err != nil {
+				return res, fmt.Errorf("%s: %w", m.name, err)
+			}
+			if len(r.Series) != benchGroups {
+				return res, fmt.Errorf("%s: %d series, want %d", m.name, len(r.Series), benchGroups)
 			}
 			if i >= 0 {
 				times[m.name] = append(times[m.name], d)
@@ -312,7 +432,7 @@ func medianInt(xs []int64) int64 {
 	return int64(median(ds))
 }
 
-func report(w *os.File, data e2e.Dataset, queryLen time.Duration, rs []result) {
+func report(w *os.File, sets []replicaData, queryLen time.Duration, rs []result) {
 	mib := func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 	pick := func(f func(result) int64) int64 {
 		var xs []int64
@@ -321,9 +441,14 @@ func report(w *os.File, data e2e.Dataset, queryLen time.Duration, rs []result) {
 		}
 		return medianInt(xs)
 	}
-	fmt.Fprintf(w, "\nData set: %d series (%d gauges, %d counters), one sample a minute, %s to %s (%.0f days), %d samples\n",
-		data.SeriesCount(), len(data.Families[0].Series), len(data.Families[1].Series),
-		data.Start.Format("2006-01-02"), data.End.Format("2006-01-02"), data.End.Sub(data.Start).Hours()/24, data.SampleCount())
+	data := sets[0].data
+	var samples int64
+	for _, set := range sets {
+		samples += set.data.SampleCount()
+	}
+	fmt.Fprintf(w, "\nData set: %d replicas, each %d series (%d counters %s, %d gauges %s), one sample every %v (replica r at phase r*%v/3), %s to %s (%.0f days); %d samples in all\n",
+		len(sets), data.SeriesCount(), len(data.Families[0].Series), data.Families[0].Name, len(data.Families[1].Series), data.Families[1].Name,
+		data.Step, data.Step, data.Start.Format("2006-01-02"), data.End.Format("2006-01-02"), data.End.Sub(data.Start).Hours()/24, samples)
 	fmt.Fprintf(w, "Runs: %d (medians over runs; per run, query latency is the median of its timed queries)\n\n", len(rs))
 	fmt.Fprintf(w, "| Figure | Median | Per run |\n|---|---|---|\n")
 	row := func(name string, f func(result) int64, format func(int64) string) {
@@ -333,19 +458,28 @@ func report(w *os.File, data e2e.Dataset, queryLen time.Duration, rs []result) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s |\n", name, format(pick(f)), strings.Join(per, ", "))
 	}
-	row("bucket bytes before compaction (2h raw blocks)", func(r result) int64 { return r.BytesBefore }, mib)
+	row("bucket bytes before compaction (2h raw blocks of every replica)", func(r result) int64 { return r.BytesBefore }, mib)
 	row("bucket bytes after, all objects (sources awaiting --delete-delay included)", func(r result) int64 { return r.BytesAfterAll }, mib)
 	row("bucket bytes after, live blocks", func(r result) int64 { return r.BytesAfterLive }, mib)
 	for _, res := range []int64{0, 300000, 3600000} {
-		res := res
 		name := map[int64]string{0: "raw", 300000: "5m", 3600000: "1h"}[res]
 		row("  of which "+name, func(r result) int64 { return r.BytesByRes[res] }, mib)
 	}
 	dur := func(x int64) string { return time.Duration(x).Round(time.Millisecond).String() }
 	row("compactor: start to first iteration done", func(r result) int64 { return int64(r.CompactTime) }, dur)
 	for _, m := range modes {
-		name := m.name
-		row(fmt.Sprintf("%.0f-day query `%s`, %s", queryLen.Hours()/24, benchQuery, name), func(r result) int64 { return int64(r.Latency[name]) }, dur)
+		name := fmt.Sprintf("%.0f-day query `%s`, %s", queryLen.Hours()/24, benchQuery, m.name)
+		var refusals []string
+		for _, r := range rs {
+			if e, ok := r.Refused[m.name]; ok {
+				refusals = append(refusals, e)
+			}
+		}
+		if len(refusals) > 0 {
+			fmt.Fprintf(w, "| %s | refused in %d of %d runs | %s |\n", name, len(refusals), len(rs), refusals[0])
+			continue
+		}
+		row(name, func(r result) int64 { return int64(r.Latency[m.name]) }, dur)
 	}
 	var delays []time.Duration
 	for _, r := range rs {
