@@ -294,14 +294,30 @@ func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[
 	return err
 }
 
-// StartCompactor starts the compactor and waits for it to be ready.
+// StartCompactor starts the compactor and waits for it to be ready; it becomes c.Compactor.
 func (c *Cluster) StartCompactor(ctx context.Context) error {
-	s, err := c.site(c.D.Compact.Name, false)
+	return c.startCompactor(ctx, c.D.Compact.Name)
+}
+
+// StartDedupCompactor starts a compactor with deduplication on (harness.CompactDedupFlags) in place
+// of the running one; it becomes c.Compactor.
+func (c *Cluster) StartDedupCompactor(ctx context.Context) error {
+	return c.startCompactor(ctx, c.D.Compact.Name+"-dedup", harness.CompactDedupFlags)
+}
+
+// startCompactor stops the running compactor, if any (one compactor per bucket, always), starts one
+// from the generated flags with the CompactFlags substitutions and those of more, and waits for it
+// to be ready.
+func (c *Cluster) startCompactor(ctx context.Context, name string, more ...harness.Target) error {
+	if c.Compactor != nil {
+		c.Compactor.Proc.Stop()
+	}
+	s, err := c.site(name, false)
 	if err != nil {
 		return err
 	}
-	c.Compactor = &Component{Name: c.D.Compact.Name, Site: s, Generated: c.D.Compact.Container.Args}
-	if err := c.startThanos(c.Compactor, harness.CompactFlags, c.D.Compact.Files); err != nil {
+	c.Compactor = &Component{Name: name, Site: s, Generated: c.D.Compact.Container.Args}
+	if err := c.startThanos(c.Compactor, harness.CompactFlags, c.D.Compact.Files, more...); err != nil {
 		return err
 	}
 	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
@@ -328,24 +344,6 @@ func (c *Component) WaitIteration(ctx context.Context, timeout time.Duration) er
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-// StartDedupCompactor stops the compactor (one compactor per bucket, always) and starts one from
-// the generated flags with deduplication on (harness.CompactDedupFlags); it becomes c.Compactor.
-func (c *Cluster) StartDedupCompactor(ctx context.Context) error {
-	if c.Compactor != nil {
-		c.Compactor.Proc.Stop()
-	}
-	name := c.D.Compact.Name + "-dedup"
-	s, err := c.site(name, false)
-	if err != nil {
-		return err
-	}
-	c.Compactor = &Component{Name: name, Site: s, Generated: c.D.Compact.Container.Args}
-	if err := c.startThanos(c.Compactor, harness.CompactFlags, c.D.Compact.Files, harness.CompactDedupFlags); err != nil {
-		return err
-	}
-	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
 }
 
 // StartLimitedStore starts one more store gateway from the generated flags with the limits step's
