@@ -51,8 +51,13 @@ func main() {
 		year     = flag.Bool("year", false, "instead: bucket bytes for a year of history (-year-days, -year-series), with no compactor, the compactor, and the compactor deduplicating")
 		yearDays = flag.Int("year-days", 364, "days of history for -year: a multiple of 14")
 		yearSize = flag.Int("year-series", 100, "series per replica for -year (half counters, half gauges)")
+		yearRuns = flag.String("year-scenarios", "none,compactor,dedup", "-year's scenarios, comma-separated: none (no compactor), compactor (as generated), dedup (with compactorDeduplication; merging a backlog's overlapping blocks one pair per compactor pass, it takes hours over a year)")
 	)
 	flag.Parse()
+	scenarios, err := parseYearScenarios(*yearRuns)
+	if err != nil {
+		logger.Fatal(err)
+	}
 	tools, err := harness.ToolsFromEnv("e2e", harness.E2ETools)
 	if err != nil {
 		logger.Fatal(err)
@@ -62,6 +67,9 @@ func main() {
 	}
 	if *days%14 != 0 {
 		logger.Fatal("-days must be a multiple of 14 (whole compaction windows)")
+	}
+	if *yearDays%14 != 0 {
+		logger.Fatal("-year-days must be a multiple of 14 (whole compaction windows)")
 	}
 	ctx := context.Background()
 	// What the program and the operator generate, once: every run starts MinIO afresh at the same
@@ -84,11 +92,8 @@ func main() {
 	logger.Printf("generated the %s stack's deployment in %v", e2e.StackName, time.Since(t0).Round(time.Second))
 
 	if *year {
-		if *yearDays%14 != 0 {
-			logger.Fatal("-year-days must be a multiple of 14 (whole compaction windows)")
-		}
 		t0 := time.Now()
-		settings := yearSettings{days: *yearDays, series: *yearSize, replicas: *replicas, interval: *interval, cacheDir: *cacheDir}
+		settings := yearSettings{days: *yearDays, series: *yearSize, replicas: *replicas, interval: *interval, cacheDir: *cacheDir, scenarios: scenarios}
 		if err := yearBench(ctx, os.Stdout, tools, d, ports, site, settings); err != nil {
 			logger.Fatal(err)
 		}
@@ -278,6 +283,31 @@ func limitError(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "exceeded") && strings.Contains(err.Error(), "limit")
 }
 
+// freshBucket starts MinIO with an empty bucket in dir, creates the deployment's processes around it
+// (none started) and uploads every replica's blocks into the bucket with its external labels: the
+// start of every run of both benchmarks. The processes stop with procs.StopAll.
+func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, dir string) (*e2e.Cluster, *harness.Processes, error) {
+	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
+	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, d.Config.ExistingBucket.Region, site)
+	if err != nil {
+		return nil, procs, err
+	}
+	c, err := e2e.NewCluster(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
+	if err != nil {
+		return nil, procs, err
+	}
+	for _, set := range sets {
+		// The shipper file lists what an earlier run uploaded; without it every block goes up again.
+		if err := os.Remove(filepath.Join(set.blocks, "thanos.shipper.json")); err != nil && !os.IsNotExist(err) {
+			return nil, procs, err
+		}
+		if err := e2e.UploadBlocks(ctx, tools.Thanos, c.ObjstoreFile, set.blocks, set.labels); err != nil {
+			return nil, procs, err
+		}
+	}
+	return c, procs, nil
+}
+
 func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
 	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}, Refused: map[string]string{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
@@ -287,14 +317,8 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 	if !keep {
 		defer os.RemoveAll(dir)
 	}
-	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
+	c, procs, err := freshBucket(ctx, tools, d, ports, site, sets, dir)
 	defer procs.StopAll()
-	region := d.Config.ExistingBucket.Region
-	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, region, site)
-	if err != nil {
-		return res, err
-	}
-	c, err := e2e.NewCluster(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
 	if err != nil {
 		return res, err
 	}
@@ -321,12 +345,6 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 		mu.Unlock()
 	})
 
-	for _, set := range sets {
-		os.Remove(filepath.Join(set.blocks, "thanos.shipper.json")) // upload everything again
-		if err := e2e.UploadBlocks(ctx, tools.Thanos, c.ObjstoreFile, set.blocks, set.labels); err != nil {
-			return res, err
-		}
-	}
 	data := sets[0].data
 	inData := func(b *harness.Block) bool {
 		return b.Meta.MinTime >= data.Start.UnixMilli() && b.Meta.MaxTime <= data.End.UnixMilli()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
@@ -20,20 +21,41 @@ type yearSettings struct {
 	days, series, replicas int
 	interval               time.Duration
 	cacheDir               string
+	scenarios              []yearScenario
 }
 
 // yearScenario is one way of keeping the year: how the bucket looks after it.
 type yearScenario struct {
-	name string
+	key, name string
 	// compactor: none, the generated one, or the generated one with compactorDeduplication's
 	// flags (harness.CompactDedupFlags).
 	compactor, dedup bool
 }
 
 var yearScenarios = []yearScenario{
-	{name: "no compactor: every replica's 2h blocks, kept forever"},
-	{name: "the compactor as generated (compaction, downsampling, retention)", compactor: true},
-	{name: "the compactor with compactorDeduplication", compactor: true, dedup: true},
+	{key: "none", name: "no compactor: every replica's 2h blocks, kept forever"},
+	{key: "compactor", name: "the compactor as generated (compaction, downsampling, retention)", compactor: true},
+	{key: "dedup", name: "the compactor with compactorDeduplication", compactor: true, dedup: true},
+}
+
+// parseYearScenarios turns -year-scenarios' comma-separated keys into scenarios, in the order given.
+func parseYearScenarios(list string) ([]yearScenario, error) {
+	var out []yearScenario
+	var keys []string
+	for _, sc := range yearScenarios {
+		keys = append(keys, sc.key)
+	}
+next:
+	for _, key := range strings.Split(list, ",") {
+		for _, sc := range yearScenarios {
+			if sc.key == strings.TrimSpace(key) {
+				out = append(out, sc)
+				continue next
+			}
+		}
+		return nil, fmt.Errorf("-year-scenarios: unknown scenario %q (allowed: %s)", key, strings.Join(keys, ", "))
+	}
+	return out, nil
 }
 
 // yearResult is a scenario's bucket after the compactor's first iteration over the year.
@@ -65,7 +87,7 @@ func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Dep
 		sets = append(sets, replicaData{data: data, blocks: dir, labels: d.Prometheus.Pods[r].ExternalLabels()})
 	}
 	var results []yearResult
-	for _, sc := range yearScenarios {
+	for _, sc := range s.scenarios {
 		logger.Printf("year: %s", sc.name)
 		r, err := yearRun(ctx, tools, d, ports, site, sets, sc)
 		if err != nil {
@@ -74,7 +96,7 @@ func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Dep
 		logger.Printf("year: %s: %+v", sc.name, r)
 		results = append(results, r)
 	}
-	yearReport(w, sets, d.Config.CompactorRetention, results)
+	yearReport(w, sets, d.Config.CompactorRetention, s.scenarios, results)
 	return nil
 }
 
@@ -85,23 +107,12 @@ func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports 
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
+	c, procs, err := freshBucket(ctx, tools, d, ports, site, sets, dir)
 	defer procs.StopAll()
-	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, d.Config.ExistingBucket.Region, site)
 	if err != nil {
 		return res, err
 	}
-	c, err := e2e.NewCluster(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
-	if err != nil {
-		return res, err
-	}
-	for _, set := range sets {
-		os.Remove(filepath.Join(set.blocks, "thanos.shipper.json"))
-		if err := e2e.UploadBlocks(ctx, tools.Thanos, c.ObjstoreFile, set.blocks, set.labels); err != nil {
-			return res, err
-		}
-	}
-	blocks, err := minio.Blocks(ctx)
+	blocks, err := c.MinIO.Blocks(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -121,7 +132,7 @@ func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports 
 			return res, err
 		}
 		res.compactTime = time.Since(t0)
-		if blocks, err = minio.Blocks(ctx); err != nil {
+		if blocks, err = c.MinIO.Blocks(ctx); err != nil {
 			return res, err
 		}
 	}
@@ -135,7 +146,7 @@ func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports 
 	return res, nil
 }
 
-func yearReport(w io.Writer, sets []replicaData, retention components.CompactorRetention, rs []yearResult) {
+func yearReport(w io.Writer, sets []replicaData, retention components.CompactorRetention, scenarios []yearScenario, rs []yearResult) {
 	mib := func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 	data := sets[0].data
 	var samples int64
@@ -153,7 +164,7 @@ func yearReport(w io.Writer, sets []replicaData, retention components.CompactorR
 		if r.compactTime > 0 {
 			took = r.compactTime.Round(time.Second).String()
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", yearScenarios[i].name, r.blocks, mib(total),
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", scenarios[i].name, r.blocks, mib(total),
 			mib(r.live[0]), mib(r.live[300000]), mib(r.live[3600000]), mib(r.all), took)
 	}
 }
