@@ -7,14 +7,15 @@
 #
 # Usage: scripts/build-tools.sh [--print-env] tool...
 #   tool: pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos prometheus minio
-#         node pause cluster-images
+#         node pause cluster-images kube-router
 #         all | integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score)
 #             | e2e (= integration + thanos prometheus minio)
-#             | cluster (= e2e + node pause cluster-images)
+#             | cluster (= e2e + node pause cluster-images kube-router)
 #   --print-env  after building, print `export VAR=...` lines on stdout for the requested tools:
 #                PULUMI_BIN_DIR KUBERNETES_PROVIDER_BIN_DIR KUBERNETES_BIN_DIR ETCD_BIN
 #                OPERATOR_BIN CONFIG_RELOADER_BIN KUBE_SCORE_BIN THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
 #                CONTAINERD_BIN CTR_BIN RUNC_BIN CNI_BIN_DIR BUSYBOX_BIN PAUSE_BIN CLUSTER_IMAGES_BIN_DIR
+#                KUBE_ROUTER_BIN
 #                e.g.  env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
 #
 # Progress goes to stderr. A binary that already exists in the cache is never rebuilt. Each binary is
@@ -45,19 +46,24 @@ MINIO_RELEASE=RELEASE.2025-09-07T16-13-09Z                         # ... this re
 # Prometheus and the operator (its exporters, at the chart's versions) and the cluster's DNS, built
 # in one go build (tools/cluster-images). Alertmanager cannot be built here (its module lacks the
 # web UI it embeds, which needs the Elm compiler from GitHub).
-NODE_PACKAGES="containerd runc containernetworking-plugins iptables conntrack busybox-static"  # Debian 12: containerd 1.6.20, runc 1.1.5
+NODE_PACKAGES="containerd runc containernetworking-plugins iptables ipset conntrack busybox-static"  # Debian 12: containerd 1.6.20, runc 1.1.5
 COREDNS_VERSION=v1.15.0                                            # github.com/coredns/coredns
 KUBE_STATE_METRICS_VERSION=v2.20.0                                 # k8s.io/kube-state-metrics/v2 (chart's kube-state-metrics appVersion)
 NODE_EXPORTER_VERSION=v1.12.1                                      # github.com/prometheus/node_exporter (chart's prometheus-node-exporter appVersion)
 KUBE_SCORE_VERSION=v1.20.0                                         # github.com/zegl/kube-score, the manifest linter (the only version served)
+# The one-node cluster's NetworkPolicy enforcement: kube-router with only its firewall (the bridge
+# CNI, kube-proxy and CoreDNS stay). The only version served; security fixes reported since (its
+# service proxy and BGP, which do not run here) are in docs/cluster.md. sigs.k8s.io/kube-network-policies
+# would be the first choice, but it queues packets through nftables' queue, which this kernel lacks.
+KUBE_ROUTER_VERSION=v2.1.0                                         # github.com/cloudnativelabs/kube-router/v2
 
 KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 KUBE_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"                # v1.36.3 -> v0.36.3
 
-ALL_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos prometheus minio node pause cluster-images)
+ALL_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos prometheus minio node pause cluster-images kube-router)
 INTEGRATION_TOOLS=(pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score)
 E2E_TOOLS=("${INTEGRATION_TOOLS[@]}" thanos prometheus minio)
-CLUSTER_TOOLS=("${E2E_TOOLS[@]}" node pause cluster-images)
+CLUSTER_TOOLS=("${E2E_TOOLS[@]}" node pause cluster-images kube-router)
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -66,9 +72,9 @@ usage() {
   cat >&2 <<'EOF'
 Usage: scripts/build-tools.sh [--print-env] tool...
   tools:  pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos prometheus minio
-          node pause cluster-images
+          node pause cluster-images kube-router
   groups: all, integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score),
-          e2e (= integration + thanos prometheus minio), cluster (= e2e + node pause cluster-images)
+          e2e (= integration + thanos prometheus minio), cluster (= e2e + node pause cluster-images kube-router)
   --print-env  print `export VAR=<path>` lines (stdout) for the requested tools, e.g.
                env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
   Cache: ${PROMETHEUS_THANOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-thanos}/<tool>-<version>/bin
@@ -89,7 +95,7 @@ for arg in "$@"; do
     integration) for t in "${INTEGRATION_TOOLS[@]}"; do want[$t]=1; done ;;
     e2e) for t in "${E2E_TOOLS[@]}"; do want[$t]=1; done ;;
     cluster) for t in "${CLUSTER_TOOLS[@]}"; do want[$t]=1; done ;;
-    pulumi|kubernetes-provider|kubernetes|etcd|prometheus-operator|kube-score|thanos|prometheus|minio|node|pause|cluster-images) want[$arg]=1 ;;
+    pulumi|kubernetes-provider|kubernetes|etcd|prometheus-operator|kube-score|thanos|prometheus|minio|node|pause|cluster-images|kube-router) want[$arg]=1 ;;
     *) log "unknown tool or option: $arg"; usage; exit 2 ;;
   esac
 done
@@ -119,6 +125,7 @@ KUBERNETES_PROVIDER_BIN_DIR="$(bin_dir kubernetes-provider "$KUBERNETES_PROVIDER
 KUBERNETES_BIN_DIR="$(bin_dir kubernetes "$KUBERNETES_VERSION-${DEPS_KEY[kubernetes]}")"
 PROMETHEUS_OPERATOR_BIN_DIR="$(bin_dir prometheus-operator "$PROMETHEUS_OPERATOR_VERSION-${DEPS_KEY[prometheus-operator]}")"
 KUBE_SCORE_BIN_DIR="$(bin_dir kube-score "$KUBE_SCORE_VERSION-${DEPS_KEY[kube-score]}")"
+KUBE_ROUTER_BIN_DIR="$(bin_dir kube-router "$KUBE_ROUTER_VERSION-${DEPS_KEY[kube-router]}")"
 # Thanos's release builds use -tags netgo,slicelabels (.promu.yml of v0.42.4); without slicelabels its
 # StoreAPI panics on the first gRPC call. The tags are part of the cache key.
 THANOS_BUILD_TAGS=netgo,slicelabels
@@ -399,7 +406,7 @@ build_etcd() {
 # conntrack for kube-proxy. The cluster harness runs its own containerd with its own config.
 build_node() {
   local missing=false tool
-  for tool in containerd ctr runc iptables conntrack; do command -v "$tool" >/dev/null 2>&1 || missing=true; done
+  for tool in containerd ctr runc iptables ipset conntrack; do command -v "$tool" >/dev/null 2>&1 || missing=true; done
   [[ -x /bin/busybox ]] || missing=true
   [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || missing=true
   if $missing; then
@@ -465,6 +472,14 @@ build_cluster_images() {
     node_exporter=github.com/prometheus/node_exporter
 }
 
+# kube-router, stamped with its version as its Makefile does.
+build_kube_router() {
+  local d="$TOOLS_DIR/kube-router" m=github.com/cloudnativelabs/kube-router/v2
+  check_pin "$d" "$m" "$KUBE_ROUTER_VERSION"
+  build_go_bin "$d" "$KUBE_ROUTER_BIN_DIR" kube-router "$m/cmd/kube-router" \
+    "-X $m/pkg/version.Version=$KUBE_ROUTER_VERSION" --version
+}
+
 build_minio() {
   local d="$TOOLS_DIR/minio"
   check_pin "$d" github.com/minio/minio "$MINIO_VERSION"
@@ -476,7 +491,7 @@ build_minio() {
 # ---------------------------------------------------------------------------------------------
 # The Go tools, longest cold build first (minutes measured one at a time on 2 cores), so that the
 # parallel pass below ends with short builds rather than one long one.
-GO_TOOLS_LONGEST_FIRST=(kubernetes kubernetes-provider prometheus pulumi cluster-images thanos minio prometheus-operator kube-score)
+GO_TOOLS_LONGEST_FIRST=(kubernetes kubernetes-provider prometheus pulumi cluster-images thanos minio prometheus-operator kube-router kube-score)
 
 # go_tool_built <tool>: whether every binary of a Go tool is in the cache.
 go_tool_built() {
@@ -490,6 +505,7 @@ go_tool_built() {
       done ;;
     prometheus-operator) is_built "$PROMETHEUS_OPERATOR_BIN_DIR/operator" && is_built "$PROMETHEUS_OPERATOR_BIN_DIR/prometheus-config-reloader" ;;
     kube-score) is_built "$KUBE_SCORE_BIN_DIR/kube-score" ;;
+    kube-router) is_built "$KUBE_ROUTER_BIN_DIR/kube-router" ;;
     thanos) is_built "$THANOS_BIN_DIR/thanos" ;;
     prometheus) is_built "$PROMETHEUS_BIN_DIR/prometheus" && is_built "$PROMETHEUS_BIN_DIR/promtool" ;;
     minio) is_built "$MINIO_BIN_DIR/minio" ;;
@@ -555,6 +571,7 @@ if $print_env; then
     emit CONFIG_RELOADER_BIN "$PROMETHEUS_OPERATOR_BIN_DIR/prometheus-config-reloader"
   fi
   [[ -z "${want[kube-score]:-}" ]] || emit KUBE_SCORE_BIN "$KUBE_SCORE_BIN_DIR/kube-score"
+  [[ -z "${want[kube-router]:-}" ]] || emit KUBE_ROUTER_BIN "$KUBE_ROUTER_BIN_DIR/kube-router"
   [[ -z "${want[thanos]:-}" ]] || emit THANOS_BIN "$THANOS_BIN_DIR/thanos"
   if [[ -n "${want[prometheus]:-}" ]]; then
     emit PROMETHEUS_BIN "$PROMETHEUS_BIN_DIR/prometheus"

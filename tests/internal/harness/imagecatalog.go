@@ -45,7 +45,7 @@ func busyboxBase(s ImageSources) []ImageFile {
 		{Path: "/home", Dir: true},
 		{Path: "/root", Dir: true, Mode: 0o700},
 	}
-	for _, applet := range []string{"sh", "ls", "cat", "cp", "mv", "rm", "mkdir", "chmod", "chown", "echo", "env", "grep", "sed", "sleep", "test", "wget", "id", "ps", "chroot", "touch", "df", "du", "find", "tar"} {
+	for _, applet := range []string{"sh", "ls", "cat", "cp", "mv", "rm", "mkdir", "chmod", "chown", "echo", "env", "grep", "sed", "sleep", "test", "wget", "id", "ps", "chroot", "touch", "df", "du", "find", "tar", "nc"} {
 		files = append(files, ImageFile{Path: "/bin/" + applet, Link: "busybox"})
 	}
 	return files

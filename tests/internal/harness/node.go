@@ -30,13 +30,16 @@ const (
 	bridgeName = "cni0"
 )
 
-// NodeTools are the node's binaries: Debian's containerd, ctr, runc and CNI plugins.
+// NodeTools are the node's binaries: Debian's containerd, ctr, runc and CNI plugins, and
+// kube-router, which enforces NetworkPolicies.
 type NodeTools struct {
 	Containerd, Ctr, Runc, CNIBinDir string
+	KubeRouter                       string
 }
 
 // Node is the one node of the cluster: containerd (its runc behind the oom_score_adj wrapper), the
-// CNI bridge, the kubelet and kube-proxy, all in dir, stopped and cleaned up by Stop.
+// CNI bridge, the kubelet, kube-proxy and kube-router's NetworkPolicy firewall, all in dir, stopped
+// and cleaned up by Stop.
 type Node struct {
 	Dir string
 	// Socket is containerd's socket; the kubelet and ctr talk to it.
@@ -90,7 +93,7 @@ func CheckNodeHost() error {
 			return fmt.Errorf("remove the bridge a previous run left: %w: %s", err, out)
 		}
 	}
-	if errs := RemoveKubeIptables(); len(errs) > 0 {
+	if errs := append(RemoveKubeIptables(), removeKubeRouterIPSets()...); len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	for _, sysctl := range []string{"net/ipv4/ip_forward", "net/bridge/bridge-nf-call-iptables"} {
@@ -112,8 +115,8 @@ type NodeOptions struct {
 	PauseImage string
 }
 
-// StartNode starts containerd and imports the images, then starts the kubelet and kube-proxy
-// against the control plane, and waits until the node is Ready.
+// StartNode starts containerd and imports the images, then starts the kubelet, kube-proxy and
+// kube-router against the control plane, and waits until the node is Ready.
 func StartNode(ctx context.Context, dir string, cp *ControlPlane, tools Tools, opts NodeOptions, procs *Processes, ports *Ports) (*Node, error) {
 	n := &Node{Dir: dir, tools: opts.Tools, procs: procs, Socket: filepath.Join(dir, "containerd", "containerd.sock")}
 	for _, d := range []string{"containerd/root", "containerd/state", "cni/conf", "cni/ipam", "kubelet", "pki"} {
@@ -137,6 +140,9 @@ func StartNode(ctx context.Context, dir string, cp *ControlPlane, tools Tools, o
 		return nil, err
 	}
 	if err := n.startKubeProxy(ctx, cp, tools, ports); err != nil {
+		return nil, err
+	}
+	if err := n.startKubeRouter(ctx, cp, ports); err != nil {
 		return nil, err
 	}
 	return n, n.waitReady(ctx, cp)
@@ -303,6 +309,37 @@ conntrack: {maxPerCore: 0}
 	return p.WaitReady(ctx, time.Minute)
 }
 
+// startKubeRouter runs kube-router as its firewall-only DaemonSet does
+// (daemonset/kube-router-firewall-daemonset.yaml of the pinned version: no routing, no service
+// proxy), on the host like the kubelet: it enforces NetworkPolicies with iptables and ipsets on the
+// bridge's traffic, which the bridge CNI alone does not. Its credentials are the admin's: what is
+// under test is the policies it enforces, not its RBAC.
+func (n *Node) startKubeRouter(ctx context.Context, cp *ControlPlane, ports *Ports) error {
+	kubeconfig, err := cp.UserKubeconfig(filepath.Join(n.Dir, "kube-router"), "admin")
+	if err != nil {
+		return err
+	}
+	health, err := ports.Port()
+	if err != nil {
+		return err
+	}
+	p, err := n.procs.Start("kube-router", n.tools.KubeRouter, []string{
+		"--run-router=false",
+		"--run-firewall=true",
+		"--run-service-proxy=false",
+		"--enable-cni=false", // the bridge CNI stays
+		"--kubeconfig=" + kubeconfig,
+		"--hostname-override=" + NodeName,
+		"--service-cluster-ip-range=" + cp.ServiceCIDR,
+		fmt.Sprintf("--health-port=%d", health),
+		"--v=1",
+	}, nil, fmt.Sprintf("http://127.0.0.1:%d/healthz", health))
+	if err != nil {
+		return err
+	}
+	return p.WaitReady(ctx, time.Minute)
+}
+
 func (n *Node) waitReady(ctx context.Context, cp *ControlPlane) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -325,12 +362,12 @@ func (n *Node) waitReady(ctx context.Context, cp *ControlPlane) error {
 	}
 }
 
-// Stop stops the kubelet and kube-proxy, every container and sandbox, and containerd, then
-// removes what they left on the host: mounts under the node's directory, kube-proxy's iptables
-// rules, the CNI bridge and its veths.
+// Stop stops kube-router, the kubelet and kube-proxy, every container and sandbox, and containerd,
+// then removes what they left on the host: mounts under the node's directory, kube-proxy's and
+// kube-router's iptables rules and ipsets, the CNI bridge and its veths.
 func (n *Node) Stop(ctx context.Context, tools Tools) []error {
 	var errs []error
-	for _, name := range []string{"kube-proxy", "kubelet"} {
+	for _, name := range []string{"kube-router", "kube-proxy", "kubelet"} {
 		for _, p := range n.procs.All() {
 			if p.Name == name {
 				p.Stop()
@@ -375,7 +412,10 @@ func (n *Node) Stop(ctx context.Context, tools Tools) []error {
 	if out, err := Run(ctx, tools.Kubernetes("kube-proxy"), "--cleanup"); err != nil {
 		errs = append(errs, fmt.Errorf("kube-proxy --cleanup: %w: %s", err, out))
 	}
+	// Not kube-router --cleanup-config: v2.1.0's cleans up its service proxy too, which never ran
+	// here, and panics doing so. Its firewall's chains are KUBE-*; its ipsets go after them.
 	errs = append(errs, RemoveKubeIptables()...)
+	errs = append(errs, removeKubeRouterIPSets()...)
 	if _, err := net.InterfaceByName(bridgeName); err == nil {
 		if out, err := exec.Command("ip", "link", "delete", bridgeName).CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("ip link delete %s: %w: %s", bridgeName, err, out))
@@ -495,6 +535,28 @@ func RemoveKubeIptables() []error {
 					errs = append(errs, fmt.Errorf("%s -t %s -X %s: %w: %s", cmd, table, chain, err, out))
 				}
 			}
+		}
+	}
+	return errs
+}
+
+// removeKubeRouterIPSets destroys the ipsets kube-router's firewall made (KUBE-SRC-*, KUBE-DST-*
+// and its kube-router-* sets); the iptables rules that use them must be gone first.
+func removeKubeRouterIPSets() []error {
+	if _, err := exec.LookPath("ipset"); err != nil {
+		return nil
+	}
+	out, err := exec.Command("ipset", "list", "-n").Output()
+	if err != nil {
+		return []error{fmt.Errorf("ipset list -n: %w", err)}
+	}
+	var errs []error
+	for _, set := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(set, "KUBE-") && !strings.HasPrefix(set, "kube-router-") {
+			continue
+		}
+		if out, err := exec.Command("ipset", "destroy", set).CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("ipset destroy %s: %w: %s", set, err, out))
 		}
 	}
 	return errs

@@ -111,6 +111,7 @@ func ClusterTools() (Tools, NodeTools, ImageSources, error) {
 	node := NodeTools{
 		Containerd: get("CONTAINERD_BIN", &missing), Ctr: get("CTR_BIN", &missing),
 		Runc: get("RUNC_BIN", &missing), CNIBinDir: get("CNI_BIN_DIR", &missing),
+		KubeRouter: get("KUBE_ROUTER_BIN", &missing),
 	}
 	images := ImageSources{
 		Tools:            tools,
@@ -122,7 +123,7 @@ func ClusterTools() (Tools, NodeTools, ImageSources, error) {
 	for _, v := range []string{"PAUSE_VERSION", "COREDNS_VERSION", "KUBE_STATE_METRICS_VERSION", "NODE_EXPORTER_VERSION", "MINIO_VERSION", "MINIO_RELEASE", "PROMETHEUS_MODULE_VERSION"} {
 		images.Versions[v] = get(v, &missing)
 	}
-	for _, f := range []string{node.Containerd, node.Ctr, node.Runc, images.Busybox, images.Pause, filepath.Join(node.CNIBinDir, "bridge"),
+	for _, f := range []string{node.Containerd, node.Ctr, node.Runc, node.KubeRouter, images.Busybox, images.Pause, filepath.Join(node.CNIBinDir, "bridge"),
 		filepath.Join(images.ClusterImagesDir, "coredns"), filepath.Join(images.ClusterImagesDir, "kube-state-metrics"), filepath.Join(images.ClusterImagesDir, "node_exporter")} {
 		if st, err := os.Stat(f); f != "" && (err != nil || st.IsDir()) {
 			missing = append(missing, f+" (no such file)")
