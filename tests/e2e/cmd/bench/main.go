@@ -29,6 +29,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/prometheus-thanos/prometheus-thanos/tests/e2e"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
@@ -217,8 +219,14 @@ type result struct {
 	CompactTime  time.Duration
 }
 
-// benchQuery is the long-range query: a dashboard-style rate over the counters.
-const benchQuery = `sum by (group) (rate(e2e_bench_requests_total[1h]))`
+// benchQuery is the long-range query at a step: a dashboard-style rate over the counters, its window
+// the step, as Grafana's $__rate_interval is over a long range. The window matters: Thanos's querier
+// caps the resolution of a function that needs two samples (rate among them) at half its window
+// (maxResolutionFromSelectHints in pkg/query/querier.go of v0.42.4), so rate(...[1h]) reads at most
+// 5m blocks however coarse the step, and only a window of 2h or more can read 1h blocks.
+func benchQuery(step time.Duration) string {
+	return fmt.Sprintf(`sum by (group) (rate(e2e_bench_requests_total[%s]))`, model.Duration(step))
+}
 
 // benchGroups is the number of series benchQuery answers (the group label's values).
 const benchGroups = 5
@@ -246,7 +254,7 @@ var modes = []mode{
 
 // ask runs the mode's query once; run and i make a cold query's text unique.
 func (m mode) ask(ctx context.Context, c *e2e.Cluster, run, i int, start, end time.Time) (harness.Result, error) {
-	addr, q := c.Queriers[0].Site.HTTPAddr, benchQuery
+	addr, q := c.Queriers[0].Site.HTTPAddr, benchQuery(m.step)
 	if m.frontend {
 		addr = c.QueryFrontends[0].Site.HTTPAddr
 	}
@@ -254,7 +262,7 @@ func (m mode) ask(ctx context.Context, c *e2e.Cluster, run, i int, start, end ti
 		// Unique per mode too: the frontend's cache key has no resolution for a request without
 		// max_source_resolution (the querier's auto-downsampling), so an auto and a raw query of
 		// one text would share entries.
-		q = strings.Replace(benchQuery, "e2e_bench_requests_total", fmt.Sprintf(`e2e_bench_requests_total{series!="cold %s %d %d"}`, m.name, run, i), 1)
+		q = strings.Replace(q, "e2e_bench_requests_total", fmt.Sprintf(`e2e_bench_requests_total{series!="cold %s %d %d"}`, m.name, run, i), 1)
 	}
 	// Without partial responses a refused request is an error, not a warning beside a part.
 	params := harness.Params("partial_response", "false")
@@ -376,19 +384,29 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 		}
 	}
 
-	api := &harness.PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
 	qEnd := data.End.Add(-time.Minute)
 	qStart := qEnd.Add(-queryLen)
-	// Wait until the store gateways serve the 1h blocks.
-	for deadline := time.Now().Add(5 * time.Minute); ; {
-		r, err := api.QueryRange(ctx, benchQuery, qStart, qEnd, 6*time.Hour, harness.Params("max_source_resolution", "1h"))
-		if err == nil && len(r.Series) == benchGroups && len(r.Series[0].Samples) >= int(queryLen/(6*time.Hour)) {
-			break
+	// Wait until every store gateway has loaded every block the compactor left (the blocks not
+	// marked for deletion; a marked block's data is in the block made from it, so the store gateway
+	// skips it): they sync the bucket periodically. A query cannot tell, since the store gateways'
+	// limits may refuse it.
+	live := 0
+	for _, b := range blocks {
+		if !b.DeletionMarked {
+			live++
 		}
-		if time.Now().After(deadline) {
-			return res, fmt.Errorf("1h blocks not served: %v %v", r.Series, err)
+	}
+	for _, store := range c.Stores {
+		for deadline := time.Now().Add(5 * time.Minute); ; {
+			loaded, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
+			if err == nil && int(loaded) >= live {
+				break
+			}
+			if time.Now().After(deadline) {
+				return res, fmt.Errorf("%s loaded %v of the bucket's %d live blocks (%v)", store.Name, loaded, live, err)
+			}
+			time.Sleep(2 * time.Second)
 		}
-		time.Sleep(2 * time.Second)
 	}
 	times := map[string][]time.Duration{}
 	for i := -1; i < queries; i++ { // i = -1: warm-up (and, for the cached mode, the cache's fill)
@@ -486,7 +504,7 @@ func report(w *os.File, sets []replicaData, queryLen time.Duration, rs []result)
 	dur := func(x int64) string { return time.Duration(x).Round(time.Millisecond).String() }
 	row("compactor: start to first iteration done", func(r result) int64 { return int64(r.CompactTime) }, dur)
 	for _, m := range modes {
-		name := fmt.Sprintf("%.0f-day query `%s`, %s", queryLen.Hours()/24, benchQuery, m.name)
+		name := fmt.Sprintf("%.0f-day query `%s`, %s", queryLen.Hours()/24, benchQuery(m.step), m.name)
 		var refusals []string
 		for _, r := range rs {
 			if e, ok := r.Refused[m.name]; ok {

@@ -153,8 +153,8 @@ func yearReport(w io.Writer, sets []replicaData, retention components.CompactorR
 	for _, set := range sets {
 		samples += set.data.SampleCount()
 	}
-	fmt.Fprintf(w, "\nBucket bytes for a year: %d replicas, each %d series (%d counters, %d gauges), one sample every %v, %s to %s (%.0f days), %d samples in all; retention raw %s, 5m %s, 1h %s\n\n",
-		len(sets), data.SeriesCount(), len(data.Families[0].Series), len(data.Families[1].Series), data.Step,
+	fmt.Fprintf(w, "\nBucket bytes for %.0f days of history: %d replicas, each %d series (%d counters, %d gauges), one sample every %v, %s to %s (%.0f days), %d samples in all; retention raw %s, 5m %s, 1h %s\n\n",
+		data.End.Sub(data.Start).Hours()/24, len(sets), data.SeriesCount(), len(data.Families[0].Series), len(data.Families[1].Series), data.Step,
 		data.Start.Format("2006-01-02"), data.End.Format("2006-01-02"), data.End.Sub(data.Start).Hours()/24, samples,
 		retention.Raw, retention.FiveMinutes, retention.OneHour)
 	fmt.Fprintf(w, "| Scenario | Live blocks | Live bytes | raw | 5m | 1h | All objects (marked ones awaiting --delete-delay) | Compactor's first iteration |\n|---|---|---|---|---|---|---|---|\n")
