@@ -316,6 +316,21 @@ func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Deployment, po
 	return c, procs, nil
 }
 
+// compactOnce starts a compactor (start: the generated one, or the deduplicating one), waits for its
+// first iteration, and returns how long that took and the bucket's blocks after it.
+func compactOnce(ctx context.Context, c *e2e.Cluster, start func(context.Context) error, timeout time.Duration) (time.Duration, map[string]*harness.Block, error) {
+	t0 := time.Now()
+	if err := start(ctx); err != nil {
+		return 0, nil, err
+	}
+	if err := c.Compactor.WaitIteration(ctx, timeout); err != nil {
+		return 0, nil, err
+	}
+	took := time.Since(t0)
+	blocks, err := c.MinIO.Blocks(ctx)
+	return took, blocks, err
+}
+
 func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
 	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}, Refused: map[string]string{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
@@ -365,15 +380,7 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 		res.BytesBefore += b.Bytes()
 	}
 
-	t0 := time.Now()
-	if err := c.StartCompactor(ctx); err != nil {
-		return res, err
-	}
-	if err := c.Compactor.WaitIteration(ctx, 2*time.Hour); err != nil {
-		return res, err
-	}
-	res.CompactTime = time.Since(t0)
-	if blocks, err = c.MinIO.Blocks(ctx); err != nil {
+	if res.CompactTime, blocks, err = compactOnce(ctx, c, c.StartCompactor, 2*time.Hour); err != nil {
 		return res, err
 	}
 	for _, b := range harness.SortedBlocks(blocks, inData) {

@@ -120,19 +120,11 @@ func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports 
 		res.uploaded += b.Bytes()
 	}
 	if sc.compactor {
-		t0 := time.Now()
 		start := c.StartCompactor
 		if sc.dedup {
 			start = c.StartDedupCompactor
 		}
-		if err := start(ctx); err != nil {
-			return res, err
-		}
-		if err := c.Compactor.WaitIteration(ctx, 6*time.Hour); err != nil {
-			return res, err
-		}
-		res.compactTime = time.Since(t0)
-		if blocks, err = c.MinIO.Blocks(ctx); err != nil {
+		if res.compactTime, blocks, err = compactOnce(ctx, c, start, 6*time.Hour); err != nil {
 			return res, err
 		}
 	}
