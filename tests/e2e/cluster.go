@@ -350,21 +350,29 @@ func (c *Component) WaitIteration(ctx context.Context, timeout time.Duration) er
 // substitutions (StoreLimitFlags), and a querier whose only StoreAPI it is; it returns the querier
 // once it sees the store gateway. Both are stopped with the cluster.
 func (c *Cluster) StartLimitedStore(ctx context.Context) (store, querier *Component, err error) {
-	name := c.D.Store.Name + "-limited"
+	return c.StartStoreAndQuerier(ctx, "limited", harness.StoreLimitFlags)
+}
+
+// StartStoreAndQuerier starts one more store gateway from the generated flags (the StoreFlags
+// substitutions, then those of more), and a querier whose only StoreAPI it is, both named with
+// suffix (unique per cluster); it returns them once the querier sees the store gateway. Both are
+// stopped with the cluster.
+func (c *Cluster) StartStoreAndQuerier(ctx context.Context, suffix string, more ...harness.Target) (store, querier *Component, err error) {
+	name := c.D.Store.Name + "-" + suffix
 	s, err := c.site(name, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	store = &Component{Name: name, Site: s, Generated: c.D.Store.Container.Args}
-	if err := c.startThanos(store, harness.StoreFlags, c.D.Store.Files, harness.StoreLimitFlags); err != nil {
+	if err := c.startThanos(store, harness.StoreFlags, c.D.Store.Files, more...); err != nil {
 		return nil, nil, err
 	}
-	q, err := c.site(c.D.Query.Name+"-limited", true)
+	q, err := c.site(c.D.Query.Name+"-"+suffix, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	q.StoreAPIs = []string{s.GRPCAddr}
-	querier = &Component{Name: c.D.Query.Name + "-limited", Site: q, Generated: c.D.Query.Container.Args}
+	querier = &Component{Name: c.D.Query.Name + "-" + suffix, Site: q, Generated: c.D.Query.Container.Args}
 	if err := c.startThanos(querier, harness.QueryFlags, c.D.Query.Files); err != nil {
 		return nil, nil, err
 	}

@@ -166,6 +166,11 @@ func (a *PromAPI) Get(ctx context.Context, path string, into any) error {
 
 // Metric reads one sample value from a /metrics endpoint (the sum over all series of the name).
 func Metric(ctx context.Context, addr, name string) (float64, bool, error) {
+	return MetricWhere(ctx, addr, name, nil)
+}
+
+// MetricWhere is Metric over the series of the name that carry every label in where.
+func MetricWhere(ctx context.Context, addr, name string, where map[string]string) (float64, bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
 		return 0, false, err
@@ -189,7 +194,8 @@ func Metric(ctx context.Context, addr, name string) (float64, bool, error) {
 		if !ok {
 			continue
 		}
-		if n, _, _ := strings.Cut(series, "{"); n != name {
+		n, labels, _ := strings.Cut(series, "{")
+		if n != name || !hasLabels(labels, where) {
 			continue
 		}
 		f, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
@@ -200,6 +206,17 @@ func Metric(ctx context.Context, addr, name string) (float64, bool, error) {
 		found = true
 	}
 	return sum, found, nil
+}
+
+// hasLabels reports whether a series' label text in the exposition format (`a="1",b="2"}`) has
+// every label of where; Thanos's metrics' label values hold no commas or quotes.
+func hasLabels(labels string, where map[string]string) bool {
+	for k, v := range where {
+		if !strings.Contains(","+labels, ","+k+"=\""+v+"\"") {
+			return false
+		}
+	}
+	return true
 }
 
 func formatTime(t time.Time) string {
