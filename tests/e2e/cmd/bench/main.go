@@ -5,7 +5,9 @@
 // substitutions) on a fixed synthetic data set: bucket bytes before and after compaction and
 // downsampling, the latency of a 30-day query at raw resolution and with auto-downsampling, straight
 // to the querier and through the query-frontend (cold and cached), and the time from a Prometheus
-// block's creation to its appearance in the bucket.
+// block's creation to its appearance in the bucket. With -year it reports instead the bucket bytes
+// of a year of history with and without the compactor; with -store-memory, a store gateway's
+// resident memory under concurrent Series requests.
 //
 // The data set is what an HA pair of Prometheus replicas scraping every -interval (the chart's 30s)
 // would upload: each replica's blocks, with its own external labels, sampled at its own phase.
@@ -40,20 +42,22 @@ var logger = log.New(os.Stderr, "bench: ", log.LstdFlags)
 
 func main() {
 	var (
-		runs     = flag.Int("runs", 3, "whole runs (fresh bucket and processes each); figures are the median over runs")
-		queries  = flag.Int("queries", 5, "timed queries per mode and run (after one warm-up each)")
-		counters = flag.Int("series", 1000, "counter series: the series the long-range query reads")
-		gauges   = flag.Int("gauges", 100, "gauge series besides the counters")
-		interval = flag.Duration("interval", 30*time.Second, "one sample per series and interval: the scrape interval (the chart's default is 30s)")
-		replicas = flag.Int("replicas", 2, "Prometheus replicas whose blocks are uploaded (at most the stack's), each with its own external labels and scrape phase")
-		days     = flag.Int("days", 42, "days of data: a multiple of 14, ending at the last 14-day boundary a day before now")
-		queryLen = flag.Duration("query-range", 30*24*time.Hour, "range of the long-range query")
-		cacheDir = flag.String("cache", defaultCache(), "where generated blocks are kept between invocations")
-		keep     = flag.Bool("keep", false, "keep each run's directory")
-		year     = flag.Bool("year", false, "instead: bucket bytes for a year of history (-year-days, -year-series), with no compactor, the compactor, and the compactor deduplicating")
-		yearDays = flag.Int("year-days", 364, "days of history for -year: a multiple of 14")
-		yearSize = flag.Int("year-series", 100, "series per replica for -year (half counters, half gauges)")
-		yearRuns = flag.String("year-scenarios", "none,compactor,dedup", "-year's scenarios, comma-separated: none (no compactor), compactor (as generated), dedup (with compactorDeduplication; merging a backlog's overlapping blocks one pair per compactor pass, it takes hours over a year)")
+		runs      = flag.Int("runs", 3, "whole runs (fresh bucket and processes each); figures are the median over runs")
+		queries   = flag.Int("queries", 5, "timed queries per mode and run (after one warm-up each)")
+		counters  = flag.Int("series", 1000, "counter series: the series the long-range query reads")
+		gauges    = flag.Int("gauges", 100, "gauge series besides the counters")
+		interval  = flag.Duration("interval", 30*time.Second, "one sample per series and interval: the scrape interval (the chart's default is 30s)")
+		replicas  = flag.Int("replicas", 2, "Prometheus replicas whose blocks are uploaded (at most the stack's), each with its own external labels and scrape phase")
+		days      = flag.Int("days", 42, "days of data: a multiple of 14, ending at the last 14-day boundary a day before now")
+		queryLen  = flag.Duration("query-range", 30*24*time.Hour, "range of the long-range query")
+		cacheDir  = flag.String("cache", defaultCache(), "where generated blocks are kept between invocations")
+		keep      = flag.Bool("keep", false, "keep each run's directory")
+		year      = flag.Bool("year", false, "instead: bucket bytes for a year of history (-year-days, -year-series), with no compactor, the compactor, and the compactor deduplicating")
+		yearDays  = flag.Int("year-days", 364, "days of history for -year: a multiple of 14")
+		yearSize  = flag.Int("year-series", 100, "series per replica for -year (half counters, half gauges)")
+		yearSlice = flag.Int("year-slice-days", 14, "-year with a compactor: days of blocks that arrive between two compactor iterations, as a compactor that keeps up sees them (0: all at once, one iteration over the whole backlog)")
+		storeMem  = flag.Bool("store-memory", false, "instead: a store gateway's resident memory under concurrent raw Series requests up to the prod limits, on the query data set after compaction")
+		yearRuns  = flag.String("year-scenarios", "none,compactor,dedup", "-year's scenarios, comma-separated: none (no compactor), compactor (as generated), dedup (with compactorDeduplication; merging a backlog's overlapping blocks one pair per compactor pass, it takes hours over a year)")
 	)
 	flag.Parse()
 	scenarios, err := parseYearScenarios(*yearRuns)
@@ -72,6 +76,9 @@ func main() {
 	}
 	if *yearDays%14 != 0 {
 		logger.Fatal("-year-days must be a multiple of 14 (whole compaction windows)")
+	}
+	if *yearSlice < 0 {
+		logger.Fatal("-year-slice-days must be 0 (all at once) or more")
 	}
 	ctx := context.Background()
 	// What the program and the operator generate, once: every run starts MinIO afresh at the same
@@ -95,7 +102,7 @@ func main() {
 
 	if *year {
 		t0 := time.Now()
-		settings := yearSettings{days: *yearDays, series: *yearSize, replicas: *replicas, interval: *interval, cacheDir: *cacheDir, scenarios: scenarios}
+		settings := yearSettings{days: *yearDays, series: *yearSize, replicas: *replicas, interval: *interval, cacheDir: *cacheDir, scenarios: scenarios, sliceDays: *yearSlice}
 		if err := yearBench(ctx, os.Stdout, tools, d, ports, site, settings); err != nil {
 			logger.Fatal(err)
 		}
@@ -117,6 +124,12 @@ func main() {
 		sets = append(sets, replicaData{data: data, blocks: blocks, labels: d.Prometheus.Pods[r].ExternalLabels()})
 	}
 
+	if *storeMem {
+		if err := storeMemoryBench(ctx, os.Stdout, tools, d, ports, site, sets, *runs, *queryLen, *keep); err != nil {
+			logger.Fatal(err)
+		}
+		return
+	}
 	var results []result
 	for i := range *runs {
 		logger.Printf("run %d/%d", i+1, *runs)
@@ -293,27 +306,38 @@ func limitError(err error) bool {
 
 // freshBucket starts MinIO with an empty bucket in dir, creates the deployment's processes around it
 // (none started) and uploads every replica's blocks into the bucket with its external labels: the
-// start of every run of both benchmarks. The processes stop with procs.StopAll.
+// start of every run of the benchmarks. The processes stop with procs.StopAll.
 func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, dir string) (*e2e.Cluster, *harness.Processes, error) {
+	c, procs, err := emptyBucket(ctx, tools, d, ports, site, dir)
+	if err != nil {
+		return nil, procs, err
+	}
+	for _, set := range sets {
+		if err := uploadBlocks(ctx, c, set.blocks, set.labels); err != nil {
+			return nil, procs, err
+		}
+	}
+	return c, procs, nil
+}
+
+// emptyBucket is freshBucket without the upload.
+func emptyBucket(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, dir string) (*e2e.Cluster, *harness.Processes, error) {
 	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
 	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, d.Config.ExistingBucket.Region, site)
 	if err != nil {
 		return nil, procs, err
 	}
 	c, err := e2e.NewCluster(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
-	if err != nil {
-		return nil, procs, err
+	return c, procs, err
+}
+
+// uploadBlocks uploads every block in dir with the real `thanos tools bucket upload-blocks`.
+func uploadBlocks(ctx context.Context, c *e2e.Cluster, dir string, labels map[string]string) error {
+	// The shipper file lists what an earlier run uploaded; without it every block goes up again.
+	if err := os.Remove(filepath.Join(dir, "thanos.shipper.json")); err != nil && !os.IsNotExist(err) {
+		return err
 	}
-	for _, set := range sets {
-		// The shipper file lists what an earlier run uploaded; without it every block goes up again.
-		if err := os.Remove(filepath.Join(set.blocks, "thanos.shipper.json")); err != nil && !os.IsNotExist(err) {
-			return nil, procs, err
-		}
-		if err := e2e.UploadBlocks(ctx, tools.Thanos, c.ObjstoreFile, set.blocks, set.labels); err != nil {
-			return nil, procs, err
-		}
-	}
-	return c, procs, nil
+	return e2e.UploadBlocks(ctx, c.Tools.Thanos, c.ObjstoreFile, dir, labels)
 }
 
 // compactOnce starts a compactor (start: the generated one, or the deduplicating one), waits for its
@@ -393,27 +417,8 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 
 	qEnd := data.End.Add(-time.Minute)
 	qStart := qEnd.Add(-queryLen)
-	// Wait until every store gateway has loaded every block the compactor left (the blocks not
-	// marked for deletion; a marked block's data is in the block made from it, so the store gateway
-	// skips it): they sync the bucket periodically. A query cannot tell, since the store gateways'
-	// limits may refuse it.
-	live := 0
-	for _, b := range blocks {
-		if !b.DeletionMarked {
-			live++
-		}
-	}
-	for _, store := range c.Stores {
-		for deadline := time.Now().Add(5 * time.Minute); ; {
-			loaded, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
-			if err == nil && int(loaded) >= live {
-				break
-			}
-			if time.Now().After(deadline) {
-				return res, fmt.Errorf("%s loaded %v of the bucket's %d live blocks (%v)", store.Name, loaded, live, err)
-			}
-			time.Sleep(2 * time.Second)
-		}
+	if err := waitBlocksLoaded(ctx, c.Stores, liveBlocks(blocks)); err != nil {
+		return res, err
 	}
 	times := map[string][]time.Duration{}
 	for i := -1; i < queries; i++ { // i = -1: warm-up (and, for the cached mode, the cache's fill)
@@ -453,6 +458,37 @@ func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *har
 	res.UploadDelays = append([]time.Duration(nil), delays...)
 	mu.Unlock()
 	return res, nil
+}
+
+// liveBlocks counts the blocks not marked for deletion.
+func liveBlocks(blocks map[string]*harness.Block) int {
+	live := 0
+	for _, b := range blocks {
+		if !b.DeletionMarked {
+			live++
+		}
+	}
+	return live
+}
+
+// waitBlocksLoaded waits until every store gateway has loaded live blocks: those the compactor
+// left unmarked (a marked block's data is in the block made from it, so the store gateway skips
+// it). They sync the bucket periodically. A query cannot tell, since the store gateways' limits may
+// refuse it.
+func waitBlocksLoaded(ctx context.Context, stores []*e2e.Component, live int) error {
+	for _, store := range stores {
+		for deadline := time.Now().Add(5 * time.Minute); ; {
+			loaded, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
+			if err == nil && int(loaded) >= live {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s loaded %v of the bucket's %d live blocks (%v)", store.Name, loaded, live, err)
+			}
+			time.Sleep(2 * time.Second)
+		}
+	}
+	return nil
 }
 
 func median(ds []time.Duration) time.Duration {
