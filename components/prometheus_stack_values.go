@@ -49,6 +49,16 @@ const (
 	ThanosDatasourceUID  = "thanos"
 )
 
+// ThanosDatasourceQueryParameters are the query parameters the Thanos datasource adds to every
+// query (Grafana's customQueryParameters). max_source_resolution=auto makes the query-frontend
+// treat a dashboard's query as auto-downsampled (ThanosVersion's pkg/queryfrontend,
+// queryrange_codec.go): its results cache then keys it by the resolution step/5 allows, where a
+// query without the parameter is keyed as raw and shares entries with explicitly raw queries; and
+// an empty answer is asked again at 5m and then 1h (downsampled.go), which fills a panel over data
+// whose raw blocks retention has deleted. The querier treats "auto" as its --query.auto-downsampling
+// does.
+const ThanosDatasourceQueryParameters = "max_source_resolution=auto"
+
 // grafanaValues point the chart's Grafana at the deduplicated, long-term view by default. The keys
 // are the chart's (values.yaml of ChartVersion: grafana.additionalDataSources, passed to Grafana's
 // datasource provisioning; grafana.sidecar.datasources.isDefaultDatasource, which otherwise makes
@@ -64,8 +74,11 @@ func grafanaValues(globalViewURL string) map[string]any {
 			"url":       globalViewURL,
 			"isDefault": true,
 			"editable":  false,
-			// Grafana's Prometheus datasource then knows the Thanos query API (no exemplars, etc.).
-			"jsonData": map[string]any{"prometheusType": "Thanos"},
+			"jsonData": map[string]any{
+				// Grafana's Prometheus datasource then knows the Thanos query API (no exemplars, etc.).
+				"prometheusType":        "Thanos",
+				"customQueryParameters": ThanosDatasourceQueryParameters,
+			},
 		}},
 	}
 }

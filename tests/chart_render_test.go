@@ -245,8 +245,8 @@ func atoi(t *testing.T, s string) int {
 }
 
 // checkRenderedGrafanaDatasources: the datasource ConfigMap the chart renders for Grafana's sidecar
-// has the Thanos datasource at the query-frontend's URL (the stack's output) as the one default, and keeps
-// the chart's Prometheus datasource for the live view.
+// has the Thanos datasource at the query-frontend's URL (the stack's output) as the one default, with
+// the datasource's query parameters, and keeps the chart's Prometheus datasource for the live view.
 func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
 	var datasources []map[string]any
 	for _, cm := range c.all("ConfigMap") {
@@ -279,6 +279,12 @@ func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
 	}
 	if want := c.run.outputs["queryFrontendUrl"]; thanos["url"] != want || thanos["type"] != "prometheus" {
 		t.Errorf("%s datasource %v, want type prometheus at the queryFrontendUrl output %s", components.ThanosDatasourceName, thanos, want)
+	}
+	// The parameters reach Grafana as its datasource provisioning field customQueryParameters;
+	// the e2e suite checks what they do to the query-frontend.
+	jsonData, _ := thanos["jsonData"].(map[string]any)
+	if jsonData["customQueryParameters"] != components.ThanosDatasourceQueryParameters {
+		t.Errorf("%s datasource jsonData %v, want customQueryParameters %q", components.ThanosDatasourceName, jsonData, components.ThanosDatasourceQueryParameters)
 	}
 	if _, ok := byName["Prometheus"]; !ok {
 		t.Errorf("the chart's Prometheus datasource is gone: %v", slices.Collect(maps.Keys(byName)))

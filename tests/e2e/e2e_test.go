@@ -61,6 +61,7 @@ func TestE2E(t *testing.T) {
 		{"store gateway serves the uploaded raw blocks", e.storeServesRawBlocks, false},
 		{"querier deduplicates the replicas", e.querierDeduplicates, false},
 		{"query-frontend answers as the querier and caches a 30-day range", e.frontendCaches, false},
+		{"query-frontend caches Grafana's auto-downsampled queries apart from raw ones", e.frontendKeysDashboardQueriesByResolution, false},
 		{"store gateway refuses a query over its limit and keeps serving", e.storeLimits, false},
 		{"sidecars upload blocks encrypted with SSE-KMS", e.sidecarsUpload, true},
 		{"one replica down: live range complete", e.oneReplicaDown, false},

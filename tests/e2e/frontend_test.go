@@ -3,11 +3,13 @@
 package e2e
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -76,6 +78,63 @@ func (e *e2eRun) frontendCaches(t *testing.T) {
 	}
 	if hits1 != hits0 {
 		t.Errorf("the first query hit the cache %v times: the cache was not cold", hits1-hits0)
+	}
+}
+
+// frontendKeysDashboardQueriesByResolution: the query-frontend keys a query without
+// max_source_resolution (which the querier auto-downsamples) as raw, so an explicitly raw query hits
+// the entries frontendCaches left; a query with the Grafana datasource's parameters
+// (components.ThanosDatasourceQueryParameters) answers as the querier does with them and is cached
+// apart: it misses those entries, then hits its own.
+func (e *e2eRun) frontendKeysDashboardQueriesByResolution(t *testing.T) {
+	ctx := e.ctx
+	frontend := e.c.QueryFrontends[0]
+	api := &harness.PromAPI{Addr: frontend.Site.HTTPAddr}
+	datasource, err := url.ParseQuery(components.ThanosDatasourceQueryParameters)
+	if err != nil {
+		t.Fatalf("the datasource's query parameters %q: %v", components.ThanosDatasourceQueryParameters, err)
+	}
+	// frontendCaches' query and step, over the part of its range that has data from its first
+	// step on: an auto-downsampled answer that starts later would make the query-frontend ask the
+	// rest again at 5m and 1h (pkg/queryfrontend/downsampled.go), looking up more keys.
+	const step = time.Hour
+	end := e.windowEnd.Truncate(step)
+	start := e.windowStart.Truncate(step).Add(step)
+	query := `e2e_minute_of_hour`
+	metric := func(name string) float64 {
+		v, found, err := harness.Metric(ctx, frontend.Site.HTTPAddr, name)
+		if err != nil || !found {
+			t.Fatalf("%s on %s: found %v, %v", name, frontend.Name, found, err)
+		}
+		return v
+	}
+	for i, q := range []struct {
+		name   string
+		params url.Values
+		hit    bool
+	}{
+		{"max_source_resolution=0s", harness.Params("max_source_resolution", "0s"), true},
+		{components.ThanosDatasourceQueryParameters, datasource, false},
+		{components.ThanosDatasourceQueryParameters + ", repeated", datasource, true},
+	} {
+		direct, err := e.query.QueryRange(ctx, query, start, end, step, q.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fetched0, hits0 := metric(cacheFetchedKeys), metric(cacheHits)
+		r, err := api.QueryRange(ctx, query, start, end, step, q.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fetched, hits := metric(cacheFetchedKeys)-fetched0, metric(cacheHits)-hits0
+		t.Logf("query %d, %s: %v keys fetched, %v hits", i+1, q.name, fetched, hits)
+		if diff := harness.DiffSeries(direct.Series, r.Series); diff != "" {
+			t.Fatalf("%s: the query-frontend's answer differs from the querier's: %s", q.name, diff)
+		}
+		// 13 days or more of the 14-day window, one key a day.
+		if want := map[bool]float64{true: fetched, false: 0}[q.hit]; fetched < 13 || hits != want {
+			t.Errorf("%s: %v hits of %v cache keys, want %v", q.name, hits, fetched, want)
+		}
 	}
 }
 
