@@ -160,12 +160,20 @@ func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 2GiB less the 250MiB index cache and the 256MiB baseline, shared by 20 requests.
-	perRequest := uint64(2*gib-250<<20-256<<20) / StoreMaxConcurrentRequests
-	if limits.DownloadedBytes != perRequest {
-		t.Errorf("downloaded bytes limit %d, want %d", limits.DownloadedBytes, perRequest)
+	const budget = 2*gib - 250<<20 - 256<<20
+	perRequest := uint64(budget) / StoreMaxConcurrentRequests
+	if limits.DownloadedBytes != perRequest/storeMemoryPerFetchedByte {
+		t.Errorf("downloaded bytes limit %d, want %d", limits.DownloadedBytes, perRequest/storeMemoryPerFetchedByte)
 	}
-	if all := StoreMaxConcurrentRequests * (limits.Samples / samplesPerChunk * storeBytesPerChunk); all > 2*gib-250<<20-256<<20 {
-		t.Errorf("%d concurrent requests at the samples limit %d need %d bytes, over the budget", StoreMaxConcurrentRequests, limits.Samples, all)
+	// 20 concurrent requests at any one limit fit the budget, at the measured memory per unit.
+	for what, need := range map[string]uint64{
+		"samples":          limits.Samples / samplesPerChunk * storeBytesPerChunk,
+		"series":           limits.Series * storeBytesPerSeries,
+		"downloaded bytes": limits.DownloadedBytes * storeMemoryPerFetchedByte,
+	} {
+		if all := StoreMaxConcurrentRequests * need; all > budget || all < budget*99/100 {
+			t.Errorf("%d concurrent requests at the %s limit need %d bytes, want just within the budget %d", StoreMaxConcurrentRequests, what, all, uint64(budget))
+		}
 	}
 	if limits.Series == 0 || limits.Samples == 0 {
 		t.Errorf("limits %+v: a zero limit is no limit", limits)

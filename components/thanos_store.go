@@ -73,7 +73,7 @@ type StoreRequestLimits struct {
 	// counts them as chunks of at most 120 samples.
 	Samples uint64
 	// DownloadedBytes is the most index and chunk bytes one request may fetch or touch
-	// (--store.grpc.downloaded-bytes-limit): the limit closest to the request's memory.
+	// (--store.grpc.downloaded-bytes-limit); the request's memory is about four times that.
 	DownloadedBytes uint64
 }
 
@@ -82,26 +82,33 @@ type StoreRequestLimits struct {
 // StoreRequestLimitsFor divides the memory budget by it). More wait.
 const StoreMaxConcurrentRequests = 20
 
-// Assumptions behind StoreRequestLimitsFor.
+// Assumptions behind StoreRequestLimitsFor: a request's peak resident memory, measured by
+// `tests/e2e/cmd/bench -store-memory` (docs/e2e.md) on the pinned Thanos and rounded up. Twenty
+// concurrent raw requests of 288,400 chunks (48 MiB fetched) each grew a store gateway by
+// 645 bytes a chunk, 3.68 bytes per byte fetched; twenty concurrent series requests of 37,400
+// series each by 1,057 bytes a series. The Go heap grows to twice what is live before it collects
+// (GOGC=100), and that is in these figures.
 const (
 	// storeBaselineMemory is what a store gateway uses besides its index cache and its requests:
-	// the Go runtime, the blocks' index-headers it keeps mapped, and gRPC buffers.
+	// the Go runtime, the blocks' index-headers it keeps mapped, and gRPC buffers (88 MiB resident
+	// with the benchmark's 54 blocks mapped).
 	storeBaselineMemory = 256 * units.MiB
-	// storeBytesPerChunk is the memory one loaded chunk costs a request: up to 120 XOR-encoded
-	// samples (about 1.4 bytes each at Prometheus's usual compression) plus the response's chunk
-	// struct and encoding.
-	storeBytesPerChunk = 300
-	// storeBytesPerSeries is the least memory one series costs a request: its labels and chunk
-	// references.
-	storeBytesPerSeries = 1024
+	// storeBytesPerChunk is the memory one loaded chunk of up to 120 samples costs a request.
+	storeBytesPerChunk = 700
+	// storeBytesPerSeries is the memory one series costs a request that loads no chunks: its
+	// labels and chunk references, per block it is in.
+	storeBytesPerSeries = 1200
+	// storeMemoryPerFetchedByte is the memory one byte a request fetches from the bucket costs it:
+	// the fetched ranges, the chunks decoded from them and the response built from those.
+	storeMemoryPerFetchedByte = 4
 	// samplesPerChunk is Thanos's chunk size (pkg/store.MaxSamplesPerChunk).
 	samplesPerChunk = 120
 )
 
 // StoreRequestLimitsFor derives the per-request limits that keep a store gateway within
 // memoryLimit bytes: what the index cache and the baseline leave is shared by
-// StoreMaxConcurrentRequests requests, and each request may download that share, load as many
-// chunks as fit in it, and touch as many series.
+// StoreMaxConcurrentRequests requests, and each request may fetch, load chunks and touch series
+// up to what fits in that share.
 func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string) (StoreRequestLimits, error) {
 	indexCache, err := units.ParseBase2Bytes(indexCacheSize)
 	if err != nil {
@@ -116,7 +123,7 @@ func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string) (StoreReque
 	return StoreRequestLimits{
 		Series:          perRequest / storeBytesPerSeries,
 		Samples:         perRequest / storeBytesPerChunk * samplesPerChunk,
-		DownloadedBytes: perRequest,
+		DownloadedBytes: perRequest / storeMemoryPerFetchedByte,
 	}, nil
 }
 

@@ -355,8 +355,8 @@ func TestThanosWorkloads(t *testing.T) {
 		// The per-request limits derived from storeMemoryLimit (dev: the default 2Gi; prod: 4Gi)
 		// less the index cache and the 256MiB baseline, shared by 20 concurrent requests.
 		limits := map[string][]string{
-			"dev":  {"--store.limits.request-series=85196", "--store.limits.request-samples=34896600", "--store.grpc.downloaded-bytes-limit=87241523B"},
-			"prod": {"--store.limits.request-series=144179", "--store.limits.request-samples=59055720", "--store.grpc.downloaded-bytes-limit=147639500B"},
+			"dev":  {"--store.limits.request-series=72701", "--store.limits.request-samples=14955600", "--store.grpc.downloaded-bytes-limit=21810380B"},
+			"prod": {"--store.limits.request-series=123032", "--store.limits.request-samples=25309560", "--store.grpc.downloaded-bytes-limit=36909875B"},
 		}[stack]
 		for _, want := range limits {
 			if !slices.Contains(storeArgs, want) {
