@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
@@ -19,6 +20,16 @@ const (
 	cacheFetchedKeys = "cortex_cache_fetched_keys_total"
 	cacheHits        = "cortex_cache_hits_total"
 )
+
+// componentMetric reads a metric from a component's /metrics; a missing one fails the test.
+func componentMetric(t *testing.T, ctx context.Context, c *Component, name string) float64 {
+	t.Helper()
+	v, found, err := harness.Metric(ctx, c.Site.HTTPAddr, name)
+	if err != nil || !found {
+		t.Fatalf("%s on %s: found %v, %v", name, c.Name, found, err)
+	}
+	return v
+}
 
 // frontendCaches: a 30-day range query through the query-frontend answers exactly what the
 // querier answers; repeated, every one of its split day-queries is served from the results cache.
@@ -43,13 +54,7 @@ func (e *e2eRun) frontendCaches(t *testing.T) {
 	if len(direct.Series) != e.old.SeriesCount() {
 		t.Fatalf("the querier answers %d series over the window, want %d", len(direct.Series), e.old.SeriesCount())
 	}
-	metric := func(name string) float64 {
-		v, found, err := harness.Metric(ctx, frontend.Site.HTTPAddr, name)
-		if err != nil || !found {
-			t.Fatalf("%s on %s: found %v, %v", name, frontend.Name, found, err)
-		}
-		return v
-	}
+	metric := func(name string) float64 { return componentMetric(t, ctx, frontend, name) }
 	fetched0, hits0 := metric(cacheFetchedKeys), metric(cacheHits)
 	cold, err := api.QueryRange(ctx, query, start, end, step, nil)
 	if err != nil {
@@ -101,13 +106,7 @@ func (e *e2eRun) frontendKeysDashboardQueriesByResolution(t *testing.T) {
 	end := e.windowEnd.Truncate(step)
 	start := e.windowStart.Truncate(step).Add(step)
 	query := `e2e_minute_of_hour`
-	metric := func(name string) float64 {
-		v, found, err := harness.Metric(ctx, frontend.Site.HTTPAddr, name)
-		if err != nil || !found {
-			t.Fatalf("%s on %s: found %v, %v", name, frontend.Name, found, err)
-		}
-		return v
-	}
+	metric := func(name string) float64 { return componentMetric(t, ctx, frontend, name) }
 	for i, q := range []struct {
 		name   string
 		params url.Values
