@@ -89,6 +89,7 @@ func TestStoreFlags(t *testing.T) {
 	limited, err := StoreFlags(ObjstoreSecretKey, StoreSettings{
 		Limits:                   StoreRequestLimits{Series: 1000, Samples: 120000, DownloadedBytes: 64 << 20},
 		IgnoreDeletionMarksDelay: "1d",
+		MaxConcurrentRequests:    8,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -97,13 +98,19 @@ func TestStoreFlags(t *testing.T) {
 		"--store.limits.request-series=1000",
 		"--store.limits.request-samples=120000",
 		"--store.grpc.downloaded-bytes-limit=67108864B",
-		"--store.grpc.series-max-concurrency=20",
+		"--store.grpc.series-max-concurrency=8",
 		"--store.enable-index-header-lazy-reader",
 		"--ignore-deletion-marks-delay=1d",
 	} {
 		if !slices.Contains(limited, want) {
 			t.Errorf("store flags %q lack %q", limited, want)
 		}
+	}
+	if flags, _ := StoreFlags(ObjstoreSecretKey, StoreSettings{}); !slices.Contains(flags, "--store.grpc.series-max-concurrency=20") {
+		t.Errorf("store flags %q: want Thanos's default concurrency, 20, set explicitly", flags)
+	}
+	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{MaxConcurrentRequests: -1}); err == nil {
+		t.Error("StoreFlags accepted -1 concurrent requests")
 	}
 	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IgnoreDeletionMarksDelay: "half"}); err == nil {
 		t.Error("StoreFlags accepted ignore deletion marks delay \"half\"")
@@ -155,35 +162,40 @@ func TestCompactFlags(t *testing.T) {
 
 func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
 	const gib = 1 << 30
-	limits, err := StoreRequestLimitsFor(2*gib, "250MB")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 2GiB less the 250MiB index cache and the 256MiB baseline, shared by 20 requests.
+	// 2GiB less the 250MiB index cache and the 256MiB baseline, shared by the concurrent requests.
 	const budget = 2*gib - 250<<20 - 256<<20
-	perRequest := uint64(budget) / StoreMaxConcurrentRequests
-	if limits.DownloadedBytes != perRequest/storeMemoryPerFetchedByte {
-		t.Errorf("downloaded bytes limit %d, want %d", limits.DownloadedBytes, perRequest/storeMemoryPerFetchedByte)
-	}
-	// 20 concurrent requests at any one limit fit the budget, at the measured memory per unit.
-	for what, need := range map[string]uint64{
-		"samples":          limits.Samples / samplesPerChunk * storeBytesPerChunk,
-		"series":           limits.Series * storeBytesPerSeries,
-		"downloaded bytes": limits.DownloadedBytes * storeMemoryPerFetchedByte,
-	} {
-		if all := StoreMaxConcurrentRequests * need; all > budget || all < budget*99/100 {
-			t.Errorf("%d concurrent requests at the %s limit need %d bytes, want just within the budget %d", StoreMaxConcurrentRequests, what, all, uint64(budget))
+	for _, concurrency := range []int{StoreDefaultMaxConcurrentRequests, 8, 1} {
+		limits, err := StoreRequestLimitsFor(2*gib, "250MB", concurrency)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perRequest := uint64(budget) / uint64(concurrency)
+		if limits.DownloadedBytes != perRequest/storeMemoryPerFetchedByte {
+			t.Errorf("%d requests: downloaded bytes limit %d, want %d", concurrency, limits.DownloadedBytes, perRequest/storeMemoryPerFetchedByte)
+		}
+		// The concurrent requests at any one limit fit the budget, at the measured memory per unit.
+		for what, need := range map[string]uint64{
+			"samples":          limits.Samples / samplesPerChunk * storeBytesPerChunk,
+			"series":           limits.Series * storeBytesPerSeries,
+			"downloaded bytes": limits.DownloadedBytes * storeMemoryPerFetchedByte,
+		} {
+			if all := uint64(concurrency) * need; all > budget || all < budget*99/100 {
+				t.Errorf("%d concurrent requests at the %s limit need %d bytes, want just within the budget %d", concurrency, what, all, uint64(budget))
+			}
+		}
+		if limits.Series == 0 || limits.Samples == 0 {
+			t.Errorf("limits %+v: a zero limit is no limit", limits)
+		}
+		bigger, err := StoreRequestLimitsFor(8*gib, "250MB", concurrency)
+		if err != nil || bigger.Samples <= limits.Samples || bigger.Series <= limits.Series {
+			t.Errorf("a bigger memory limit gives %+v (%v), not more than %+v", bigger, err, limits)
 		}
 	}
-	if limits.Series == 0 || limits.Samples == 0 {
-		t.Errorf("limits %+v: a zero limit is no limit", limits)
-	}
-	bigger, err := StoreRequestLimitsFor(8*gib, "250MB")
-	if err != nil || bigger.Samples <= limits.Samples || bigger.Series <= limits.Series {
-		t.Errorf("a bigger memory limit gives %+v (%v), not more than %+v", bigger, err, limits)
-	}
-	if _, err := StoreRequestLimitsFor(512<<20, "500MB"); err == nil {
+	if _, err := StoreRequestLimitsFor(512<<20, "500MB", StoreDefaultMaxConcurrentRequests); err == nil {
 		t.Error("StoreRequestLimitsFor accepted a memory limit the index cache alone fills")
+	}
+	if _, err := StoreRequestLimitsFor(2*gib, "250MB", 0); err == nil {
+		t.Error("StoreRequestLimitsFor accepted 0 concurrent requests")
 	}
 }
 

@@ -52,6 +52,9 @@ type StoreSettings struct {
 	// SyncInterval is how often the store gateway re-reads the bucket's list of blocks
 	// (--sync-block-duration), a Prometheus duration. Default "15m", Thanos's.
 	SyncInterval string
+	// MaxConcurrentRequests is how many Series requests the store gateway serves at once
+	// (--store.grpc.series-max-concurrency); more wait. Default StoreDefaultMaxConcurrentRequests.
+	MaxConcurrentRequests int
 	// Limits bound what one Series request may load. Zero fields are no limit (Thanos's default);
 	// StoreRequestLimitsFor derives limits that fit a memory limit.
 	Limits StoreRequestLimits
@@ -77,10 +80,10 @@ type StoreRequestLimits struct {
 	DownloadedBytes uint64
 }
 
-// StoreMaxConcurrentRequests is how many Series requests a store gateway serves at once
-// (--store.grpc.series-max-concurrency; Thanos's default, set explicitly because
+// StoreDefaultMaxConcurrentRequests is how many Series requests a store gateway serves at once by
+// default (--store.grpc.series-max-concurrency; Thanos's default, set explicitly because
 // StoreRequestLimitsFor divides the memory budget by it). More wait.
-const StoreMaxConcurrentRequests = 20
+const StoreDefaultMaxConcurrentRequests = 20
 
 // Assumptions behind StoreRequestLimitsFor: a request's peak resident memory, measured by
 // `tests/e2e/cmd/bench -store-memory` (docs/e2e.md) on the pinned Thanos and rounded up. Twenty
@@ -106,10 +109,13 @@ const (
 )
 
 // StoreRequestLimitsFor derives the per-request limits that keep a store gateway within
-// memoryLimit bytes: what the index cache and the baseline leave is shared by
-// StoreMaxConcurrentRequests requests, and each request may fetch, load chunks and touch series
-// up to what fits in that share.
-func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string) (StoreRequestLimits, error) {
+// memoryLimit bytes: what the index cache and the baseline leave is shared by concurrentRequests
+// requests (the store gateway's MaxConcurrentRequests), and each request may fetch, load chunks and
+// touch series up to what fits in that share.
+func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string, concurrentRequests int) (StoreRequestLimits, error) {
+	if concurrentRequests < 1 {
+		return StoreRequestLimits{}, fmt.Errorf("%d concurrent requests: at least 1", concurrentRequests)
+	}
 	indexCache, err := units.ParseBase2Bytes(indexCacheSize)
 	if err != nil {
 		return StoreRequestLimits{}, fmt.Errorf("index cache size %q: %w", indexCacheSize, err)
@@ -119,7 +125,7 @@ func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string) (StoreReque
 		return StoreRequestLimits{}, fmt.Errorf("a memory limit of %d bytes leaves nothing for requests after the index cache (%s) and the store gateway's baseline (%s)",
 			memoryLimit, indexCacheSize, storeBaselineMemory)
 	}
-	perRequest := uint64(budget) / StoreMaxConcurrentRequests
+	perRequest := uint64(budget) / uint64(concurrentRequests)
 	return StoreRequestLimits{
 		Series:          perRequest / storeBytesPerSeries,
 		Samples:         perRequest / storeBytesPerChunk * samplesPerChunk,
@@ -149,6 +155,13 @@ func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, err
 	if ignoreDeletionMarksDelay == "" {
 		ignoreDeletionMarksDelay = "24h"
 	}
+	concurrency := settings.MaxConcurrentRequests
+	if concurrency == 0 {
+		concurrency = StoreDefaultMaxConcurrentRequests
+	}
+	if concurrency < 0 {
+		return nil, fmt.Errorf("max concurrent requests %d: at least 1", concurrency)
+	}
 	for _, d := range []struct{ what, value string }{{"sync interval", syncInterval}, {"ignore deletion marks delay", ignoreDeletionMarksDelay}} {
 		if _, err := model.ParseDuration(d.value); err != nil {
 			return nil, fmt.Errorf("%s %q: %w", d.what, d.value, err)
@@ -172,7 +185,7 @@ func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, err
 		// Map a block's index-header only when a query needs it, and release it when idle: a
 		// bucket of many blocks then costs memory for the blocks queried, not for all of them.
 		"--store.enable-index-header-lazy-reader",
-		flag("store.grpc.series-max-concurrency", StoreMaxConcurrentRequests),
+		flag("store.grpc.series-max-concurrency", concurrency),
 		flag("store.limits.request-series", settings.Limits.Series),
 		flag("store.limits.request-samples", settings.Limits.Samples),
 		// Thanos's byte units (kingpin's Bytes): a plain number is bytes.

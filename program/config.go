@@ -52,6 +52,8 @@ type Config struct {
 	StoreReplicas       int
 	StoreIndexCacheSize string
 	StoreSyncInterval   string
+	// StoreMaxConcurrentRequests is how many Series requests a store gateway serves at once.
+	StoreMaxConcurrentRequests int
 	// StoreRequestLimits are the configured limits, or those derived from the memory limit.
 	StoreRequestLimits   components.StoreRequestLimits
 	StoreStorageSize     string
@@ -347,6 +349,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 		r.fail("storeIndexCacheSize", "%q is below 125MB: the store gateway refuses an index cache smaller than its largest item (125MiB)", c.StoreIndexCacheSize)
 	}
 	c.StoreSyncInterval = r.duration("storeSyncInterval", false)
+	c.StoreMaxConcurrentRequests = r.integer("storeMaxConcurrentRequests", 1)
 	c.StoreStorageSize = r.quantity("storeStorageSize", true)
 	c.CompactorStorageSize = r.quantity("compactorStorageSize", true)
 	c.CompactorRetention = components.CompactorRetention{
@@ -385,7 +388,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	}
 	c.QuerierResources = r.thanosResources("querier")
 	c.StoreResources = r.thanosResources("store")
-	c.StoreRequestLimits = readStoreRequestLimits(r, c.StoreResources.MemoryLimit, c.StoreIndexCacheSize)
+	c.StoreRequestLimits = readStoreRequestLimits(r, c.StoreResources.MemoryLimit, c.StoreIndexCacheSize, c.StoreMaxConcurrentRequests)
 	c.CompactorResources = r.thanosResources("compactor")
 
 	return c, errors.Join(r.errs...)
@@ -506,11 +509,11 @@ func readQueryFrontend(r *reader) *QueryFrontendConfig {
 // readStoreRequestLimits reads the store gateway's per-request limits; an unset one is derived
 // from the memory limit (components.StoreRequestLimitsFor). Without a memory limit, nothing
 // bounds the pod's memory to fit the limits to, and unset limits stay off.
-func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string) components.StoreRequestLimits {
+func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string, concurrentRequests int) components.StoreRequestLimits {
 	var derived components.StoreRequestLimits
-	if q, err := resource.ParseQuantity(memoryLimit); memoryLimit != "" && err == nil {
+	if q, err := resource.ParseQuantity(memoryLimit); memoryLimit != "" && err == nil && concurrentRequests >= 1 { // else storeMaxConcurrentRequests fails
 		if _, err := units.ParseBase2Bytes(indexCacheSize); err == nil { // else storeIndexCacheSize fails
-			if derived, err = components.StoreRequestLimitsFor(q.Value(), indexCacheSize); err != nil {
+			if derived, err = components.StoreRequestLimitsFor(q.Value(), indexCacheSize, concurrentRequests); err != nil {
 				r.fail("storeMemoryLimit", "%q is too small for a store gateway with storeIndexCacheSize %q: %v", memoryLimit, indexCacheSize, err)
 			}
 		}

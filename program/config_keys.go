@@ -17,8 +17,9 @@ type configKey struct {
 	Description string
 }
 
-// storeConcurrency is components.StoreMaxConcurrentRequests, for the descriptions.
-var storeConcurrency = strconv.Itoa(components.StoreMaxConcurrentRequests)
+// storeConcurrency is storeMaxConcurrentRequests' default: Thanos's,
+// components.StoreDefaultMaxConcurrentRequests.
+var storeConcurrency = strconv.Itoa(components.StoreDefaultMaxConcurrentRequests)
 
 // ProjectName is the Pulumi project; its config keys are "<ProjectName>:<key>".
 const ProjectName = "prometheus-thanos"
@@ -107,9 +108,10 @@ var configKeys = concat(
 		{"storeSyncInterval", "string", "15m", false, "How often each store gateway re-reads the bucket's list of blocks (--sync-block-duration; Prometheus duration). The sidecars serve the newest blocks meanwhile."},
 		// Strings, not integers: the engine gives an integer key declared without a default the
 		// value 0 (no limit), which would hide the derived default; seen in the e2e suite.
-		{"storeRequestSeriesLimit", "string", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that " + storeConcurrency + " concurrent requests fit in it (README, \"Store gateway limits\")."},
+		{"storeMaxConcurrentRequests", "integer", storeConcurrency, false, "Series requests each store gateway serves at once (--store.grpc.series-max-concurrency; more wait). The derived per-request limits share the memory among them: fewer admit larger requests. At least 1."},
+		{"storeRequestSeriesLimit", "string", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that storeMaxConcurrentRequests concurrent requests fit in it (README, \"Store gateway limits\")."},
 		{"storeRequestSamplesLimit", "string", "", false, "Most samples one query may load from a store gateway (--store.limits.request-samples; 0: no limit). Default: derived from storeMemoryLimit, like storeRequestSeriesLimit."},
-		{"storeRequestDownloadedBytesLimit", "string", "", false, "Most index and chunk bytes one query may fetch in a store gateway (--store.grpc.downloaded-bytes-limit; a byte size such as 64MB, 0 for no limit). Default: storeMemoryLimit less the index cache and a 256MiB baseline, divided among " + storeConcurrency + " concurrent requests."},
+		{"storeRequestDownloadedBytesLimit", "string", "", false, "Most index and chunk bytes one query may fetch in a store gateway (--store.grpc.downloaded-bytes-limit; a byte size such as 64MB, 0 for no limit). Default: a quarter of storeMemoryLimit less the index cache and a 256MiB baseline, divided among storeMaxConcurrentRequests (a request's memory is about four times what it fetches)."},
 		{"storeStorageSize", "string", "10Gi", false, "Volume size of each store gateway (Kubernetes quantity)."},
 		{"compactorStorageSize", "string", "100Gi", false, "Scratch volume size of the compactor (Kubernetes quantity)."},
 		{"compactorRetentionRaw", "string", "30d", false, "Bucket retention of raw samples (Prometheus duration; 0d keeps them forever)."},

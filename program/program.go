@@ -178,6 +178,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		StoreSettings: components.StoreSettings{
 			IndexCacheSize:           cfg.StoreIndexCacheSize,
 			SyncInterval:             cfg.StoreSyncInterval,
+			MaxConcurrentRequests:    cfg.StoreMaxConcurrentRequests,
 			Limits:                   cfg.StoreRequestLimits,
 			IgnoreDeletionMarksDelay: ignoreDeletionMarksDelay,
 		},

@@ -101,6 +101,8 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 			nil, []string{"prometheus-thanos:storeRequestSeriesLimit", "at least 0"}},
 		{"store downloaded bytes limit not a size", map[string]string{"prometheus-thanos:storeRequestDownloadedBytesLimit": "lots"},
 			nil, []string{"prometheus-thanos:storeRequestDownloadedBytesLimit", "not a byte size"}},
+		{"no concurrent store requests", map[string]string{"prometheus-thanos:storeMaxConcurrentRequests": "0"},
+			nil, []string{"prometheus-thanos:storeMaxConcurrentRequests", "below the minimum of 1"}},
 		{"store memory too small for its index cache", map[string]string{"prometheus-thanos:storeMemoryLimit": "256Mi", "prometheus-thanos:storeMemoryRequest": "128Mi"},
 			nil, []string{"prometheus-thanos:storeMemoryLimit", `"256Mi" is too small`}},
 		{"PDB over one query-frontend", map[string]string{"prometheus-thanos:podDisruptionBudgets": "true", "prometheus-thanos:prometheusReplicas": "2", "prometheus-thanos:querierReplicas": "2", "prometheus-thanos:storeReplicas": "2"},

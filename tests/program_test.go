@@ -353,10 +353,13 @@ func TestThanosWorkloads(t *testing.T) {
 			t.Errorf("store args %q", storeArgs)
 		}
 		// The per-request limits derived from storeMemoryLimit (dev: the default 2Gi; prod: 4Gi)
-		// less the index cache and the 256MiB baseline, shared by 20 concurrent requests.
+		// less the index cache and the 256MiB baseline, shared by storeMaxConcurrentRequests
+		// (dev: the default 20; prod: 8).
 		limits := map[string][]string{
-			"dev":  {"--store.limits.request-series=72701", "--store.limits.request-samples=14955600", "--store.grpc.downloaded-bytes-limit=21810380B"},
-			"prod": {"--store.limits.request-series=123032", "--store.limits.request-samples=25309560", "--store.grpc.downloaded-bytes-limit=36909875B"},
+			"dev": {"--store.grpc.series-max-concurrency=20",
+				"--store.limits.request-series=72701", "--store.limits.request-samples=14955600", "--store.grpc.downloaded-bytes-limit=21810380B"},
+			"prod": {"--store.grpc.series-max-concurrency=8",
+				"--store.limits.request-series=307582", "--store.limits.request-samples=63273960", "--store.grpc.downloaded-bytes-limit=92274688B"},
 		}[stack]
 		for _, want := range limits {
 			if !slices.Contains(storeArgs, want) {

@@ -41,13 +41,15 @@ func (p memPoint) String() string {
 // makes it fetch the gaps between them too, and 100 of them exceed the prod bytes limit.
 const counterGroup = `e2e_bench_requests_total{group="0"}`
 
-// memPoints go from light to heavy: the last is as many requests as a store gateway serves at once
-// (components.StoreMaxConcurrentRequests, the generated --store.grpc.series-max-concurrency).
-var memPoints = []memPoint{
-	{selector: "", concurrent: 20},
-	{selector: counterGroup, concurrent: 1},
-	{selector: counterGroup, concurrent: 5},
-	{selector: counterGroup, concurrent: 20},
+// memPoints go from light to heavy: the last is as many requests as the store gateway serves at
+// once (the generated --store.grpc.series-max-concurrency, storeMaxConcurrentRequests).
+func memPoints(concurrency int) []memPoint {
+	return []memPoint{
+		{selector: "", concurrent: concurrency},
+		{selector: counterGroup, concurrent: 1},
+		{selector: counterGroup, concurrent: max(1, concurrency/4)},
+		{selector: counterGroup, concurrent: concurrency},
+	}
 }
 
 // memResult is what one load cost one fresh store gateway.
@@ -89,9 +91,10 @@ func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *
 	logger.Printf("compactor's first iteration took %v; %d live blocks", took.Round(time.Second), live)
 
 	qEnd := sets[0].data.End.Add(-time.Minute)
-	results := make([][]memResult, len(memPoints))
+	points := memPoints(d.Config.StoreMaxConcurrentRequests)
+	results := make([][]memResult, len(points))
 	for run := range runs {
-		for i, p := range memPoints {
+		for i, p := range points {
 			r, err := measureStoreMemory(ctx, c, fmt.Sprintf("mem%d-%d", run, i), live, p, qEnd, queryLen)
 			if err != nil {
 				return fmt.Errorf("%v: %w", p, err)
@@ -100,7 +103,7 @@ func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *
 			results[i] = append(results[i], r)
 		}
 	}
-	return reportStoreMemory(w, d, sets, queryLen, live, results)
+	return reportStoreMemory(w, d, sets, queryLen, live, points, results)
 }
 
 // measureStoreMemory starts a store gateway and its querier, puts the load p on it and returns
@@ -223,7 +226,7 @@ func seriesRequest(ctx context.Context, api *harness.PromAPI, start, end time.Ti
 	return nil
 }
 
-func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, queryLen time.Duration, live int, results [][]memResult) error {
+func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, queryLen time.Duration, live int, points []memPoint, results [][]memResult) error {
 	limit, err := resource.ParseQuantity(d.Config.StoreResources.MemoryLimit)
 	if err != nil {
 		return fmt.Errorf("the %s stack's store memory limit %q: %w", e2e.StackName, d.Config.StoreResources.MemoryLimit, err)
@@ -233,11 +236,11 @@ func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, query
 	fmt.Fprintf(w, "\nData set: the query benchmark's, %d replicas × %d series at %v over %.0f days, after the compactor's first iteration (%d live blocks); each request reads %.0f days at raw resolution\n",
 		len(sets), data.SeriesCount(), data.Step, data.End.Sub(data.Start).Hours()/24, live, queryLen.Hours()/24)
 	lim := d.Config.StoreRequestLimits
-	fmt.Fprintf(w, "Store gateway: the %s stack's flags; memory limit %s, index cache %s, per-request limits %d series, %d samples (%d chunks), %d bytes\n",
-		e2e.StackName, d.Config.StoreResources.MemoryLimit, d.Config.StoreIndexCacheSize, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes)
+	fmt.Fprintf(w, "Store gateway: the %s stack's flags; memory limit %s, index cache %s, %d concurrent requests, per-request limits %d series, %d samples (%d chunks), %d bytes\n",
+		e2e.StackName, d.Config.StoreResources.MemoryLimit, d.Config.StoreIndexCacheSize, d.Config.StoreMaxConcurrentRequests, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes)
 	fmt.Fprintf(w, "Runs: %d, a fresh store gateway per load and run; medians over runs\n\n", len(results[0]))
 	fmt.Fprintf(w, "| Load | Chunks per request | Series per request | Bytes touched per request | Resident before | Peak | Growth | Growth per request | Growth per chunk | Growth per byte touched | Peak, per run |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for i, p := range memPoints {
+	for i, p := range points {
 		rs := results[i]
 		pick := func(f func(memResult) int64) float64 {
 			var xs []int64
