@@ -118,9 +118,10 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 	if want := "--query-frontend.downstream-url=" + components.QuerierURL(namespace); !slices.Contains(frontend, want) {
 		t.Errorf("query-frontend args lack %q: %v", want, frontend)
 	}
-	// The store gateway's limits, derived from the default storeMemoryLimit (2Gi) and index cache
-	// (250MB) through the real engine's config: an integer key without a default arrives as 0 there.
-	limits, err := components.StoreRequestLimitsFor(2<<30, "250MB")
+	// The store gateway's limits, derived from the default storeMemoryLimit (2Gi), index cache
+	// (250MB) and storeMaxConcurrentRequests (20) through the real engine's config: an integer key
+	// without a default arrives as 0 there.
+	limits, err := components.StoreRequestLimitsFor(2<<30, "250MB", components.StoreDefaultMaxConcurrentRequests)
 	if err != nil || limits.Series == 0 || limits.Samples == 0 {
 		t.Fatalf("derived store limits %+v, %v", limits, err)
 	}
