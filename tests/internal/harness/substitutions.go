@@ -40,7 +40,10 @@ const (
 	// StoreLimitFlags are the extra store gateway of the e2e suite's limits step, on top of
 	// StoreFlags.
 	StoreLimitFlags Target = "thanos store (the limits step's own store gateway)"
-	CompactFlags    Target = "thanos compact"
+	// StoreUnlimitedFlags are the store gateways of the bench's memory measurement, on top of
+	// StoreFlags.
+	StoreUnlimitedFlags Target = "thanos store (the store memory benchmark's)"
+	CompactFlags        Target = "thanos compact"
 	// CompactDedupFlags are the e2e suite's deduplication step's compactor, on top of CompactFlags.
 	CompactDedupFlags Target = "thanos compact (the deduplication step's compactor)"
 )
@@ -126,6 +129,9 @@ const (
 
 // NoWebhookChartValues turn off the chart's admission webhooks on a cluster without a kubelet.
 const NoWebhookChartValues = "prometheusOperator:\n  admissionWebhooks:\n    enabled: false\n"
+
+// unlimitedReason is why the store memory benchmark lifts the per-request limits.
+const unlimitedReason = "the benchmark measures the memory of requests of every size, those over the limits derived from it included; 0 is Thanos's no limit"
 
 func constant(v string) func(*Site, string) (string, error) {
 	return func(*Site, string) (string, error) { return v, nil }
@@ -305,6 +311,11 @@ var Substitutions = []Substitution{
 	{StoreLimitFlags, "store.limits.request-samples", Replace,
 		"the limit derived from storeMemoryLimit (tens of millions of samples) is far above the suite's data; " + TestStoreSamplesLimit + " lets one day of it through and refuses 14 days",
 		constant(TestStoreSamplesLimit)},
+
+	// The store memory benchmark measures requests the limits are there to refuse.
+	{StoreUnlimitedFlags, "store.limits.request-series", Replace, unlimitedReason, constant("0")},
+	{StoreUnlimitedFlags, "store.limits.request-samples", Replace, unlimitedReason, constant("0")},
+	{StoreUnlimitedFlags, "store.grpc.downloaded-bytes-limit", Replace, unlimitedReason, constant("0B")},
 
 	// The compactor, as the program runs it.
 	{CompactFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},

@@ -25,12 +25,17 @@ import (
 type memPoint struct {
 	selector   string
 	concurrent int
+	// days is the range of each request; 0: the long-range query's.
+	days int
 }
 
 func (p memPoint) String() string {
 	what := fmt.Sprintf("`%s`, raw", p.selector)
 	if p.selector == "" {
 		what = "every series, no chunks (/api/v1/series)"
+	}
+	if p.days > 0 {
+		what += fmt.Sprintf(", %d day", p.days)
 	}
 	return fmt.Sprintf("%d × %s", p.concurrent, what)
 }
@@ -49,14 +54,20 @@ func memPoints(concurrency int) []memPoint {
 		{selector: counterGroup, concurrent: 1},
 		{selector: counterGroup, concurrent: max(1, concurrency/4)},
 		{selector: counterGroup, concurrent: concurrency},
+		// A day of every counter: the day's chunks of each series lie between the other days'
+		// in a 14-day block, and the store gateway reads those too where they are less than
+		// PartitionerMaxGapSize (512KiB) apart, so most of what it fetches is never decoded.
+		{selector: "e2e_bench_requests_total", concurrent: 1, days: 1},
+		{selector: "e2e_bench_requests_total", concurrent: concurrency, days: 1},
 	}
 }
 
 // memResult is what one load cost one fresh store gateway.
 type memResult struct {
 	// Per Series request, from the store gateway's own histograms
-	// (thanos_bucket_store_series_data_touched and _size_touched_bytes, pkg/store/bucket.go).
-	chunks, series, touchedBytes float64
+	// (thanos_bucket_store_series_data_touched, _size_touched_bytes and _size_fetched_bytes,
+	// pkg/store/bucket.go).
+	chunks, series, touchedBytes, fetchedBytes float64
 	// base is the resident memory before the load (index-headers of every block already mapped),
 	// peak the highest during it.
 	base, peak int64
@@ -64,10 +75,15 @@ type memResult struct {
 
 func (r memResult) growth() int64 { return r.peak - r.base }
 
+// countedBytes are the bytes a request's --store.grpc.downloaded-bytes-limit counts: what it
+// touched and what it fetched, of postings, series and chunks (every BytesLimiter.ReserveWithType
+// in pkg/store/bucket.go). Fetched chunk ranges include the gaps the partitioner merges.
+func (r memResult) countedBytes() int64 { return int64(r.touchedBytes + r.fetchedBytes) }
+
 // storeMemoryBench measures a store gateway's resident memory under each memPoint, on the bucket as
 // the compactor leaves the query benchmark's data set: each point, in each run, on a fresh store
-// gateway (the generated flags and limits) with its own querier, after one small query over the
-// whole range has mapped every block's index-header.
+// gateway (the generated flags, the per-request limits lifted: harness.StoreUnlimitedFlags) with its
+// own querier, after one small query over the whole range has mapped every block's index-header.
 func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
 	dir, err := os.MkdirTemp("", "e2e-bench-store-memory-")
 	if err != nil {
@@ -110,7 +126,7 @@ func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *
 // what it cost; both stop before it returns.
 func measureStoreMemory(ctx context.Context, c *e2e.Cluster, suffix string, live int, p memPoint, end time.Time, queryLen time.Duration) (memResult, error) {
 	var res memResult
-	store, querier, err := c.StartStoreAndQuerier(ctx, suffix)
+	store, querier, err := c.StartStoreAndQuerier(ctx, suffix, harness.StoreUnlimitedFlags)
 	if store != nil {
 		defer store.Proc.Stop()
 	}
@@ -137,6 +153,9 @@ func measureStoreMemory(ctx context.Context, c *e2e.Cluster, suffix string, live
 	}
 	if res.base, _, err = store.Proc.Memory(); err != nil {
 		return res, err
+	}
+	if p.days > 0 {
+		start = end.Add(-time.Duration(p.days) * 24 * time.Hour)
 	}
 	if err := store.Proc.ResetPeakMemory(); err != nil {
 		return res, err
@@ -179,21 +198,24 @@ func measureStoreMemory(ctx context.Context, c *e2e.Cluster, suffix string, live
 	res.chunks = (after["chunks"] - before["chunks"]) / requests
 	res.series = (after["series"] - before["series"]) / requests
 	res.touchedBytes = (after["bytes"] - before["bytes"]) / requests
+	res.fetchedBytes = (after["fetched"] - before["fetched"]) / requests
 	return res, nil
 }
 
 // storeRequestStats are a store gateway's totals over its Series requests so far: how many
-// ("count"), and the chunks, series and bytes (index and chunks) they touched.
+// ("count"), the chunks and series they touched, and the bytes (index and chunks) they touched and
+// fetched.
 func storeRequestStats(ctx context.Context, store *e2e.Component) (map[string]float64, error) {
 	stats := map[string]float64{}
 	for key, m := range map[string]struct {
 		name  string
 		where map[string]string
 	}{
-		"count":  {"thanos_bucket_store_series_data_touched_count", map[string]string{"data_type": "series"}},
-		"chunks": {"thanos_bucket_store_series_data_touched_sum", map[string]string{"data_type": "chunks"}},
-		"series": {"thanos_bucket_store_series_data_touched_sum", map[string]string{"data_type": "series"}},
-		"bytes":  {"thanos_bucket_store_series_data_size_touched_bytes_sum", nil},
+		"count":   {"thanos_bucket_store_series_data_touched_count", map[string]string{"data_type": "series"}},
+		"chunks":  {"thanos_bucket_store_series_data_touched_sum", map[string]string{"data_type": "chunks"}},
+		"series":  {"thanos_bucket_store_series_data_touched_sum", map[string]string{"data_type": "series"}},
+		"bytes":   {"thanos_bucket_store_series_data_size_touched_bytes_sum", nil},
+		"fetched": {"thanos_bucket_store_series_data_size_fetched_bytes_sum", nil},
 	} {
 		v, _, err := harness.MetricWhere(ctx, store.Site.HTTPAddr, m.name, m.where)
 		if err != nil {
@@ -236,10 +258,10 @@ func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, query
 	fmt.Fprintf(w, "\nData set: the query benchmark's, %d replicas × %d series at %v over %.0f days, after the compactor's first iteration (%d live blocks); each request reads %.0f days at raw resolution\n",
 		len(sets), data.SeriesCount(), data.Step, data.End.Sub(data.Start).Hours()/24, live, queryLen.Hours()/24)
 	lim := d.Config.StoreRequestLimits
-	fmt.Fprintf(w, "Store gateway: the %s stack's flags; memory limit %s, index cache %s, %d concurrent requests, per-request limits %d series, %d samples (%d chunks), %d bytes\n",
-		e2e.StackName, d.Config.StoreResources.MemoryLimit, d.Config.StoreIndexCacheSize, d.Config.StoreMaxConcurrentRequests, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes)
+	fmt.Fprintf(w, "Store gateway: the %s stack's flags, its per-request limits lifted (they are %d series, %d samples (%d chunks), %d bytes); memory limit %s, index cache %s, %d concurrent requests\n",
+		e2e.StackName, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes, d.Config.StoreResources.MemoryLimit, d.Config.StoreIndexCacheSize, d.Config.StoreMaxConcurrentRequests)
 	fmt.Fprintf(w, "Runs: %d, a fresh store gateway per load and run; medians over runs\n\n", len(results[0]))
-	fmt.Fprintf(w, "| Load | Chunks per request | Series per request | Bytes touched per request | Resident before | Peak | Growth | Growth per request | Growth per chunk | Growth per byte touched | Peak, per run |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| Load | Chunks per request | Series per request | Bytes counted per request | Resident before | Peak | Growth | Growth per request | Growth per chunk | Growth per byte counted | Peak, per run |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, p := range points {
 		rs := results[i]
 		pick := func(f func(memResult) int64) float64 {
@@ -252,8 +274,9 @@ func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, query
 		chunks := pick(func(r memResult) int64 { return int64(r.chunks) })
 		growth := pick(memResult.growth)
 		perChunk, perByte := "–", "–"
-		if touched := pick(func(r memResult) int64 { return int64(r.touchedBytes) }); touched > 0 && p.selector != "" {
-			perByte = fmt.Sprintf("%.2f", growth/float64(p.concurrent)/touched)
+		counted := pick(memResult.countedBytes)
+		if counted > 0 && p.selector != "" {
+			perByte = fmt.Sprintf("%.2f", growth/float64(p.concurrent)/counted)
 		}
 		if chunks > 0 {
 			perChunk = fmt.Sprintf("%.0f B", growth/float64(p.concurrent)/chunks)
@@ -263,7 +286,7 @@ func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, query
 			peaks = append(peaks, mib(float64(r.peak)))
 		}
 		fmt.Fprintf(w, "| %v | %.0f | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n", p, chunks,
-			pick(func(r memResult) int64 { return int64(r.series) }), mib(pick(func(r memResult) int64 { return int64(r.touchedBytes) })),
+			pick(func(r memResult) int64 { return int64(r.series) }), mib(counted),
 			mib(pick(func(r memResult) int64 { return r.base })), mib(pick(func(r memResult) int64 { return r.peak })),
 			mib(growth), mib(growth/float64(p.concurrent)), perChunk, perByte, strings.Join(peaks, ", "))
 	}
