@@ -170,14 +170,14 @@ func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		perRequest := uint64(budget) / uint64(concurrency)
-		if limits.DownloadedBytes != perRequest/storeMemoryPerFetchedByte {
-			t.Errorf("%d requests: downloaded bytes limit %d, want %d", concurrency, limits.DownloadedBytes, perRequest/storeMemoryPerFetchedByte)
+		if limits.DownloadedBytes != perRequest/storeMemoryPerCountedByte {
+			t.Errorf("%d requests: downloaded bytes limit %d, want %d", concurrency, limits.DownloadedBytes, perRequest/storeMemoryPerCountedByte)
 		}
 		// The concurrent requests at any one limit fit the budget, at the measured memory per unit.
 		for what, need := range map[string]uint64{
 			"samples":          limits.Samples / samplesPerChunk * storeBytesPerChunk,
 			"series":           limits.Series * storeBytesPerSeries,
-			"downloaded bytes": limits.DownloadedBytes * storeMemoryPerFetchedByte,
+			"downloaded bytes": limits.DownloadedBytes * storeMemoryPerCountedByte,
 		} {
 			if all := uint64(concurrency) * need; all > budget || all < budget*99/100 {
 				t.Errorf("%d concurrent requests at the %s limit need %d bytes, want just within the budget %d", concurrency, what, all, uint64(budget))

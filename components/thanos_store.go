@@ -76,7 +76,8 @@ type StoreRequestLimits struct {
 	// counts them as chunks of at most 120 samples.
 	Samples uint64
 	// DownloadedBytes is the most index and chunk bytes one request may fetch or touch
-	// (--store.grpc.downloaded-bytes-limit); the request's memory is about four times that.
+	// (--store.grpc.downloaded-bytes-limit), counting both; the request's memory is up to about
+	// twice that.
 	DownloadedBytes uint64
 }
 
@@ -86,10 +87,11 @@ type StoreRequestLimits struct {
 const StoreDefaultMaxConcurrentRequests = 20
 
 // Assumptions behind StoreRequestLimitsFor: a request's peak resident memory, measured by
-// `tests/e2e/cmd/bench -store-memory` (docs/e2e.md) on the pinned Thanos and rounded up. Twenty
-// concurrent raw requests of 288,400 chunks (48 MiB fetched) each grew a store gateway by
-// 645 bytes a chunk, 3.68 bytes per byte fetched; twenty concurrent series requests of 37,400
-// series each by 1,057 bytes a series. The Go heap grows to twice what is live before it collects
+// `tests/e2e/cmd/bench -store-memory` (docs/e2e.md) on the pinned Thanos and rounded up.
+// Concurrent 30-day raw requests of 288,400 chunks each grew a store gateway by 581 to 645 bytes a
+// chunk; one-day requests of 50,000 chunks by 663 to 729 bytes (series included); series requests
+// by 1,057 to 1,093 bytes a series; all of them by 1.36 to 1.71 bytes for each byte the
+// downloaded-bytes limit counts. The Go heap grows to twice what is live before it collects
 // (GOGC=100), and that is in these figures.
 const (
 	// storeBaselineMemory is what a store gateway uses besides its index cache and its requests:
@@ -101,9 +103,11 @@ const (
 	// storeBytesPerSeries is the memory one series costs a request that loads no chunks: its
 	// labels and chunk references, per block it is in.
 	storeBytesPerSeries = 1200
-	// storeMemoryPerFetchedByte is the memory one byte a request fetches from the bucket costs it:
-	// the fetched ranges, the chunks decoded from them and the response built from those.
-	storeMemoryPerFetchedByte = 4
+	// storeMemoryPerCountedByte is the memory one byte the downloaded-bytes limit counts costs a
+	// request. The limit counts postings, series and chunks both touched and fetched (every
+	// BytesLimiter.ReserveWithType in ThanosVersion's pkg/store/bucket.go), fetched chunk ranges
+	// with the gaps the partitioner merges into them.
+	storeMemoryPerCountedByte = 2
 	// samplesPerChunk is Thanos's chunk size (pkg/store.MaxSamplesPerChunk).
 	samplesPerChunk = 120
 )
@@ -129,7 +133,7 @@ func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string, concurrentR
 	return StoreRequestLimits{
 		Series:          perRequest / storeBytesPerSeries,
 		Samples:         perRequest / storeBytesPerChunk * samplesPerChunk,
-		DownloadedBytes: perRequest / storeMemoryPerFetchedByte,
+		DownloadedBytes: perRequest / storeMemoryPerCountedByte,
 	}, nil
 }
 

@@ -357,9 +357,9 @@ func TestThanosWorkloads(t *testing.T) {
 		// (dev: the default 20; prod: 8).
 		limits := map[string][]string{
 			"dev": {"--store.grpc.series-max-concurrency=20",
-				"--store.limits.request-series=72701", "--store.limits.request-samples=14955600", "--store.grpc.downloaded-bytes-limit=21810380B"},
+				"--store.limits.request-series=72701", "--store.limits.request-samples=14955600", "--store.grpc.downloaded-bytes-limit=43620761B"},
 			"prod": {"--store.grpc.series-max-concurrency=8",
-				"--store.limits.request-series=307582", "--store.limits.request-samples=63273960", "--store.grpc.downloaded-bytes-limit=92274688B"},
+				"--store.limits.request-series=307582", "--store.limits.request-samples=63273960", "--store.grpc.downloaded-bytes-limit=184549376B"},
 		}[stack]
 		for _, want := range limits {
 			if !slices.Contains(storeArgs, want) {
