@@ -63,12 +63,12 @@ next:
 	return out, nil
 }
 
-// yearResult is a scenario's bucket after the compactor's first iteration over the year.
+// yearResult is a scenario's bucket once the year has arrived (and, with a compactor, been
+// compacted slice by slice).
 type yearResult struct {
-	blocks   int
-	live     map[int64]int64 // bytes of the blocks not marked for deletion, by resolution
-	all      int64           // every block's bytes, marked ones included
-	uploaded int64
+	blocks int
+	live   map[int64]int64 // bytes of the blocks not marked for deletion, by resolution
+	all    int64           // every block's bytes, marked ones included
 	// compactTime is the compactor's iterations' time, summed over slices.
 	compactTime time.Duration
 	slices      int
