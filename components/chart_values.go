@@ -38,6 +38,7 @@ var OwnedChartValues = []OwnedChartValue{
 	{prometheusSpecValue("resources"), "set from prometheusCpuRequest, prometheusMemoryRequest, prometheusCpuLimit and prometheusMemoryLimit"},
 	{prometheusSpecValue("podMetadata", "labels", LabelStoreAPI), "the peers Service selects the sidecars' StoreAPI by it"},
 	{prometheusSpecValue("podMetadata", "labels", LabelComponent), "the sidecars' PodMonitor selects the Prometheus pods by it"},
+	{prometheusSpecValue("podMetadata", "annotations", ObjstoreChecksumAnnotation), "the Prometheus pods roll when the objstore config changes"},
 	{prometheusSpecValue("thanos", "image"), "the Thanos sidecar is pinned with the other Thanos components"},
 	{prometheusSpecValue("thanos", "version"), "the Thanos sidecar is pinned with the other Thanos components"},
 	{prometheusSpecValue("thanos", "objectStorageConfig"), "the sidecar's object storage is the program's objstore Secret"},

@@ -47,6 +47,9 @@ type BucketWorkloadArgs struct {
 	ObjstoreSecret pulumi.StringInput
 	// ObjstoreSecretKey is the key of the objstore config in ObjstoreSecret. Required.
 	ObjstoreSecretKey string
+	// ObjstoreChecksum is ObjstoreChecksum of that config (PrometheusStack.ObjstoreChecksum): the
+	// pods' ObjstoreChecksumAnnotation, which rolls them when the config changes. Required.
+	ObjstoreChecksum pulumi.StringInput
 	// StorageSize of each replica's persistent volume ("10Gi"). Required.
 	StorageSize string
 	// StorageClass of the persistent volume. Default: the cluster's default class.
@@ -58,8 +61,8 @@ type BucketWorkloadArgs struct {
 }
 
 func (a BucketWorkloadArgs) validate(component string) error {
-	if a.ObjstoreSecret == nil || a.ObjstoreSecretKey == "" || a.StorageSize == "" {
-		return fmt.Errorf("%s: ObjstoreSecret, ObjstoreSecretKey and StorageSize are required", component)
+	if a.ObjstoreSecret == nil || a.ObjstoreSecretKey == "" || a.ObjstoreChecksum == nil || a.StorageSize == "" {
+		return fmt.Errorf("%s: ObjstoreSecret, ObjstoreSecretKey, ObjstoreChecksum and StorageSize are required", component)
 	}
 	return nil
 }
@@ -162,8 +165,11 @@ func newBucketStatefulSet(ctx *pulumi.Context, a ThanosWorkloadArgs, b BucketWor
 		ServiceName: governing.Metadata.Name().Elem(),
 		Selector:    metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(l.Selector())},
 		Template: corev1.PodTemplateSpecArgs{
-			Metadata: metav1.ObjectMetaArgs{Labels: pulumi.ToStringMap(withLabels(l.Pod(), w.extraPodLabels))},
-			Spec:     thanosPodSpec(sa.Metadata.Name().Elem(), w.container, spreadBy, nil),
+			Metadata: metav1.ObjectMetaArgs{
+				Labels:      pulumi.ToStringMap(withLabels(l.Pod(), w.extraPodLabels)),
+				Annotations: pulumi.StringMap{ObjstoreChecksumAnnotation: b.ObjstoreChecksum},
+			},
+			Spec: thanosPodSpec(sa.Metadata.Name().Elem(), w.container, spreadBy, nil),
 		},
 		VolumeClaimTemplates: persistentVolumeClaims(b.StorageSize, b.StorageClass),
 	}

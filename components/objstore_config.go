@@ -1,6 +1,8 @@
 package components
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/thanos-io/objstore/providers/s3"
@@ -10,6 +12,21 @@ import (
 // ObjstoreSecretKey is the key of Thanos's objstore config in the objstore Secret. The sidecar,
 // store gateway and compactor all read this one key.
 const ObjstoreSecretKey = "thanos.yaml"
+
+// ObjstoreChecksumAnnotation is the pod template annotation that holds ObjstoreChecksum of the
+// objstore config, on every pod that reads it: the Prometheus pods (their sidecar reads it into an
+// environment variable at start), the store gateway and the compactor (which read the file once at
+// start). Kubernetes restarts no pod when a Secret changes; a changed annotation rolls the pods,
+// so rotated keys, a new endpoint or a new KMS key reach them in the same update, and an unchanged
+// config rolls nothing.
+const ObjstoreChecksumAnnotation = "checksum/objstore-config"
+
+// ObjstoreChecksum is the hex SHA-256 of an objstore config. It reveals nothing of the keys the
+// config may hold (as Helm charts' checksum/config annotations of Secrets).
+func ObjstoreChecksum(config string) string {
+	sum := sha256.Sum256([]byte(config))
+	return hex.EncodeToString(sum[:])
+}
 
 // ObjstoreConfigArgs describe the bucket Thanos writes to.
 type ObjstoreConfigArgs struct {

@@ -75,6 +75,9 @@ type PrometheusStack struct {
 	Release *helmv3.Release
 	// ObjstoreSecretName names the Secret holding the objstore config.
 	ObjstoreSecretName pulumi.StringOutput `pulumi:"objstoreSecretName"`
+	// ObjstoreChecksum is ObjstoreChecksum of that config: the ObjstoreChecksumAnnotation of every
+	// pod that reads it. Not secret: it reveals nothing of the keys.
+	ObjstoreChecksum pulumi.StringOutput `pulumi:"objstoreChecksum"`
 	// ReleaseName is the Helm release's name.
 	ReleaseName pulumi.StringOutput `pulumi:"releaseName"`
 	// GrafanaAdminSecret names the Secret (in the release's namespace) with the chart's Grafana
@@ -109,6 +112,9 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		return nil, err
 	}
 	helmValues := pulumiValues(merged)
+	// The Prometheus pods roll when the objstore config changes: the sidecar reads it only at start.
+	checksum := pulumi.Unsecret(args.ObjstoreConfig.ToStringOutput().ApplyT(ObjstoreChecksum)).(pulumi.StringOutput)
+	setValue(helmValues, append(slices.Clone(PrometheusPodAnnotationsPath), ObjstoreChecksumAnnotation), checksum)
 	if args.SidecarRoleArn != nil {
 		// The role's ARN is unknown in the preview of a new stack: only this one value waits for it.
 		setValue(helmValues, append(slices.Clone(ServiceAccountAnnotationsPath), IRSARoleAnnotation), args.SidecarRoleArn)
@@ -162,9 +168,10 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
 	p.ObjstoreSecretName = secret.Metadata.Name().Elem()
+	p.ObjstoreChecksum = checksum
 	p.ReleaseName = release.Name.Elem()
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
-		"objstoreSecretName": p.ObjstoreSecretName, "releaseName": p.ReleaseName,
+		"objstoreSecretName": p.ObjstoreSecretName, "objstoreChecksum": p.ObjstoreChecksum, "releaseName": p.ReleaseName,
 	})
 }
 

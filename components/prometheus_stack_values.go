@@ -90,6 +90,9 @@ var (
 	ServiceAccountAnnotationsPath = []string{"prometheus", "serviceAccount", "annotations"}
 	// PrometheusSpecPath holds what the chart copies into the Prometheus resource's spec.
 	PrometheusSpecPath = []string{"prometheus", "prometheusSpec"}
+	// PrometheusPodAnnotationsPath holds the annotations the operator puts on the Prometheus pods:
+	// the objstore config's checksum.
+	PrometheusPodAnnotationsPath = []string{"prometheus", "prometheusSpec", "podMetadata", "annotations"}
 )
 
 // PrometheusStackValues builds the kube-prometheus-stack values that turn its Prometheus into a

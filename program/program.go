@@ -169,6 +169,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		BucketWorkloadArgs: components.BucketWorkloadArgs{
 			ObjstoreSecret:    prometheus.ObjstoreSecretName,
 			ObjstoreSecretKey: components.ObjstoreSecretKey,
+			ObjstoreChecksum:  prometheus.ObjstoreChecksum,
 			StorageSize:       cfg.StoreStorageSize,
 			StorageClass:      cfg.StorageClass,
 			RoleArn:           bucket.StoreRoleArn,
@@ -191,6 +192,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		BucketWorkloadArgs: components.BucketWorkloadArgs{
 			ObjstoreSecret:    prometheus.ObjstoreSecretName,
 			ObjstoreSecretKey: components.ObjstoreSecretKey,
+			ObjstoreChecksum:  prometheus.ObjstoreChecksum,
 			StorageSize:       cfg.CompactorStorageSize,
 			StorageClass:      cfg.StorageClass,
 			RoleArn:           bucket.CompactorRoleArn,
