@@ -19,12 +19,19 @@ const (
 	// ChartVersion is the pinned chart version. It ships PrometheusOperatorVersion and
 	// PrometheusVersion below.
 	ChartVersion = "88.5.3"
+	// ChartSHA256 is the sha256 of the package ChartRepository serves at ChartVersion, which the
+	// repository keeps at ChartPackage (scripts/update-chart.sh replaces both on a version bump).
+	ChartSHA256 = "567dea88b5536fc8ae94f82f4f2b56bdf19b5df53f2b6f6ece6a9746f22ffb7f"
 	// PrometheusOperatorVersion is the operator version ChartVersion ships; its CRDs define the
 	// Prometheus and ServiceMonitor resources this program writes.
 	PrometheusOperatorVersion = "v0.93.1"
 	// PrometheusVersion is the Prometheus version ChartVersion deploys.
 	PrometheusVersion = "v3.14.0"
 )
+
+// ChartPackage is where the repository keeps the chart package of ChartVersion, relative to its
+// root: every suite renders and installs these bytes, and chartPath deploys them.
+func ChartPackage() string { return "charts/" + ChartName + "-" + ChartVersion + ".tgz" }
 
 // ThanosImage is the fully qualified, pinned Thanos image.
 func ThanosImage() string { return ThanosImageRepository + ":" + ThanosVersion }

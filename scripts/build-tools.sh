@@ -26,7 +26,7 @@
 # without DWARF and symbol tables (-gcflags=all=-dwarf=false, -ldflags=-s -w, as Kubernetes' own
 # release builds link): the compile is about 10% faster, each link about 3x.
 # The Go helper modules live in tools/<tool>/ (their go.mod must pin the same versions as below;
-# the script checks); a tool's cache key includes a hash of its helper's go.sum. See /work/shared/TOOLCHAIN.md for where these recipes come from.
+# the script checks); a tool's cache key includes a hash of its helper's go.sum.
 set -euo pipefail
 
 # ---------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@
 #      root: it runs containerd, the kubelet and a CNI bridge).
 # Suites 2-4 need tools that scripts/build-tools.sh builds from their Go modules into a cache
 # outside the clone; the first run on a machine builds them (two builds at a time, behind the unit
-# tests), later runs reuse them. They also need the real chart package in ../shared/charts (see
-# README). Asked for with other suites, the cluster suite runs beside them: most of its time is
+# tests), later runs reuse them. Every suite uses the real chart package the repository keeps in
+# charts/. Asked for with other suites, the cluster suite runs beside them: most of its time is
 # spent waiting (pods starting, MinIO held down for minutes), with the cores idle.
 #
 # Usage: scripts/test.sh [unit|integration|e2e|cluster]...   (no argument: all four)

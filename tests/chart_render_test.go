@@ -74,7 +74,7 @@ func (r *rendered) one(t *testing.T, kind, name string) harness.Object {
 	return nil
 }
 
-// TestRealChartRendersWhatTheProgramMeans renders the real chart package (../shared/charts) with
+// TestRealChartRendersWhatTheProgramMeans renders the real chart package (charts/ in the repository) with
 // the program's values for each stack and checks the objects it renders, not the values: a value
 // the chart drops or reshapes fails here.
 func TestRealChartRendersWhatTheProgramMeans(t *testing.T) {

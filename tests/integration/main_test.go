@@ -9,7 +9,7 @@
 //
 // What is real: the pulumi CLI and engine (driven by the Automation API with an inline program,
 // program.Run), the project's Pulumi.yaml config schema and defaults, the kubernetes provider plugin
-// and the Helm inside it, the chart package of ../shared/charts, etcd, kube-apiserver with RBAC and
+// and the Helm inside it, the chart package of charts/, etcd, kube-apiserver with RBAC and
 // the real CRD schemas, kube-controller-manager (garbage collection, namespace deletion, Deployment
 // and StatefulSet controllers), prometheus-operator with the chart's arguments and its own
 // ServiceAccount's RBAC, the local file state backend with passphrase-encrypted secrets, and stack

@@ -1,7 +1,7 @@
 package harness
 
-// The real kube-prometheus-stack chart package the program pins (../shared/charts beside the
-// repository, see ../shared/charts/README.md), found and rendered the way `helm template` does it:
+// The real kube-prometheus-stack chart package the program pins (components.ChartPackage, kept in
+// the repository with its provenance in charts/README.md), found and rendered the way `helm template` does it:
 // Helm's own library, client-only. Tests render and install the real chart, never a copy of its
 // templates.
 
@@ -24,29 +24,17 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 )
 
-// ChartPathEnv overrides where the chart package is found.
-const ChartPathEnv = "KUBE_PROMETHEUS_STACK_CHART"
-
 // KubeVersion is the Kubernetes version charts are rendered for: the one the test clusters run.
 const KubeVersion = "v1.36.3"
 
-// ChartPath is the chart package of components.ChartVersion: $KUBE_PROMETHEUS_STACK_CHART, or
-// ../shared/charts/kube-prometheus-stack-<version>.tgz beside the repository. It fails, with what
-// to do, where the package is not there: a test that needs the real chart never skips.
+// ChartPath is the absolute path of the chart package the repository keeps (components.ChartPackage).
+// It fails where the package is not there: a test that needs the real chart never skips.
 func ChartPath() (string, error) {
-	path := os.Getenv(ChartPathEnv)
-	if path == "" {
-		path = filepath.Join(RepoRoot(), "..", "shared", "charts", components.ChartName+"-"+components.ChartVersion+".tgz")
+	path := filepath.Join(RepoRoot(), filepath.FromSlash(components.ChartPackage()))
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("the real chart package is not in the repository (%v): scripts/update-chart.sh %s puts it there", err, components.ChartVersion)
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(abs); err != nil {
-		return "", fmt.Errorf("the real chart package %s is not there (%v): put kube-prometheus-stack %s there (helm pull %s --repo %s --version %s), or set %s to it",
-			abs, err, components.ChartVersion, components.ChartName, components.ChartRepository, components.ChartVersion, ChartPathEnv)
-	}
-	return abs, nil
+	return path, nil
 }
 
 // Object is one rendered Kubernetes object.

@@ -157,7 +157,7 @@ var Substitutions = []Substitution{
 	{StackConfig, "clusterStack", Remove, "the cluster is the control plane on loopback, not an EKS cluster stack", nil},
 	{StackConfig, "kubeconfig", Add, "the admin kubeconfig of the control plane on loopback (set as a secret)",
 		func(s *Site, _ string) (string, error) { return s.Stack.Kubeconfig, nil }},
-	{StackConfig, "chartPath", Add, "no chart repository can be reached; the same chart version, packaged, from ../shared/charts",
+	{StackConfig, "chartPath", Add, "no chart repository can be reached; the same chart version, the package the repository keeps (charts/, its sha256 held equal to what the chart repository serves)",
 		func(s *Site, _ string) (string, error) { return s.Stack.ChartPath, nil }},
 	{StackConfig, "kubernetesSkipAwait", Add, "no kubelet: pods are created but never run, so nothing becomes ready", constant("true")},
 	{StackConfig, "chartValues", Add,
@@ -179,7 +179,7 @@ var Substitutions = []Substitution{
 	// The cluster suite's stacks on the one-node cluster.
 	{ClusterStackConfig, "kubeconfig", Add, "the one-node cluster's admin kubeconfig, set as a secret (on kind: `kind get kubeconfig`)",
 		func(s *Site, _ string) (string, error) { return s.Stack.Kubeconfig, nil }},
-	{ClusterStackConfig, "chartPath", Add, "no chart repository can be reached; the same chart version, packaged, from ../shared/charts",
+	{ClusterStackConfig, "chartPath", Add, "no chart repository can be reached; the same chart version, the package the repository keeps (charts/, its sha256 held equal to what the chart repository serves)",
 		func(s *Site, _ string) (string, error) { return s.Stack.ChartPath, nil }},
 	{ClusterStackConfig, "chartValues", Add, "the chart values below", nil}, // composed by clusterChartValues
 	{ClusterStackConfig, "storeSyncInterval", Add,
