@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -53,6 +54,27 @@ func CompactLabels(instance string) ThanosLabels {
 
 // CompactServiceAccountName is the compactor's ServiceAccount name; the IRSA trust policy names it.
 const CompactServiceAccountName = "thanos-compact"
+
+// The pinned compactor downsamples (the program never turns it off) and then refuses to start when
+// a resolution is kept for less than the block range the next downsampling reads
+// (cmd/thanos/compact.go at ThanosVersion: downsample.ResLevel1DownsampleRange and
+// ResLevel2DownsampleRange). A retention of 0 keeps a resolution forever and passes.
+const (
+	// MinimumRawRetention is the shortest raw retention the compactor accepts: 40h, the range of
+	// raw data it downsamples to 5m.
+	MinimumRawRetention = 40 * time.Hour
+	// MinimumFiveMinuteRetention is the shortest 5m retention the compactor accepts: 10 days, the
+	// range of 5m data it downsamples to 1h.
+	MinimumFiveMinuteRetention = 10 * 24 * time.Hour
+)
+
+// MinimumDeleteDelay is the shortest delete delay that lets every store gateway drop a block
+// before the compactor deletes it. The store stops serving a block IgnoreDeletionMarksDelay (half
+// the delete delay) after it was marked, and only notices at its next bucket sync; a block deleted
+// earlier fails every query that reaches it ("no such key") until that sync. So half the delay
+// must cover one sync interval. (Thanos itself accepts any delay, 0 included, with a warning
+// in --delete-delay's help that queries then fail.)
+func MinimumDeleteDelay(storeSyncInterval time.Duration) time.Duration { return 2 * storeSyncInterval }
 
 // CompactFlags are the flags of `thanos compact`, verified against ThanosVersion.
 func CompactFlags(objstoreSecretKey string, s CompactSettings) ([]string, error) {

@@ -180,8 +180,9 @@ func ResponseCacheConfig(cache QueryFrontendCache) (string, error) {
 
 // Validate checks the settings (with their defaults filled) as Thanos would parse them.
 func (s QueryFrontendSettings) Validate() error {
-	// Thanos parses these with Go's time.ParseDuration (kingpin's DurationVar, and yaml.v2 for the
-	// cache's), which knows no "d": one day is "24h".
+	// The cache's validity goes through yaml.v2 into a time.Duration, which knows no "d" (one day
+	// is "24h"); the two flags (kingpin's DurationVar, which the pinned binary also takes in days)
+	// are held to the same form, so the three read alike.
 	for _, d := range []struct{ what, value string }{
 		{"split interval", s.SplitInterval}, {"slow query threshold", s.SlowQueryThreshold}, {"cache validity", s.Cache.Validity},
 	} {

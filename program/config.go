@@ -3,6 +3,7 @@ package program
 import (
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -109,6 +110,8 @@ var (
 	bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	ipAddressPattern  = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	// dnsName is a host name of letters, digits and inner hyphens per label.
+	dnsName = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 )
 
 // reader reads typed config values, applying the table's defaults and collecting every error, so
@@ -182,6 +185,16 @@ func (r *reader) duration(key string, allowZero bool) string {
 	}
 	if d == 0 && !allowZero {
 		r.fail(key, "must be more than 0")
+	}
+	return v
+}
+
+// goDuration reads a positive Go duration (time.ParseDuration: no d, w or y units), as
+// components.QueryFrontendSettings.Validate holds the query-frontend's durations.
+func (r *reader) goDuration(key string) string {
+	v := r.raw(key)
+	if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+		r.fail(key, "%q is not a positive Go duration such as 24h, 30m or 10s (no d or w units)", v)
 	}
 	return v
 }
@@ -358,7 +371,9 @@ func ParseConfig(lookup Lookup) (Config, error) {
 		OneHour:     r.duration("compactorRetention1h", true),
 	}
 	checkRetentionOrder(r, c.CompactorRetention)
+	checkDownsamplingRetention(r, c.CompactorRetention)
 	c.CompactorDeleteDelay = r.duration("compactorDeleteDelay", true)
+	checkDeleteDelay(r, c.CompactorDeleteDelay, c.StoreSyncInterval)
 	c.CompactorDeduplicate = r.boolean("compactorDeduplication")
 	c.PodDisruptionBudgets = r.boolean("podDisruptionBudgets")
 	c.ThanosAlerts = r.boolean("thanosAlerts")
@@ -463,11 +478,11 @@ func readQueryFrontend(r *reader) *QueryFrontendConfig {
 	f := &QueryFrontendConfig{
 		Replicas: r.integer("queryFrontendReplicas", 1),
 		Settings: components.QueryFrontendSettings{
-			SplitInterval:      r.str("queryFrontendSplitInterval"),
-			SlowQueryThreshold: r.str("queryFrontendSlowQueryThreshold"),
+			SplitInterval:      r.goDuration("queryFrontendSplitInterval"),
+			SlowQueryThreshold: r.goDuration("queryFrontendSlowQueryThreshold"),
 			Cache: components.QueryFrontendCache{
 				InMemoryMaxSize: r.str("queryFrontendCacheSize"),
-				Validity:        r.str("queryFrontendCacheValidity"),
+				Validity:        r.goDuration("queryFrontendCacheValidity"),
 			},
 		},
 		Resources: r.thanosResources("queryFrontend"),
@@ -479,16 +494,6 @@ func readQueryFrontend(r *reader) *QueryFrontendConfig {
 	}
 	enabled := r.boolean("queryFrontend")
 	settings := f.Settings.WithDefaults()
-	for _, d := range []struct{ key, value string }{
-		{"queryFrontendSplitInterval", settings.SplitInterval},
-		{"queryFrontendSlowQueryThreshold", settings.SlowQueryThreshold},
-		{"queryFrontendCacheValidity", settings.Cache.Validity},
-	} {
-		// Thanos parses these with Go's time.ParseDuration, not as Prometheus durations.
-		if v, err := time.ParseDuration(d.value); err != nil || v <= 0 {
-			r.fail(d.key, "%q is not a positive Go duration such as 24h, 30m or 10s (no d or w units)", d.value)
-		}
-	}
 	if _, err := settings.Cache.MemcachedPorts(); err != nil {
 		r.fail("queryFrontendMemcachedAddresses", "%v", err)
 	}
@@ -566,6 +571,47 @@ func checkRetentionOrder(r *reader, ret components.CompactorRetention) {
 	}
 }
 
+// checkDownsamplingRetention refuses the retentions the pinned compactor refuses at start (it
+// would crash-loop, and the bucket would grow without compaction, downsampling or retention).
+func checkDownsamplingRetention(r *reader, ret components.CompactorRetention) {
+	for _, c := range []struct {
+		key, value, resolution, minimumText string
+		minimum                             time.Duration
+	}{
+		{"compactorRetentionRaw", ret.Raw, "raw data into 5m", "40h", components.MinimumRawRetention},
+		{"compactorRetention5m", ret.FiveMinutes, "5m data into 1h", "10d", components.MinimumFiveMinuteRetention},
+	} {
+		d, err := model.ParseDuration(c.value)
+		if err == nil && d != 0 && time.Duration(d) < c.minimum {
+			r.fail(c.key, "%q is shorter than %s: the compactor downsamples %s from blocks that long and refuses to start with less; use at least %s, or 0d to keep it forever",
+				c.value, c.minimumText, c.resolution, c.minimumText)
+		}
+	}
+}
+
+// checkDeleteDelay refuses a delete delay under components.MinimumDeleteDelay of the store
+// gateways' sync interval.
+func checkDeleteDelay(r *reader, deleteDelay, storeSyncInterval string) {
+	d, err1 := model.ParseDuration(deleteDelay)
+	sync, err2 := model.ParseDuration(storeSyncInterval)
+	if err1 != nil || err2 != nil {
+		return // reported by duration
+	}
+	if minimum := components.MinimumDeleteDelay(time.Duration(sync)); time.Duration(d) < minimum {
+		r.fail("compactorDeleteDelay", "%q is shorter than %s, twice storeSyncInterval %q: the store gateways stop serving a marked block after half the delay and notice only at their next sync, so a block deleted sooner fails the queries that read it",
+			deleteDelay, model.Duration(minimum), storeSyncInterval)
+	}
+}
+
+// validEndpointHost: the host of a host[:port] endpoint is an IP address or a DNS name.
+func validEndpointHost(endpoint string) bool {
+	host := endpoint
+	if h, _, err := net.SplitHostPort(endpoint); err == nil {
+		host = h
+	}
+	return net.ParseIP(host) != nil || (len(host) <= 253 && dnsName.MatchString(host))
+}
+
 // readExistingBucket reads the bring-your-own-bucket settings; nil when the program creates the
 // bucket.
 func readExistingBucket(r *reader, awsRegion string) *ExistingBucket {
@@ -607,6 +653,10 @@ func readExistingBucket(r *reader, awsRegion string) *ExistingBucket {
 		r.fail("existingBucketEndpoint", "%q must be host[:port] without a scheme (use existingBucketInsecure for http)", e.Endpoint)
 	} else if _, err := components.ObjectStorePorts(e.Endpoint, e.Insecure, false); err != nil {
 		r.fail("existingBucketEndpoint", "%q must be host[:port] with a port from 1 to 65535", e.Endpoint)
+	} else if !validEndpointHost(e.Endpoint) {
+		// The S3 client Thanos builds refuses anything else at start (minio-go's
+		// s3utils.IsValidDomain and IsValidIP, "Endpoint url cannot have fully qualified paths").
+		r.fail("existingBucketEndpoint", "%q must be host[:port], the host an IP address or a DNS name, without a path", e.Endpoint)
 	}
 	if (e.AccessKey == "") != (e.SecretKey == "") {
 		r.fail("existingBucketAccessKey", "existingBucketAccessKey and existingBucketSecretKey must be set together")
