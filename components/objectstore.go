@@ -14,8 +14,9 @@ type ObjectStoreArgs struct {
 	BucketName string
 	// KeyAlias is the KMS alias name, without the "alias/" prefix. Required.
 	KeyAlias string
-	// Versioning keeps old object versions. Default false: the compactor deletes blocks on purpose,
-	// and versions would keep paying for them.
+	// Versioning keeps old object versions, expired after NoncurrentVersionExpirationDays, and
+	// then their delete markers. Default false: the compactor deletes blocks on purpose, and
+	// versions would keep paying for them.
 	Versioning bool
 	// NoncurrentVersionExpirationDays expires old versions when Versioning is on. Default 30.
 	NoncurrentVersionExpirationDays int
@@ -132,14 +133,6 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		return nil, fmt.Errorf("object store: %w", err)
 	}
 
-	rules := s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
-		Id:     pulumi.String("abort-incomplete-multipart-uploads"),
-		Status: pulumi.String("Enabled"),
-		Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
-		AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
-			DaysAfterInitiation: pulumi.Int(a.AbortIncompleteUploadDays),
-		},
-	}}
 	var lifecycleDeps []pulumi.Resource
 	if a.Versioning {
 		versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
@@ -150,18 +143,10 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			return nil, fmt.Errorf("object store: %w", err)
 		}
 		lifecycleDeps = append(lifecycleDeps, versioning)
-		rules = append(rules, s3.BucketLifecycleConfigurationV2RuleArgs{
-			Id:     pulumi.String("expire-noncurrent-versions"),
-			Status: pulumi.String("Enabled"),
-			Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
-			NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
-				NoncurrentDays: pulumi.Int(a.NoncurrentVersionExpirationDays),
-			},
-		})
 	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
-		Rules:  rules,
+		Rules:  lifecycleRules(a),
 	}, parent, pulumi.DependsOn(lifecycleDeps)); err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
@@ -172,4 +157,41 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{
 		"bucketName": o.BucketName, "bucketArn": o.BucketArn, "kmsKeyArn": o.KMSKeyArn,
 	})
+}
+
+// lifecycleRules are the bucket's lifecycle rules, each over the whole bucket: incomplete multipart
+// uploads aborted; with versioning, old versions expired, then the delete markers left alone once
+// their versions are gone (each block the compactor deletes leaves one per object, which S3 would
+// otherwise keep forever and every listing would page through). S3 refuses ExpiredObjectDeleteMarker
+// beside Days or Date in one Expiration, so that Expiration holds nothing else.
+func lifecycleRules(a ObjectStoreArgs) s3.BucketLifecycleConfigurationV2RuleArray {
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:     pulumi.String("abort-incomplete-multipart-uploads"),
+		Status: pulumi.String("Enabled"),
+		Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+		AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+			DaysAfterInitiation: pulumi.Int(a.AbortIncompleteUploadDays),
+		},
+	}}
+	if !a.Versioning {
+		return rules
+	}
+	return append(rules,
+		s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:     pulumi.String("expire-noncurrent-versions"),
+			Status: pulumi.String("Enabled"),
+			Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+			NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+				NoncurrentDays: pulumi.Int(a.NoncurrentVersionExpirationDays),
+			},
+		},
+		s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:     pulumi.String("expire-delete-markers"),
+			Status: pulumi.String("Enabled"),
+			Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+			Expiration: s3.BucketLifecycleConfigurationV2RuleExpirationArgs{
+				ExpiredObjectDeleteMarker: pulumi.Bool(true),
+			},
+		},
+	)
 }

@@ -129,9 +129,46 @@ func TestBucketIsEncryptedPrivateAndTLSOnly(t *testing.T) {
 			if len(versioning) != 1 || at(t, versioning[0].Inputs, "versioningConfiguration.status") != "Enabled" {
 				t.Errorf("prod: versioning %v", versioning)
 			}
-			if len(rules) != 2 || at(t, rules[1], "noncurrentVersionExpiration.noncurrentDays") != float64(14) {
+			if len(rules) != 3 || at(t, rules[1], "noncurrentVersionExpiration.noncurrentDays") != float64(14) {
 				t.Errorf("prod: noncurrent version expiry missing: %v", rules)
 			}
+		}
+	})
+}
+
+// TestVersionedBucketExpiresDeleteMarkers: with versioning, each object the compactor deletes
+// leaves a delete marker; once noncurrent-version expiry has removed the versions behind it, the
+// marker alone must expire too, or markers pile up (and slow every listing) forever. S3 refuses
+// ExpiredObjectDeleteMarker beside Days or Date in one Expiration.
+func TestVersionedBucketExpiresDeleteMarkers(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		lifecycle := r.one(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "thanos")
+		var markers []map[string]any
+		for _, rule := range at(t, lifecycle.Inputs, "rules").([]any) {
+			rule := rule.(map[string]any)
+			if expiration, ok := rule["expiration"].(map[string]any); ok {
+				if expiration["expiredObjectDeleteMarker"] != true {
+					t.Errorf("rule %v expires current objects: the compactor alone deletes blocks", rule["id"])
+				}
+				if _, ok := expiration["days"]; ok {
+					t.Errorf("rule %v: ExpiredObjectDeleteMarker with Days, which S3 refuses", rule["id"])
+				}
+				if _, ok := expiration["date"]; ok {
+					t.Errorf("rule %v: ExpiredObjectDeleteMarker with Date, which S3 refuses", rule["id"])
+				}
+				markers = append(markers, rule)
+			}
+		}
+		versioned := stack == "prod" // bucketVersioning
+		want := 0
+		if versioned {
+			want = 1
+		}
+		if len(markers) != want {
+			t.Fatalf("%d rules expire delete markers, want %d (versioning %v)", len(markers), want, versioned)
+		}
+		if versioned && (markers[0]["status"] != "Enabled" || fmt.Sprint(markers[0]["filter"]) != "map[]") {
+			t.Errorf("delete-marker rule %v does not apply to the whole bucket", markers[0])
 		}
 	})
 }
