@@ -42,6 +42,27 @@ func TLSOnlyBucketPolicy(bucketArn string) (string, error) {
 }
 
 // BucketAccess is what one Thanos component may do with the bucket: least privilege per component.
+//
+// The actions are those of the calls the S3 client of the pinned Thanos makes: the objstore module
+// github.com/thanos-io/objstore v0.0.0-20250804093838-71d60dfee488 (go.mod, and the go.mod of
+// Thanos ThanosVersion in tools/thanos), whose S3 provider uses github.com/minio/minio-go/v7 v7.0.93:
+//
+//   - objstore providers/s3/s3.go Iter, IterWithAttributes: minio-go ListObjects (api-list.go,
+//     ListObjectsV2) → s3:ListBucket on the bucket.
+//   - Get, GetRange: GetObject (api-get-object.go) → s3:GetObject, and kms:Decrypt for SSE-KMS
+//     objects. Exists, Attributes: StatObject (api-stat.go, HeadObject) → s3:GetObject.
+//   - Upload: PutObject (api-put-object.go putObjectCommon): a single PUT, or for objects above
+//     the part size a multipart upload (api-put-object-streaming.go putObjectMultipartStream*,
+//     api-put-object.go putObjectMultipartStreamNoLength: CreateMultipartUpload, UploadPart,
+//     CompleteMultipartUpload) → s3:PutObject, kms:GenerateDataKey, and kms:Decrypt for the
+//     multipart upload under SSE-KMS. On a failed part the same functions call
+//     abortMultipartUpload (api-remove.go, DELETE ?uploadId) → s3:AbortMultipartUpload; without
+//     it the parts stay, billed, until the bucket's abort-incomplete-multipart-uploads rule.
+//   - Delete: RemoveObject (api-remove.go, no version ID) → s3:DeleteObject.
+//
+// The client never asks the bucket's location (the objstore config sets the region, so minio-go's
+// bucket-cache.go getBucketLocation returns it), nor lists multipart uploads or parts. Read these
+// sources again when either version moves: a new call fails with AccessDenied only on AWS.
 type BucketAccess int
 
 const (
@@ -56,7 +77,8 @@ const (
 func (a BucketAccess) objectActions() []string {
 	actions := []string{"s3:GetObject"}
 	if a >= ReadWrite {
-		actions = append(actions, "s3:PutObject")
+		// A writer aborts its own failed multipart uploads.
+		actions = append(actions, "s3:PutObject", "s3:AbortMultipartUpload")
 	}
 	if a >= ReadWriteDelete {
 		actions = append(actions, "s3:DeleteObject")

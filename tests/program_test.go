@@ -196,13 +196,15 @@ func TestIRSARolesAreLeastPrivilege(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		issuer := "oidc.eks.eu-west-1.amazonaws.com/id/" + strings.ToUpper(stack)
 		bucketArn, keyArn := "arn:aws:s3:::thanos-a1b2c3d", "arn:aws:kms:eu-west-1:"+account+":key/key-thanos"
+		// Exactly the calls the pinned objstore S3 client makes (components/iam_policies.go names the
+		// sources): writers abort their own failed multipart uploads; only the compactor deletes.
 		cases := []struct {
 			role, serviceAccount string
 			objects, kms         []string
 		}{
-			{"sidecar", "prometheus", []string{"s3:GetObject", "s3:PutObject"}, []string{"kms:GenerateDataKey", "kms:Decrypt"}},
+			{"sidecar", "prometheus", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}, []string{"kms:GenerateDataKey", "kms:Decrypt"}},
 			{"store", "thanos-store", []string{"s3:GetObject"}, []string{"kms:Decrypt"}},
-			{"compactor", "thanos-compact", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{"kms:GenerateDataKey", "kms:Decrypt"}},
+			{"compactor", "thanos-compact", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"}, []string{"kms:GenerateDataKey", "kms:Decrypt"}},
 		}
 		if n := len(r.all("aws:iam/role:Role")); n != len(cases) {
 			t.Fatalf("%d roles, want %d", n, len(cases))
