@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -12,7 +13,7 @@ import (
 type ObjectStoreArgs struct {
 	// BucketName is the bucket's exact name. Default: Pulumi auto-names it from the resource name.
 	BucketName string
-	// KeyAlias is the KMS alias name, without the "alias/" prefix. Required.
+	// KeyAlias is the KMS alias name, alias/<name>, unique in the account and region. Required.
 	KeyAlias string
 	// Versioning keeps old object versions, expired after NoncurrentVersionExpirationDays, and
 	// then their delete markers. Default false: the compactor deletes blocks on purpose, and
@@ -59,8 +60,8 @@ func (a *ObjectStoreArgs) withDefaults() ObjectStoreArgs {
 // NewObjectStore registers the bucket, its key and their policies.
 func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opts ...pulumi.ResourceOption) (*ObjectStore, error) {
 	a := args.withDefaults()
-	if a.KeyAlias == "" {
-		return nil, fmt.Errorf("object store: KeyAlias is required")
+	if !strings.HasPrefix(a.KeyAlias, "alias/") {
+		return nil, fmt.Errorf("object store: KeyAlias %q must be alias/<name>", a.KeyAlias)
 	}
 	o := &ObjectStore{}
 	if err := ctx.RegisterComponentResource("prometheus-thanos:aws:ObjectStore", name, o, opts...); err != nil {
@@ -81,7 +82,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		return nil, fmt.Errorf("object store: %w", err)
 	}
 	if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{
-		Name:        pulumi.String("alias/" + a.KeyAlias),
+		Name:        pulumi.String(a.KeyAlias),
 		TargetKeyId: key.KeyId,
 	}, parent); err != nil {
 		return nil, fmt.Errorf("object store: %w", err)

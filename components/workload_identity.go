@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -20,11 +21,19 @@ type WorkloadIdentityArgs struct {
 	// SidecarServiceAccount is the Prometheus pods' ServiceAccount (their Thanos sidecar uploads
 	// blocks). Required.
 	SidecarServiceAccount string
-	// RoleNamePrefix starts every role's name (IAM names are account-wide). Required.
-	RoleNamePrefix string
+	// RoleNames are the roles' names, unique in the account (IAM names are account-wide). Required.
+	RoleNames IRSARoleNames
 	// Tags are added to every role.
 	Tags map[string]string
 }
+
+// IRSARoleNames are the names of the three IRSA roles.
+type IRSARoleNames struct {
+	Sidecar, Store, Compactor string
+}
+
+// All are the names, the sidecar's first.
+func (n IRSARoleNames) All() []string { return []string{n.Sidecar, n.Store, n.Compactor} }
 
 // WorkloadIdentity holds one IAM role per Thanos component, each trusted by that component's
 // ServiceAccount alone and allowed only what the component does with the bucket.
@@ -39,6 +48,7 @@ type WorkloadIdentity struct {
 // irsaRole is one component's role: who assumes it and what it may do.
 type irsaRole struct {
 	name           string
+	roleName       string
 	serviceAccount string
 	access         BucketAccess
 }
@@ -46,17 +56,17 @@ type irsaRole struct {
 // NewWorkloadIdentity registers the three roles and their inline policies.
 func NewWorkloadIdentity(ctx *pulumi.Context, name string, args *WorkloadIdentityArgs, opts ...pulumi.ResourceOption) (*WorkloadIdentity, error) {
 	if args.OIDCProviderArn == nil || args.OIDCIssuerURL == nil || args.Namespace == nil ||
-		args.BucketArn == nil || args.KMSKeyArn == nil || args.SidecarServiceAccount == "" || args.RoleNamePrefix == "" {
-		return nil, fmt.Errorf("workload identity: OIDCProviderArn, OIDCIssuerURL, Namespace, BucketArn, KMSKeyArn, SidecarServiceAccount and RoleNamePrefix are required")
+		args.BucketArn == nil || args.KMSKeyArn == nil || args.SidecarServiceAccount == "" || slices.Contains(args.RoleNames.All(), "") {
+		return nil, fmt.Errorf("workload identity: OIDCProviderArn, OIDCIssuerURL, Namespace, BucketArn, KMSKeyArn, SidecarServiceAccount and RoleNames are required")
 	}
 	w := &WorkloadIdentity{}
 	if err := ctx.RegisterComponentResource("prometheus-thanos:aws:WorkloadIdentity", name, w, opts...); err != nil {
 		return nil, err
 	}
 	roles := []irsaRole{
-		{name: "sidecar", serviceAccount: args.SidecarServiceAccount, access: ReadWrite},
-		{name: "store", serviceAccount: StoreServiceAccountName, access: ReadOnly},
-		{name: "compactor", serviceAccount: CompactServiceAccountName, access: ReadWriteDelete},
+		{name: "sidecar", roleName: args.RoleNames.Sidecar, serviceAccount: args.SidecarServiceAccount, access: ReadWrite},
+		{name: "store", roleName: args.RoleNames.Store, serviceAccount: StoreServiceAccountName, access: ReadOnly},
+		{name: "compactor", roleName: args.RoleNames.Compactor, serviceAccount: CompactServiceAccountName, access: ReadWriteDelete},
 	}
 	arns := make([]pulumi.StringOutput, len(roles))
 	for i, r := range roles {
@@ -64,7 +74,7 @@ func NewWorkloadIdentity(ctx *pulumi.Context, name string, args *WorkloadIdentit
 			return IRSATrustPolicy(v[0].(string), v[1].(string), v[2].(string), r.serviceAccount)
 		}).(pulumi.StringOutput)
 		role, err := iam.NewRole(ctx, name+"-"+r.name, &iam.RoleArgs{
-			Name:             pulumi.String(args.RoleNamePrefix + "-" + r.name),
+			Name:             pulumi.String(r.roleName),
 			Description:      pulumi.String("Thanos " + r.name + ": bucket access through IRSA"),
 			AssumeRolePolicy: trust,
 			Tags:             pulumi.ToStringMap(args.Tags),

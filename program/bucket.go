@@ -33,6 +33,7 @@ func deployBucket(ctx *pulumi.Context, cfg Config, cluster Cluster) (Bucket, err
 	}
 	tags := map[string]string{"cluster": cfg.ClusterName, "stack": ctx.Stack(), "managed-by": "pulumi", "app": "thanos"}
 	args := cfg.Bucket
+	args.KeyAlias = kmsAliasName(cfg.ClusterName, ctx.Stack())
 	args.Tags = tags
 	store, err := components.NewObjectStore(ctx, "thanos", &args)
 	if err != nil {
@@ -45,7 +46,7 @@ func deployBucket(ctx *pulumi.Context, cfg Config, cluster Cluster) (Bucket, err
 		BucketArn:             store.BucketArn,
 		KMSKeyArn:             store.KMSKeyArn,
 		SidecarServiceAccount: prometheusServiceAccount,
-		RoleNamePrefix:        cfg.ClusterName + "-" + ctx.Stack() + "-thanos",
+		RoleNames:             iamRoleNames(cfg.ClusterName, ctx.Stack()),
 		Tags:                  tags,
 	})
 	if err != nil {

@@ -249,13 +249,38 @@ func (r *reader) requestWithinLimit(requestKey, request, limitKey, limit string)
 	}
 }
 
-// ParseConfig reads and validates the whole configuration. It registers nothing: a bad value
-// fails the program before any resource changes, with an error naming the key and what is allowed.
+// ParseStackConfig reads and validates the whole configuration of the stack named stack, and
+// where the program creates the bucket the names its AWS resources will have (aws_names.go). It
+// registers nothing: a bad value fails the program before any resource changes, with an error
+// naming the key and what is allowed.
+func ParseStackConfig(lookup Lookup, stack string) (Config, error) {
+	r := newReader(lookup)
+	c := readConfig(r)
+	if c.ExistingBucket == nil {
+		checkAWSNames(r, c.ClusterName, stack)
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// ParseConfig is ParseStackConfig without the AWS names, for a caller that knows no stack name
+// and creates no AWS resource (the end-to-end suite's).
 func ParseConfig(lookup Lookup) (Config, error) {
+	r := newReader(lookup)
+	c := readConfig(r)
+	return c, errors.Join(r.errs...)
+}
+
+func newReader(lookup Lookup) *reader {
 	r := &reader{lookup: lookup, keys: map[string]configKey{}}
 	for _, k := range configKeys {
 		r.keys[k.Name] = k
 	}
+	return r
+}
+
+// readConfig reads every key, leaving its errors in r.
+func readConfig(r *reader) Config {
+	lookup := r.lookup
 	var c Config
 
 	c.ClusterName = r.str("clusterName")
@@ -297,7 +322,6 @@ func ParseConfig(lookup Lookup) (Config, error) {
 
 	c.Bucket = components.ObjectStoreArgs{
 		BucketName:                      r.str("bucketName"),
-		KeyAlias:                        c.ClusterName + "-thanos",
 		Versioning:                      r.boolean("bucketVersioning"),
 		NoncurrentVersionExpirationDays: r.integer("bucketNoncurrentVersionExpirationDays", 1),
 		AbortIncompleteUploadDays:       r.integer("bucketAbortIncompleteUploadDays", 1),
@@ -406,7 +430,7 @@ func ParseConfig(lookup Lookup) (Config, error) {
 	c.StoreRequestLimits = readStoreRequestLimits(r, c.StoreResources.MemoryLimit, c.StoreIndexCacheSize, c.StoreMaxConcurrentRequests)
 	c.CompactorResources = r.thanosResources("compactor")
 
-	return c, errors.Join(r.errs...)
+	return c
 }
 
 // readChartValues reads a YAML mapping of chart values and refuses every value the program owns,

@@ -49,7 +49,7 @@ func ephemeralStorageKeys(prefix, who string) []configKey {
 // configKeys lists every key the program reads, in the order the README documents them.
 var configKeys = concat(
 	[]configKey{
-		{"clusterName", "string", "", false, "Name of the Kubernetes cluster: the `cluster` external label of every series and the prefix of AWS resource names. Required; lowercase letters, digits and '-', at most 32 characters."},
+		{"clusterName", "string", "", false, "Name of the Kubernetes cluster: the `cluster` external label of every series and, with the stack name, the start of AWS resource names (<clusterName>-<stack>-thanos-compactor, an IAM role name, at most 64 characters). Required; lowercase letters, digits and '-', at most 32 characters."},
 		{"namespace", "string", "monitoring", false, "Namespace the program creates and installs everything into."},
 		{"kubeconfig", "string", "", true, "Kubeconfig of the target cluster (secret). Either this or clusterStack is required."},
 		{"clusterStack", "string", "", false, "Fully qualified name (org/project/stack) of the stack that created the cluster; its outputs give the kubeconfig and OIDC provider."},

@@ -48,7 +48,7 @@ const instance = "thanos"
 
 // Deploy validates the configuration, then registers every resource of the stack.
 func Deploy(ctx *pulumi.Context) (*Deployment, error) {
-	cfg, err := ParseConfig(ctx.GetConfig)
+	cfg, err := ParseStackConfig(ctx.GetConfig, ctx.Stack())
 	if err := errors.Join(err, checkSecretKeys(ctx.GetConfig, ctx.IsConfigSecret)); err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func TestBucketIsEncryptedPrivateAndTLSOnly(t *testing.T) {
 			t.Error("KMS key rotation is off")
 		}
 		alias := r.one(t, "aws:kms/alias:Alias", "thanos")
-		if alias.Inputs["name"] != "alias/"+stack+"-eu-west-1-thanos" || alias.Inputs["targetKeyId"] != "key-thanos" {
+		if alias.Inputs["name"] != "alias/"+stack+"-eu-west-1-"+stack+"-thanos" || alias.Inputs["targetKeyId"] != "key-thanos" {
 			t.Errorf("alias %v", alias.Inputs)
 		}
 		keyArn := "arn:aws:kms:eu-west-1:" + account + ":key/key-thanos"
