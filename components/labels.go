@@ -50,8 +50,9 @@ func (l ThanosLabels) Selector() map[string]string {
 
 // ObjectName names the workload's Kubernetes objects (its Deployment or StatefulSet, Service,
 // ServiceMonitor, PodDisruptionBudget): "thanos-<component>". Prometheus gives the series it scrapes
-// through the ServiceMonitor this name as their job, which the Thanos mixin's selectors
-// (job=~".*thanos-<component>.*") match.
+// through the ServiceMonitor this name as their job, which the program's alert selectors
+// (job=~"thanos-<component>", stackJobSelector) match exactly and the mixin's dashboards'
+// (job=~".*thanos-<component>.*") among others.
 func (l ThanosLabels) ObjectName() string { return "thanos-" + l.Component }
 
 // Pod is the full label set of the workload's pods and objects: the selector plus version and

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -37,7 +38,8 @@ const sidecarMixinComponent = "sidecar"
 // Prometheus gives the series it scrapes from it in namespace. prometheus-operator v0.93.1 sets a
 // ServiceMonitor target's job to the Service's name and a PodMonitor target's to
 // "<namespace>/<PodMonitor name>" (pkg/prometheus/promcfg.go: generateServiceMonitorConfig,
-// generatePodMonitorConfig), when no jobLabel is set, as here.
+// generatePodMonitorConfig), when no jobLabel is set, as here. With namespace "" a PodMonitor's
+// job is "/<PodMonitor name>".
 func ScrapeJobs(namespace string) map[string]string {
 	jobs := map[string]string{sidecarMixinComponent: namespace + "/" + SidecarPodMonitorName}
 	for _, l := range []ThanosLabels{QueryLabels(""), QueryFrontendLabels(""), StoreLabels(""), CompactLabels("")} {
@@ -46,9 +48,29 @@ func ScrapeJobs(namespace string) map[string]string {
 	return jobs
 }
 
-// mixinJobSelector is how the mixin selects a component's series: job=~".*thanos-<component>.*".
+// mixinJobSelector is how the mixin selects a component's series: job=~".*thanos-<component>.*"
+// (the default of <component>.selector in its config.libsonnet).
 func mixinJobSelector(component string) string {
 	return fmt.Sprintf(`job=~".*thanos-%s.*"`, component)
+}
+
+// stackJobSelector selects the series of component's job in this stack and of no other job:
+// job=~"thanos-query", job=~"[^/]+/thanos-sidecar" (a PodMonitor's job, in whatever namespace
+// the stack runs). The mixin's selectors are broader than this stack's jobs allow: ".*thanos-query.*"
+// also matches "thanos-query-frontend", so ThanosQueryIsDown could not fire while the frontend is
+// up; and any of them matches every PodMonitor job of a namespace named after it.
+func stackJobSelector(component string) string {
+	return fmt.Sprintf("job=~%q", stackJobRegex(component)) // PromQL strings take Go's escapes
+}
+
+// stackJobRegex is the regex of stackJobSelector: component's job, in any namespace.
+func stackJobRegex(component string) string {
+	job := ScrapeJobs("")[component]
+	re := regexp.QuoteMeta(job)
+	if strings.HasPrefix(job, "/") {
+		re = "[^/]+" + re
+	}
+	return re
 }
 
 // mixinComponentsWithoutAlerts are the components this stack runs that the pinned mixin has no
@@ -61,7 +83,9 @@ const mixinAbsentGroup = "thanos-component-absent"
 // ThanosAlertGroups are the mixin's alert groups for the components this stack runs: the groups
 // "thanos-<component>" whole, and of the component-absent group the alerts about those
 // components. Receive, rule and bucket-replicate are not deployed, so their alerts would only be
-// noise ("component is down" forever).
+// noise ("component is down" forever). Each component's job selector is replaced by
+// stackJobSelector's, as a jsonnet user of the mixin would set <component>.selector; nothing else
+// of the mixin's rules changes.
 func ThanosAlertGroups() ([]monitoringv1.RuleGroup, error) {
 	raw, err := mixinFiles.ReadFile("mixin/alerts/alerts.yaml")
 	if err != nil {
@@ -101,7 +125,34 @@ func ThanosAlertGroups() ([]monitoringv1.RuleGroup, error) {
 		}
 		return nil, fmt.Errorf("thanos mixin alerts: want the groups of %v and %s, found %v", components, mixinAbsentGroup, names)
 	}
+	if err := narrowJobSelectors(out, components); err != nil {
+		return nil, fmt.Errorf("thanos mixin alerts: %w", err)
+	}
 	return out, nil
+}
+
+// narrowJobSelectors replaces, in every rule of groups, each component's mixin job selector by
+// stackJobSelector's. A job selector of another shape upstream must not stay as broad as it came.
+func narrowJobSelectors(groups []monitoringv1.RuleGroup, components []string) error {
+	narrowed := map[string]bool{}
+	for _, c := range components {
+		narrowed[stackJobRegex(c)] = true
+	}
+	for _, g := range groups {
+		for i, r := range g.Rules {
+			expr := r.Expr.String()
+			for _, c := range components {
+				expr = strings.ReplaceAll(expr, mixinJobSelector(c), stackJobSelector(c))
+			}
+			for _, re := range JobRegexes(expr) {
+				if !narrowed[re] {
+					return fmt.Errorf("alert %s: job selector %q is none of the mixin's component selectors", r.Alert, re)
+				}
+			}
+			g.Rules[i].Expr = intstr.FromString(expr)
+		}
+	}
+	return nil
 }
 
 // ThanosDashboards are the mixin's Grafana dashboards for the components this stack runs, by file

@@ -1,9 +1,15 @@
 package components
 
 import (
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
 )
 
 // TestMixinIsFromTheDeployedThanos: the embedded alerts and dashboards were copied from the Thanos
@@ -93,6 +99,108 @@ func TestEveryAlertSelectsJobsThisStackProduces(t *testing.T) {
 			}
 			if len(unmatched) > 0 {
 				t.Errorf("alert %s: job selectors %q match none of the stack's jobs %v", r.Alert, unmatched, jobs)
+			}
+		}
+	}
+}
+
+// mixinGroups are the groups of the embedded mixin file, as upstream wrote them.
+func mixinGroups(t *testing.T) map[string]monitoringv1.RuleGroup {
+	t.Helper()
+	raw, err := mixinFiles.ReadFile("mixin/alerts/alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []monitoringv1.RuleGroup `json:"groups"`
+	}
+	if err := yaml.UnmarshalStrict(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]monitoringv1.RuleGroup{}
+	for _, g := range file.Groups {
+		out[g.Name] = g
+	}
+	return out
+}
+
+// mixinRule is the upstream rule of the deployed one: same group, same alert.
+func mixinRule(t *testing.T, upstream map[string]monitoringv1.RuleGroup, group string, alert string) monitoringv1.Rule {
+	t.Helper()
+	for _, r := range upstream[group].Rules {
+		if r.Alert == alert {
+			return r
+		}
+	}
+	t.Fatalf("the mixin's group %s has no alert %s", group, alert)
+	return monitoringv1.Rule{}
+}
+
+// TestEachAlertSelectsOnlyItsComponentsJob: each job selector of each alert matches the job of the
+// component the mixin's selector names (job=~".*thanos-<component>.*") and no other job of the
+// stack, whatever the namespace is called: the mixin's ".*thanos-query.*" also matches the
+// query-frontend's job, and would match every job of a namespace named "thanos-query".
+func TestEachAlertSelectsOnlyItsComponentsJob(t *testing.T) {
+	groups, err := ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := mixinGroups(t)
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			mixin := mixinRule(t, upstream, g.Name, r.Alert)
+			theirs := JobRegexes(mixin.Expr.String())
+			ours := JobRegexes(r.Expr.String())
+			if len(ours) != len(theirs) {
+				t.Errorf("alert %s: job selectors %q, the mixin's %q", r.Alert, ours, theirs)
+				continue
+			}
+			for i, re := range ours {
+				component := strings.TrimSuffix(strings.TrimPrefix(theirs[i], ".*thanos-"), ".*")
+				for _, namespace := range []string{"monitoring", "thanos-query"} {
+					jobs := ScrapeJobs(namespace)
+					if jobs[component] == "" {
+						t.Fatalf("alert %s: the mixin's selector %q names no component of the stack %v", r.Alert, theirs[i], jobs)
+					}
+					anchored := regexp.MustCompile("^(?:" + re + ")$")
+					var matched []string
+					for _, job := range jobs {
+						if anchored.MatchString(job) {
+							matched = append(matched, job)
+						}
+					}
+					slices.Sort(matched)
+					if !slices.Equal(matched, []string{jobs[component]}) {
+						t.Errorf("alert %s: job selector %q matches %q in namespace %s, want only %s's job %q", r.Alert, re, matched, namespace, component, jobs[component])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAlertsAreTheMixinsButForTheirJobSelectors: each deployed group and alert is the mixin's,
+// field for field, but for the regexes of its job selectors.
+func TestAlertsAreTheMixinsButForTheirJobSelectors(t *testing.T) {
+	groups, err := ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := mixinGroups(t)
+	masked := func(r monitoringv1.Rule) monitoringv1.Rule {
+		r.Expr = intstr.FromString(jobMatcher.ReplaceAllString(r.Expr.String(), `job=~"<regex>"`))
+		return r
+	}
+	for _, g := range groups {
+		theirs := upstream[g.Name]
+		ours := g
+		ours.Rules, theirs.Rules = nil, nil
+		if !reflect.DeepEqual(ours, theirs) {
+			t.Errorf("group %s: %+v, the mixin's %+v", g.Name, ours, theirs)
+		}
+		for _, r := range g.Rules {
+			if got, want := masked(r), masked(mixinRule(t, upstream, g.Name, r.Alert)); !reflect.DeepEqual(got, want) {
+				t.Errorf("alert %s differs from the mixin's beyond its job selectors:\n%+v\n%+v", r.Alert, got, want)
 			}
 		}
 	}

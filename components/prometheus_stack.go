@@ -176,7 +176,8 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 }
 
 // SidecarPodMonitorName names the PodMonitor that scrapes the Thanos sidecars. Prometheus gives
-// its series the job "<namespace>/thanos-sidecar", which the Thanos mixin's sidecar selectors
+// its series the job "<namespace>/thanos-sidecar", which the program's sidecar alert selector
+// (job=~"[^/]+/thanos-sidecar", stackJobSelector) and the mixin's dashboards'
 // (job=~".*thanos-sidecar.*") match.
 const SidecarPodMonitorName = "thanos-sidecar"
 

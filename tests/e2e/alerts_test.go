@@ -53,6 +53,87 @@ func TestThanosAlertsFireOnThisStacksSeries(t *testing.T) {
 	t.Logf("promtool test rules:\n%s", out)
 }
 
+// TestEachIsDownAlertFiresForItsComponentAlone runs the real promtool over the deployed alerts
+// with, for each component of this stack (components.ScrapeJobs), its target down and the target of
+// every other job up: that component's "is down" alert fires and no other "is down" alert does. A
+// selector that also matches another component's job (the mixin's ".*thanos-query.*" matches
+// "thanos-query-frontend") keeps its alert silent while that other job is up. The mixin has no "is
+// down" alert for the query-frontend: its case checks that none fires.
+func TestEachIsDownAlertFiresForItsComponentAlone(t *testing.T) {
+	tools, err := harness.ToolsFromEnv("e2e", []string{"PROMTOOL_BIN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := components.ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newAlertSeries(stackNamespace(t), groups)
+	var tests []any
+	fired := 0
+	for _, component := range slices.Sorted(maps.Keys(s.jobs)) {
+		if _, ok := s.rules[isDownAlert(component)]; ok {
+			fired++
+		}
+		tests = append(tests, s.aloneDown(t, component))
+	}
+	// The mixin's "is down" alerts for the components the stack runs; a new one upstream adds a case.
+	if want := len(s.jobs) - 1; fired != want {
+		t.Fatalf("%d components have an \"is down\" alert among the deployed rules, want %d (all but the query-frontend)", fired, want)
+	}
+	dir := t.TempDir()
+	writeYAML(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
+	writeYAML(t, filepath.Join(dir, "tests.yaml"), map[string]any{
+		"rule_files":          []string{"rules.yaml"},
+		"evaluation_interval": "1m",
+		"tests":               tests,
+	})
+	cmd := exec.Command(tools.Promtool, "test", "rules", "tests.yaml")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, out)
+	}
+	t.Logf("promtool test rules:\n%s", out)
+}
+
+// isDownAlert is the mixin's name of a component's "is down" alert: "query" -> "ThanosQueryIsDown",
+// "query-frontend" -> "ThanosQueryFrontendIsDown".
+func isDownAlert(component string) string {
+	name := "Thanos"
+	for _, word := range strings.Split(component, "-") {
+		name += strings.ToUpper(word[:1]) + word[1:]
+	}
+	return name + "IsDown"
+}
+
+// aloneDown: the target of component down for the whole test, the target of every other job up.
+// Its "is down" alert, if the deployed rules have one, fires after its 5 minutes; no other does.
+func (s *alertSeries) aloneDown(t *testing.T, component string) map[string]any {
+	var input []any
+	for _, c := range slices.Sorted(maps.Keys(s.jobs)) {
+		values := "1x30"
+		if c == component {
+			values = "0x30"
+		}
+		input = append(input, series("up", s.target(c, "thanos-"+c+"-0"), values))
+	}
+	var tests []any
+	for _, c := range slices.Sorted(maps.Keys(s.jobs)) {
+		alert := isDownAlert(c)
+		if _, ok := s.rules[alert]; !ok {
+			continue
+		}
+		if c == component {
+			// absent() keeps only the labels of equality matchers: the selector's is a regex.
+			tests = append(tests, s.expect(t, alert, "10m", 1, map[string]string{}))
+		} else {
+			tests = append(tests, map[string]any{"eval_time": "10m", "alertname": alert})
+		}
+	}
+	return promtoolTestGroup(component+" alone down", input, tests)
+}
+
 // stackNamespace is the namespace the e2e stack deploys into (its config, or the key's default).
 func stackNamespace(t *testing.T) string {
 	config, err := harness.StackFileConfig(StackName)
