@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -133,10 +134,11 @@ func MergeChartValues(program, extra map[string]any) (map[string]any, error) {
 	if problems := CheckExtraChartValues(extra); len(problems) > 0 {
 		return nil, fmt.Errorf("extra chart values: %s", strings.Join(problems, "; "))
 	}
-	return mergeValues(program, extra), nil
+	return MergeValues(program, extra), nil
 }
 
-func mergeValues(base, extra map[string]any) map[string]any {
+// MergeValues deep-merges extra into base: a value of extra replaces the one at its path, maps merge.
+func MergeValues(base, extra map[string]any) map[string]any {
 	out := make(map[string]any, len(base)+len(extra))
 	for k, v := range base {
 		out[k] = v
@@ -145,7 +147,7 @@ func mergeValues(base, extra map[string]any) map[string]any {
 		baseMap, baseIsMap := out[k].(map[string]any)
 		extraMap, extraIsMap := v.(map[string]any)
 		if baseIsMap && extraIsMap {
-			out[k] = mergeValues(baseMap, extraMap)
+			out[k] = MergeValues(baseMap, extraMap)
 			continue
 		}
 		out[k] = v
@@ -199,4 +201,45 @@ func setValue(values pulumi.Map, path []string, value pulumi.Input) {
 		m = next
 	}
 	m[path[len(path)-1]] = value
+}
+
+// valueLeaves are the paths of the leaves of values below prefix, sorted; a list is one leaf.
+func valueLeaves(values map[string]any, prefix []string) [][]string {
+	var out [][]string
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		path := append(slices.Clone(prefix), k)
+		if m, ok := values[k].(map[string]any); ok && len(m) > 0 {
+			out = append(out, valueLeaves(m, path)...)
+			continue
+		}
+		out = append(out, path)
+	}
+	return out
+}
+
+// valueAt is the value at path in values.
+func valueAt(values map[string]any, path []string) any {
+	var v any = values
+	for _, k := range path {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
+}
+
+// CommonLeaves are the dotted paths of b's leaves that a sets too: the same leaf, a value inside
+// it, or a value around it. Merged, one would silently replace the other.
+func CommonLeaves(a, b map[string]any) []string {
+	var inA []string
+	for _, path := range valueLeaves(a, nil) {
+		inA = append(inA, strings.Join(path, ".")+".")
+	}
+	var out []string
+	for _, path := range valueLeaves(b, nil) {
+		key := strings.Join(path, ".") + "."
+		if slices.ContainsFunc(inA, func(k string) bool { return strings.HasPrefix(k, key) || strings.HasPrefix(key, k) }) {
+			out = append(out, strings.TrimSuffix(key, "."))
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -56,6 +57,10 @@ type PrometheusStackArgs struct {
 	// ExtraValues are more kube-prometheus-stack values, deep-merged into the program's. A value in
 	// OwnedChartValues is refused. Default: none.
 	ExtraValues map[string]any
+	// SecretValues are more kube-prometheus-stack values, merged as ExtraValues are, each of them
+	// a secret: encrypted in the state and masked in every preview and diff (an Alertmanager
+	// receiver's key, an SMTP password). A value also set in ExtraValues is refused. Default: none.
+	SecretValues map[string]any
 	// SidecarRoleArn is the IRSA role of the Prometheus ServiceAccount. Optional.
 	SidecarRoleArn pulumi.StringInput
 	// SkipAwait does not wait for the chart's workloads to become ready. Default false; only for
@@ -107,11 +112,20 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	if err != nil {
 		return nil, err
 	}
+	if both := CommonLeaves(args.ExtraValues, args.SecretValues); len(both) > 0 {
+		return nil, fmt.Errorf("chart values %s are both extra and secret values", strings.Join(both, ", "))
+	}
 	merged, err := MergeChartValues(generated, args.ExtraValues)
+	if err == nil {
+		merged, err = MergeChartValues(merged, args.SecretValues)
+	}
 	if err != nil {
 		return nil, err
 	}
 	helmValues := pulumiValues(merged)
+	for _, path := range valueLeaves(args.SecretValues, nil) {
+		setValue(helmValues, path, pulumi.ToSecret(pulumiValue(valueAt(args.SecretValues, path))))
+	}
 	// The Prometheus pods roll when the objstore config changes: the sidecar reads it only at start.
 	checksum := pulumi.Unsecret(args.ObjstoreConfig.ToStringOutput().ApplyT(ObjstoreChecksum)).(pulumi.StringOutput)
 	setValue(helmValues, append(slices.Clone(PrometheusPodAnnotationsPath), ObjstoreChecksumAnnotation), checksum)

@@ -38,6 +38,8 @@ type Config struct {
 	Chart components.ChartSource
 	// ChartValues are the extra kube-prometheus-stack values of chartValues.
 	ChartValues map[string]any
+	// ChartSecretValues are those of chartSecretValues, each kept secret.
+	ChartSecretValues map[string]any
 
 	PrometheusReplicas  int
 	PrometheusRetention string
@@ -388,6 +390,10 @@ func readConfig(r *reader) Config {
 	c.StoreSyncInterval = r.duration("storeSyncInterval", false)
 	c.StoreMaxConcurrentRequests = r.integer("storeMaxConcurrentRequests", 1)
 	c.StoreStorageSize = r.quantity("storeStorageSize", true)
+	c.ChartSecretValues = readChartValues(r, "chartSecretValues")
+	if both := components.CommonLeaves(c.ChartValues, c.ChartSecretValues); len(both) > 0 {
+		r.fail("chartSecretValues", "sets %s, which chartValues sets too; set each value in one of them", strings.Join(both, ", "))
+	}
 	c.CompactorStorageSize = r.quantity("compactorStorageSize", true)
 	c.CompactorRetention = components.CompactorRetention{
 		Raw:         r.duration("compactorRetentionRaw", true),

@@ -84,6 +84,7 @@ var configKeys = concat(
 		{"chartVersion", "string", components.ChartVersion, false, "Version of the prometheus-operator chart."},
 		{"chartPath", "string", "", false, "Local path of the chart (air-gapped clusters); replaces chartRepository and chartVersion."},
 		{"chartValues", "string", "", false, "More kube-prometheus-stack values, as a YAML mapping, deep-merged into the program's (alertmanager, grafana, exporters). Values the program owns (the Thanos sidecar and its object storage, the replica label, the Prometheus ServiceAccount, and what other keys set) are refused."},
+		{"chartSecretValues", "string", "", true, "More kube-prometheus-stack values, as chartValues, each of them a secret, encrypted in the state and masked in previews and diffs (Alertmanager receivers' keys, SMTP passwords). Set it with --secret. A value also in chartValues is refused; a chartValues set with --secret is kept secret the same way."},
 
 		{"prometheusReplicas", "integer", "2", false, "Prometheus replicas; the querier deduplicates them. At least 1."},
 		{"prometheusRetention", "string", "24h", false, "Local retention of Prometheus (Prometheus duration, at least 6h); older data is read from the bucket."},

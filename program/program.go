@@ -87,10 +87,16 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		releaseDependsOn = append(releaseDependsOn, exporterNs)
 	}
 
+	extraValues, secretValues := cfg.ChartValues, cfg.ChartSecretValues
+	if ctx.IsConfigSecret(ProjectName + ":chartValues") {
+		// Set with --secret: every value in it is kept secret, as in chartSecretValues.
+		extraValues, secretValues = nil, components.MergeValues(cfg.ChartSecretValues, cfg.ChartValues)
+	}
 	prometheus, err := components.NewPrometheusStack(ctx, "prometheus", &components.PrometheusStackArgs{
 		Namespace:        namespace,
 		Chart:            cfg.Chart,
-		ExtraValues:      cfg.ChartValues,
+		ExtraValues:      extraValues,
+		SecretValues:     secretValues,
 		ObjstoreConfig:   bucket.ObjstoreConfig,
 		SidecarRoleArn:   bucket.SidecarRoleArn,
 		SkipAwait:        cfg.SkipAwait,

@@ -73,6 +73,8 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 			nil, []string{"prometheus-thanos:existingBucketEndpoint", "only applies with existingBucketName"}},
 		{"chart repository not a URL", map[string]string{"prometheus-thanos:chartRepository": "prometheus-community"},
 			nil, []string{"prometheus-thanos:chartRepository", "https:// or oci://"}},
+		{"a value in both chartValues and chartSecretValues", map[string]string{"prometheus-thanos:chartValues": "alertmanager: {config: {global: {resolve_timeout: 5m}}}", "prometheus-thanos:chartSecretValues": "alertmanager: {config: {global: {resolve_timeout: 1m, slack_api_url: https://hooks.slack.com/x}}}"},
+			nil, []string{"prometheus-thanos:chartSecretValues", "sets alertmanager.config.global.resolve_timeout, which chartValues sets too"}},
 		{"chart values not a mapping", map[string]string{"prometheus-thanos:chartValues": "- grafana"},
 			nil, []string{"prometheus-thanos:chartValues", "not a YAML mapping"}},
 		{"chart values replace the sidecar's object storage", map[string]string{"prometheus-thanos:chartValues": "prometheus:\n  prometheusSpec:\n    thanos:\n      objectStorageConfig:\n        secret: {type: S3}\n"},

@@ -158,6 +158,13 @@ func runProgram(t *testing.T, stack string, config map[string]string) *run {
 	return runMocked(t, stack, config, false)
 }
 
+// runProgramWithSecrets is runProgram with more keys (without the project prefix) set as
+// `pulumi config set --secret` sets them.
+func runProgramWithSecrets(t *testing.T, stack string, config map[string]string, secret ...string) *run {
+	t.Helper()
+	return runMocked(t, stack, config, false, secret...)
+}
+
 // previewProgram runs the program as the preview of a new stack: a dry run in which what AWS
 // computes (ARNs, generated names) is unknown. Outputs are not collected: unknown ones never resolve.
 func previewProgram(t *testing.T, stack string, config map[string]string) *run {
@@ -166,7 +173,7 @@ func previewProgram(t *testing.T, stack string, config map[string]string) *run {
 	return runMocked(t, stack, config, true)
 }
 
-func runMocked(t *testing.T, stack string, config map[string]string, preview bool) *run {
+func runMocked(t *testing.T, stack string, config map[string]string, preview bool, moreSecrets ...string) *run {
 	t.Helper()
 	raw, err := json.Marshal(config)
 	if err != nil {
@@ -175,7 +182,7 @@ func runMocked(t *testing.T, stack string, config map[string]string, preview boo
 	t.Setenv("PULUMI_CONFIG", string(raw))
 	// As `pulumi config set --secret` would: the program refuses these keys in plaintext.
 	var secretKeys []string
-	for _, key := range []string{"kubeconfig", "existingBucketAccessKey", "existingBucketSecretKey"} {
+	for _, key := range append([]string{"kubeconfig", "existingBucketAccessKey", "existingBucketSecretKey", "chartSecretValues"}, moreSecrets...) {
 		if _, ok := config[program.ProjectName+":"+key]; ok {
 			secretKeys = append(secretKeys, program.ProjectName+":"+key)
 		}

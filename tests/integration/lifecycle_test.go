@@ -83,6 +83,8 @@ func mainConfig(t testing.TB) map[string]string {
 		"compactorRetentionRaw": "7d",
 		"compactorRetention5m":  "30d",
 		"compactorRetention1h":  "90d",
+		// An Alertmanager receiver's credential, as users keep it: secret.
+		"chartSecretValues": alertmanagerSecretValues(slackURL),
 	}, "clusterStack", "kubeconfig")
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +92,7 @@ func mainConfig(t testing.TB) map[string]string {
 	return config
 }
 
-var mainSecrets = []string{"existingBucketAccessKey", "existingBucketSecretKey", "kubeconfig"}
+var mainSecrets = []string{"existingBucketAccessKey", "existingBucketSecretKey", "kubeconfig", "chartSecretValues"}
 
 // programObjects are the objects the program itself registers in its namespace.
 var programObjects = append([]object{
@@ -182,6 +184,7 @@ func TestLifecycle(t *testing.T) {
 		{"Pod Security: restricted enforced, every pod of the program, chart and operator admitted", func(t *testing.T) { checkPodSecurity(ctx, t) }},
 		{"bucket keys only in the objstore Secret, secrets encrypted at rest", func(t *testing.T) { keysOnlyInSecret(ctx, t, stack) }},
 		{"second preview has no changes", func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
+		{"a changed secret chart value: the preview's diff masks both values", func(t *testing.T) { previewMasksSecretValues(ctx, t, stack) }},
 		{"querierReplicas 2 to 3 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
 		{"stack references: cluster stack in, querierUrl out", func(t *testing.T) { stackReferences(ctx, t, stack) }},
 		{"kube-score finds nothing in the program's objects (prod shape)", func(t *testing.T) { lintProgramObjects(ctx, t, prodLintPolicy) }},

@@ -379,6 +379,7 @@ func keysOnlyInSecret(ctx context.Context, t *testing.T, stack auto.Stack) {
 		"bucket secret key":             testBucket.SecretKey,
 		"objstore config (base64)":      str(objstore, "data", components.ObjstoreSecretKey),
 		"admin token of the kubeconfig": suite.cluster.Token,
+		"Slack URL of chartSecretValues": slackURL,
 	}
 	dirs := []string{
 		suite.pulumi.StateDir(),
