@@ -366,6 +366,10 @@ func readConfig(r *reader) Config {
 		r.fail("chartRepository", "%q must be an https:// or oci:// URL (or set chartPath)", c.Chart.Repository)
 	}
 	c.ChartValues = readChartValues(r, "chartValues")
+	c.ChartSecretValues = readChartValues(r, "chartSecretValues")
+	if both := components.CommonLeaves(c.ChartValues, c.ChartSecretValues); len(both) > 0 {
+		r.fail("chartSecretValues", "sets %s, which chartValues sets too; set each value in one of them", strings.Join(both, ", "))
+	}
 
 	c.PrometheusReplicas = r.integer("prometheusReplicas", 1)
 	c.PrometheusRetention = r.duration("prometheusRetention", false)
@@ -390,10 +394,6 @@ func readConfig(r *reader) Config {
 	c.StoreSyncInterval = r.duration("storeSyncInterval", false)
 	c.StoreMaxConcurrentRequests = r.integer("storeMaxConcurrentRequests", 1)
 	c.StoreStorageSize = r.quantity("storeStorageSize", true)
-	c.ChartSecretValues = readChartValues(r, "chartSecretValues")
-	if both := components.CommonLeaves(c.ChartValues, c.ChartSecretValues); len(both) > 0 {
-		r.fail("chartSecretValues", "sets %s, which chartValues sets too; set each value in one of them", strings.Join(both, ", "))
-	}
 	c.CompactorStorageSize = r.quantity("compactorStorageSize", true)
 	c.CompactorRetention = components.CompactorRetention{
 		Raw:         r.duration("compactorRetentionRaw", true),

@@ -375,10 +375,10 @@ func keysOnlyInSecret(ctx context.Context, t *testing.T, stack auto.Stack) {
 	// Automation API exports with --show-secrets.)
 	objstore := mustGet(ctx, t, object{"Secret", objstoreSecret}, namespace)
 	secrets := map[string]string{
-		"bucket access key":             testBucket.AccessKey,
-		"bucket secret key":             testBucket.SecretKey,
-		"objstore config (base64)":      str(objstore, "data", components.ObjstoreSecretKey),
-		"admin token of the kubeconfig": suite.cluster.Token,
+		"bucket access key":              testBucket.AccessKey,
+		"bucket secret key":              testBucket.SecretKey,
+		"objstore config (base64)":       str(objstore, "data", components.ObjstoreSecretKey),
+		"admin token of the kubeconfig":  suite.cluster.Token,
 		"Slack URL of chartSecretValues": slackURL,
 	}
 	dirs := []string{
