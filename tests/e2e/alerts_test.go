@@ -28,29 +28,9 @@ import (
 // operator's scrape configs add. A job the mixin's selectors do not match makes the expected
 // alerts missing, and the test fails.
 func TestThanosAlertsFireOnThisStacksSeries(t *testing.T) {
-	tools, err := harness.ToolsFromEnv("e2e", []string{"PROMTOOL_BIN"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	groups, err := components.ThanosAlertGroups()
-	if err != nil {
-		t.Fatal(err)
-	}
+	groups := deployedAlertGroups(t)
 	s := newAlertSeries(stackNamespace(t), groups)
-	dir := t.TempDir()
-	writeYAML(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
-	writeYAML(t, filepath.Join(dir, "tests.yaml"), map[string]any{
-		"rule_files":          []string{"rules.yaml"},
-		"evaluation_interval": "1m",
-		"tests":               []any{s.brokenStack(t), s.compactorIdle(t), s.healthyStack()},
-	})
-	cmd := exec.Command(tools.Promtool, "test", "rules", "tests.yaml")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("promtool test rules: %v\n%s", err, out)
-	}
-	t.Logf("promtool test rules:\n%s", out)
+	promtoolTestRules(t, groups, []any{s.brokenStack(t), s.compactorIdle(t), s.healthyStack()})
 }
 
 // TestEachIsDownAlertFiresForItsComponentAlone runs the real promtool over the deployed alerts
@@ -60,14 +40,7 @@ func TestThanosAlertsFireOnThisStacksSeries(t *testing.T) {
 // "thanos-query-frontend") keeps its alert silent while that other job is up. The mixin has no "is
 // down" alert for the query-frontend: its case checks that none fires.
 func TestEachIsDownAlertFiresForItsComponentAlone(t *testing.T) {
-	tools, err := harness.ToolsFromEnv("e2e", []string{"PROMTOOL_BIN"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	groups, err := components.ThanosAlertGroups()
-	if err != nil {
-		t.Fatal(err)
-	}
+	groups := deployedAlertGroups(t)
 	s := newAlertSeries(stackNamespace(t), groups)
 	var tests []any
 	fired := 0
@@ -80,6 +53,26 @@ func TestEachIsDownAlertFiresForItsComponentAlone(t *testing.T) {
 	// The mixin's "is down" alerts for the components the stack runs; a new one upstream adds a case.
 	if want := len(s.jobs) - 1; fired != want {
 		t.Fatalf("%d components have an \"is down\" alert among the deployed rules, want %d (all but the query-frontend)", fired, want)
+	}
+	promtoolTestRules(t, groups, tests)
+}
+
+// deployedAlertGroups are the alert groups the program deploys.
+func deployedAlertGroups(t *testing.T) []monitoringv1.RuleGroup {
+	t.Helper()
+	groups, err := components.ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return groups
+}
+
+// promtoolTestRules runs the real promtool's rule unit tests over groups.
+func promtoolTestRules(t *testing.T, groups []monitoringv1.RuleGroup, tests []any) {
+	t.Helper()
+	tools, err := harness.ToolsFromEnv("e2e", []string{"PROMTOOL_BIN"})
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	writeYAML(t, filepath.Join(dir, "rules.yaml"), map[string]any{"groups": groups})
