@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -35,6 +36,11 @@ type NetworkPolicyPeers struct {
 	// and StoreAPI, and Prometheus's HTTP API (a Grafana or an ingress controller elsewhere, a
 	// querier federating this one).
 	QueryClientNamespaces []string
+	// QueryClientCIDRs are address blocks (CIDR notation, IPv4 or IPv6; see QueryClientCIDR) whose
+	// connections may use the query path, admitted where QueryClientNamespaces are: a load
+	// balancer in IP mode (the AWS Load Balancer Controller's NLB or ALB with target-type ip)
+	// connects from addresses of no namespace. Empty: none.
+	QueryClientCIDRs []string
 	// ObjectStorePorts are the TCP ports the store gateway and the compactor reach the object
 	// store, and STS for IRSA, on. Required.
 	ObjectStorePorts []int
@@ -53,8 +59,9 @@ const DNSPort = 53
 //   - StoreAPI gRPC (the sidecars' and store gateways') only from the querier;
 //   - metrics (the Thanos HTTP port, the config reloader's) only from Prometheus, which scrapes them;
 //   - the query-frontend's and querier's HTTP APIs, the querier's StoreAPI and Prometheus's HTTP
-//     API from Prometheus, the chart's Grafana and the declared query clients; the querier's HTTP
-//     API also from the query-frontend;
+//     API from Prometheus, the chart's Grafana and the declared query clients (the pods of
+//     QueryClientNamespaces, the addresses of QueryClientCIDRs: the querier's StoreAPI from these
+//     alone); the querier's HTTP API also from the query-frontend;
 //   - egress of the Thanos pods only to DNS, the StoreAPIs (querier), the querier's HTTP API and
 //     memcached (query-frontend) and the object store (store gateway, compactor).
 //
@@ -79,18 +86,11 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 	if len(p.GrafanaPodLabels) > 0 {
 		queryClients = append(queryClients, podPeer(p.GrafanaPodLabels))
 	}
-	var clientNamespaces []k8snetworkingv1.NetworkPolicyPeer
-	if len(p.QueryClientNamespaces) > 0 {
-		namespaces := append([]string(nil), p.QueryClientNamespaces...)
-		sort.Strings(namespaces)
-		clientNamespaces = []k8snetworkingv1.NetworkPolicyPeer{{NamespaceSelector: &k8smetav1.LabelSelector{
-			MatchExpressions: []k8smetav1.LabelSelectorRequirement{{
-				// Every namespace carries its name in this label (set by the API server).
-				Key: k8scorev1.LabelMetadataName, Operator: k8smetav1.LabelSelectorOpIn, Values: namespaces,
-			}},
-		}}}
+	declaredClients, err := declaredQueryClients(p.QueryClientNamespaces, p.QueryClientCIDRs)
+	if err != nil {
+		return nil, err
 	}
-	queryPath := append(append([]k8snetworkingv1.NetworkPolicyPeer(nil), queryClients...), clientNamespaces...)
+	queryPath := append(append([]k8snetworkingv1.NetworkPolicyPeer(nil), queryClients...), declaredClients...)
 	scrapes := k8snetworkingv1.NetworkPolicyIngressRule{From: []k8snetworkingv1.NetworkPolicyPeer{prometheusPods}, Ports: tcpPorts(HTTPPort)}
 	fromQuerier := k8snetworkingv1.NetworkPolicyIngressRule{From: []k8snetworkingv1.NetworkPolicyPeer{querierPods}, Ports: tcpPorts(GRPCPort)}
 	dns := k8snetworkingv1.NetworkPolicyEgressRule{Ports: dnsPorts()}
@@ -107,7 +107,7 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 			PolicyTypes: ingressAndEgress,
 			Ingress: nonEmptyIngress(
 				k8snetworkingv1.NetworkPolicyIngressRule{From: querierHTTPClients, Ports: tcpPorts(HTTPPort)},
-				k8snetworkingv1.NetworkPolicyIngressRule{From: clientNamespaces, Ports: tcpPorts(GRPCPort)},
+				k8snetworkingv1.NetworkPolicyIngressRule{From: declaredClients, Ports: tcpPorts(GRPCPort)},
 			),
 			Egress: []k8snetworkingv1.NetworkPolicyEgressRule{
 				dns,
@@ -154,6 +154,59 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 		}
 	}
 	return specs, nil
+}
+
+// declaredQueryClients are the peers of the query clients the configuration declares, namespaces
+// then address blocks, each list sorted: the one place every rule of the query path takes them
+// from.
+func declaredQueryClients(namespaces, cidrs []string) ([]k8snetworkingv1.NetworkPolicyPeer, error) {
+	var peers []k8snetworkingv1.NetworkPolicyPeer
+	if len(namespaces) > 0 {
+		sorted := append([]string(nil), namespaces...)
+		sort.Strings(sorted)
+		peers = append(peers, k8snetworkingv1.NetworkPolicyPeer{NamespaceSelector: &k8smetav1.LabelSelector{
+			MatchExpressions: []k8smetav1.LabelSelectorRequirement{{
+				// Every namespace carries its name in this label (set by the API server).
+				Key: k8scorev1.LabelMetadataName, Operator: k8smetav1.LabelSelectorOpIn, Values: sorted,
+			}},
+		}})
+	}
+	var blocks []string
+	for _, c := range cidrs {
+		block, err := QueryClientCIDR(c)
+		if err != nil {
+			return nil, fmt.Errorf("network policies: QueryClientCIDRs: %w", err)
+		}
+		blocks = append(blocks, block)
+	}
+	sort.Strings(blocks)
+	for _, block := range slices.Compact(blocks) {
+		peers = append(peers, k8snetworkingv1.NetworkPolicyPeer{IPBlock: &k8snetworkingv1.IPBlock{CIDR: block}})
+	}
+	return peers, nil
+}
+
+// QueryClientCIDR checks one query client's address block and returns it as Go spells it
+// ("fd00:0::/64" is "fd00::/64"). It must be CIDR notation, IPv4 or IPv6, with the network's own
+// address ("10.0.0.0/16", not "10.0.0.1/16", whose meaning a reader would have to guess), and not
+// every address (0.0.0.0/0, ::/0): that would open the query path to whatever the network routes
+// to the pods.
+func QueryClientCIDR(s string) (string, error) {
+	ip, block, err := net.ParseCIDR(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a CIDR block such as 10.0.0.0/16 or fd00::/64", s)
+	}
+	if !ip.Equal(block.IP) {
+		host := 32
+		if ip.To4() == nil {
+			host = 128
+		}
+		return "", fmt.Errorf("%q is not a network address: write the network %q, or %q for the one address", s, block.String(), fmt.Sprintf("%s/%d", ip, host))
+	}
+	if ones, _ := block.Mask.Size(); ones == 0 {
+		return "", fmt.Errorf("%q is every address, which opens the query path to anything that can route to the pods; give the load balancer's subnets instead", s)
+	}
+	return block.String(), nil
 }
 
 // PrometheusNetworkPolicyName names the NetworkPolicy of the Prometheus pods.

@@ -2,6 +2,7 @@ package components
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,110 @@ func TestNetworkPolicySpecsNeedTheirPeers(t *testing.T) {
 	}
 	if _, err := NetworkPolicySpecs(NetworkPolicyPeers{Instance: "thanos"}); err == nil {
 		t.Error("no object store port accepted")
+	}
+}
+
+// TestQueryClientCIDRsGoWhereTheClientNamespacesGo: the declared address blocks are admitted by
+// exactly the rules that admit the declared namespaces (the query-frontend's and querier's HTTP
+// APIs, the querier's StoreAPI, Prometheus's HTTP API), once each, sorted, without exceptions;
+// and without namespaces they still open the querier's StoreAPI.
+func TestQueryClientCIDRsGoWhereTheClientNamespacesGo(t *testing.T) {
+	cidrs := []string{"fd00:10:0::/64", "10.0.128.0/20", "10.0.128.0/20"}
+	want := []string{"10.0.128.0/20", "fd00:10::/64"}
+	for _, tc := range []struct {
+		name       string
+		namespaces []string
+		frontend   bool
+		rules      []string // destination/port of every rule that admits the blocks
+	}{
+		{"with a query-frontend", []string{"ingress-nginx"}, true,
+			[]string{"prometheus-thanos-sidecar/9090", "thanos-query-frontend/10902", "thanos-query/10901", "thanos-query/10902"}},
+		{"without one", []string{"ingress-nginx"}, false,
+			[]string{"prometheus-thanos-sidecar/9090", "thanos-query/10901", "thanos-query/10902"}},
+		{"without client namespaces", nil, true,
+			[]string{"prometheus-thanos-sidecar/9090", "thanos-query-frontend/10902", "thanos-query/10901", "thanos-query/10902"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			specs, err := NetworkPolicySpecs(NetworkPolicyPeers{
+				Instance: "thanos", ObjectStorePorts: []int{443}, QueryFrontend: tc.frontend,
+				QueryClientNamespaces: tc.namespaces, QueryClientCIDRs: cidrs,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rules []string
+			for name, spec := range specs {
+				for _, egress := range spec.Egress {
+					for _, peer := range egress.To {
+						if peer.IPBlock != nil {
+							t.Errorf("%s: an egress rule to %v", name, peer.IPBlock)
+						}
+					}
+				}
+				for _, rule := range spec.Ingress {
+					var ports, blocks []string
+					for _, port := range rule.Ports {
+						ports = append(ports, name+"/"+port.Port.String())
+					}
+					namespaces := false
+					for _, peer := range rule.From {
+						if peer.IPBlock != nil {
+							if len(peer.IPBlock.Except) > 0 {
+								t.Errorf("%v: ipBlock %v has exceptions", ports, peer.IPBlock)
+							}
+							blocks = append(blocks, peer.IPBlock.CIDR)
+						}
+						namespaces = namespaces || peer.NamespaceSelector != nil
+					}
+					if blocks == nil {
+						if namespaces {
+							t.Errorf("%v admits the client namespaces but not the blocks", ports)
+						}
+						continue
+					}
+					if !slices.Equal(blocks, want) {
+						t.Errorf("%v admits the blocks %v, want %v", ports, blocks, want)
+					}
+					if want := len(tc.namespaces) > 0; namespaces != want {
+						t.Errorf("%v admits the blocks; the client namespaces too: %v, want %v", ports, namespaces, want)
+					}
+					rules = append(rules, ports...)
+				}
+			}
+			slices.Sort(rules)
+			if !slices.Equal(rules, tc.rules) {
+				t.Errorf("the blocks are admitted to %v, want %v", rules, tc.rules)
+			}
+		})
+	}
+}
+
+func TestQueryClientCIDR(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.0.0.0/16":         "10.0.0.0/16",
+		"10.0.0.7/32":         "10.0.0.7/32",
+		"fd00:0:0::/64":       "fd00::/64",
+		"2001:db8::1/128":     "2001:db8::1/128",
+		"::ffff:10.0.0.0/104": "10.0.0.0/8",
+	} {
+		if got, err := QueryClientCIDR(in); err != nil || got != want {
+			t.Errorf("QueryClientCIDR(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"10.0.0.1/16": `"10.0.0.1/16" is not a network address: write the network "10.0.0.0/16", or "10.0.0.1/32" for the one address`,
+		"fd00::1/64":  `"fd00::1/64" is not a network address: write the network "fd00::/64", or "fd00::1/128" for the one address`,
+		"0.0.0.0/0":   `"0.0.0.0/0" is every address`,
+		"::/0":        `"::/0" is every address`,
+		"10.0.0.7":    `"10.0.0.7" is not a CIDR block`,
+		"10.0.0.0/33": `"10.0.0.0/33" is not a CIDR block`,
+		"nlb-subnets": `"nlb-subnets" is not a CIDR block`,
+	} {
+		if _, err := QueryClientCIDR(in); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("QueryClientCIDR(%q): error %v, want one starting %q", in, err, want)
+		}
+		if _, err := NetworkPolicySpecs(NetworkPolicyPeers{Instance: "thanos", ObjectStorePorts: []int{443}, QueryClientCIDRs: []string{in}}); err == nil {
+			t.Errorf("NetworkPolicySpecs accepted the query client block %q", in)
+		}
 	}
 }
