@@ -70,6 +70,9 @@ type Config struct {
 	NetworkPolicies      bool
 	// QueryClientNamespaces may use the query path through the NetworkPolicies.
 	QueryClientNamespaces []string
+	// QueryClientCIDRs are address blocks that may use it too, each as components.QueryClientCIDR
+	// spells it.
+	QueryClientCIDRs []string
 	// NodeExporterNamespace is where the chart's node-exporter runs; empty when the chart's
 	// node-exporter is off (chartValues nodeExporter.enabled: false).
 	NodeExporterNamespace string
@@ -413,6 +416,10 @@ func readConfig(r *reader) Config {
 	if len(c.QueryClientNamespaces) > 0 && !c.NetworkPolicies {
 		r.fail("queryClientNamespaces", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
 	}
+	c.QueryClientCIDRs = readCIDRList(r, "queryClientCidrs")
+	if len(c.QueryClientCIDRs) > 0 && !c.NetworkPolicies {
+		r.fail("queryClientCidrs", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
+	}
 	c.NodeExporterNamespace = readNodeExporterNamespace(r, c.Namespace, c.ChartValues)
 	if c.PodDisruptionBudgets {
 		replicaKeys := []struct {
@@ -473,6 +480,25 @@ func readNamespaceList(r *reader, key string) []string {
 		namespaces = append(namespaces, name)
 	}
 	return namespaces
+}
+
+// readCIDRList reads a comma-separated list of address blocks, as components.QueryClientCIDR
+// checks and spells them.
+func readCIDRList(r *reader, key string) []string {
+	var blocks []string
+	for _, entry := range strings.Split(r.raw(key), ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		block, err := components.QueryClientCIDR(entry)
+		if err != nil {
+			r.fail(key, "%v; give CIDR blocks separated by commas", err)
+			continue
+		}
+		blocks = append(blocks, block)
+	}
+	return blocks
 }
 
 // readNodeExporterNamespace reads where the chart's node-exporter runs: empty when chartValues turn

@@ -226,6 +226,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 				Instance:              instance,
 				GrafanaPodLabels:      prometheus.GrafanaPodLabels,
 				QueryClientNamespaces: cfg.QueryClientNamespaces,
+				QueryClientCIDRs:      cfg.QueryClientCIDRs,
 				ObjectStorePorts:      bucket.ObjectStorePorts,
 				QueryFrontend:         cfg.QueryFrontend != nil,
 				MemcachedPorts:        memcachedPorts,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"testing"
@@ -17,10 +18,14 @@ import (
 )
 
 // A pod of the network-policy tests: where it runs, its labels and its container ports by name.
+// Or a client outside every namespace (a load balancer in IP mode): its address alone.
 type netPod struct {
 	namespace string
 	labels    map[string]string
 	ports     map[string]int32
+	// address is the source address of a client of no namespace; empty for a pod (the evaluator
+	// gives pods no addresses, and no ipBlock here is meant for one).
+	address string
 }
 
 // A destination outside the cluster (the object store, DNS): reached by port and protocol only.
@@ -32,11 +37,16 @@ type netExternal struct {
 // clientNamespace is the namespace the tests declare as a query client (queryClientNamespaces).
 const clientNamespace = "ingress-nginx"
 
-// networkPolicyRun runs a stack with clientNamespace declared as a query client.
+// clientCIDRs are the address blocks the tests declare as query clients (queryClientCidrs): a
+// load balancer's subnets, IPv4 and IPv6.
+const clientCIDRs = "10.0.128.0/20, fd00:10::/64"
+
+// networkPolicyRun runs a stack with clientNamespace and clientCIDRs declared as query clients.
 func networkPolicyRun(t *testing.T, stack string) *run {
 	t.Helper()
 	config := stackConfig(t, stack)
 	config["prometheus-thanos:queryClientNamespaces"] = clientNamespace
+	config["prometheus-thanos:queryClientCidrs"] = clientCIDRs
 	r := runProgram(t, stack, config)
 	if r.err != nil {
 		t.Fatalf("stack %s: %v", stack, r.err)
@@ -64,7 +74,8 @@ func registeredNetworkPolicies(t *testing.T, r *run) []k8snetworkingv1.NetworkPo
 
 // stackPods are the pods one stack runs, with their real labels and port names: the Thanos
 // workloads' templates as registered, the Prometheus pods as the operator labels them, the chart's
-// Grafana and operator, and pods of other namespaces.
+// Grafana and operator, pods of other namespaces, and load balancers' addresses inside and
+// just outside clientCIDRs.
 func stackPods(t *testing.T, r *run) map[string]netPod {
 	t.Helper()
 	ns := r.outputs["namespace"]
@@ -76,18 +87,22 @@ func stackPods(t *testing.T, r *run) map[string]netPod {
 				n, _ := strconv.Atoi(fmt.Sprint(at(t, p, "containerPort")))
 				ports[fmt.Sprint(at(t, p, "name"))] = int32(n)
 			}
-			pods[w.Name] = netPod{ns, stringMap(at(t, w.Inputs, "spec.template.metadata.labels")), ports}
+			pods[w.Name] = netPod{ns, stringMap(at(t, w.Inputs, "spec.template.metadata.labels")), ports, ""}
 		}
 	}
 	// The ports prometheus-operator v0.93.1 gives the containers: Prometheus's (named after the
 	// chart's portName), the sidecar's and the config reloader's.
 	pods["prometheus"] = netPod{ns, prometheusPodLabels(t, r), map[string]int32{
 		"http-web": 9090, "grpc": 10901, "http": 10902, "reloader-web": 8080,
-	}}
-	pods["grafana"] = netPod{ns, components.GrafanaPodLabels(nil, "kube-prometheus-stack"), map[string]int32{"grafana": 3000}}
-	pods["operator"] = netPod{ns, map[string]string{"app": "kube-prometheus-stack-operator"}, map[string]int32{"https": 10250}}
-	pods["client"] = netPod{clientNamespace, map[string]string{"app": "ingress-nginx"}, nil}
-	pods["elsewhere"] = netPod{"default", map[string]string{"app": "curl"}, nil}
+	}, ""}
+	pods["grafana"] = netPod{ns, components.GrafanaPodLabels(nil, "kube-prometheus-stack"), map[string]int32{"grafana": 3000}, ""}
+	pods["operator"] = netPod{ns, map[string]string{"app": "kube-prometheus-stack-operator"}, map[string]int32{"https": 10250}, ""}
+	pods["client"] = netPod{clientNamespace, map[string]string{"app": "ingress-nginx"}, nil, ""}
+	pods["elsewhere"] = netPod{"default", map[string]string{"app": "curl"}, nil, ""}
+	pods["lb"] = netPod{address: "10.0.130.7"}
+	pods["lb-v6"] = netPod{address: "fd00:10::7"}
+	pods["lb-outside"] = netPod{address: "10.0.144.1"} // the next /20
+	pods["lb-outside-v6"] = netPod{address: "fd00:11::7"}
 	return pods
 }
 
@@ -112,10 +127,10 @@ func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
 // checkIngressTable: who may open a connection to which port of the Thanos and Prometheus pods.
 func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod) {
 	want := map[string]map[string][]string{ // destination -> port -> the sources admitted
-		"thanos-query-frontend": {components.HTTPPortName: {"client", "grafana", "prometheus"}},
+		"thanos-query-frontend": {components.HTTPPortName: {"client", "grafana", "lb", "lb-v6", "prometheus"}},
 		"thanos-query": {
-			components.HTTPPortName: {"client", "grafana", "prometheus", "thanos-query-frontend"},
-			components.GRPCPortName: {"client"},
+			components.HTTPPortName: {"client", "grafana", "lb", "lb-v6", "prometheus", "thanos-query-frontend"},
+			components.GRPCPortName: {"client", "lb", "lb-v6"},
 		},
 		"thanos-store": {
 			components.GRPCPortName: {"thanos-query"},
@@ -126,7 +141,7 @@ func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, p
 			"grpc":         {"thanos-query"},
 			"http":         {"prometheus"},
 			"reloader-web": {"prometheus"},
-			"http-web":     {"client", "grafana", "prometheus"},
+			"http-web":     {"client", "grafana", "lb", "lb-v6", "prometheus"},
 		},
 	}
 	for _, dst := range slices.Sorted(maps.Keys(want)) {
@@ -279,18 +294,31 @@ func portMatches(ports []k8snetworkingv1.NetworkPolicyPort, name string, number 
 
 // peersMatch: no peers match everything; a peer with a pod selector matches pods of the policy's
 // namespace (or of the namespaces its namespace selector picks); a namespace selector alone
-// matches every pod of those namespaces. A peer never matches an external address here (the
-// policies use no ipBlock).
+// matches every pod of those namespaces; an ipBlock matches the addresses of clients of no
+// namespace in its CIDR, and no selector matches them. Egress to an ipBlock (a destination outside
+// the cluster by address) and ipBlock exceptions are not modelled: the policies use neither, and
+// a policy that did fails the test.
 func peersMatch(t *testing.T, policyNamespace string, peers []k8snetworkingv1.NetworkPolicyPeer, pod *netPod) bool {
 	if len(peers) == 0 {
 		return true
 	}
 	if pod == nil {
+		for _, peer := range peers {
+			if peer.IPBlock != nil {
+				t.Fatalf("an egress rule to an ipBlock, which this evaluator does not model: %+v", peer.IPBlock)
+			}
+		}
 		return false
 	}
 	for _, peer := range peers {
 		if peer.IPBlock != nil {
-			t.Fatalf("a policy uses an ipBlock, which this evaluator does not model: %+v", peer.IPBlock)
+			if ipBlockMatches(t, peer.IPBlock, pod.address) {
+				return true
+			}
+			continue
+		}
+		if pod.address != "" {
+			continue
 		}
 		nsOK := pod.namespace == policyNamespace
 		if peer.NamespaceSelector != nil {
@@ -302,6 +330,19 @@ func peersMatch(t *testing.T, policyNamespace string, peers []k8snetworkingv1.Ne
 		}
 	}
 	return false
+}
+
+// ipBlockMatches: the address is in the block's CIDR.
+func ipBlockMatches(t *testing.T, block *k8snetworkingv1.IPBlock, address string) bool {
+	t.Helper()
+	if len(block.Except) > 0 {
+		t.Fatalf("an ipBlock with exceptions, which this evaluator does not model: %+v", block)
+	}
+	_, cidr, err := net.ParseCIDR(block.CIDR)
+	if err != nil {
+		t.Fatalf("ipBlock %+v: %v", block, err)
+	}
+	return address != "" && cidr.Contains(net.ParseIP(address))
 }
 
 func selectorMatches(t *testing.T, s *k8smetav1.LabelSelector, labels map[string]string) bool {
