@@ -5,12 +5,15 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -147,4 +150,202 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 			return slices.Equal(got, storeAPIs), fmt.Sprintf("%v, want %v", got, storeAPIs)
 		})
 	}
+}
+
+// tcpTarget is an address a reachability pod keeps trying, and the name of its container there.
+type tcpTarget struct{ container, addr string }
+
+// startReachabilityPod runs a pod in namespace with the given labels (none of the stack's) that
+// keeps trying a TCP connection to each target, and deletes it when the test ends. Each target
+// has a container of its own that only sleeps; its readiness probe, an exec probe the kubelet runs
+// in the pod's network namespace every 2 s, is busybox nc connecting to the target (3 s to
+// connect, as probeTCP). A container is Ready while the pod's new connections to its target are
+// accepted, so the pod's status tells what the pod reaches now, through any change of the
+// policies, with no logs or exec through the API server (which here cannot reach the kubelet).
+func startReachabilityPod(ctx context.Context, t *testing.T, namespace, name string, labels map[string]string, targets []tcpTarget) {
+	t.Helper()
+	client := suite.cluster.Client
+	var containers []any
+	for _, target := range targets {
+		host, port, err := net.SplitHostPort(target.addr)
+		if err != nil {
+			t.Fatalf("target %s: %v", target.addr, err)
+		}
+		containers = append(containers, map[string]any{
+			"name": target.container, "image": components.ThanosImage(),
+			"command": []any{"/bin/sh", "-c", "exec sleep 3600"},
+			"readinessProbe": map[string]any{
+				"exec": map[string]any{"command": []any{"/bin/sh", "-c",
+					fmt.Sprintf("nc -w 3 %s %s </dev/null >/dev/null 2>&1", host, port)}},
+				"periodSeconds": 2, "timeoutSeconds": 5, "successThreshold": 1, "failureThreshold": 1,
+			},
+			"securityContext": map[string]any{
+				"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+				"capabilities": map[string]any{"drop": []any{"ALL"}},
+			},
+			"resources": map[string]any{
+				"requests": map[string]any{"cpu": "10m", "memory": "16Mi", "ephemeral-storage": "1Mi"},
+				"limits":   map[string]any{"memory": "32Mi", "ephemeral-storage": "1Mi"},
+			},
+		})
+	}
+	pod := map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": name, "namespace": namespace, "labels": labels},
+		"spec": map[string]any{
+			"restartPolicy":                 "Never",
+			"automountServiceAccountToken":  false,
+			"terminationGracePeriodSeconds": 1,
+			"securityContext": map[string]any{
+				"runAsNonRoot": true, "runAsUser": 65534, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
+			},
+			"containers": containers,
+		},
+	}
+	path := fmt.Sprintf("/api/v1/namespaces/%s/pods", namespace)
+	var created map[string]any
+	if err := client.Post(ctx, path, pod, &created); err != nil {
+		t.Fatalf("create reachability pod %s/%s: %v", namespace, name, err)
+	}
+	t.Cleanup(func() {
+		if err := client.Delete(ctx, path+"/"+name); err != nil {
+			t.Errorf("delete reachability pod %s/%s: %v", namespace, name, err)
+		}
+		waitPodGone(ctx, t, namespace, created)
+	})
+}
+
+// reachability is a reachability pod's address and, by container, whether its target accepts the
+// pod's connections now.
+func reachability(ctx context.Context, t testing.TB, namespace, name string) (ip string, reaches map[string]bool) {
+	t.Helper()
+	pod, found, err := suite.cluster.Client.Get(ctx, fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", namespace, name))
+	if err != nil || !found {
+		t.Fatalf("reachability pod %s/%s: found %v, %v", namespace, name, found, err)
+	}
+	if phase := harness.Str(pod, "status", "phase"); phase != "Pending" && phase != "Running" {
+		t.Fatalf("reachability pod %s/%s: phase %s: %s", namespace, name, phase, podState(pod))
+	}
+	reaches = map[string]bool{}
+	for _, c := range harness.List(pod, "status", "containerStatuses") {
+		reaches[harness.Str(c, "name")] = harness.Field(c, "ready") == true
+	}
+	return podIP(pod), reaches
+}
+
+// hostCIDR is the CIDR block of the one address ip.
+func hostCIDR(t testing.TB, ip string) string {
+	t.Helper()
+	parsed := net.ParseIP(ip)
+	if parsed == nil {
+		t.Fatalf("%q is not an IP address", ip)
+	}
+	if parsed.To4() != nil {
+		return ip + "/32"
+	}
+	return ip + "/128"
+}
+
+// queryClientByAddress: a pod admitted by its address (queryClientCidrs) reaches the queriers'
+// HTTP API, while a pod beside it, in the same namespace with the same labels, does not. Two
+// reachability pods in `default` (no query client namespace) keep trying MinIO and every
+// querier's HTTP port. Before: both reach MinIO (their network and probes work) and no querier.
+// Then `pulumi up` with queryClientCidrs set to the first pod's address alone (/32): the first
+// pod reaches every querier, and the second, seen throughout and for 10 s more, none. Then `pulumi
+// up` without the key: the first pod reaches no querier again.
+func (p *stackRun) queryClientByAddress(t *testing.T) {
+	ctx := p.ctx
+	queriers := readyPods(ctx, t, p.namespace, components.QueryLabels("thanos").Selector())
+	minio := readyPods(ctx, t, "minio", minioLabels)
+	if len(queriers) == 0 || len(minio) == 0 {
+		t.Fatalf("nothing to probe: %d queriers, %d MinIO pods Ready", len(queriers), len(minio))
+	}
+	targets := []tcpTarget{{"minio", podIP(minio[0]) + ":9000"}}
+	var querierTargets []string
+	for i, q := range queriers {
+		name := fmt.Sprintf("querier-%d", i)
+		targets = append(targets, tcpTarget{name, fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)})
+		querierTargets = append(querierTargets, name)
+	}
+	const namespace = "default"
+	const admitted, other = "cidr-admitted", "cidr-other"
+	labels := map[string]string{"app.kubernetes.io/name": "netpol-probe"}
+	for _, name := range []string{admitted, other} {
+		startReachabilityPod(ctx, t, namespace, name, labels, targets)
+	}
+	// reached lists the queriers a pod reaches now; state describes both pods for a message.
+	reached := func(reaches map[string]bool) []string {
+		var out []string
+		for _, q := range querierTargets {
+			if reaches[q] {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	state := func() (ips map[string]string, reaches map[string]map[string]bool, describe string) {
+		ips, reaches = map[string]string{}, map[string]map[string]bool{}
+		var parts []string
+		for _, name := range []string{admitted, other} {
+			ips[name], reaches[name] = reachability(ctx, t, namespace, name)
+			parts = append(parts, fmt.Sprintf("%s (%s): MinIO %v, queriers %v", name, ips[name], reaches[name]["minio"], reached(reaches[name])))
+		}
+		return ips, reaches, strings.Join(parts, "; ")
+	}
+	// hold checks for a while that cond keeps holding, polling every 500 ms.
+	hold := func(what string, d time.Duration, cond func(reaches map[string]map[string]bool) bool) {
+		t.Helper()
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+			if _, reaches, describe := state(); !cond(reaches) {
+				t.Fatalf("%s: %s", what, describe)
+			}
+		}
+	}
+
+	var ips map[string]string
+	harness.WaitFor(ctx, t, 2*time.Minute, "both reachability pods reaching MinIO", func() (bool, string) {
+		var reaches map[string]map[string]bool
+		var describe string
+		ips, reaches, describe = state()
+		return ips[admitted] != "" && ips[other] != "" && reaches[admitted]["minio"] && reaches[other]["minio"], describe
+	})
+	if ips[admitted] == ips[other] {
+		t.Fatalf("both reachability pods have the address %s", ips[admitted])
+	}
+	// The kubelet has probed every container several times in 10 s.
+	hold("before queryClientCidrs, a pod in default reaches a querier", 10*time.Second, func(reaches map[string]map[string]bool) bool {
+		return len(reached(reaches[admitted])) == 0 && len(reached(reaches[other])) == 0
+	})
+
+	cidr := hostCIDR(t, ips[admitted])
+	config := map[string]string{"queryClientCidrs": cidr}
+	harness.MustSetConfig(ctx, t, p.stack, config)
+	maps.Copy(p.config, config)
+	if _, err := p.stack.Up(ctx); err != nil {
+		t.Fatalf("up with queryClientCidrs %s: %v", cidr, err)
+	}
+	// kube-router applies a policy within seconds of its change; allow it a minute.
+	harness.WaitFor(ctx, t, time.Minute, admitted+" ("+cidr+") reaching every querier, "+other+" none", func() (bool, string) {
+		_, reaches, describe := state()
+		if len(reached(reaches[other])) > 0 {
+			t.Fatalf("%s, outside %s, reaches a querier: %s", other, cidr, describe)
+		}
+		return len(reached(reaches[admitted])) == len(querierTargets), describe
+	})
+	hold("with queryClientCidrs "+cidr, 10*time.Second, func(reaches map[string]map[string]bool) bool {
+		return reaches[other]["minio"] && len(reached(reaches[admitted])) == len(querierTargets) && len(reached(reaches[other])) == 0
+	})
+	t.Logf("queryClientCidrs %s: %s reaches %v, %s (%s) none", cidr, admitted, querierTargets, other, ips[other])
+
+	if err := p.stack.RemoveConfig(ctx, program.ProjectName+":queryClientCidrs"); err != nil {
+		t.Fatal(err)
+	}
+	delete(p.config, "queryClientCidrs")
+	if _, err := p.stack.Up(ctx); err != nil {
+		t.Fatalf("up without queryClientCidrs: %v", err)
+	}
+	harness.WaitFor(ctx, t, time.Minute, "without queryClientCidrs, "+admitted+" reaching no querier", func() (bool, string) {
+		_, reaches, describe := state()
+		return len(reached(reaches[admitted])) == 0 && len(reached(reaches[other])) == 0, describe
+	})
 }

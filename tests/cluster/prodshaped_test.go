@@ -62,6 +62,7 @@ func TestProdShapedStack(t *testing.T) {
 		{"up: every pod of the program and the chart Ready", p.up},
 		{"the queriers find every sidecar and store gateway through DNS SRV", p.discovery},
 		{"NetworkPolicies enforced: a pod off the query path reaches no StoreAPI, new queriers every one", p.networkPoliciesEnforced},
+		{"queryClientCidrs: a pod admitted by its address reaches the queriers, one beside it does not", p.queryClientByAddress},
 		{"a query returns deduplicated series of both Prometheus replicas", p.deduplication},
 		{"blocks the Prometheus pods cut land in MinIO with SSE-KMS", p.uploads},
 		{"both Prometheus pods gone: the store gateways answer the same", p.bothPrometheusGone},
