@@ -17,8 +17,12 @@ import (
 type ThanosMonitoringArgs struct {
 	// Namespace of the PrometheusRule and the dashboard ConfigMaps. Required.
 	Namespace pulumi.StringInput
-	// Alerts creates the PrometheusRule with the mixin's alerts (ThanosAlertGroups). Default false.
+	// Alerts creates the PrometheusRule with the mixin's alerts (ThanosAlertGroups) and the one
+	// with the stack's own (StackAlertGroups). Default false.
 	Alerts bool
+	// StackAlerts are what the stack's own alerts derive from (the store gateways' sync
+	// interval); zero fields take their defaults.
+	StackAlerts StackAlertSettings
 	// Dashboards creates one ConfigMap per mixin dashboard, labelled for the chart's Grafana
 	// dashboard sidecar. Default false.
 	Dashboards bool
@@ -28,7 +32,8 @@ type ThanosMonitoringArgs struct {
 }
 
 // ThanosMonitoring is the Thanos mixin, matched to this stack: its alerts as a PrometheusRule the
-// chart's Prometheus loads, and its dashboards for the chart's Grafana.
+// chart's Prometheus loads, and its dashboards for the chart's Grafana; and beside the mixin's, a
+// PrometheusRule with the stack's own alerts (StackAlertGroups).
 type ThanosMonitoring struct {
 	pulumi.ResourceState
 }
@@ -76,21 +81,36 @@ func NewThanosMonitoring(ctx *pulumi.Context, name string, args *ThanosMonitorin
 	labels := map[string]string{LabelPartOf: "thanos", LabelManagedBy: "pulumi", LabelVersion: MixinVersion()}
 
 	if args.Alerts {
-		spec, err := ThanosAlertsRuleSpec()
+		mixin, err := ThanosAlertsRuleSpec()
 		if err != nil {
 			return nil, err
 		}
-		untyped, err := toUntyped(spec)
+		stack, err := StackAlertsRuleSpec(args.StackAlerts)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := apiextensions.NewCustomResource(ctx, ThanosAlertsRuleName, &apiextensions.CustomResourceArgs{
-			ApiVersion:  pulumi.String(monitoringv1.SchemeGroupVersion.String()),
-			Kind:        pulumi.String(monitoringv1.PrometheusRuleKind),
-			Metadata:    meta.metadata(ThanosAlertsRuleName, withLabels(labels, map[string]string{LabelName: ThanosAlertsRuleName}), nil),
-			OtherFields: kubernetes.UntypedArgs{"spec": untyped},
-		}, parent, pulumi.DependsOn(args.MonitoringCRDs)); err != nil {
-			return nil, fmt.Errorf("thanos monitoring: %w", err)
+		// The stack's rules are written for the metrics of the Thanos it runs, not the mixin's.
+		stackLabels := withLabels(labels, map[string]string{LabelVersion: ThanosVersion})
+		for _, rule := range []struct {
+			name   string
+			labels map[string]string
+			spec   monitoringv1.PrometheusRuleSpec
+		}{
+			{ThanosAlertsRuleName, labels, mixin},
+			{StackAlertsRuleName, stackLabels, stack},
+		} {
+			untyped, err := toUntyped(rule.spec)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := apiextensions.NewCustomResource(ctx, rule.name, &apiextensions.CustomResourceArgs{
+				ApiVersion:  pulumi.String(monitoringv1.SchemeGroupVersion.String()),
+				Kind:        pulumi.String(monitoringv1.PrometheusRuleKind),
+				Metadata:    meta.metadata(rule.name, withLabels(rule.labels, map[string]string{LabelName: rule.name}), nil),
+				OtherFields: kubernetes.UntypedArgs{"spec": untyped},
+			}, parent, pulumi.DependsOn(args.MonitoringCRDs)); err != nil {
+				return nil, fmt.Errorf("thanos monitoring: %w", err)
+			}
 		}
 	}
 	if args.Dashboards {

@@ -50,7 +50,7 @@ type StoreSettings struct {
 	// StoreIndexCacheMinBytes. Default "250MB".
 	IndexCacheSize string
 	// SyncInterval is how often the store gateway re-reads the bucket's list of blocks
-	// (--sync-block-duration), a Prometheus duration. Default "15m", Thanos's.
+	// (--sync-block-duration), a Prometheus duration. Default StoreDefaultSyncInterval.
 	SyncInterval string
 	// MaxConcurrentRequests is how many Series requests the store gateway serves at once
 	// (--store.grpc.series-max-concurrency); more wait. Default StoreDefaultMaxConcurrentRequests.
@@ -80,6 +80,10 @@ type StoreRequestLimits struct {
 	// twice that.
 	DownloadedBytes uint64
 }
+
+// StoreDefaultSyncInterval is how often a store gateway re-reads the bucket's list of blocks and
+// retries the blocks it failed to load by default: Thanos's --sync-block-duration default.
+const StoreDefaultSyncInterval = "15m"
 
 // StoreDefaultMaxConcurrentRequests is how many Series requests a store gateway serves at once by
 // default (--store.grpc.series-max-concurrency; Thanos's default, set explicitly because
@@ -154,7 +158,7 @@ func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, err
 		indexCacheSize = "250MB"
 	}
 	if syncInterval == "" {
-		syncInterval = "15m"
+		syncInterval = StoreDefaultSyncInterval
 	}
 	if ignoreDeletionMarksDelay == "" {
 		ignoreDeletionMarksDelay = "24h"

@@ -123,6 +123,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		if _, err := components.NewThanosMonitoring(ctx, "monitoring", &components.ThanosMonitoringArgs{
 			Namespace:      namespace,
 			Alerts:         cfg.ThanosAlerts,
+			StackAlerts:    components.StackAlertSettings{StoreSyncInterval: cfg.StoreSyncInterval},
 			Dashboards:     cfg.ThanosDashboards,
 			MonitoringCRDs: []pulumi.Resource{prometheus.Release},
 		}, k8sChildren); err != nil {

@@ -102,7 +102,7 @@ var programObjects = append([]object{
 	{"ServiceAccount", "thanos-query-frontend"}, {"Deployment", "thanos-query-frontend"}, {"Service", "thanos-query-frontend"}, {"ServiceMonitor", "thanos-query-frontend"}, {"PodDisruptionBudget", "thanos-query-frontend"},
 	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"}, {"PodDisruptionBudget", "thanos-store"},
 	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"Service", components.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
-	{"PrometheusRule", components.ThanosAlertsRuleName},
+	{"PrometheusRule", components.ThanosAlertsRuleName}, {"PrometheusRule", components.StackAlertsRuleName},
 }, append(dashboardConfigMaps(), networkPolicies()...)...)
 
 // networkPolicies are the NetworkPolicies of the Thanos and Prometheus pods.

@@ -229,8 +229,9 @@ func checkServiceMonitors(ctx context.Context, t *testing.T) {
 	storedAsMeant(t, "PodMonitor "+components.SidecarPodMonitorName+" spec", field(pm, "spec"), components.SidecarPodMonitorSpec())
 }
 
-// checkThanosMixin: the PrometheusRule is stored as the program wrote it (the real CRD schema
-// pruned nothing), and each dashboard ConfigMap carries the Grafana sidecar's label.
+// checkThanosMixin: the PrometheusRules, the mixin's and the stack's own, are stored as the
+// program wrote them (the real CRD schema pruned nothing), and each dashboard ConfigMap carries the
+// Grafana sidecar's label.
 func checkThanosMixin(ctx context.Context, t *testing.T) {
 	rule := mustGet(ctx, t, object{"PrometheusRule", components.ThanosAlertsRuleName}, namespace)
 	spec, err := components.ThanosAlertsRuleSpec()
@@ -238,6 +239,12 @@ func checkThanosMixin(ctx context.Context, t *testing.T) {
 		t.Fatal(err)
 	}
 	storedAsMeant(t, "PrometheusRule "+components.ThanosAlertsRuleName+" spec", field(rule, "spec"), spec)
+	// The stack's own alerts; the stack keeps the default storeSyncInterval.
+	rule = mustGet(ctx, t, object{"PrometheusRule", components.StackAlertsRuleName}, namespace)
+	if spec, err = components.StackAlertsRuleSpec(components.StackAlertSettings{}); err != nil {
+		t.Fatal(err)
+	}
+	storedAsMeant(t, "PrometheusRule "+components.StackAlertsRuleName+" spec", field(rule, "spec"), spec)
 	for _, o := range dashboardConfigMaps() {
 		cm := mustGet(ctx, t, o, namespace)
 		if got := stringMap(cm, "metadata", "labels")[components.GrafanaDashboardLabel]; got != components.GrafanaDashboardLabelValue {
