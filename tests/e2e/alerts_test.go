@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"sigs.k8s.io/yaml"
@@ -22,7 +23,8 @@ import (
 )
 
 // TestThanosAlertsFireOnThisStacksSeries runs the real promtool (`promtool test rules`) over the
-// alerts the program deploys (components.ThanosAlertGroups, the PrometheusRule's groups), on input
+// alerts the program deploys (components.ThanosAlertGroups and components.StackAlertGroups, the
+// groups of its two PrometheusRules), on input
 // series labelled as Prometheus labels this stack's targets: the jobs of components.ScrapeJobs
 // (the ServiceMonitors' Services and the sidecars' PodMonitor), the namespace and pod labels the
 // operator's scrape configs add. A job the mixin's selectors do not match makes the expected
@@ -57,14 +59,30 @@ func TestEachIsDownAlertFiresForItsComponentAlone(t *testing.T) {
 	promtoolTestRules(t, groups, tests)
 }
 
-// deployedAlertGroups are the alert groups the program deploys.
+// deployedAlertGroups are the alert groups the program deploys for the e2e stack: the mixin's and
+// the stack's own.
 func deployedAlertGroups(t *testing.T) []monitoringv1.RuleGroup {
 	t.Helper()
 	groups, err := components.ThanosAlertGroups()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return groups
+	stack, err := components.StackAlertGroups(stackAlertSettings(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(groups, stack...)
+}
+
+// stackAlertSettings are the e2e stack's settings of its own alerts (its config, or the keys'
+// defaults).
+func stackAlertSettings(t *testing.T) components.StackAlertSettings {
+	t.Helper()
+	config, err := harness.StackFileConfig(StackName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return components.StackAlertSettings{StoreSyncInterval: config["storeSyncInterval"]}
 }
 
 // promtoolTestRules runs the real promtool's rule unit tests over groups.
@@ -133,7 +151,7 @@ func stackNamespace(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ns := config["prometheus-thanos:namespace"]; ns != "" {
+	if ns := config["namespace"]; ns != "" { // StackFileConfig drops the project's prefix
 		return ns
 	}
 	return "monitoring"
@@ -264,7 +282,9 @@ func promtoolTestGroup(name string, inputSeries, alertRuleTests []any) map[strin
 	return map[string]any{"name": name, "interval": "1m", "input_series": inputSeries, "alert_rule_test": alertRuleTests}
 }
 
-// healthyStack: every component up and well, uploads current: no alert of the deployed rules fires.
+// healthyStack: every component up and well, uploads current, no block load or bucket sync
+// failing, the store gateway's and the compactor's volumes half free: no alert of the deployed
+// rules fires.
 func (s *alertSeries) healthyStack() map[string]any {
 	var input []any
 	for _, component := range slices.Sorted(maps.Keys(s.jobs)) {
@@ -279,6 +299,13 @@ func (s *alertSeries) healthyStack() map[string]any {
 			input = append(input,
 				series("thanos_sidecar_prometheus_up", target, "1x120"),
 				series("thanos_objstore_bucket_operation_failures_total", target, "0x120"))
+		case "store":
+			input = append(input,
+				series("thanos_bucket_store_block_load_failures_total", target, "0x120"),
+				series("thanos_blocks_meta_sync_failures_total", target, "0x120"))
+		}
+		if component == "store" || component == "compact" {
+			input = append(input, s.volume(target["pod"], free(0.5, 120), 120)...)
 		}
 	}
 	var tests []any
@@ -330,4 +357,143 @@ func TestMixinIsThePinnedThanos(t *testing.T) {
 			t.Errorf("components/mixin/%s differs from %s of thanos@%s: run scripts/sync-thanos-mixin.sh", ours, theirs, components.ThanosVersion)
 		}
 	}
+}
+
+// TestStackAlertsFireOnTheirFailures runs the real promtool over the deployed alerts (the mixin's
+// and the stack's own, as in TestThanosAlertsFireOnThisStacksSeries) with the stack's own
+// alerts' failures, on series labelled as this stack's targets, the kubelet's volume stats and
+// kube-state-metrics's claim of each pod are: each alert fires for the failing pod alone, with
+// exactly its labels (the pod's among them) and its annotations expanded, after its `for` and not
+// before, and stays silent on a failure its `for` is meant to let pass.
+func TestStackAlertsFireOnTheirFailures(t *testing.T) {
+	groups := deployedAlertGroups(t)
+	s := newAlertSeries(stackNamespace(t), groups)
+	settings := stackAlertSettings(t)
+	if settings.StoreSyncInterval == "" {
+		settings.StoreSyncInterval = components.StoreDefaultSyncInterval
+	}
+	sync := mustDuration(t, settings.StoreSyncInterval)
+	window, wait, err := components.StoreRetryWindows(settings.StoreSyncInterval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry := storeRetry{sync: sync, window: time.Duration(window), wait: time.Duration(wait)}
+	t.Logf("store gateway syncs every %v: the sync alerts' range is %v, their for %v", sync, retry.window, retry.wait)
+	var tests []any
+	for _, c := range []struct{ alert, metric string }{
+		{"ThanosStoreBlockLoadsFailing", "thanos_bucket_store_block_load_failures_total"},
+		{"ThanosStoreBucketSyncFailing", "thanos_blocks_meta_sync_failures_total"},
+	} {
+		tests = append(tests,
+			s.storeSyncFailures(t, c.alert, c.metric, retry, 0),
+			s.storeSyncFailures(t, c.alert, c.metric, retry, 1),
+			s.storeSyncFailures(t, c.alert, c.metric, retry, 2),
+		)
+	}
+	tests = append(tests, s.volumesFilling(t))
+	promtoolTestRules(t, groups, tests)
+}
+
+// storeRetry are the store gateway's sync interval and the range and `for` of the alerts on its
+// failures at each sync.
+type storeRetry struct{ sync, window, wait time.Duration }
+
+// minutes formats a duration for promtool (whole minutes).
+func minutes(d time.Duration) string { return fmt.Sprintf("%dm", int(d.Minutes())) }
+
+// storeSyncFailures: two store gateways; thanos-store-0 fails (3 failures, as many blocks) at every
+// sync from the 5th minute on (failedSyncs 0), or at that sync only (1), or at two consecutive
+// ones (2); thanos-store-1 never. Every sync failing: the alert fires for thanos-store-0 once its
+// `for` has passed since the first failure, and not before. One failed sync: it never fires. Two:
+// it fires, and is resolved once the second failure has left the range.
+func (s *alertSeries) storeSyncFailures(t *testing.T, alert, metric string, r storeRetry, failedSyncs int) map[string]any {
+	t.Helper()
+	const first = 5 * time.Minute
+	end := first + r.sync*6 + r.wait
+	failing, healthy := s.target("store", "thanos-store-0"), s.target("store", "thanos-store-1")
+	var values []string
+	count := 0
+	for m := time.Duration(0); m <= end; m += time.Minute {
+		if m >= first && (m-first)%r.sync == 0 && (failedSyncs == 0 || int((m-first)/r.sync) < failedSyncs) {
+			count += 3
+		}
+		values = append(values, fmt.Sprint(count))
+	}
+	quiet := func(at time.Duration) map[string]any {
+		return map[string]any{"eval_time": minutes(at), "alertname": alert}
+	}
+	labels := map[string]string{"job": failing["job"], "namespace": failing["namespace"], "pod": failing["pod"]}
+	var checks []any
+	name := fmt.Sprintf("%s: %s fails at every sync", alert, failing["pod"])
+	switch failedSyncs {
+	case 0:
+		checks = append(checks, quiet(first+r.wait-2*time.Minute), s.expect(t, alert, minutes(first+r.wait+2*time.Minute), 0, labels))
+	case 1:
+		name = fmt.Sprintf("%s: %s fails at one sync", alert, failing["pod"])
+		for at := first; at <= first+r.window+r.wait; at += time.Minute {
+			checks = append(checks, quiet(at))
+		}
+	case 2:
+		name = fmt.Sprintf("%s: %s fails at two consecutive syncs", alert, failing["pod"])
+		checks = append(checks, s.expect(t, alert, minutes(first+r.wait+time.Minute), 0, labels), quiet(first+r.sync+r.window+2*time.Minute))
+	}
+	return promtoolTestGroup(name,
+		[]any{
+			series("up", failing, fmt.Sprintf("1x%d", len(values))),
+			series("up", healthy, fmt.Sprintf("1x%d", len(values))),
+			series(metric, failing, strings.Join(values, " ")),
+			series(metric, healthy, fmt.Sprintf("0x%d", len(values))),
+		}, checks)
+}
+
+// volumeCapacity is the size of every volume in the tests' series.
+const volumeCapacity = 100 << 30
+
+// volume is the series of one pod's "data" volume over n+1 minutes: the kubelet's stats of its
+// claim (volumeCapacity; available, promtool values of its available bytes) and kube-state-metrics's
+// claim of the pod.
+func (s *alertSeries) volume(pod, available string, n int) []any {
+	claim := "data-" + pod
+	kubelet := map[string]string{"job": "kubelet", "metrics_path": "/metrics", "namespace": s.namespace, "persistentvolumeclaim": claim, "instance": "10.0.0.1:10250", "node": "node-1"}
+	info := map[string]string{"job": "kube-state-metrics", "namespace": s.namespace, "pod": pod, "persistentvolumeclaim": claim, "volume": "data", "uid": "uid-" + pod}
+	return []any{
+		series("kubelet_volume_stats_capacity_bytes", kubelet, fmt.Sprintf("%dx%d", int64(volumeCapacity), n)),
+		series("kubelet_volume_stats_available_bytes", kubelet, available),
+		series("kube_pod_spec_volumes_persistentvolumeclaims_info", info, fmt.Sprintf("1x%d", n)),
+	}
+}
+
+// free is promtool values for a volume with share of volumeCapacity available, n+1 minutes.
+func free(share float64, n int) string { return fmt.Sprintf("%dx%d", int64(share*volumeCapacity), n) }
+
+// volumesFilling: thanos-store-0's volume 10% free, thanos-store-1's half; the compactor's half free
+// but for 10 minutes of a compaction at 5%; Prometheus's volume 1% free (the chart's rule is
+// Prometheus's: the stack's alerts must not fire for it). ThanosStoreVolumeFillingUp fires for
+// thanos-store-0 after its 15 minutes, not before; ThanosCompactVolumeFillingUp for the compactor
+// from the compaction on, 12 hours later still, and no more a day after it.
+func (s *alertSeries) volumesFilling(t *testing.T) map[string]any {
+	t.Helper()
+	const n = 26 * 60
+	x := fmt.Sprintf("x%d", n)
+	store0, store1 := s.target("store", "thanos-store-0"), s.target("store", "thanos-store-1")
+	compact := s.target("compact", "thanos-compact-0")
+	prometheus := map[string]string{"job": "kube-prometheus-stack-prometheus", "namespace": s.namespace, "pod": "prometheus-kube-prometheus-stack-prometheus-0", "instance": "10.0.0.9:9090"}
+	input := []any{
+		series("up", store0, "1"+x), series("up", store1, "1"+x), series("up", compact, "1"+x), series("up", prometheus, "1"+x),
+	}
+	input = append(input, s.volume(store0["pod"], free(0.1, n), n)...)
+	input = append(input, s.volume(store1["pod"], free(0.5, n), n)...)
+	input = append(input, s.volume(prometheus["pod"], free(0.01, n), n)...)
+	// The compactor: half free, 5% free from minute 30 to 39, half free again.
+	input = append(input, s.volume(compact["pod"], free(0.5, 29)+" "+free(0.05, 9)+" "+free(0.5, n-40), n)...)
+	storeLabels := map[string]string{"namespace": s.namespace, "persistentvolumeclaim": "data-" + store0["pod"], "pod": store0["pod"]}
+	compactLabels := map[string]string{"namespace": s.namespace, "persistentvolumeclaim": "data-" + compact["pod"], "pod": compact["pod"]}
+	return promtoolTestGroup("volumes filling up", input, []any{
+		map[string]any{"eval_time": "10m", "alertname": "ThanosStoreVolumeFillingUp"},
+		s.expect(t, "ThanosStoreVolumeFillingUp", "20m", 0.1, storeLabels),
+		map[string]any{"eval_time": "20m", "alertname": "ThanosCompactVolumeFillingUp"},
+		s.expect(t, "ThanosCompactVolumeFillingUp", "35m", 0.05, compactLabels),
+		s.expect(t, "ThanosCompactVolumeFillingUp", "12h", 0.05, compactLabels),
+		map[string]any{"eval_time": "25h", "alertname": "ThanosCompactVolumeFillingUp"},
+	})
 }
