@@ -274,6 +274,15 @@ func (c *Cluster) startPrometheus(r *Replica) error {
 // startThanos starts a Thanos component: its generated subcommand and flags, substituted (by each
 // target's rows in turn), with the files of its volumes.
 func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[string][]byte, more ...harness.Target) error {
+	return c.startThanosIn(comp, nil, target, files, more...)
+}
+
+// launcher runs a Thanos command line inside something (a private mount namespace): it returns the
+// program to start and its arguments.
+type launcher func(thanos string, args []string) (string, []string)
+
+// startThanosIn is startThanos with the command line run by launch (nil: as it is).
+func (c *Cluster) startThanosIn(comp *Component, launch launcher, target harness.Target, files map[string][]byte, more ...harness.Target) error {
 	if len(comp.Generated) == 0 {
 		return fmt.Errorf("%s has no arguments", comp.Name)
 	}
@@ -289,8 +298,12 @@ func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[
 		return err
 	}
 	comp.Args = append([]string{subcommand}, args...)
+	bin, binArgs := c.Tools.Thanos, comp.Args
+	if launch != nil {
+		bin, binArgs = launch(bin, binArgs)
+	}
 	var err error
-	comp.Proc, err = c.Procs.Start(comp.Name, c.Tools.Thanos, comp.Args, nil, "http://"+comp.Site.HTTPAddr+"/-/ready")
+	comp.Proc, err = c.Procs.Start(comp.Name, bin, binArgs, nil, "http://"+comp.Site.HTTPAddr+"/-/ready")
 	return err
 }
 
@@ -358,13 +371,30 @@ func (c *Cluster) StartLimitedStore(ctx context.Context) (store, querier *Compon
 // suffix (unique per cluster); it returns them once the querier sees the store gateway. Both are
 // stopped with the cluster.
 func (c *Cluster) StartStoreAndQuerier(ctx context.Context, suffix string, more ...harness.Target) (store, querier *Component, err error) {
+	return c.startStoreAndQuerier(ctx, suffix, nil, more...)
+}
+
+// StartStoreOnTmpfs is StartStoreAndQuerier for a store gateway whose --data-dir (its volume in a
+// pod) is a tmpfs of size bytes, mounted in a mount namespace of its own, so that its volume fills
+// up as a small volume does: `unshare --user --map-root-user --mount` (util-linux; a user namespace
+// lets it mount without privileges), then `mount -t tmpfs`, then the store gateway's command line.
+func (c *Cluster) StartStoreOnTmpfs(ctx context.Context, suffix string, size int64) (store, querier *Component, err error) {
+	launch := func(thanos string, args []string) (string, []string) {
+		dataDir := flagValue(args, "data-dir")
+		script := fmt.Sprintf(`mkdir -p %q && mount -t tmpfs -o size=%d tmpfs %q && exec "$0" "$@"`, dataDir, size, dataDir)
+		return "unshare", append([]string{"--user", "--map-root-user", "--mount", "sh", "-c", script, thanos}, args...)
+	}
+	return c.startStoreAndQuerier(ctx, suffix, launch)
+}
+
+func (c *Cluster) startStoreAndQuerier(ctx context.Context, suffix string, launch launcher, more ...harness.Target) (store, querier *Component, err error) {
 	name := c.D.Store.Name + "-" + suffix
 	s, err := c.site(name, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	store = &Component{Name: name, Site: s, Generated: c.D.Store.Container.Args}
-	if err := c.startThanos(store, harness.StoreFlags, c.D.Store.Files, more...); err != nil {
+	if err := c.startThanosIn(store, launch, harness.StoreFlags, c.D.Store.Files, more...); err != nil {
 		return nil, nil, err
 	}
 	q, err := c.site(c.D.Query.Name+"-"+suffix, true)
