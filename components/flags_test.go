@@ -26,6 +26,7 @@ func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 		"--query.replica-label=prometheus_replica",
 		"--query.auto-downsampling",
 		"--query.timeout=5m",
+		"--query.partial-response",
 	}
 	if !slices.Equal(flags, want) {
 		t.Fatalf("query flags:\n got %q\nwant %q", flags, want)

@@ -77,6 +77,17 @@ func QueryFlags(peersAddress, timeout string) ([]string, error) {
 		// Long ranges are served from downsampled blocks when the step allows it.
 		"--query.auto-downsampling",
 		flag("query.timeout", timeout),
+		// Partial responses: Thanos's default, made explicit as a decision (README, "Partial
+		// responses"). A StoreAPI that fails a request (a store gateway over its per-request
+		// limits or unable to read a block's object, a Prometheus replica going away mid-query)
+		// makes the querier answer from the others, with the failure as a warning in the response:
+		// Grafana shows it on the panel, and the query-frontend does not cache the answer. Without
+		// them any one failing StoreAPI fails the query although every series has a replica, and
+		// the HA pairs of Prometheus and store gateways become two ways to fail. A client that
+		// wants all or nothing asks partial_response=false. What no flag makes visible: a StoreAPI
+		// the querier no longer lists (it stopped answering its health checks) and blocks a store
+		// gateway did not load leave data out without an error or a warning; alerts cover them.
+		"--query.partial-response",
 	), nil
 }
 

@@ -26,6 +26,8 @@ func TestQueryFrontendFlags(t *testing.T) {
 		"--query.max-retries-per-request=3",
 		"--query-range.request-downsampled",
 		"--query-range.response-cache-config=type: IN-MEMORY\nconfig:\n    max_size: 256MB\n    validity: 24h\n",
+		"--query-range.partial-response",
+		"--labels.partial-response",
 	}
 	if !slices.Equal(flags, want) {
 		t.Fatalf("query-frontend flags:\n got %q\nwant %q", flags, want)

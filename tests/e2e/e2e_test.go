@@ -44,10 +44,11 @@ type e2eRun struct {
 // TestE2E deploys the prod stack through the real Pulumi engine, chart and operator onto a control
 // plane on loopback, reads back what they generated, runs it with the real binaries (changed only by
 // harness.Substitutions) and checks, in order: every component starts and is ready; the sidecars
-// ship SSE-KMS encrypted blocks; the querier deduplicates the replicas; a store gateway with a full
-// volume gives a partial answer with no warning; queries survive one replica down (HA) and both
-// down (long-term storage through the store gateway); the compactor compacts, downsamples and
-// applies retention, and with deduplication on merges the replicas' blocks. See docs/e2e.md.
+// ship SSE-KMS encrypted blocks; the querier deduplicates the replicas; store gateways failing a
+// request give a partial answer with a warning, one with a full volume a partial answer with none;
+// queries survive one replica down (HA) and both down (long-term storage through the store
+// gateway); the compactor compacts, downsamples and applies retention, and with deduplication on
+// merges the replicas' blocks. See docs/e2e.md.
 func TestE2E(t *testing.T) {
 	e := setUp(t)
 	steps := []struct {
@@ -63,6 +64,7 @@ func TestE2E(t *testing.T) {
 		{"query-frontend answers as the querier and caches a 30-day range", e.frontendCaches, false},
 		{"query-frontend caches Grafana's auto-downsampled queries apart from raw ones", e.frontendKeysDashboardQueriesByResolution, false},
 		{"store gateway refuses a query over its limit and keeps serving", e.storeLimits, false},
+		{"store gateways fail a block: an answer with a warning, uncached", e.partialResponses, false},
 		{"full store gateway volume: ready, part of the history, no warning", e.storeDiskFull, false},
 		{"sidecars upload blocks encrypted with SSE-KMS", e.sidecarsUpload, true},
 		{"store gateway keeps one index-header per block on its volume", e.storeIndexHeaders, false},

@@ -160,8 +160,8 @@ func (e *e2eRun) storeLimits(t *testing.T) {
 	}
 	oneDay()
 	// Without partial responses the query fails with the limit error; with them (the querier's
-	// default, --query.partial-response) it answers what the other StoreAPIs have, with the limit
-	// error as a warning.
+	// generated --query.partial-response, Thanos's default) it answers what the other StoreAPIs
+	// have, with the limit error as a warning.
 	fourteenDays := `e2e_minute_of_hour[14d]`
 	_, err = api.Query(ctx, fourteenDays, e.windowEnd, harness.Params("max_source_resolution", "0s", "partial_response", "false"))
 	if err == nil || !strings.Contains(err.Error(), "exceeded") || !strings.Contains(err.Error(), "limit") {
