@@ -1,8 +1,11 @@
 package components
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -12,6 +15,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/api/resource"
 	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -136,6 +140,9 @@ type bucketStatefulSet struct {
 	spread bool
 	// parallel starts replicas together instead of one by one.
 	parallel bool
+	// singleton: never two pods at once, not even while a new volume replaces the old one (the
+	// compactor). Without it, a new StatefulSet is Ready before the old one goes.
+	singleton bool
 }
 
 // newBucketStatefulSet registers the ServiceAccount (IRSA), Service, StatefulSet with its volume,
@@ -176,10 +183,24 @@ func newBucketStatefulSet(ctx *pulumi.Context, a ThanosWorkloadArgs, b BucketWor
 	if w.parallel {
 		spec.PodManagementPolicy = pulumi.String("Parallel")
 	}
+	name, err := StatefulSetName(w.objectName, b.StorageSize, b.StorageClass)
+	if err != nil {
+		return nil, err
+	}
+	// The claims go with the StatefulSet: a replaced one's volumes hold only what the bucket holds
+	// (index-headers, compaction scratch), and nothing would use them again.
+	spec.PersistentVolumeClaimRetentionPolicy = appsv1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs{
+		WhenDeleted: pulumi.String("Delete"),
+		WhenScaled:  pulumi.String("Retain"),
+	}
+	statefulSetOpts := opts
+	if w.singleton {
+		statefulSetOpts = append(slices.Clone(opts), pulumi.DeleteBeforeReplace(true))
+	}
 	if _, err := appsv1.NewStatefulSet(ctx, w.objectName, &appsv1.StatefulSetArgs{
-		Metadata: a.metadata(w.objectName, l.Pod(), a.workloadAnnotations()),
+		Metadata: a.metadata(name, l.Pod(), a.workloadAnnotations()),
 		Spec:     spec,
-	}, opts...); err != nil {
+	}, statefulSetOpts...); err != nil {
 		return nil, err
 	}
 	if _, err := newServiceMonitor(ctx, w.objectName, a, l, opts...); err != nil {
@@ -187,6 +208,25 @@ func newBucketStatefulSet(ctx *pulumi.Context, a ThanosWorkloadArgs, b BucketWor
 	}
 	return sa, nil
 }
+
+// StatefulSetName is the name of a bucket workload's StatefulSet: its object name and a hash of
+// its volume claim template (size, as a canonical quantity, and class). Kubernetes refuses every
+// change to a StatefulSet's volumeClaimTemplates, and the provider replaces a StatefulSet that
+// keeps its name by deleting it first: every store gateway down at once, and the new pods back on
+// the old claims at their old size. Under a new name, a new size or class is a new StatefulSet
+// with new claims, Ready before the old one and its claims are deleted.
+func StatefulSetName(objectName, storageSize, storageClass string) (string, error) {
+	size, err := resource.ParseQuantity(storageSize)
+	if err != nil {
+		return "", fmt.Errorf("%s: storage size %q: %w", objectName, storageSize, err)
+	}
+	sum := sha256.Sum256([]byte("size=" + size.String() + "\nclass=" + storageClass))
+	return objectName + "-" + hex.EncodeToString(sum[:])[:volumeHashLength], nil
+}
+
+// volumeHashLength is how many hex digits of the claim template's hash a StatefulSet's name
+// carries: short enough for readable pod names, enough that two templates in one stack never share one.
+const volumeHashLength = 6
 
 // dataPath is where a component's "data" volume is mounted.
 func dataPath(component string) string { return "/var/thanos/" + component }

@@ -18,6 +18,9 @@ type CompactorArgs struct {
 	CompactSettings
 }
 
+// CompactDefaultStorageSize is the compactor's scratch volume by default.
+const CompactDefaultStorageSize = "100Gi"
+
 // CompactSettings are what the compactor does to the bucket.
 type CompactSettings struct {
 	// Retention per resolution. Required.
@@ -140,6 +143,7 @@ func NewCompactor(ctx *pulumi.Context, name string, args *CompactorArgs, opts ..
 		objectName: objectName, serviceAccount: CompactServiceAccountName, labels: l,
 		// Exactly one, always: not configurable on purpose.
 		replicas:     1,
+		singleton:    true,
 		servicePorts: map[string]int{HTTPPortName: HTTPPort},
 		container:    thanosContainer{Args: pulumi.ToStringArray(append([]string{"compact"}, flags...))},
 	}, parent)

@@ -85,6 +85,9 @@ type StoreRequestLimits struct {
 // retries the blocks it failed to load by default: Thanos's --sync-block-duration default.
 const StoreDefaultSyncInterval = "15m"
 
+// StoreDefaultStorageSize is each store gateway's volume by default: its index-headers.
+const StoreDefaultStorageSize = "10Gi"
+
 // StoreDefaultMaxConcurrentRequests is how many Series requests a store gateway serves at once by
 // default (--store.grpc.series-max-concurrency; Thanos's default, set explicitly because
 // StoreRequestLimitsFor divides the memory budget by it). More wait.

@@ -43,8 +43,8 @@ func Run(ctx *pulumi.Context) error {
 // sidecar's IRSA role trusts exactly this name.
 const prometheusServiceAccount = "prometheus"
 
-// instance is the app.kubernetes.io/instance of the Thanos components.
-const instance = "thanos"
+// Instance is the app.kubernetes.io/instance of the Thanos components.
+const Instance = "thanos"
 
 // Deploy validates the configuration, then registers every resource of the stack.
 func Deploy(ctx *pulumi.Context) (*Deployment, error) {
@@ -133,7 +133,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 	workload := components.ThanosWorkloadArgs{
 		Namespace:      namespace,
-		Instance:       instance,
+		Instance:       Instance,
 		SkipAwait:      cfg.SkipAwait,
 		MonitoringCRDs: []pulumi.Resource{prometheus.Release},
 	}
@@ -224,7 +224,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		if _, err := components.NewNetworkPolicies(ctx, "network-policies", &components.NetworkPoliciesArgs{
 			Namespace: namespace,
 			Peers: components.NetworkPolicyPeers{
-				Instance:              instance,
+				Instance:              Instance,
 				GrafanaPodLabels:      prometheus.GrafanaPodLabels,
 				QueryClientNamespaces: cfg.QueryClientNamespaces,
 				QueryClientCIDRs:      cfg.QueryClientCIDRs,

@@ -26,6 +26,8 @@ type registered struct {
 	Parent       string
 	// Provider is the provider reference ("<urn>::<id>"); empty for the default provider.
 	Provider string
+	// DeleteBeforeReplace: a replacement deletes the old object before creating the new one.
+	DeleteBeforeReplace bool
 }
 
 // mocks records every registration and answers with plausible provider outputs: the inputs plus
@@ -50,6 +52,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Protect = rpc.GetProtect()
 		r.Dependencies = rpc.GetDependencies()
 		r.Parent = rpc.GetParent()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)

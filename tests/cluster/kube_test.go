@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,22 +14,12 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
-// selector renders a label map as a label selector.
-func selector(labels map[string]string) string {
-	var parts []string
-	for k, v := range labels {
-		parts = append(parts, k+"="+v)
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
-}
-
 // listPods lists the pods of a namespace that carry labels (all of them for nil).
 func listPods(ctx context.Context, t testing.TB, namespace string, labels map[string]string) []map[string]any {
 	t.Helper()
 	path := "/api/v1/namespaces/" + namespace + "/pods"
 	if len(labels) > 0 {
-		path += "?labelSelector=" + url.QueryEscape(selector(labels))
+		path += "?labelSelector=" + harness.LabelSelector(labels)
 	}
 	pods, err := suite.cluster.Client.List(ctx, path)
 	if err != nil {

@@ -151,14 +151,14 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	for _, w := range []struct {
 		into       *Workload
 		collection string
-		name       string
+		labels     components.ThanosLabels
 	}{
-		{&d.Query, "deployments", "thanos-query"},
-		{&d.QueryFrontend, "deployments", "thanos-query-frontend"},
-		{&d.Store, "statefulsets", "thanos-store"},
-		{&d.Compact, "statefulsets", "thanos-compact"},
+		{&d.Query, "deployments", components.QueryLabels(program.Instance)},
+		{&d.QueryFrontend, "deployments", components.QueryFrontendLabels(program.Instance)},
+		{&d.Store, "statefulsets", components.StoreLabels(program.Instance)},
+		{&d.Compact, "statefulsets", components.CompactLabels(program.Instance)},
 	} {
-		if *w.into, err = readWorkload(ctx, cp.Client, d.Namespace, w.collection, w.name); err != nil {
+		if *w.into, err = readWorkload(ctx, cp.Client, d.Namespace, w.collection, w.labels); err != nil {
 			return nil, err
 		}
 	}
@@ -170,11 +170,16 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	return d, nil
 }
 
-func readWorkload(ctx context.Context, client *harness.KubeClient, namespace, collection, name string) (Workload, error) {
-	obj, found, err := client.Get(ctx, fmt.Sprintf("/apis/apps/v1/namespaces/%s/%s/%s", namespace, collection, name))
-	if err != nil || !found {
-		return Workload{}, fmt.Errorf("%s %s: found %v, %v", collection, name, found, err)
+// readWorkload reads the one workload of the collection that labels select: a StatefulSet's name
+// carries a hash of its volumes (components.StatefulSetName). The Workload's name is its Service's,
+// the job Prometheus gives its series.
+func readWorkload(ctx context.Context, client *harness.KubeClient, namespace, collection string, labels components.ThanosLabels) (Workload, error) {
+	name := labels.ObjectName()
+	objs, err := client.List(ctx, fmt.Sprintf("/apis/apps/v1/namespaces/%s/%s?labelSelector=%s", namespace, collection, harness.LabelSelector(labels.Selector())))
+	if err != nil || len(objs) != 1 {
+		return Workload{}, fmt.Errorf("%s of %s: %d, %v; want one", collection, name, len(objs), err)
 	}
+	obj := objs[0]
 	template := harness.PodTemplate(obj)
 	containers := harness.List(template, "spec", "containers")
 	if len(containers) != 1 {
@@ -182,7 +187,7 @@ func readWorkload(ctx context.Context, client *harness.KubeClient, namespace, co
 	}
 	raw := containers[0].(map[string]any)
 	w := Workload{Name: name, Replicas: int(harness.Field(obj, "spec", "replicas").(float64))}
-	if w.Container, err = harness.ResolveContainer(ctx, client, namespace, name+"-0", raw); err != nil {
+	if w.Container, err = harness.ResolveContainer(ctx, client, namespace, harness.Str(obj, "metadata", "name")+"-0", raw); err != nil {
 		return w, err
 	}
 	w.Files, err = harness.MountedFiles(ctx, client, namespace, obj, raw)

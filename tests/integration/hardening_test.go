@@ -107,7 +107,7 @@ func checkPodSecurity(ctx context.Context, t *testing.T) {
 		}
 		return len(short) == 0, strings.Join(short, ", ")
 	})
-	for _, name := range []string{"prometheus-" + prometheusName, "thanos-store", "thanos-compact"} {
+	for _, name := range []string{"prometheus-" + prometheusName, storeStatefulSet, compactStatefulSet} {
 		if _, ok := checked["statefulsets/"+name]; !ok {
 			t.Errorf("StatefulSet %s was not among those checked: %v", name, checked)
 		}

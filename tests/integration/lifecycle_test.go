@@ -100,8 +100,8 @@ var programObjects = append([]object{
 	{"Service", "thanos-peers"},
 	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"}, {"PodDisruptionBudget", "thanos-query"},
 	{"ServiceAccount", "thanos-query-frontend"}, {"Deployment", "thanos-query-frontend"}, {"Service", "thanos-query-frontend"}, {"ServiceMonitor", "thanos-query-frontend"}, {"PodDisruptionBudget", "thanos-query-frontend"},
-	{"ServiceAccount", "thanos-store"}, {"StatefulSet", "thanos-store"}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"}, {"PodDisruptionBudget", "thanos-store"},
-	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", "thanos-compact"}, {"Service", "thanos-compact"}, {"Service", components.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
+	{"ServiceAccount", "thanos-store"}, {"StatefulSet", storeStatefulSet}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"}, {"PodDisruptionBudget", "thanos-store"},
+	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", compactStatefulSet}, {"Service", "thanos-compact"}, {"Service", components.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
 	{"PrometheusRule", components.ThanosAlertsRuleName}, {"PrometheusRule", components.StackAlertsRuleName},
 }, append(dashboardConfigMaps(), networkPolicies()...)...)
 
@@ -211,16 +211,23 @@ func expectedCreates() []string {
 	return out
 }
 
-// kubernetesSteps maps the engine's steps on Kubernetes objects to kind/name.
+// kubernetesSteps maps the engine's steps on Kubernetes objects to kind/name: the object's name
+// where the step's inputs give it (a StatefulSet's carries a hash of its volumes), else the
+// resource's.
 func kubernetesSteps(steps []apitype.StepEventMetadata, op apitype.OpType) []string {
-	urnName := harness.URNName
 	var out []string
 	for _, s := range steps {
 		if s.Op != op || !strings.HasPrefix(s.Type, "kubernetes:") {
 			continue
 		}
 		kind := s.Type[strings.LastIndex(s.Type, ":")+1:]
-		out = append(out, kind+"/"+urnName(s.URN))
+		name := harness.URNName(string(s.URN))
+		if s.New != nil {
+			if n, ok := field(s.New.Inputs, "metadata", "name").(string); ok && n != "" {
+				name = n
+			}
+		}
+		out = append(out, kind+"/"+name)
 	}
 	sort.Strings(out)
 	return out

@@ -181,7 +181,7 @@ func checkGeneratedConfig(ctx context.Context, t *testing.T) {
 	}
 	want := []string{"podMonitor/" + namespace + "/" + components.SidecarPodMonitorName + "/0"}
 	for _, w := range workloads {
-		want = append(want, "serviceMonitor/"+namespace+"/"+w.name+"/0")
+		want = append(want, "serviceMonitor/"+namespace+"/"+w.labels.ObjectName()+"/0")
 	}
 	for _, job := range want {
 		if !slices.Contains(jobs, job) {

@@ -52,7 +52,23 @@ func checkCRDs(ctx context.Context, t *testing.T) {
 	}
 }
 
-// workload is one Thanos workload and the Service in front of it.
+// The StatefulSets' names in the suite's stack, which leaves the volumes at their defaults: each
+// carries a hash of its volume claim template (components.StatefulSetName).
+var (
+	storeStatefulSet   = mustStatefulSetName(components.StoreLabels(instance).ObjectName(), components.StoreDefaultStorageSize)
+	compactStatefulSet = mustStatefulSetName(components.CompactLabels(instance).ObjectName(), components.CompactDefaultStorageSize)
+)
+
+func mustStatefulSetName(objectName, storageSize string) string {
+	name, err := components.StatefulSetName(objectName, storageSize, "")
+	if err != nil {
+		panic(err)
+	}
+	return name
+}
+
+// workload is one Thanos workload (its Deployment or StatefulSet is name) and the Service in front
+// of it (its labels' ObjectName).
 type workload struct {
 	kind, name string
 	labels     components.ThanosLabels
@@ -63,8 +79,8 @@ type workload struct {
 var workloads = []workload{
 	{"Deployment", "thanos-query", components.QueryLabels(instance), 2, false},
 	{"Deployment", "thanos-query-frontend", components.QueryFrontendLabels(instance), 2, false},
-	{"StatefulSet", "thanos-store", components.StoreLabels(instance), 2, true},
-	{"StatefulSet", "thanos-compact", components.CompactLabels(instance), 1, false},
+	{"StatefulSet", storeStatefulSet, components.StoreLabels(instance), 2, true},
+	{"StatefulSet", compactStatefulSet, components.CompactLabels(instance), 1, false},
 }
 
 func containerOf(t *testing.T, obj map[string]any) map[string]any {
@@ -125,13 +141,13 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 	if err != nil || limits.Series == 0 || limits.Samples == 0 {
 		t.Fatalf("derived store limits %+v, %v", limits, err)
 	}
-	storeArgs := argsOf(containerOf(t, mustGet(ctx, t, object{"StatefulSet", "thanos-store"}, namespace)))
+	storeArgs := argsOf(containerOf(t, mustGet(ctx, t, object{"StatefulSet", storeStatefulSet}, namespace)))
 	for _, want := range []string{fmt.Sprintf("--store.limits.request-series=%d", limits.Series), fmt.Sprintf("--store.limits.request-samples=%d", limits.Samples)} {
 		if !slices.Contains(storeArgs, want) {
 			t.Errorf("store gateway args lack the derived limit %q: %v", want, storeArgs)
 		}
 	}
-	for _, name := range []string{"thanos-store", "thanos-compact"} {
+	for _, name := range []string{storeStatefulSet, compactStatefulSet} {
 		sts := mustGet(ctx, t, object{"StatefulSet", name}, namespace)
 		args := argsOf(containerOf(t, sts))
 		if !slices.Contains(args, "--objstore.config-file=/etc/thanos/objstore/"+components.ObjstoreSecretKey) {
@@ -147,7 +163,7 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 			t.Errorf("%s does not mount Secret %s", name, objstoreSecret)
 		}
 	}
-	compactArgs := argsOf(containerOf(t, mustGet(ctx, t, object{"StatefulSet", "thanos-compact"}, namespace)))
+	compactArgs := argsOf(containerOf(t, mustGet(ctx, t, object{"StatefulSet", compactStatefulSet}, namespace)))
 	for _, want := range []string{"--retention.resolution-raw=7d", "--retention.resolution-5m=30d", "--retention.resolution-1h=90d"} {
 		if !slices.Contains(compactArgs, want) {
 			t.Errorf("compactor args lack %s: %v", want, compactArgs)
@@ -176,7 +192,7 @@ func checkServices(ctx context.Context, t *testing.T) {
 	for _, w := range workloads {
 		obj := mustGet(ctx, t, object{w.kind, w.name}, namespace)
 		podLabels := stringMap(obj, "spec", "template", "metadata", "labels")
-		svc := mustGet(ctx, t, object{"Service", w.name}, namespace)
+		svc := mustGet(ctx, t, object{"Service", w.labels.ObjectName()}, namespace)
 		if !subset(stringMap(svc, "spec", "selector"), podLabels) {
 			t.Errorf("Service %s selector %v does not select the pods of %s/%s %v", w.name, stringMap(svc, "spec", "selector"), w.kind, w.name, podLabels)
 		}
@@ -184,9 +200,9 @@ func checkServices(ctx context.Context, t *testing.T) {
 			// Its governing Service: headless, over the same pods, apart from the client Service.
 			name := str(obj, "spec", "serviceName")
 			governing := mustGet(ctx, t, object{"Service", name}, namespace)
-			if name != components.GoverningServiceName(w.name) || str(governing, "spec", "clusterIP") != "None" ||
+			if name != components.GoverningServiceName(w.labels.ObjectName()) || str(governing, "spec", "clusterIP") != "None" ||
 				!subset(stringMap(governing, "spec", "selector"), podLabels) {
-				t.Errorf("StatefulSet %s serviceName %q: want the headless Service %s over its pods, got %v", w.name, name, components.GoverningServiceName(w.name), governing["spec"])
+				t.Errorf("StatefulSet %s serviceName %q: want the headless Service %s over its pods, got %v", w.name, name, components.GoverningServiceName(w.labels.ObjectName()), governing["spec"])
 			}
 		}
 		if got := subset(peersSel, podLabels); got != w.storeAPI {
@@ -209,9 +225,9 @@ func checkServices(ctx context.Context, t *testing.T) {
 // written.
 func checkServiceMonitors(ctx context.Context, t *testing.T) {
 	for _, w := range workloads {
-		sm := mustGet(ctx, t, object{"ServiceMonitor", w.name}, namespace)
-		storedAsMeant(t, "ServiceMonitor "+w.name+" spec", field(sm, "spec"), components.ServiceMonitorSpec(w.labels))
-		svc := mustGet(ctx, t, object{"Service", w.name}, namespace)
+		sm := mustGet(ctx, t, object{"ServiceMonitor", w.labels.ObjectName()}, namespace)
+		storedAsMeant(t, "ServiceMonitor "+w.labels.ObjectName()+" spec", field(sm, "spec"), components.ServiceMonitorSpec(w.labels))
+		svc := mustGet(ctx, t, object{"Service", w.labels.ObjectName()}, namespace)
 		if !subset(stringMap(sm, "spec", "selector", "matchLabels"), stringMap(svc, "metadata", "labels")) {
 			t.Errorf("ServiceMonitor %s does not select Service %s", w.name, w.name)
 		}

@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -139,4 +142,14 @@ func (c *KubeClient) expect(ctx context.Context, method, path string, body, out 
 		}
 	}
 	return fmt.Errorf("%s %s: %d %s", method, path, status, raw)
+}
+
+// LabelSelector renders a label map as a labelSelector query value, escaped for a URL.
+func LabelSelector(labels map[string]string) string {
+	var parts []string
+	for k, v := range labels {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return url.QueryEscape(strings.Join(parts, ","))
 }
