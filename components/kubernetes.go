@@ -246,18 +246,39 @@ func persistentVolumeClaims(size, storageClass string) corev1.PersistentVolumeCl
 	}}
 }
 
-// metadata builds object metadata; workloads that the provider would otherwise await get the
-// skipAwait annotation when SkipAwait is set.
-func (a ThanosWorkloadArgs) metadata(name string, labels map[string]string, annotations pulumi.StringMapInput) *metav1.ObjectMetaArgs {
+// metadata builds the metadata of an object the program applies: OwnedAnnotations and the
+// object's own.
+func (a ThanosWorkloadArgs) metadata(name string, labels map[string]string, annotations pulumi.StringMap) *metav1.ObjectMetaArgs {
 	return &metav1.ObjectMetaArgs{
 		Name:        pulumi.String(name),
 		Namespace:   a.Namespace,
 		Labels:      pulumi.ToStringMap(labels),
-		Annotations: annotations,
+		Annotations: OwnedAnnotations(annotations),
 	}
 }
 
-func (a ThanosWorkloadArgs) workloadAnnotations() pulumi.StringMapInput {
+// PatchForceAnnotation on an object makes the kubernetes provider's Server-Side Apply take back a
+// field it declares from whichever field manager changed it last (a `kubectl scale`, `kubectl set
+// image`): `pulumi up --refresh` then puts the declared value back instead of failing on the
+// conflict. Fields the program does not declare stay with whoever set them. The annotation, not
+// the provider's enablePatchForce setting: the pinned provider reads only the annotation and the
+// PULUMI_K8S_ENABLE_PATCH_FORCE variable (pkg/await/await.go, patchForce), and the cluster suite's
+// drift step failed on the conflict with the setting alone.
+const PatchForceAnnotation = "pulumi.com/patchForce"
+
+// OwnedAnnotations are the annotations of every object the program applies: PatchForceAnnotation,
+// and more.
+func OwnedAnnotations(more pulumi.StringMap) pulumi.StringMap {
+	out := pulumi.StringMap{PatchForceAnnotation: pulumi.String("true")}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
+}
+
+// workloadAnnotations: workloads that the provider would otherwise await get the skipAwait
+// annotation when SkipAwait is set.
+func (a ThanosWorkloadArgs) workloadAnnotations() pulumi.StringMap {
 	if !a.SkipAwait {
 		return nil
 	}

@@ -142,9 +142,10 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 
 	secret, err := corev1.NewSecret(ctx, secretName, &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(secretName),
-			Namespace: args.Namespace,
-			Labels:    pulumi.StringMap{LabelPartOf: pulumi.String("thanos"), LabelManagedBy: pulumi.String("pulumi")},
+			Name:        pulumi.String(secretName),
+			Namespace:   args.Namespace,
+			Labels:      pulumi.StringMap{LabelPartOf: pulumi.String("thanos"), LabelManagedBy: pulumi.String("pulumi")},
+			Annotations: OwnedAnnotations(nil),
 		},
 		Type:       pulumi.String("Opaque"),
 		StringData: pulumi.StringMap{ObjstoreSecretKey: pulumi.ToSecret(args.ObjstoreConfig).(pulumi.StringOutput)},

@@ -189,7 +189,7 @@ func thanosPodSpec(serviceAccount pulumi.StringInput, c thanosContainer, spreadB
 }
 
 // serviceAccountAnnotations annotates a ServiceAccount with its IRSA role, if there is one.
-func serviceAccountAnnotations(roleArn pulumi.StringInput) pulumi.StringMapInput {
+func serviceAccountAnnotations(roleArn pulumi.StringInput) pulumi.StringMap {
 	if roleArn == nil {
 		return nil
 	}

@@ -63,7 +63,8 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 
 	provider, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.Kubeconfig,
-		// Objects are created once, here; another field manager must not silently win.
+		// Server-Side Apply: the program owns exactly the fields it declares, and takes them back
+		// from any other field manager (components.PatchForceAnnotation; docs/operations.md, "Drift").
 		EnableServerSideApply: pulumi.Bool(true),
 	})
 	if err != nil {
@@ -283,8 +284,9 @@ func newNamespace(ctx *pulumi.Context, name string, labels map[string]string, op
 	labels[components.LabelManagedBy] = "pulumi"
 	ns, err := corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name:   pulumi.String(name),
-			Labels: pulumi.ToStringMap(labels),
+			Name:        pulumi.String(name),
+			Labels:      pulumi.ToStringMap(labels),
+			Annotations: components.OwnedAnnotations(nil),
 		},
 	}, opts...)
 	if err != nil {

@@ -702,6 +702,34 @@ func TestEverythingUsesTheStacksKubernetesProvider(t *testing.T) {
 	})
 }
 
+// TestTheProgramOwnsTheFieldsItDeclares: Server-Side Apply, and every object the program applies
+// carries the patch-force annotation, so a refresh and up take back a field another manager
+// changed (a `kubectl scale`) instead of failing on the conflict (docs/operations.md, "Drift").
+// The Helm release's objects are Helm's.
+func TestTheProgramOwnsTheFieldsItDeclares(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		provider := r.one(t, "pulumi:providers:kubernetes", "cluster")
+		if fmt.Sprint(provider.Inputs["enableServerSideApply"]) != "true" {
+			t.Errorf("provider enableServerSideApply = %v, want true", provider.Inputs["enableServerSideApply"])
+		}
+		applied := 0
+		for _, res := range r.resources {
+			if !strings.HasPrefix(res.Type, "kubernetes:") || res.Type == "kubernetes:helm.sh/v3:Release" {
+				continue
+			}
+			applied++
+			metadata, _ := res.Inputs["metadata"].(map[string]any)
+			annotations, _ := metadata["annotations"].(map[string]any)
+			if v := annotations[components.PatchForceAnnotation]; v != "true" {
+				t.Errorf("%s %s: %s = %v, want true", res.Type, res.Name, components.PatchForceAnnotation, v)
+			}
+		}
+		if applied < 10 {
+			t.Errorf("only %d Kubernetes objects applied", applied)
+		}
+	})
+}
+
 func TestKMSKeyDeletionWindowFromConfig(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		want := map[string]float64{"dev": 7, "prod": 30}[stack] // dev sets 7; prod keeps the default
