@@ -71,6 +71,7 @@ func TestProdShapedStack(t *testing.T) {
 		{"a querier flag changed: rolling update, the Service always has a ready endpoint", p.querierRollout},
 		{"a compactor flag changed: never two compactor pods", p.compactorRollout},
 		{"evictions through the PodDisruptionBudgets", p.evictions},
+		{"hand changes: preview --refresh shows each, up --refresh puts back what the program declares", p.driftCorrected},
 		{"bucket keys rotated: every objstore reader rolls and ships with the new key", p.bucketCredentialsRotated},
 		{"MinIO stopped for minutes: every block cut meanwhile reaches the bucket", p.bucketOutage},
 		{"destroy removes everything of the stack", p.destroy},

@@ -41,7 +41,17 @@ func (c *KubeClient) Do(ctx context.Context, method, path string, body any) ([]b
 
 // MergePatch applies a JSON merge patch to an object.
 func (c *KubeClient) MergePatch(ctx context.Context, path string, patch any) error {
-	raw, status, err := c.do(ctx, http.MethodPatch, path, "application/merge-patch+json", patch)
+	return c.patch(ctx, path, "application/merge-patch+json", patch)
+}
+
+// StrategicMergePatch applies a strategic merge patch, as `kubectl patch` and `kubectl set image`
+// do: a container in a list is matched by its name.
+func (c *KubeClient) StrategicMergePatch(ctx context.Context, path string, patch any) error {
+	return c.patch(ctx, path, "application/strategic-merge-patch+json", patch)
+}
+
+func (c *KubeClient) patch(ctx context.Context, path, contentType string, patch any) error {
+	raw, status, err := c.do(ctx, http.MethodPatch, path, contentType, patch)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,7 @@ func NewStepRecorder() *StepRecorder {
 }
 
 // Changes are the steps that change something, as the CLI counts them for --expect-no-changes:
-// every operation but same and reads.
+// every operation but same, reads and a refresh's reads.
 func (r *StepRecorder) Changes() []apitype.StepEventMetadata {
 	<-r.done // the Automation API closes the channel when the operation ends
 	r.mu.Lock()
@@ -180,7 +180,7 @@ func (r *StepRecorder) Changes() []apitype.StepEventMetadata {
 	var out []apitype.StepEventMetadata
 	for _, s := range r.steps {
 		switch s.Op {
-		case apitype.OpSame, apitype.OpRead, apitype.OpReadDiscard, apitype.OpReadReplacement:
+		case apitype.OpSame, apitype.OpRead, apitype.OpReadDiscard, apitype.OpReadReplacement, apitype.OpRefresh:
 			continue
 		}
 		out = append(out, s)
