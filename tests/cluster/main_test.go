@@ -72,6 +72,7 @@ func runMain(m *testing.M) int {
 	start := time.Now()
 	suite.cluster, err = harness.StartCluster(ctx, filepath.Join(suite.dir, "cluster"), harness.ClusterOptions{
 		Tools: tools, NodeTools: node, Images: images, ImageRefs: refs, PersistentVolumes: 24,
+		SmallVolumes: smallVolumes, SmallVolumeSize: smallVolumeSize,
 	}, suite.procs, suite.ports)
 	defer func() {
 		stop, cancelStop := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -74,6 +74,8 @@ func TestProdShapedStack(t *testing.T) {
 		{"hand changes: preview --refresh shows each, up --refresh puts back what the program declares", p.driftCorrected},
 		{"bucket keys rotated: every objstore reader rolls and ships with the new key", p.bucketCredentialsRotated},
 		{"MinIO stopped for minutes: every block cut meanwhile reaches the bucket", p.bucketOutage},
+		{"store volume size changed: a new StatefulSet serves before the old one goes", p.storeVolumeResized},
+		{"a store gateway's volume full: ThanosStoreBlockLoadsFailing names its pod, and ends once freed", p.storeVolumeFull},
 		{"destroy removes everything of the stack", p.destroy},
 	})
 }

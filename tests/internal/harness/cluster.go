@@ -7,7 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Cluster is a one-node Kubernetes cluster on this machine, from the real parts: etcd,
@@ -22,6 +25,8 @@ type Cluster struct {
 
 	tools Tools
 	procs *Processes
+	// volumesDir holds the local volumes' directories (and the small volumes' tmpfs mounts).
+	volumesDir string
 }
 
 // Timing is how long one phase of a start took.
@@ -39,6 +44,10 @@ type ClusterOptions struct {
 	ImageRefs []string
 	// PersistentVolumes is how many local volumes of the default StorageClass to provide.
 	PersistentVolumes int
+	// SmallVolumes are local volumes of SmallVolumeSize more, each a tmpfs of that size: a claim
+	// of that size binds one (the smallest volume that fits), and a test can fill it up.
+	SmallVolumes    int
+	SmallVolumeSize string
 }
 
 // StorageClassName is the cluster's default StorageClass, of local volumes on the node.
@@ -84,7 +93,8 @@ func StartCluster(ctx context.Context, dir string, opts ClusterOptions, procs *P
 	if err := c.deployDNS(ctx, coredns); err != nil {
 		return c, err
 	}
-	if err := c.provideStorage(ctx, filepath.Join(dir, "volumes"), opts.PersistentVolumes); err != nil {
+	c.volumesDir = filepath.Join(dir, "volumes")
+	if err := c.provideStorage(ctx, c.volumesDir, opts); err != nil {
 		return c, err
 	}
 	phase("DNS ready, storage provided", start)
@@ -180,9 +190,11 @@ func (c *Cluster) deployDNS(ctx context.Context, image string) error {
 	return c.WaitDeploymentReady(ctx, "kube-system", "coredns", 3*time.Minute)
 }
 
-// provideStorage makes the default StorageClass of local volumes and n volumes of it on the node,
-// each a directory: static provisioning, as a local-volume cluster without a provisioner does.
-func (c *Cluster) provideStorage(ctx context.Context, dir string, n int) error {
+// provideStorage makes the default StorageClass of local volumes and the volumes opts asks for on
+// the node, each a directory: static provisioning, as a local-volume cluster without a
+// provisioner does. The large ones have no size of their own (the node's disk); each small one is
+// a tmpfs of its size, which fills up as a disk of that size would.
+func (c *Cluster) provideStorage(ctx context.Context, dir string, opts ClusterOptions) error {
 	if err := c.Apply(ctx, map[string]any{
 		"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
 		"metadata": map[string]any{"name": StorageClassName,
@@ -191,16 +203,27 @@ func (c *Cluster) provideStorage(ctx context.Context, dir string, n int) error {
 	}); err != nil {
 		return err
 	}
-	for i := range n {
+	for i := range opts.PersistentVolumes + opts.SmallVolumes {
 		path := filepath.Join(dir, fmt.Sprintf("pv-%02d", i))
 		if err := os.MkdirAll(path, 0o755); err != nil {
 			return err
+		}
+		size := "1Ti"
+		if i >= opts.PersistentVolumes {
+			size = opts.SmallVolumeSize
+			q, err := resource.ParseQuantity(size)
+			if err != nil {
+				return fmt.Errorf("small volume size: %w", err)
+			}
+			if err := syscall.Mount("tmpfs", path, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0755", q.Value())); err != nil {
+				return fmt.Errorf("tmpfs for %s: %w", path, err)
+			}
 		}
 		if err := c.Apply(ctx, map[string]any{
 			"apiVersion": "v1", "kind": "PersistentVolume",
 			"metadata": map[string]any{"name": fmt.Sprintf("local-%02d", i)},
 			"spec": map[string]any{
-				"capacity": map[string]any{"storage": "1Ti"}, "accessModes": []any{"ReadWriteOnce"},
+				"capacity": map[string]any{"storage": size}, "accessModes": []any{"ReadWriteOnce"},
 				"persistentVolumeReclaimPolicy": "Retain", "storageClassName": StorageClassName,
 				"local": map[string]any{"path": path},
 				"nodeAffinity": map[string]any{"required": map[string]any{"nodeSelectorTerms": []any{map[string]any{
@@ -275,6 +298,9 @@ func (c *Cluster) Stop(ctx context.Context) []error {
 	var errs []error
 	if c.Node != nil {
 		errs = append(errs, c.Node.Stop(ctx, c.tools)...)
+	}
+	if c.volumesDir != "" {
+		errs = append(errs, UnmountUnder(c.volumesDir)...)
 	}
 	c.procs.StopAll()
 	return errs

@@ -1,0 +1,212 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// smallVolumeSize is the size of the cluster's small volumes (tmpfs), which the store volume steps
+// claim: the smallest volume that fits a claim binds it.
+const smallVolumeSize = "64Mi"
+
+// smallVolumes: enough for the prod-shaped stack's two store gateways, and one spare.
+const smallVolumes = 3
+
+// storeGatewaysServing is how many store gateways a querier lists as healthy StoreAPIs (its
+// /api/v1/stores, the "store" group).
+func (p *stackRun) storeGatewaysServing(t *testing.T) string {
+	pods := readyPods(p.ctx, t, p.namespace, components.QueryLabels("thanos").Selector())
+	if len(pods) == 0 {
+		return "no querier Ready"
+	}
+	api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), components.HTTPPort)}
+	var stores map[string][]struct {
+		LastError *string `json:"lastError"`
+	}
+	if err := api.Get(p.ctx, "/api/v1/stores", &stores); err != nil {
+		return "error: " + err.Error()
+	}
+	healthy := 0
+	for _, s := range stores["store"] {
+		if s.LastError == nil || *s.LastError == "" {
+			healthy++
+		}
+	}
+	return fmt.Sprintf("%d store gateways serving", healthy)
+}
+
+// claimsOf lists the PersistentVolumeClaims of a StatefulSet's pods (named "<claim>-<set>-<i>").
+func (p *stackRun) claimsOf(t *testing.T, statefulSet string) []map[string]any {
+	t.Helper()
+	claims, err := suite.cluster.Client.List(p.ctx, fmt.Sprintf("/api/v1/namespaces/%s/persistentvolumeclaims", p.namespace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, c := range claims {
+		if strings.HasSuffix(strings.TrimRight(harness.Str(c, "metadata", "name"), "0123456789"), "-"+statefulSet+"-") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// storeVolumeResized: storeStorageSize changed on the running stack (to the small volumes' size).
+// Kubernetes refuses to change a StatefulSet's volume claims; `up` creates the store gateways' new
+// StatefulSet, with claims of the new size, and deletes the old one and its claims once the new
+// one is Ready. A querier lists a healthy store gateway throughout, the old claims are gone, and
+// the new store gateways alone answer the uploaded range as before.
+func (p *stackRun) storeVolumeResized(t *testing.T) {
+	labels := components.StoreLabels("thanos")
+	oldSet := p.statefulSetPath(t, labels)
+	oldName := oldSet[strings.LastIndex(oldSet, "/")+1:]
+	oldClaims := p.claimsOf(t, oldName)
+	if len(oldClaims) != p.replicas(t, "storeReplicas") {
+		t.Fatalf("%d claims of %s, want one per store gateway", len(oldClaims), oldName)
+	}
+	seen := p.upWhileWatching(t, map[string]string{"storeStorageSize": smallVolumeSize}, func() string { return p.storeGatewaysServing(t) })
+	t.Logf("the queriers' store gateways during the change: %v", seen)
+	for _, s := range seen {
+		if strings.HasPrefix(s, "0 ") || strings.HasPrefix(s, "error") || strings.HasPrefix(s, "no ") {
+			t.Errorf("during the change: %s (a store gateway must serve throughout)", s)
+		}
+	}
+	newSet := p.statefulSetPath(t, labels)
+	newName := newSet[strings.LastIndex(newSet, "/")+1:]
+	if newName == oldName {
+		t.Fatalf("the store gateways' StatefulSet is still %s after the volume change", oldName)
+	}
+	harness.WaitFor(p.ctx, t, 2*time.Minute, "the old StatefulSet's claims deleted with it", func() (bool, string) {
+		left := p.claimsOf(t, oldName)
+		return len(left) == 0, fmt.Sprintf("%d claims of %s left", len(left), oldName)
+	})
+	newClaims := p.claimsOf(t, newName)
+	if len(newClaims) != p.replicas(t, "storeReplicas") {
+		t.Fatalf("%d claims of %s, want one per store gateway", len(newClaims), newName)
+	}
+	for _, c := range newClaims {
+		if got := harness.Str(c, "spec", "resources", "requests", "storage"); got != smallVolumeSize || harness.Str(c, "status", "phase") != "Bound" {
+			t.Errorf("claim %s requests %s (%s), want %s, Bound", harness.Str(c, "metadata", "name"), got, harness.Str(c, "status", "phase"), smallVolumeSize)
+		}
+	}
+	stores := waitReplicasReady(p.ctx, t, p.namespace, labels.Selector(), p.replicas(t, "storeReplicas"), "store gateways")
+	var addresses []string
+	for _, s := range stores {
+		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), components.GRPCPort))
+	}
+	p.sameAnswer(t, "the new store gateways' answer", harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"%s"}`, strings.Join(addresses, "|"))))
+}
+
+// volumePath is the node directory of the local volume bound to a claim.
+func (p *stackRun) volumePath(t *testing.T, claim map[string]any) string {
+	t.Helper()
+	pv := p.get(t, "/api/v1/persistentvolumes/"+harness.Str(claim, "spec", "volumeName"))
+	path := harness.Str(pv, "spec", "local", "path")
+	if path == "" {
+		t.Fatalf("claim %s is bound to %s, which is not a local volume", harness.Str(claim, "metadata", "name"), harness.Str(pv, "metadata", "name"))
+	}
+	return path
+}
+
+// fillUp writes zeros into dir until its filesystem has no space left, and returns the file.
+func fillUp(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filled-by-the-test")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return path
+			}
+			t.Fatal(err)
+		}
+	}
+}
+
+// alertsOf are the ALERTS series of alertname in state on a Prometheus pod now.
+func alertsOf(ctx context.Context, t *testing.T, api *harness.PromAPI, alertname, state string) ([]harness.Series, error) {
+	r, err := api.Query(ctx, fmt.Sprintf(`ALERTS{alertname=%q, alertstate=%q}`, alertname, state), time.Now(), nil)
+	return r.Series, err
+}
+
+// storeVolumeFull: one store gateway's volume fills up (written full on the node, as anything in
+// it would). The blocks uploaded since fail to load there ("no space left on device"), the store
+// gateway stays Ready, and ThanosStoreBlockLoadsFailing fires naming that pod and no other, with
+// ThanosStoreVolumeFillingUp pending for it (its `for` is 15 minutes). Once the space is freed, the
+// next syncs load the blocks and the alert ends.
+func (p *stackRun) storeVolumeFull(t *testing.T) {
+	labels := components.StoreLabels("thanos")
+	stores := readyPods(p.ctx, t, p.namespace, labels.Selector())
+	if len(stores) == 0 {
+		t.Fatal("no store gateway Ready")
+	}
+	full := stores[0]
+	var claim map[string]any
+	for _, v := range harness.List(full, "spec", "volumes") {
+		if name := harness.Str(v, "persistentVolumeClaim", "claimName"); name != "" {
+			claim = p.get(t, fmt.Sprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s", p.namespace, name))
+		}
+	}
+	if claim == nil {
+		t.Fatalf("store gateway %s has no volume claim", podName(full))
+	}
+	filled := fillUp(t, p.volumePath(t, claim))
+	defer os.Remove(filled)
+	t.Logf("filled the volume of %s (claim %s)", podName(full), harness.Str(claim, "metadata", "name"))
+
+	api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(p.prometheusPods(t)[0]), prometheusWebPort)}
+	onlyFor := func(series []harness.Series) (bool, string) {
+		var pods []string
+		for _, s := range series {
+			pods = append(pods, s.Labels["pod"])
+		}
+		return len(pods) == 1 && pods[0] == podName(full), fmt.Sprintf("for pods %v, want %s alone", pods, podName(full))
+	}
+	_, wait, err := components.StoreRetryWindows(p.config["storeSyncInterval"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct{ alertname, state string }{
+		{"ThanosStoreVolumeFillingUp", "pending"},
+		{"ThanosStoreBlockLoadsFailing", "firing"},
+	} {
+		harness.WaitFor(p.ctx, t, time.Duration(wait)+5*time.Minute, a.alertname+" "+a.state+" for "+podName(full), func() (bool, string) {
+			series, err := alertsOf(p.ctx, t, api, a.alertname, a.state)
+			if err != nil {
+				return false, err.Error()
+			}
+			return onlyFor(series)
+		})
+	}
+	if !podReady(p.get(t, fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", p.namespace, podName(full)))) {
+		t.Errorf("store gateway %s is not Ready with its volume full: the test expects the silent case the alert is for", podName(full))
+	}
+
+	if err := os.Remove(filled); err != nil {
+		t.Fatal(err)
+	}
+	harness.WaitFor(p.ctx, t, time.Duration(wait)+3*time.Minute, "ThanosStoreBlockLoadsFailing to end once the space is freed", func() (bool, string) {
+		series, err := alertsOf(p.ctx, t, api, "ThanosStoreBlockLoadsFailing", "firing")
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(series) == 0, fmt.Sprintf("%d firing", len(series))
+	})
+}
