@@ -84,8 +84,8 @@ const mixinAbsentGroup = "thanos-component-absent"
 // "thanos-<component>" whole, and of the component-absent group the alerts about those
 // components. Receive, rule and bucket-replicate are not deployed, so their alerts would only be
 // noise ("component is down" forever). Each component's job selector is replaced by
-// stackJobSelector's, as a jsonnet user of the mixin would set <component>.selector; nothing else
-// of the mixin's rules changes.
+// stackJobSelector's, as a jsonnet user of the mixin would set <component>.selector, and the
+// alerts of mixinExprFixes get their fix; nothing else of the mixin's rules changes.
 func ThanosAlertGroups() ([]monitoringv1.RuleGroup, error) {
 	raw, err := mixinFiles.ReadFile("mixin/alerts/alerts.yaml")
 	if err != nil {
@@ -125,10 +125,65 @@ func ThanosAlertGroups() ([]monitoringv1.RuleGroup, error) {
 		}
 		return nil, fmt.Errorf("thanos mixin alerts: want the groups of %v and %s, found %v", components, mixinAbsentGroup, names)
 	}
+	if err := fixMixinExprs(out); err != nil {
+		return nil, fmt.Errorf("thanos mixin alerts: %w", err)
+	}
 	if err := narrowJobSelectors(out, components); err != nil {
 		return nil, fmt.Errorf("thanos mixin alerts: %w", err)
 	}
 	return out, nil
+}
+
+// mixinExprFix changes the expression of one of the mixin's alerts. Upstream is the expression as
+// the pinned mixin writes it (its job selectors included); Deployed is Upstream, "and on (job)",
+// and Guard: the alert fires only where Guard holds too. Both use the mixin's job selectors,
+// which narrowJobSelectors then narrows as everywhere else.
+type mixinExprFix struct {
+	Upstream, Guard, Why string
+}
+
+// Deployed is the expression the stack deploys.
+func (f mixinExprFix) Deployed() string { return f.Upstream + " and on (job) " + f.Guard }
+
+// mixinExprFixes are the mixin's alerts whose expression the stack changes, by alert name. Each
+// fix names the expression it was written for: where the pinned mixin's differs, ThanosAlertGroups
+// fails, and the fix is looked at again rather than applied to a rule it was not written for.
+var mixinExprFixes = map[string]mixinExprFix{
+	"ThanosCompactHasNotRun": {
+		Upstream: `(time() - max by (job) (max_over_time(thanos_objstore_bucket_last_successful_upload_time{job=~".*thanos-compact.*"}[24h]))) / 60 / 60 > 24`,
+		Guard:    `(time() - min by (job) (min_over_time(process_start_time_seconds{job=~".*thanos-compact.*"}[24h]))) / 60 / 60 > 24`,
+		Why: "thanos_objstore_bucket_last_successful_upload_time is 0 until the compactor first uploads a block, " +
+			"hours after a new stack starts (its first 2h blocks compacted to 8h), and the rule has no `for`: " +
+			"it fired from the first minute. The guard keeps it to compactors of the job that have run for more " +
+			"than 24 hours: the earliest start among the job's processes seen in the last day is over a day old. " +
+			"Restarts do not reset that (a restarted pod's predecessor is still in the day's range), so a compactor " +
+			"that restarts and then never uploads still fires, 24 hours after its last upload as before, which a " +
+			"guard of `last upload > 0` would miss once the old pod's series leaves the range.",
+	},
+}
+
+// fixMixinExprs applies mixinExprFixes to groups, the mixin's groups with its job selectors.
+func fixMixinExprs(groups []monitoringv1.RuleGroup) error {
+	applied := map[string]bool{}
+	for _, g := range groups {
+		for i, r := range g.Rules {
+			fix, ok := mixinExprFixes[r.Alert]
+			if !ok {
+				continue
+			}
+			if got := r.Expr.String(); got != fix.Upstream {
+				return fmt.Errorf("alert %s: the mixin's expression is %q, the stack's fix was written for %q: look at the fix again", r.Alert, got, fix.Upstream)
+			}
+			g.Rules[i].Expr = intstr.FromString(fix.Deployed())
+			applied[r.Alert] = true
+		}
+	}
+	for alert := range mixinExprFixes {
+		if !applied[alert] {
+			return fmt.Errorf("alert %s, which the stack fixes, is not among the mixin's alerts", alert)
+		}
+	}
+	return nil
 }
 
 // narrowJobSelectors replaces, in every rule of groups, each component's mixin job selector by

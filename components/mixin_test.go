@@ -1,6 +1,7 @@
 package components
 
 import (
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -136,6 +137,20 @@ func mixinRule(t *testing.T, upstream map[string]monitoringv1.RuleGroup, group s
 	return monitoringv1.Rule{}
 }
 
+// intendedRule is the upstream rule as the stack means to deploy it: its expression fixed where
+// mixinExprFixes says (for the expression the mixin has), nothing else changed.
+func intendedRule(t *testing.T, upstream map[string]monitoringv1.RuleGroup, group string, alert string) monitoringv1.Rule {
+	t.Helper()
+	r := mixinRule(t, upstream, group, alert)
+	if fix, ok := mixinExprFixes[alert]; ok {
+		if r.Expr.String() != fix.Upstream {
+			t.Fatalf("alert %s: the mixin's expression %q, the fix was written for %q", alert, r.Expr.String(), fix.Upstream)
+		}
+		r.Expr = intstr.FromString(fix.Deployed())
+	}
+	return r
+}
+
 // TestEachAlertSelectsOnlyItsComponentsJob: each job selector of each alert matches the job of the
 // component the mixin's selector names (job=~".*thanos-<component>.*") and no other job of the
 // stack, whatever the namespace is called: the mixin's ".*thanos-query.*" also matches the
@@ -148,7 +163,7 @@ func TestEachAlertSelectsOnlyItsComponentsJob(t *testing.T) {
 	upstream := mixinGroups(t)
 	for _, g := range groups {
 		for _, r := range g.Rules {
-			mixin := mixinRule(t, upstream, g.Name, r.Alert)
+			mixin := intendedRule(t, upstream, g.Name, r.Alert)
 			theirs := JobRegexes(mixin.Expr.String())
 			ours := JobRegexes(r.Expr.String())
 			if len(ours) != len(theirs) {
@@ -180,7 +195,8 @@ func TestEachAlertSelectsOnlyItsComponentsJob(t *testing.T) {
 }
 
 // TestAlertsAreTheMixinsButForTheirJobSelectors: each deployed group and alert is the mixin's,
-// field for field, but for the regexes of its job selectors.
+// field for field, but for the regexes of its job selectors and the expressions mixinExprFixes
+// fixes (TestOnlyTheFixedAlertsGainAGuard holds those to the mixin's).
 func TestAlertsAreTheMixinsButForTheirJobSelectors(t *testing.T) {
 	groups, err := ThanosAlertGroups()
 	if err != nil {
@@ -199,10 +215,66 @@ func TestAlertsAreTheMixinsButForTheirJobSelectors(t *testing.T) {
 			t.Errorf("group %s: %+v, the mixin's %+v", g.Name, ours, theirs)
 		}
 		for _, r := range g.Rules {
-			if got, want := masked(r), masked(mixinRule(t, upstream, g.Name, r.Alert)); !reflect.DeepEqual(got, want) {
+			if got, want := masked(r), masked(intendedRule(t, upstream, g.Name, r.Alert)); !reflect.DeepEqual(got, want) {
 				t.Errorf("alert %s differs from the mixin's beyond its job selectors:\n%+v\n%+v", r.Alert, got, want)
 			}
 		}
+	}
+}
+
+// TestOnlyTheFixedAlertsGainAGuard: the alerts whose expression differs from the mixin's file
+// beyond job selectors are exactly those of mixinExprFixes, and each is the file's expression,
+// unchanged, with "and on (job)" and its guard after it: the fix only ever silences the upstream
+// alert, where the guard does not hold.
+func TestOnlyTheFixedAlertsGainAGuard(t *testing.T) {
+	groups, err := ThanosAlertGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := mixinGroups(t)
+	mask := func(expr string) string { return jobMatcher.ReplaceAllString(expr, `job=~"<regex>"`) }
+	var changed []string
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			mixin := mixinRule(t, upstream, g.Name, r.Alert)
+			theirs := mixin.Expr.String()
+			ours := r.Expr.String()
+			if mask(ours) == mask(theirs) {
+				continue
+			}
+			changed = append(changed, r.Alert)
+			fix, ok := mixinExprFixes[r.Alert]
+			if !ok {
+				t.Errorf("alert %s: expression %q, the mixin's %q, and no fix says so", r.Alert, ours, theirs)
+				continue
+			}
+			if fix.Upstream != theirs {
+				t.Errorf("alert %s: the fix was written for %q, the mixin's file has %q", r.Alert, fix.Upstream, theirs)
+			}
+			if want := mask(theirs) + " and on (job) " + mask(fix.Guard); mask(ours) != want {
+				t.Errorf("alert %s: deployed %q, want the mixin's expression and its guard %q", r.Alert, ours, want)
+			}
+			if fix.Why == "" {
+				t.Errorf("alert %s: the fix does not say why", r.Alert)
+			}
+		}
+	}
+	slices.Sort(changed)
+	if want := slices.Sorted(maps.Keys(mixinExprFixes)); !slices.Equal(changed, want) {
+		t.Errorf("alerts changed beyond their job selectors %v, want those of mixinExprFixes %v", changed, want)
+	}
+}
+
+// TestFixWrittenForAnotherExpressionFails: a fix whose expression is not the mixin's (upstream
+// changed the rule) fails ThanosAlertGroups instead of deploying a fix for another rule.
+func TestFixWrittenForAnotherExpressionFails(t *testing.T) {
+	saved := mixinExprFixes["ThanosCompactHasNotRun"]
+	t.Cleanup(func() { mixinExprFixes["ThanosCompactHasNotRun"] = saved })
+	changed := saved
+	changed.Upstream = strings.Replace(saved.Upstream, "> 24", "> 48", 1)
+	mixinExprFixes["ThanosCompactHasNotRun"] = changed
+	if _, err := ThanosAlertGroups(); err == nil || !strings.Contains(err.Error(), "ThanosCompactHasNotRun") {
+		t.Errorf("ThanosAlertGroups with a fix for another expression: %v, want an error naming the alert", err)
 	}
 }
 

@@ -32,7 +32,7 @@ import (
 func TestThanosAlertsFireOnThisStacksSeries(t *testing.T) {
 	groups := deployedAlertGroups(t)
 	s := newAlertSeries(stackNamespace(t), groups)
-	promtoolTestRules(t, groups, []any{s.brokenStack(t), s.compactorIdle(t), s.healthyStack()})
+	promtoolTestRules(t, groups, []any{s.brokenStack(t), s.compactorIdle(t), s.compactorNew(t), s.healthyStack()})
 }
 
 // TestEachIsDownAlertFiresForItsComponentAlone runs the real promtool over the deployed alerts
@@ -263,17 +263,43 @@ func (s *alertSeries) brokenStack(t *testing.T) map[string]any {
 		})
 }
 
-// compactorIdle: a running compactor whose last upload was 25 hours ago; 23 hours is not yet late.
+// compactorIdle: a compactor running since the start whose last upload was 25 hours ago (at
+// time 0); 23 hours is not yet late.
 func (s *alertSeries) compactorIdle(t *testing.T) map[string]any {
 	compact := s.target("compact", "thanos-compact-0")
 	return promtoolTestGroup("compactor has not run",
 		[]any{
 			series("up", compact, "1x1500"),
+			series("process_start_time_seconds", compact, "0x1500"),
 			series("thanos_objstore_bucket_last_successful_upload_time", compact, "0x1500"),
 		},
 		[]any{
 			map[string]any{"eval_time": "23h", "alertname": "ThanosCompactHasNotRun"},
 			s.expect(t, "ThanosCompactHasNotRun", "25h", 25, onlyJob(compact)),
+		})
+}
+
+// compactorNew: the compactor of a new stack, scraped from 23 hours into the test, that has
+// uploaded nothing yet (its last upload time is 0, as Thanos reports it until the first upload).
+// promtool's clock starts at 0, so the mixin's rule, which compares the time with that 0, fires
+// from 24 hours on here (from the first minute on a real clock): at 25 hours, 2 hours after the
+// compactor started, it would. ThanosCompactHasNotRun does not fire there, nor until the compactor
+// has run 24 hours; 25 hours after its start, still without an upload, it fires.
+func (s *alertSeries) compactorNew(t *testing.T) map[string]any {
+	compact := s.target("compact", "thanos-compact-0")
+	const started = 23 * 60 // minutes into the test
+	absentFor := func(n int) string { return strings.TrimSpace(strings.Repeat("_ ", n)) }
+	return promtoolTestGroup("new compactor has not uploaded yet",
+		[]any{
+			series("up", compact, absentFor(started)+fmt.Sprintf(" 1x%d", 25*60)),
+			series("process_start_time_seconds", compact, absentFor(started)+fmt.Sprintf(" %dx%d", started*60, 25*60)),
+			series("thanos_objstore_bucket_last_successful_upload_time", compact, absentFor(started)+fmt.Sprintf(" 0x%d", 25*60)),
+		},
+		[]any{
+			map[string]any{"eval_time": "23h1m", "alertname": "ThanosCompactHasNotRun"},
+			map[string]any{"eval_time": "25h", "alertname": "ThanosCompactHasNotRun"},
+			map[string]any{"eval_time": "46h59m", "alertname": "ThanosCompactHasNotRun"},
+			s.expect(t, "ThanosCompactHasNotRun", "48h", 48, onlyJob(compact)),
 		})
 }
 
