@@ -33,6 +33,9 @@ type PrometheusValues struct {
 	// PodDisruptionBudget keeps all but one replica up during voluntary disruptions. Default false;
 	// it needs Replicas of at least 2.
 	PodDisruptionBudget bool
+	// ControlPlaneTargets are the control-plane targets the chart scrapes, and loads the rules of.
+	// The zero value: none of them (kube-controller-manager, kube-scheduler, etcd, kube-proxy).
+	ControlPlaneTargets ControlPlaneTargets
 	// GlobalViewURL is the Prometheus-compatible URL of the Thanos query path (the
 	// query-frontend's QueryFrontendURL, or without one the querier's QuerierURL). Set, the chart's Grafana gets a Thanos datasource for it as its default, and the
 	// chart's own Prometheus datasource stays for the live view of one replica. Empty: none.
@@ -170,6 +173,9 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		prometheus["podDisruptionBudget"] = map[string]any{"enabled": true, "minAvailable": v.Replicas - 1}
 	}
 	values := map[string]any{"prometheus": prometheus}
+	for key, value := range controlPlaneValues(v.ControlPlaneTargets) {
+		values[key] = value
+	}
 	if v.NodeExporterNamespace != "" {
 		values["prometheus-node-exporter"] = map[string]any{"namespaceOverride": v.NodeExporterNamespace}
 	}

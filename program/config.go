@@ -31,6 +31,9 @@ type Config struct {
 	OIDCProviderArn                   string
 	OIDCIssuerURL                     string
 	SkipAwait                         bool
+	// ControlPlaneMetrics and KubeProxyMetrics say which control-plane targets the cluster serves
+	// metrics on (components.ControlPlaneTargets).
+	ControlPlaneMetrics, KubeProxyMetrics bool
 
 	Bucket         components.ObjectStoreArgs
 	ExistingBucket *ExistingBucket
@@ -323,6 +326,12 @@ func readConfig(r *reader) Config {
 	}
 	if c.OIDCIssuerURL != "" && !strings.HasPrefix(c.OIDCIssuerURL, "https://") {
 		r.fail("oidcIssuerUrl", "%q must be an https:// URL", c.OIDCIssuerURL)
+	}
+	c.ControlPlaneMetrics = r.boolean("controlPlaneMetrics")
+	c.KubeProxyMetrics = r.boolean("kubeProxyMetrics")
+	// Where config names the OIDC provider; resolveCluster checks the cluster stack's again.
+	if err := checkControlPlaneMetrics(clusterKindOf(c.OIDCProviderArn, c.OIDCIssuerURL), c.ControlPlaneMetrics); err != nil {
+		r.errs = append(r.errs, err)
 	}
 
 	c.Bucket = components.ObjectStoreArgs{

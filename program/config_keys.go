@@ -59,6 +59,8 @@ var configKeys = concat(
 		{"oidcProviderArn", "string", "", false, "ARN of the cluster's IAM OIDC provider (IRSA); overrides the cluster stack's output."},
 		{"oidcIssuerUrl", "string", "", false, "The cluster's OIDC issuer URL (https://oidc.eks...); overrides the cluster stack's output."},
 		{"kubernetesSkipAwait", "boolean", "false", false, "Do not wait for workloads to become ready. Only for clusters that cannot run pods (the integration suite's API server without nodes)."},
+		{"controlPlaneMetrics", "boolean", "false", false, "Scrape kube-controller-manager, kube-scheduler and etcd, and load the chart's rules for them (KubeControllerManagerDown, KubeSchedulerDown, the etcd alerts). Only where they serve metrics on their nodes' addresses: kubeadm, kind and minikube bind them to 127.0.0.1 unless configured otherwise. Refused on EKS, whose control plane does not expose them to the chart's scrapes (docs/operations.md, \"What the program does not scrape\")."},
+		{"kubeProxyMetrics", "boolean", "false", false, "Scrape kube-proxy and load the chart's rules for it (KubeProxyDown). Only where kube-proxy serves metrics on the node's address (metricsBindAddress 0.0.0.0:10249): EKS's kube-proxy add-on, kind and minikube bind them to 127.0.0.1."},
 
 		{"bucketName", "string", "", false, "Exact name of the S3 bucket to create. Default: a name Pulumi generates, thanos-<random suffix>."},
 		{"bucketVersioning", "boolean", "false", false, "Keep old object versions. Off by default: the compactor deletes blocks on purpose."},

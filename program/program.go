@@ -112,6 +112,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			PrometheusResources:   cfg.PrometheusResources,
 			SidecarResources:      cfg.SidecarResources,
 			PodDisruptionBudget:   cfg.PodDisruptionBudgets,
+			ControlPlaneTargets:   components.ControlPlaneTargets{ControlPlane: cfg.ControlPlaneMetrics, KubeProxy: cfg.KubeProxyMetrics},
 			GlobalViewURL:         globalViewURL(cfg),
 			NodeExporterNamespace: cfg.NodeExporterNamespace,
 		},

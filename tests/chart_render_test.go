@@ -325,3 +325,144 @@ func checkRenderedGrafanaPodLabels(t *testing.T, c *rendered) {
 		t.Errorf("Grafana's pod labels %v select %v, want %v", selector, selected, want)
 	}
 }
+
+// controlPlaneTarget is one of the chart's control-plane scrape targets: the config key that turns
+// it on, the suffix of its ServiceMonitor's name, and the rule groups and alerts the chart loads for it.
+type controlPlaneTarget struct {
+	key, serviceMonitor string
+	groups, alerts      []string
+}
+
+// controlPlaneTargets are the chart's targets that EKS, kind and minikube do not serve (the chart's
+// templates/exporters and templates/prometheus/rules-1.14 of components.ChartVersion).
+var controlPlaneTargets = []controlPlaneTarget{
+	{"controlPlaneMetrics", "kube-controller-manager", []string{"kubernetes-system-controller-manager"}, []string{"KubeControllerManagerDown"}},
+	{"controlPlaneMetrics", "kube-scheduler", []string{"kubernetes-system-scheduler", "kube-scheduler.rules"}, []string{"KubeSchedulerDown"}},
+	{"controlPlaneMetrics", "kube-etcd", []string{"etcd"}, []string{"etcdMembersDown", "etcdInsufficientMembers", "etcdNoLeader"}},
+	{"kubeProxyMetrics", "kube-proxy", []string{"kubernetes-system-kube-proxy"}, []string{"KubeProxyDown"}},
+}
+
+// renderedControlPlane reports, for each of controlPlaneTargets, whether the rendered chart has its
+// ServiceMonitor, each of its rule groups and each of its alerts: "kube-proxy ServiceMonitor",
+// "etcd group", "KubeProxyDown alert".
+func renderedControlPlane(t *testing.T, c *rendered) map[string]bool {
+	t.Helper()
+	release := fmt.Sprint(c.release.Inputs["name"])
+	monitors := map[string]bool{}
+	for _, sm := range c.all("ServiceMonitor") {
+		monitors[sm.Name()] = true
+	}
+	groups, alerts := map[string]bool{}, map[string]bool{}
+	for _, rule := range c.all("PrometheusRule") {
+		for _, g := range list(lookup(rule, []string{"spec", "groups"})) {
+			groups[fmt.Sprint(lookup(g, []string{"name"}))] = true
+			for _, r := range list(lookup(g, []string{"rules"})) {
+				if a, ok := lookup(r, []string{"alert"}).(string); ok {
+					alerts[a] = true
+				}
+			}
+		}
+	}
+	out := map[string]bool{}
+	for _, target := range controlPlaneTargets {
+		out[target.serviceMonitor+" ServiceMonitor"] = monitors[release+"-"+target.serviceMonitor]
+		for _, g := range target.groups {
+			out[g+" group"] = groups[g]
+		}
+		for _, a := range target.alerts {
+			out[a+" alert"] = alerts[a]
+		}
+	}
+	return out
+}
+
+// checkControlPlaneRendered: the rendered chart has the ServiceMonitor, rule groups and alerts of
+// each control-plane target whose key is on, and none of those whose key is off.
+func checkControlPlaneRendered(t *testing.T, c *rendered, on map[string]bool) {
+	t.Helper()
+	got := renderedControlPlane(t, c)
+	for _, target := range controlPlaneTargets {
+		want := on[target.key]
+		things := []string{target.serviceMonitor + " ServiceMonitor"}
+		for _, g := range target.groups {
+			things = append(things, g+" group")
+		}
+		for _, a := range target.alerts {
+			things = append(things, a+" alert")
+		}
+		for _, thing := range things {
+			if got[thing] != want {
+				t.Errorf("%s: rendered %v, want %v (%s %v)", thing, got[thing], want, target.key, want)
+			}
+		}
+	}
+}
+
+// TestChartScrapesNoControlPlaneByDefault: the committed stacks (EKS clusters: their cluster
+// stacks' OIDC provider is EKS's) render no ServiceMonitor, rule group or alert for
+// kube-controller-manager, kube-scheduler, etcd or kube-proxy, which the chart scrapes by default
+// and EKS does not serve: their "down" alerts would fire from the first hour.
+func TestChartScrapesNoControlPlaneByDefault(t *testing.T) {
+	forEachStack(t, func(t *testing.T, stack string, r *run) {
+		checkControlPlaneRendered(t, renderStack(t, stack, r), nil)
+	})
+}
+
+// localConfig is the committed local stack's config with the secrets it needs set.
+func localConfig(t *testing.T) map[string]string {
+	config := stackConfig(t, "local")
+	config["prometheus-thanos:kubeconfig"] = "apiVersion: v1\nkind: Config\n"
+	config["prometheus-thanos:existingBucketAccessKey"] = "minio"
+	config["prometheus-thanos:existingBucketSecretKey"] = "minio-secret"
+	return config
+}
+
+// TestControlPlaneKeysScrapeWhatTheClusterServes: the local stack (a generic cluster) renders no
+// control-plane target by default, as kind and minikube serve none of them on the nodes'
+// addresses; controlPlaneMetrics renders kube-controller-manager's, kube-scheduler's and etcd's
+// ServiceMonitors and rules, kubeProxyMetrics kube-proxy's, each alone.
+func TestControlPlaneKeysScrapeWhatTheClusterServes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		on   map[string]bool
+	}{
+		{"defaults", nil},
+		{"controlPlaneMetrics", map[string]bool{"controlPlaneMetrics": true}},
+		{"kubeProxyMetrics", map[string]bool{"kubeProxyMetrics": true}},
+		{"both", map[string]bool{"controlPlaneMetrics": true, "kubeProxyMetrics": true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			config := localConfig(t)
+			for key, on := range c.on {
+				config["prometheus-thanos:"+key] = fmt.Sprint(on)
+			}
+			r := runProgram(t, "local", config)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			checkControlPlaneRendered(t, renderStack(t, "local/"+c.name, r), c.on)
+		})
+	}
+}
+
+// TestControlPlaneMetricsRefusedOnEKS: on a stack whose cluster stack's OIDC provider is EKS's,
+// controlPlaneMetrics fails the program with an error naming the key; kubeProxyMetrics, which an
+// EKS cluster can serve (its kube-proxy configured to), renders kube-proxy's target.
+func TestControlPlaneMetricsRefusedOnEKS(t *testing.T) {
+	config := stackConfig(t, "prod")
+	config["prometheus-thanos:controlPlaneMetrics"] = "true"
+	r := runProgram(t, "prod", config)
+	if r.err == nil || !strings.Contains(r.err.Error(), "prometheus-thanos:controlPlaneMetrics") || !strings.Contains(r.err.Error(), "EKS") {
+		t.Fatalf("controlPlaneMetrics on EKS: %v, want an error naming the key and EKS", r.err)
+	}
+	if n := len(r.all("kubernetes:helm.sh/v3:Release")); n != 0 {
+		t.Errorf("%d Helm releases registered after the error", n)
+	}
+	config = stackConfig(t, "prod")
+	config["prometheus-thanos:kubeProxyMetrics"] = "true"
+	r = runProgram(t, "prod", config)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	checkControlPlaneRendered(t, renderStack(t, "prod/kubeProxyMetrics", r), map[string]bool{"kubeProxyMetrics": true})
+}

@@ -46,6 +46,12 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 			[]string{"prometheus-thanos:clusterName", "is required"}},
 		{"cluster stack not fully qualified", map[string]string{"prometheus-thanos:clusterStack": "dev"},
 			nil, []string{"prometheus-thanos:clusterStack", "org/project/stack"}},
+		{"control-plane metrics on EKS", map[string]string{
+			"prometheus-thanos:oidcProviderArn":     "arn:aws:iam::" + account + ":oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC123",
+			"prometheus-thanos:controlPlaneMetrics": "true",
+		}, nil, []string{"prometheus-thanos:controlPlaneMetrics", "EKS cluster", "set it to false"}},
+		{"kube-proxy metrics not a boolean", map[string]string{"prometheus-thanos:kubeProxyMetrics": "yes"},
+			nil, []string{"prometheus-thanos:kubeProxyMetrics", `"yes" is not true or false`}},
 		{"bad quantity", map[string]string{"prometheus-thanos:storeStorageSize": "ten gigs"},
 			nil, []string{"prometheus-thanos:storeStorageSize", "not a positive Kubernetes quantity"}},
 		{"bad index cache size", map[string]string{"prometheus-thanos:storeIndexCacheSize": "-1"},
