@@ -50,6 +50,14 @@ type NetworkPolicyPeers struct {
 	// MemcachedPorts are the TCP ports of the query-frontend's memcached results cache, if it has
 	// one.
 	MemcachedPorts []int
+	// Chart selects the chart's own pods (ChartPodsOf): each workload selected gets a policy of its
+	// own. Zero: none.
+	Chart ChartPods
+	// APIServerCIDRs are the address blocks the Kubernetes API server calls admission webhooks from
+	// (on EKS the subnets of the control plane's network interfaces), admitted with Prometheus to
+	// the operator's port, which serves both the webhook and the operator's metrics. Empty: that
+	// port is open to every address, as the API server is no pod and nothing else names it.
+	APIServerCIDRs []string
 }
 
 // DNSPort is where pods resolve names: the cluster DNS on port 53, over UDP and TCP.
@@ -63,7 +71,8 @@ const DNSPort = 53
 //     QueryClientNamespaces, the addresses of QueryClientCIDRs: the querier's StoreAPI from these
 //     alone); the querier's HTTP API also from the query-frontend;
 //   - egress of the Thanos pods only to DNS, the StoreAPIs (querier), the querier's HTTP API and
-//     memcached (query-frontend) and the object store (store gateway, compactor).
+//     memcached (query-frontend) and the object store (store gateway, compactor);
+//   - ingress of the chart's own pods (p.Chart; chartNetworkPolicySpecs).
 //
 // The Prometheus pods keep unrestricted egress: their scrape targets are anywhere in the cluster,
 // on the nodes and outside it. Ports are numbers, the constants the containers declare: the EKS VPC
@@ -136,6 +145,13 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 			},
 		},
 	}
+	chartSpecs, err := chartNetworkPolicySpecs(p.Chart, prometheusPods, declaredClients, p.APIServerCIDRs)
+	if err != nil {
+		return nil, err
+	}
+	for name, spec := range chartSpecs {
+		specs[name] = spec
+	}
 	if p.QueryFrontend {
 		frontend := QueryFrontendLabels(p.Instance)
 		egress := []k8snetworkingv1.NetworkPolicyEgressRule{
@@ -156,6 +172,101 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 	return specs, nil
 }
 
+// Names of the NetworkPolicies of the chart's own pods.
+const (
+	GrafanaNetworkPolicyName              = "grafana"
+	OperatorNetworkPolicyName             = "prometheus-operator"
+	KubeStateMetricsNetworkPolicyName     = "kube-state-metrics"
+	AlertmanagerNetworkPolicyName         = "alertmanager"
+	AdmissionWebhookJobsNetworkPolicyName = "prometheus-operator-admission-jobs"
+)
+
+// chartNetworkPolicySpecs are the ingress policies of the chart's own pods, each where its
+// workload runs:
+//   - Grafana's HTTP port from Prometheus (which scrapes it) and the declared query clients, as
+//     the query path;
+//   - the operator's port (the admission webhook and its metrics, one listener) from the API
+//     server: from apiServerCIDRs and Prometheus, or from any address without them;
+//   - kube-state-metrics' ports only from Prometheus;
+//   - Alertmanager's API from Prometheus, the chart's Grafana (its Alertmanager datasource) and
+//     the declared query clients, its cluster port (TCP and UDP) from the other Alertmanager
+//     pods, its config reloader's metrics from Prometheus;
+//   - nothing to the admission webhook's hook Jobs, which serve nothing.
+//
+// Their egress stays open (docs/security.md says why). node-exporter has none: it uses the host's
+// network, where NetworkPolicies do not apply.
+func chartNetworkPolicySpecs(chart ChartPods, prometheusPods k8snetworkingv1.NetworkPolicyPeer, declaredClients []k8snetworkingv1.NetworkPolicyPeer, apiServerCIDRs []string) (map[string]k8snetworkingv1.NetworkPolicySpec, error) {
+	ingressOnly := []k8snetworkingv1.PolicyType{k8snetworkingv1.PolicyTypeIngress}
+	fromPrometheus := []k8snetworkingv1.NetworkPolicyPeer{prometheusPods}
+	specs := map[string]k8snetworkingv1.NetworkPolicySpec{}
+	if chart.Grafana != nil {
+		specs[GrafanaNetworkPolicyName] = k8snetworkingv1.NetworkPolicySpec{
+			PodSelector: metaLabelSelector(chart.Grafana),
+			PolicyTypes: ingressOnly,
+			Ingress: []k8snetworkingv1.NetworkPolicyIngressRule{
+				{From: append(slices.Clone(fromPrometheus), declaredClients...), Ports: tcpPorts(GrafanaPort)},
+			},
+		}
+	}
+	if chart.Operator != nil {
+		// A rule without peers admits every source: the API server, whose addresses no selector
+		// names (on EKS the control plane's network interfaces in the VPC).
+		webhook := k8snetworkingv1.NetworkPolicyIngressRule{Ports: tcpPorts(OperatorPort)}
+		if len(apiServerCIDRs) > 0 {
+			webhook.From = slices.Clone(fromPrometheus)
+			blocks, err := cidrPeers(apiServerCIDRs, APIServerCIDR)
+			if err != nil {
+				return nil, fmt.Errorf("network policies: APIServerCIDRs: %w", err)
+			}
+			webhook.From = append(webhook.From, blocks...)
+		}
+		specs[OperatorNetworkPolicyName] = k8snetworkingv1.NetworkPolicySpec{
+			PodSelector: metaLabelSelector(chart.Operator),
+			PolicyTypes: ingressOnly,
+			Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{webhook},
+		}
+	}
+	if chart.KubeStateMetrics != nil {
+		specs[KubeStateMetricsNetworkPolicyName] = k8snetworkingv1.NetworkPolicySpec{
+			PodSelector: metaLabelSelector(chart.KubeStateMetrics),
+			PolicyTypes: ingressOnly,
+			Ingress: []k8snetworkingv1.NetworkPolicyIngressRule{
+				{From: fromPrometheus, Ports: tcpPorts(KubeStateMetricsPort, KubeStateMetricsTelemetryPort)},
+			},
+		}
+	}
+	if chart.Alertmanager != nil {
+		apiClients := slices.Clone(fromPrometheus)
+		if chart.Grafana != nil {
+			apiClients = append(apiClients, podPeer(chart.Grafana))
+		}
+		apiClients = append(apiClients, declaredClients...)
+		cluster := intstr.FromInt32(AlertmanagerClusterPort)
+		specs[AlertmanagerNetworkPolicyName] = k8snetworkingv1.NetworkPolicySpec{
+			PodSelector: metaLabelSelector(chart.Alertmanager),
+			PolicyTypes: ingressOnly,
+			Ingress: []k8snetworkingv1.NetworkPolicyIngressRule{
+				{From: apiClients, Ports: tcpPorts(AlertmanagerWebPort)},
+				{From: []k8snetworkingv1.NetworkPolicyPeer{podPeer(chart.Alertmanager)}, Ports: []k8snetworkingv1.NetworkPolicyPort{
+					{Protocol: protocol(k8scorev1.ProtocolTCP), Port: &cluster},
+					{Protocol: protocol(k8scorev1.ProtocolUDP), Port: &cluster},
+				}},
+				{From: fromPrometheus, Ports: tcpPorts(ReloaderWebPort)},
+			},
+		}
+	}
+	if len(chart.AdmissionWebhookJobs) > 0 {
+		specs[AdmissionWebhookJobsNetworkPolicyName] = k8snetworkingv1.NetworkPolicySpec{
+			PodSelector: k8smetav1.LabelSelector{MatchExpressions: []k8smetav1.LabelSelectorRequirement{{
+				Key: "app", Operator: k8smetav1.LabelSelectorOpIn, Values: slices.Sorted(slices.Values(chart.AdmissionWebhookJobs)),
+			}}},
+			PolicyTypes: ingressOnly,
+			Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{},
+		}
+	}
+	return specs, nil
+}
+
 // declaredQueryClients are the peers of the query clients the configuration declares, namespaces
 // then address blocks, each list sorted: the one place every rule of the query path takes them
 // from.
@@ -171,15 +282,26 @@ func declaredQueryClients(namespaces, cidrs []string) ([]k8snetworkingv1.Network
 			}},
 		}})
 	}
+	blocks, err := cidrPeers(cidrs, QueryClientCIDR)
+	if err != nil {
+		return nil, fmt.Errorf("network policies: QueryClientCIDRs: %w", err)
+	}
+	return append(peers, blocks...), nil
+}
+
+// cidrPeers are the ipBlock peers of address blocks, each checked and spelled by check, sorted,
+// once each.
+func cidrPeers(cidrs []string, check func(string) (string, error)) ([]k8snetworkingv1.NetworkPolicyPeer, error) {
 	var blocks []string
 	for _, c := range cidrs {
-		block, err := QueryClientCIDR(c)
+		block, err := check(c)
 		if err != nil {
-			return nil, fmt.Errorf("network policies: QueryClientCIDRs: %w", err)
+			return nil, err
 		}
 		blocks = append(blocks, block)
 	}
 	sort.Strings(blocks)
+	var peers []k8snetworkingv1.NetworkPolicyPeer
 	for _, block := range slices.Compact(blocks) {
 		peers = append(peers, k8snetworkingv1.NetworkPolicyPeer{IPBlock: &k8snetworkingv1.IPBlock{CIDR: block}})
 	}
@@ -192,6 +314,18 @@ func declaredQueryClients(namespaces, cidrs []string) ([]k8snetworkingv1.Network
 // every address (0.0.0.0/0, ::/0): that would open the query path to whatever the network routes
 // to the pods.
 func QueryClientCIDR(s string) (string, error) {
+	return cidrBlock(s, "the query path", "give the load balancer's subnets instead")
+}
+
+// APIServerCIDR checks one address block of the API server (APIServerCIDRs) as QueryClientCIDR
+// checks a query client's.
+func APIServerCIDR(s string) (string, error) {
+	return cidrBlock(s, "the operator's webhook and metrics port", "give the subnets of the control plane's network interfaces, or no block at all for every address")
+}
+
+// cidrBlock checks and spells an address block that opens opens; hint is what to give instead of
+// every address.
+func cidrBlock(s, opens, hint string) (string, error) {
 	ip, block, err := net.ParseCIDR(s)
 	if err != nil {
 		return "", fmt.Errorf("%q is not a CIDR block such as 10.0.0.0/16 or fd00::/64", s)
@@ -204,7 +338,7 @@ func QueryClientCIDR(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a network address: write the network %q, or %q for the one address", s, block.String(), fmt.Sprintf("%s/%d", ip, host))
 	}
 	if ones, _ := block.Mask.Size(); ones == 0 {
-		return "", fmt.Errorf("%q is every address, which opens the query path to anything that can route to the pods; give the load balancer's subnets instead", s)
+		return "", fmt.Errorf("%q is every address, which opens %s to anything that can route to the pods; %s", s, opens, hint)
 	}
 	return block.String(), nil
 }

@@ -144,3 +144,28 @@ func TestQueryClientCIDR(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIServerCIDRs: the API server's blocks are checked as the query clients' are, and admitted
+// with Prometheus to the operator's port alone; without them that port admits every source.
+func TestAPIServerCIDRs(t *testing.T) {
+	for _, bad := range []string{"0.0.0.0/0", "::/0", "10.0.0.1/28", "control-plane"} {
+		if _, err := NetworkPolicySpecs(NetworkPolicyPeers{Instance: "thanos", ObjectStorePorts: []int{443},
+			Chart: ChartPods{Operator: map[string]string{"app": "op"}}, APIServerCIDRs: []string{bad}}); err == nil {
+			t.Errorf("NetworkPolicySpecs accepted the API server block %q", bad)
+		}
+	}
+	for _, tc := range []struct {
+		cidrs []string
+		from  int // peers of the webhook rule; 0: every source
+	}{{nil, 0}, {[]string{"10.0.0.16/28", "10.0.0.0/28"}, 3}} {
+		specs, err := NetworkPolicySpecs(NetworkPolicyPeers{Instance: "thanos", ObjectStorePorts: []int{443},
+			Chart: ChartPods{Operator: map[string]string{"app": "op"}}, APIServerCIDRs: tc.cidrs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ingress := specs[OperatorNetworkPolicyName].Ingress
+		if len(ingress) != 1 || len(ingress[0].From) != tc.from || len(ingress[0].Ports) != 1 || ingress[0].Ports[0].Port.IntValue() != OperatorPort {
+			t.Errorf("with API server blocks %v the operator admits %+v", tc.cidrs, ingress)
+		}
+	}
+}

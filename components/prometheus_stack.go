@@ -90,6 +90,8 @@ type PrometheusStack struct {
 	GrafanaAdminSecret string
 	// GrafanaPodLabels select the chart's Grafana pods. Nil when Grafana is off.
 	GrafanaPodLabels map[string]string
+	// ChartPods select the pods of the chart's workloads (ChartPodsOf), for their NetworkPolicies.
+	ChartPods ChartPods
 }
 
 // NewPrometheusStack registers the objstore Secret and the Helm release.
@@ -179,6 +181,7 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	p.Release = release
 	p.GrafanaAdminSecret = GrafanaAdminSecret(merged, releaseName)
 	p.GrafanaPodLabels = GrafanaPodLabels(merged, releaseName)
+	p.ChartPods = ChartPodsOf(merged, releaseName)
 	if err := newSidecarPodMonitor(ctx, args.Namespace, release, parent); err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}

@@ -44,6 +44,10 @@ type PrometheusValues struct {
 	// needs the host's network, PID namespace and filesystem, which the restricted Pod Security
 	// level of the release's namespace forbids. It must exist. Empty: the release's namespace.
 	NodeExporterNamespace string
+	// ChartResources size the chart's other workloads (Grafana, the operator, its config reloaders,
+	// kube-state-metrics, node-exporter, the admission webhook's Jobs, Alertmanager). An empty
+	// field leaves the chart's default: no requests and no limits.
+	ChartResources ChartResources
 }
 
 // ThanosDatasourceName and ThanosDatasourceUID identify the Grafana datasource of the global view.
@@ -181,6 +185,9 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 	}
 	if v.GlobalViewURL != "" {
 		values["grafana"] = grafanaValues(v.GlobalViewURL)
+	}
+	if err := chartResourceValues(values, v.ChartResources); err != nil {
+		return nil, fmt.Errorf("prometheus values: %w", err)
 	}
 	return values, nil
 }

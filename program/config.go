@@ -76,12 +76,17 @@ type Config struct {
 	// QueryClientCIDRs are address blocks that may use it too, each as components.QueryClientCIDR
 	// spells it.
 	QueryClientCIDRs []string
+	// APIServerCIDRs are the address blocks the API server calls the operator's admission webhook
+	// from; empty: any address.
+	APIServerCIDRs []string
 	// NodeExporterNamespace is where the chart's node-exporter runs; empty when the chart's
 	// node-exporter is off (chartValues nodeExporter.enabled: false).
 	NodeExporterNamespace string
 	QuerierResources      components.Resources
 	StoreResources        components.Resources
 	CompactorResources    components.Resources
+	// ChartResources size the chart's own workloads.
+	ChartResources components.ChartResources
 }
 
 // QueryFrontendConfig is the query-frontend's configuration.
@@ -425,9 +430,13 @@ func readConfig(r *reader) Config {
 	if len(c.QueryClientNamespaces) > 0 && !c.NetworkPolicies {
 		r.fail("queryClientNamespaces", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
 	}
-	c.QueryClientCIDRs = readCIDRList(r, "queryClientCidrs")
+	c.QueryClientCIDRs = readCIDRList(r, "queryClientCidrs", components.QueryClientCIDR)
 	if len(c.QueryClientCIDRs) > 0 && !c.NetworkPolicies {
 		r.fail("queryClientCidrs", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
+	}
+	c.APIServerCIDRs = readCIDRList(r, "apiServerCidrs", components.APIServerCIDR)
+	if len(c.APIServerCIDRs) > 0 && !c.NetworkPolicies {
+		r.fail("apiServerCidrs", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
 	}
 	c.NodeExporterNamespace = readNodeExporterNamespace(r, c.Namespace, c.ChartValues)
 	if c.PodDisruptionBudgets {
@@ -451,6 +460,7 @@ func readConfig(r *reader) Config {
 	c.StoreResources = r.thanosResources("store")
 	c.StoreRequestLimits = readStoreRequestLimits(r, c.StoreResources.MemoryLimit, c.StoreIndexCacheSize, c.StoreMaxConcurrentRequests)
 	c.CompactorResources = r.thanosResources("compactor")
+	c.ChartResources = readChartResources(r)
 
 	return c
 }
@@ -491,16 +501,16 @@ func readNamespaceList(r *reader, key string) []string {
 	return namespaces
 }
 
-// readCIDRList reads a comma-separated list of address blocks, as components.QueryClientCIDR
-// checks and spells them.
-func readCIDRList(r *reader, key string) []string {
+// readCIDRList reads a comma-separated list of address blocks, as check (components.QueryClientCIDR,
+// components.APIServerCIDR) checks and spells them.
+func readCIDRList(r *reader, key string, check func(string) (string, error)) []string {
 	var blocks []string
 	for _, entry := range strings.Split(r.raw(key), ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
-		block, err := components.QueryClientCIDR(entry)
+		block, err := check(entry)
 		if err != nil {
 			r.fail(key, "%v; give CIDR blocks separated by commas", err)
 			continue

@@ -125,9 +125,10 @@ var configKeys = concat(
 		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier, the query-frontend and the store gateway. Needs prometheusReplicas, querierReplicas, queryFrontendReplicas and storeReplicas of at least 2."},
 		{"thanosAlerts", "boolean", "true", false, "The Thanos mixin's alerts for the sidecar, querier, store gateway and compactor, and the stack's own (store gateway block loads and bucket syncs, Thanos volumes), as PrometheusRules the chart's Prometheus loads."},
 		{"thanosDashboards", "boolean", "true", false, "The Thanos mixin's Grafana dashboards (overview, query, query-frontend, store, compact, sidecar), as ConfigMaps the chart's Grafana loads."},
-		{"networkPolicies", "boolean", "true", false, "NetworkPolicies for the Thanos and Prometheus pods: StoreAPI gRPC only from the querier, metrics only from Prometheus, the query path (query-frontend, querier, Prometheus's HTTP API) only from Prometheus, the chart's Grafana, queryClientNamespaces and queryClientCidrs; Thanos egress only to DNS, the StoreAPIs, the querier (query-frontend) and the bucket. Only a CNI that implements NetworkPolicy enforces them (EKS: the VPC CNI with its network policy agent on; Calico; Cilium). Turn off where another tool owns the namespace's policies."},
+		{"networkPolicies", "boolean", "true", false, "NetworkPolicies for the Thanos and Prometheus pods and the chart's own (docs/security.md): StoreAPI gRPC only from the querier, metrics only from Prometheus, the query path (query-frontend, querier, Prometheus's HTTP API) only from Prometheus, the chart's Grafana, queryClientNamespaces and queryClientCidrs; Thanos egress only to DNS, the StoreAPIs, the querier (query-frontend) and the bucket. Only a CNI that implements NetworkPolicy enforces them (EKS: the VPC CNI with its network policy agent on; Calico; Cilium). Turn off where another tool owns the namespace's policies."},
 		{"queryClientNamespaces", "string", "", false, "Comma-separated namespaces whose pods may use the query path through the NetworkPolicies: an ingress controller, a Grafana or a querier federating this one from another namespace."},
 		{"queryClientCidrs", "string", "", false, "Comma-separated CIDR blocks (IPv4 or IPv6) whose addresses may use the query path through the NetworkPolicies, where queryClientNamespaces may: a load balancer in IP mode, whose connections come from no namespace (the AWS Load Balancer Controller's NLB with target-type ip: its subnets' CIDRs). Each block is written with its network's address (10.0.0.0/16, not 10.0.0.1/16; 10.0.0.1/32 for one address), and 0.0.0.0/0 and ::/0 are refused. Pods whose addresses fall in a block may be admitted too (docs/security.md)."},
+		{"apiServerCidrs", "string", "", false, "Comma-separated CIDR blocks (IPv4 or IPv6) the Kubernetes API server calls admission webhooks from: on EKS the subnets of the control plane's network interfaces (the cluster's own subnets). Set, the operator's port 10250, which serves its admission webhook and its metrics, admits only these and Prometheus; empty, it admits any address, as the API server is no pod and no selector names it (docs/security.md). Written as queryClientCidrs."},
 		{"nodeExporterNamespace", "string", "", false, "Namespace the chart's node-exporter runs in, at the privileged Pod Security level: it needs the host's network, PID namespace and filesystem. The program creates it. Default: <namespace>-node-exporter. The namespace itself enforces restricted."},
 	},
 	resourceKeys("querier", "each querier", "100m", "256Mi", "", "1Gi"),
@@ -138,6 +139,7 @@ var configKeys = concat(
 	ephemeralStorageKeys("store", "each store gateway"),
 	resourceKeys("compactor", "the compactor", "100m", "512Mi", "", "2Gi"),
 	ephemeralStorageKeys("compactor", "the compactor"),
+	chartResourceKeys,
 )
 
 func concat(groups ...[]configKey) []configKey {

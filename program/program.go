@@ -115,6 +115,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			ControlPlaneTargets:   components.ControlPlaneTargets{ControlPlane: cfg.ControlPlaneMetrics, KubeProxy: cfg.KubeProxyMetrics},
 			GlobalViewURL:         globalViewURL(cfg),
 			NodeExporterNamespace: cfg.NodeExporterNamespace,
+			ChartResources:        cfg.ChartResources,
 		},
 	}, k8sChildren)
 	if err != nil {
@@ -227,7 +228,9 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			Namespace: namespace,
 			Peers: components.NetworkPolicyPeers{
 				Instance:              Instance,
-				GrafanaPodLabels:      prometheus.GrafanaPodLabels,
+				GrafanaPodLabels:      prometheus.ChartPods.Grafana,
+				Chart:                 prometheus.ChartPods,
+				APIServerCIDRs:        cfg.APIServerCIDRs,
 				QueryClientNamespaces: cfg.QueryClientNamespaces,
 				QueryClientCIDRs:      cfg.QueryClientCIDRs,
 				ObjectStorePorts:      bucket.ObjectStorePorts,

@@ -26,6 +26,8 @@ type netPod struct {
 	// address is the source address of a client of no namespace; empty for a pod (the evaluator
 	// gives pods no addresses, and no ipBlock here is meant for one).
 	address string
+	// udp names the ports of ports that are UDP; the others are TCP.
+	udp map[string]bool
 }
 
 // A destination outside the cluster (the object store, DNS): reached by port and protocol only.
@@ -41,12 +43,17 @@ const clientNamespace = "ingress-nginx"
 // load balancer's subnets, IPv4 and IPv6.
 const clientCIDRs = "10.0.128.0/20, fd00:10::/64"
 
+// apiServerCIDR is the address block the tests declare as the API server's (apiServerCidrs): the
+// subnet of an EKS control plane's network interfaces.
+const apiServerCIDR = "10.0.0.0/28"
+
 // networkPolicyRun runs a stack with clientNamespace and clientCIDRs declared as query clients.
 func networkPolicyRun(t *testing.T, stack string) *run {
 	t.Helper()
 	config := stackConfig(t, stack)
 	config["prometheus-thanos:queryClientNamespaces"] = clientNamespace
 	config["prometheus-thanos:queryClientCidrs"] = clientCIDRs
+	config["prometheus-thanos:apiServerCidrs"] = apiServerCIDR
 	r := runProgram(t, stack, config)
 	if r.err != nil {
 		t.Fatalf("stack %s: %v", stack, r.err)
@@ -74,9 +81,9 @@ func registeredNetworkPolicies(t *testing.T, r *run) []k8snetworkingv1.NetworkPo
 
 // stackPods are the pods one stack runs, with their real labels and port names: the Thanos
 // workloads' templates as registered, the Prometheus pods as the operator labels them, the chart's
-// Grafana and operator, pods of other namespaces, and load balancers' addresses inside and
-// just outside clientCIDRs.
-func stackPods(t *testing.T, r *run) map[string]netPod {
+// workloads as the real chart renders them (chartPods), pods of other namespaces, load balancers'
+// addresses inside and just outside clientCIDRs, and the API server's address in apiServerCIDR.
+func stackPods(t *testing.T, stack string, r *run) map[string]netPod {
 	t.Helper()
 	ns := r.outputs["namespace"]
 	pods := map[string]netPod{}
@@ -87,18 +94,20 @@ func stackPods(t *testing.T, r *run) map[string]netPod {
 				n, _ := strconv.Atoi(fmt.Sprint(at(t, p, "containerPort")))
 				ports[fmt.Sprint(at(t, p, "name"))] = int32(n)
 			}
-			pods[w.Name] = netPod{ns, stringMap(at(t, w.Inputs, "spec.template.metadata.labels")), ports, ""}
+			pods[w.Name] = netPod{namespace: ns, labels: stringMap(at(t, w.Inputs, "spec.template.metadata.labels")), ports: ports}
 		}
 	}
 	// The ports prometheus-operator v0.93.1 gives the containers: Prometheus's (named after the
 	// chart's portName), the sidecar's and the config reloader's.
-	pods["prometheus"] = netPod{ns, prometheusPodLabels(t, r), map[string]int32{
+	pods["prometheus"] = netPod{namespace: ns, labels: prometheusPodLabels(t, r), ports: map[string]int32{
 		"http-web": 9090, "grpc": 10901, "http": 10902, "reloader-web": 8080,
-	}, ""}
-	pods["grafana"] = netPod{ns, components.GrafanaPodLabels(nil, "kube-prometheus-stack"), map[string]int32{"grafana": 3000}, ""}
-	pods["operator"] = netPod{ns, map[string]string{"app": "kube-prometheus-stack-operator"}, map[string]int32{"https": 10250}, ""}
-	pods["client"] = netPod{clientNamespace, map[string]string{"app": "ingress-nginx"}, nil, ""}
-	pods["elsewhere"] = netPod{"default", map[string]string{"app": "curl"}, nil, ""}
+	}}
+	maps.Copy(pods, chartPods(t, renderStack(t, stack, stackRun(t, stack))))
+	pods["client"] = netPod{namespace: clientNamespace, labels: map[string]string{"app": "ingress-nginx"}}
+	pods["elsewhere"] = netPod{namespace: "default", labels: map[string]string{"app": "curl"}}
+	// A pod of the namespace that no policy names.
+	pods["neighbour"] = netPod{namespace: ns, labels: map[string]string{"app": "curl"}}
+	pods["apiserver"] = netPod{address: "10.0.0.5"}
 	pods["lb"] = netPod{address: "10.0.130.7"}
 	pods["lb-v6"] = netPod{address: "fd00:10::7"}
 	pods["lb-outside"] = netPod{address: "10.0.144.1"} // the next /20
@@ -114,10 +123,20 @@ func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			r := networkPolicyRun(t, stack)
 			policies := registeredNetworkPolicies(t, r)
-			if got, want := len(policies), 5; got != want {
-				t.Fatalf("%d NetworkPolicies, want %d (query-frontend, querier, store gateway, compactor, Prometheus)", got, want)
+			var names []string
+			for _, np := range policies {
+				names = append(names, np.Name)
 			}
-			pods := stackPods(t, r)
+			slices.Sort(names)
+			want := []string{
+				components.AlertmanagerNetworkPolicyName, components.GrafanaNetworkPolicyName, components.KubeStateMetricsNetworkPolicyName,
+				components.OperatorNetworkPolicyName, components.AdmissionWebhookJobsNetworkPolicyName, components.PrometheusNetworkPolicyName,
+				"thanos-compact", "thanos-query", "thanos-query-frontend", "thanos-store",
+			}
+			if slices.Sort(want); !slices.Equal(names, want) {
+				t.Fatalf("NetworkPolicies %v, want %v", names, want)
+			}
+			pods := stackPods(t, stack, r)
 			t.Run("ingress", func(t *testing.T) { checkIngressTable(t, policies, pods) })
 			t.Run("egress", func(t *testing.T) { checkEgressTable(t, r, policies, pods) })
 		})
@@ -143,6 +162,14 @@ func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, p
 			"reloader-web": {"prometheus"},
 			"http-web":     {"client", "grafana", "lb", "lb-v6", "prometheus"},
 		},
+		// The chart's own pods. Grafana's gossip (unified alerting between replicas) and profiling
+		// ports are closed: one replica, no profiling.
+		"grafana":            {"grafana": {"client", "lb", "lb-v6", "prometheus"}, "gossip-tcp": nil, "gossip-udp": nil, "profiling": nil},
+		"kube-state-metrics": {"http": {"prometheus"}, "metrics": {"prometheus"}},
+		// The admission webhook and the operator's metrics share the port.
+		"operator":          {"https": {"apiserver", "prometheus"}},
+		"alertmanager":      {"http-web": {"client", "grafana", "lb", "lb-v6", "prometheus"}, "mesh-tcp": {"alertmanager", "alertmanager-peer"}, "mesh-udp": {"alertmanager", "alertmanager-peer"}, "reloader-web": {"prometheus"}},
+		"alertmanager-peer": {"http-web": {"client", "grafana", "lb", "lb-v6", "prometheus"}, "mesh-tcp": {"alertmanager", "alertmanager-peer"}, "mesh-udp": {"alertmanager", "alertmanager-peer"}, "reloader-web": {"prometheus"}},
 	}
 	for _, dst := range slices.Sorted(maps.Keys(want)) {
 		for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
@@ -157,9 +184,19 @@ func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, p
 			}
 		}
 	}
-	// Nothing here is selected that should stay open: the chart's other pods.
-	if !ingressAdmits(t, policies, pods["elsewhere"], pods["grafana"], "grafana") {
-		t.Error("a NetworkPolicy selects the chart's Grafana")
+	// Every pod of the namespace is selected by an ingress policy: the hook Jobs' pods, which
+	// serve nothing, by one that admits nothing; only the pod no policy names stays open.
+	for _, name := range slices.Sorted(maps.Keys(pods)) {
+		pod := pods[name]
+		if pod.namespace != pods["prometheus"].namespace {
+			continue
+		}
+		selected := slices.ContainsFunc(policies, func(np k8snetworkingv1.NetworkPolicy) bool {
+			return appliesTo(t, np, pod, k8snetworkingv1.PolicyTypeIngress)
+		})
+		if selected != (name != "neighbour") {
+			t.Errorf("%s is selected by an ingress NetworkPolicy: %v", name, selected)
+		}
 	}
 }
 
@@ -235,8 +272,12 @@ func ingressAdmits(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, src, 
 			continue
 		}
 		selected = true
+		protocol := k8scorev1.ProtocolTCP
+		if dst.udp[port] {
+			protocol = k8scorev1.ProtocolUDP
+		}
 		for _, rule := range np.Spec.Ingress {
-			if portMatches(rule.Ports, port, dst.ports[port], k8scorev1.ProtocolTCP) && peersMatch(t, np.Namespace, rule.From, &src) {
+			if portMatches(rule.Ports, port, dst.ports[port], protocol) && peersMatch(t, np.Namespace, rule.From, &src) {
 				return true
 			}
 		}
@@ -390,5 +431,25 @@ func TestNetworkPoliciesFollowTheBucketAndTheSwitch(t *testing.T) {
 	}
 	if n := len(r.all("kubernetes:networking.k8s.io/v1:NetworkPolicy")); n != 0 {
 		t.Errorf("networkPolicies false registers %d NetworkPolicies", n)
+	}
+}
+
+// TestOperatorWebhookIsOpenWithoutAPIServerCIDRs: without apiServerCidrs the operator's port
+// (its admission webhook, which the API server calls from addresses no selector names, and its
+// metrics) admits every source, and only that port; with them, the API server's block and
+// Prometheus alone (TestNetworkPoliciesAdmitExactlyTheQueryPath).
+func TestOperatorWebhookIsOpenWithoutAPIServerCIDRs(t *testing.T) {
+	r := stackRun(t, "prod")
+	policies := registeredNetworkPolicies(t, r)
+	pods := stackPods(t, "prod", r)
+	for _, src := range []string{"elsewhere", "neighbour", "apiserver", "lb-outside", "prometheus"} {
+		if !ingressAdmits(t, policies, pods[src], pods["operator"], "https") {
+			t.Errorf("without apiServerCidrs the operator's webhook port refuses %s", src)
+		}
+	}
+	closed := pods["operator"]
+	closed.ports = map[string]int32{"other": 8080}
+	if ingressAdmits(t, policies, pods["elsewhere"], closed, "other") {
+		t.Error("the operator admits connections to a port other than its webhook's")
 	}
 }
