@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
@@ -18,8 +20,11 @@ import (
 // nodeExporterNamespace is where the program runs the chart's node-exporter (its default).
 const nodeExporterNamespace = namespace + "-node-exporter"
 
-// networkPolicyNames are the NetworkPolicies the program creates.
-var networkPolicyNames = []string{"thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", components.PrometheusNetworkPolicyName}
+// networkPolicyNames are the NetworkPolicies the program creates in the suite's stack: the Thanos
+// and Prometheus pods', and those of the chart's workloads but the admission webhook Jobs, which
+// the suite turns off (harness.NoWebhookChartValues).
+var networkPolicyNames = []string{"thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", components.PrometheusNetworkPolicyName,
+	components.GrafanaNetworkPolicyName, components.OperatorNetworkPolicyName, components.KubeStateMetricsNetworkPolicyName, components.AlertmanagerNetworkPolicyName}
 
 // checkNetworkPolicies: each NetworkPolicy reads back as the program derives it from this stack:
 // the Thanos instance, the chart's Grafana in this release, and the test bucket's port.
@@ -28,9 +33,14 @@ func checkNetworkPolicies(ctx context.Context, t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var chartValues map[string]any
+	if err := yaml.Unmarshal([]byte(harness.NoWebhookChartValues), &chartValues); err != nil {
+		t.Fatal(err)
+	}
 	specs, err := components.NetworkPolicySpecs(components.NetworkPolicyPeers{
 		Instance:         instance,
 		GrafanaPodLabels: map[string]string{components.LabelName: "grafana", components.LabelInstance: releaseName},
+		Chart:            components.ChartPodsOf(chartValues, releaseName),
 		ObjectStorePorts: ports,
 		QueryFrontend:    true,
 	})

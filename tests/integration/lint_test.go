@@ -43,15 +43,20 @@ var devLintPolicy = lintPolicy{
 
 func (p lintPolicy) flags() []string { return slices.Sorted(maps.Keys(p)) }
 
-// lintContext are the Prometheus objects that the operator (StatefulSet, governing Service) and the
-// chart (PodDisruptionBudget, with podDisruptionBudgets only) create from the program's values:
-// kube-score needs them to judge the program's objects (the Prometheus NetworkPolicy selects the
-// StatefulSet's pods) and the StatefulSet against its Service and budget. Their own findings are the
-// chart's and the operator's, logged and not failed on (docs/security.md lists them).
+// lintContext are the objects that the operator (the Prometheus and Alertmanager StatefulSets,
+// the governing Service) and the chart (its workloads; the PodDisruptionBudget, with
+// podDisruptionBudgets only) create from the program's values: kube-score needs them to judge the
+// program's objects (each NetworkPolicy selects their pods) and the StatefulSet against its
+// Service and budget. Their own findings are the chart's and the operator's, logged and not failed
+// on (docs/security.md lists them).
 var lintContext = []lintContextObject{
 	{object: object{"StatefulSet", "prometheus-" + prometheusName}},
 	{object: object{"Service", "prometheus-operated"}},
 	{object: object{"PodDisruptionBudget", prometheusName}, optional: true},
+	{object: object{"StatefulSet", "alertmanager-" + releaseName + "-alertmanager"}},
+	{object: object{"Deployment", operatorName}},
+	{object: object{"Deployment", releaseName + "-grafana"}},
+	{object: object{"Deployment", releaseName + "-kube-state-metrics"}},
 }
 
 // lintContextObject is one object of lintContext; an optional one may be absent.
