@@ -30,29 +30,7 @@ done >/dev/termination-log`
 func probeTCP(ctx context.Context, t *testing.T, namespace, name string, labels map[string]string, addrs []string) map[string]bool {
 	t.Helper()
 	client := suite.cluster.Client
-	pod := map[string]any{
-		"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": name, "namespace": namespace, "labels": labels},
-		"spec": map[string]any{
-			"restartPolicy":                "Never",
-			"automountServiceAccountToken": false,
-			"securityContext": map[string]any{
-				"runAsNonRoot": true, "runAsUser": 65534, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
-			},
-			"containers": []any{map[string]any{
-				"name": "probe", "image": components.ThanosImage(),
-				"command": append([]any{"/bin/sh", "-c", probeScript, "probe"}, toAny(addrs)...),
-				"securityContext": map[string]any{
-					"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-					"capabilities": map[string]any{"drop": []any{"ALL"}},
-				},
-				"resources": map[string]any{
-					"requests": map[string]any{"cpu": "10m", "memory": "16Mi", "ephemeral-storage": "1Mi"},
-					"limits":   map[string]any{"memory": "32Mi", "ephemeral-storage": "1Mi"},
-				},
-			}},
-		},
-	}
+	pod := probePod(namespace, name, labels, probeContainer("probe", append([]any{"/bin/sh", "-c", probeScript, "probe"}, toAny(addrs)...)))
 	path := fmt.Sprintf("/api/v1/namespaces/%s/pods", namespace)
 	var created map[string]any
 	if err := client.Post(ctx, path, pod, &created); err != nil {
@@ -171,37 +149,16 @@ func startReachabilityPod(ctx context.Context, t *testing.T, namespace, name str
 		if err != nil {
 			t.Fatalf("target %s: %v", target.addr, err)
 		}
-		containers = append(containers, map[string]any{
-			"name": target.container, "image": components.ThanosImage(),
-			"command": []any{"/bin/sh", "-c", "exec sleep 3600"},
-			"readinessProbe": map[string]any{
-				"exec": map[string]any{"command": []any{"/bin/sh", "-c",
-					fmt.Sprintf("nc -w 3 %s %s </dev/null >/dev/null 2>&1", host, port)}},
-				"periodSeconds": 2, "timeoutSeconds": 5, "successThreshold": 1, "failureThreshold": 1,
-			},
-			"securityContext": map[string]any{
-				"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-				"capabilities": map[string]any{"drop": []any{"ALL"}},
-			},
-			"resources": map[string]any{
-				"requests": map[string]any{"cpu": "10m", "memory": "16Mi", "ephemeral-storage": "1Mi"},
-				"limits":   map[string]any{"memory": "32Mi", "ephemeral-storage": "1Mi"},
-			},
-		})
+		c := probeContainer(target.container, []any{"/bin/sh", "-c", "exec sleep 3600"})
+		c["readinessProbe"] = map[string]any{
+			"exec": map[string]any{"command": []any{"/bin/sh", "-c",
+				fmt.Sprintf("nc -w 3 %s %s </dev/null >/dev/null 2>&1", host, port)}},
+			"periodSeconds": 2, "timeoutSeconds": 5, "successThreshold": 1, "failureThreshold": 1,
+		}
+		containers = append(containers, c)
 	}
-	pod := map[string]any{
-		"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": name, "namespace": namespace, "labels": labels},
-		"spec": map[string]any{
-			"restartPolicy":                 "Never",
-			"automountServiceAccountToken":  false,
-			"terminationGracePeriodSeconds": 1,
-			"securityContext": map[string]any{
-				"runAsNonRoot": true, "runAsUser": 65534, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
-			},
-			"containers": containers,
-		},
-	}
+	pod := probePod(namespace, name, labels, containers...)
+	pod["spec"].(map[string]any)["terminationGracePeriodSeconds"] = 1
 	path := fmt.Sprintf("/api/v1/namespaces/%s/pods", namespace)
 	var created map[string]any
 	if err := client.Post(ctx, path, pod, &created); err != nil {
@@ -348,4 +305,37 @@ func (p *stackRun) queryClientByAddress(t *testing.T) {
 		_, reaches, describe := state()
 		return len(reached(reaches[admitted])) == 0 && len(reached(reaches[other])) == 0, describe
 	})
+}
+
+// probePod is a pod of the probe containers under the restricted Pod Security profile, with none
+// of the stack's labels unless given, never restarted.
+func probePod(namespace, name string, labels map[string]string, containers ...any) map[string]any {
+	return map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": name, "namespace": namespace, "labels": labels},
+		"spec": map[string]any{
+			"restartPolicy":                "Never",
+			"automountServiceAccountToken": false,
+			"securityContext": map[string]any{
+				"runAsNonRoot": true, "runAsUser": 65534, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
+			},
+			"containers": containers,
+		},
+	}
+}
+
+// probeContainer runs command in the Thanos image already on the node (busybox sh and nc), as the
+// restricted profile requires, with small resources.
+func probeContainer(name string, command []any) map[string]any {
+	return map[string]any{
+		"name": name, "image": components.ThanosImage(), "command": command,
+		"securityContext": map[string]any{
+			"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+			"capabilities": map[string]any{"drop": []any{"ALL"}},
+		},
+		"resources": map[string]any{
+			"requests": map[string]any{"cpu": "10m", "memory": "16Mi", "ephemeral-storage": "1Mi"},
+			"limits":   map[string]any{"memory": "32Mi", "ephemeral-storage": "1Mi"},
+		},
+	}
 }
