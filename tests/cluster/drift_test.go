@@ -189,28 +189,6 @@ func (p *stackRun) driftCorrected(t *testing.T) {
 	}
 }
 
-// statefulSetPath is the API path of the one StatefulSet of a component: its name carries a hash
-// of its volumes (components.StatefulSetName).
-func (p *stackRun) statefulSetPath(t *testing.T, labels components.ThanosLabels) string {
-	t.Helper()
-	collection := fmt.Sprintf("/apis/apps/v1/namespaces/%s/statefulsets", p.namespace)
-	sets, err := suite.cluster.Client.List(p.ctx, collection+"?labelSelector="+harness.LabelSelector(labels.Selector()))
-	if err != nil || len(sets) != 1 {
-		t.Fatalf("StatefulSets of %s: %d, %v; want one", labels.ObjectName(), len(sets), err)
-	}
-	return collection + "/" + harness.Str(sets[0], "metadata", "name")
-}
-
-// get reads an object the test expects to exist.
-func (p *stackRun) get(t *testing.T, path string) map[string]any {
-	t.Helper()
-	obj, found, err := suite.cluster.Client.Get(p.ctx, path)
-	if err != nil || !found {
-		t.Fatalf("GET %s: found %v, %v", path, found, err)
-	}
-	return obj
-}
-
 // podTemplatePatch is a strategic merge patch of one container of a workload's pod template.
 func podTemplatePatch(container map[string]any) map[string]any {
 	return map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{container}}}}}

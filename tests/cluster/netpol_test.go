@@ -121,7 +121,7 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 	for _, q := range waitReplicasReady(p.ctx, t, p.namespace, queryLabels, len(old), "queriers") {
 		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)}
 		harness.WaitFor(p.ctx, t, 2*time.Minute, "the new "+podName(q)+" to reach every StoreAPI", func() (bool, string) {
-			got, err := healthyStores(p.ctx, api)
+			got, _, err := healthyStores(p.ctx, api)
 			if err != nil {
 				return false, err.Error()
 			}

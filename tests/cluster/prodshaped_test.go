@@ -186,7 +186,7 @@ func (p *stackRun) discovery(t *testing.T) {
 	for _, q := range readyPods(p.ctx, t, p.namespace, components.QueryLabels("thanos").Selector()) {
 		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)}
 		harness.WaitFor(p.ctx, t, 2*time.Minute, podName(q)+" to see every StoreAPI", func() (bool, string) {
-			got, err := healthyStores(p.ctx, api)
+			got, _, err := healthyStores(p.ctx, api)
 			if err != nil {
 				return false, err.Error()
 			}
@@ -195,25 +195,27 @@ func (p *stackRun) discovery(t *testing.T) {
 	}
 }
 
-// healthyStores are the addresses a querier lists as healthy StoreAPIs (its /api/v1/stores).
-func healthyStores(ctx context.Context, api *harness.PromAPI) ([]string, error) {
+// healthyStores are the addresses a querier lists as healthy StoreAPIs (its /api/v1/stores), by
+// the type of StoreAPI ("sidecar", "store"), and all of them, sorted.
+func healthyStores(ctx context.Context, api *harness.PromAPI) (all []string, byType map[string][]string, err error) {
 	var stores map[string][]struct {
 		Name      string  `json:"name"`
 		LastError *string `json:"lastError"`
 	}
 	if err := api.Get(ctx, "/api/v1/stores", &stores); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []string
-	for _, list := range stores {
+	byType = map[string][]string{}
+	for typ, list := range stores {
 		for _, s := range list {
 			if s.LastError == nil || *s.LastError == "" {
-				out = append(out, s.Name)
+				all = append(all, s.Name)
+				byType[typ] = append(byType[typ], s.Name)
 			}
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(all)
+	return all, byType, nil
 }
 
 func (p *stackRun) deduplication(t *testing.T) {

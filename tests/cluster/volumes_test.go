@@ -32,19 +32,11 @@ func (p *stackRun) storeGatewaysServing(t *testing.T) string {
 		return "no querier Ready"
 	}
 	api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), components.HTTPPort)}
-	var stores map[string][]struct {
-		LastError *string `json:"lastError"`
-	}
-	if err := api.Get(p.ctx, "/api/v1/stores", &stores); err != nil {
+	_, byType, err := healthyStores(p.ctx, api)
+	if err != nil {
 		return "error: " + err.Error()
 	}
-	healthy := 0
-	for _, s := range stores["store"] {
-		if s.LastError == nil || *s.LastError == "" {
-			healthy++
-		}
-	}
-	return fmt.Sprintf("%d store gateways serving", healthy)
+	return fmt.Sprintf("%d store gateways serving", len(byType["store"]))
 }
 
 // claimsOf lists the PersistentVolumeClaims of a StatefulSet's pods (named "<claim>-<set>-<i>").
