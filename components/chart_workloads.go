@@ -101,13 +101,14 @@ func chartResourceValues(values map[string]any, c ChartResources) error {
 		if err != nil {
 			return err
 		}
-		setPlain(values, p.path, untyped)
+		SetValueAt(values, p.path, untyped)
 	}
 	return nil
 }
 
-// setPlain sets value at path in a plain values tree, creating the maps on the way.
-func setPlain(values map[string]any, path []string, value any) {
+// SetValueAt sets value at path in a plain values tree (valueAt's twin), creating the maps on the
+// way.
+func SetValueAt(values map[string]any, path []string, value any) {
 	m := values
 	for _, key := range path[:len(path)-1] {
 		next, ok := m[key].(map[string]any)

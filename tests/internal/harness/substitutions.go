@@ -588,17 +588,7 @@ func clusterChartValues(s *Site) (string, error) {
 		if err := yaml.Unmarshal([]byte(raw), &v); err != nil {
 			return "", fmt.Errorf("chart value %s: %w", sub.Key, err)
 		}
-		m := values
-		path := strings.Split(sub.Key, ".")
-		for _, p := range path[:len(path)-1] {
-			next, ok := m[p].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				m[p] = next
-			}
-			m = next
-		}
-		m[path[len(path)-1]] = v
+		components.SetValueAt(values, strings.Split(sub.Key, "."), v)
 	}
 	out, err := yaml.Marshal(values)
 	return string(out), err
