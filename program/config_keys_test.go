@@ -101,28 +101,29 @@ func configBlock() string {
 	return buf.String()
 }
 
-// TestREADMEDocumentsEveryKey holds the README's config reference equal to the key table. Run
-// with UPDATE_README=1 to rewrite the table in place.
-func TestREADMEDocumentsEveryKey(t *testing.T) {
+// TestConfigurationDocDocumentsEveryKey holds the config reference in docs/configuration.md equal
+// to the key table. Run with UPDATE_DOCS=1 to rewrite the table in place.
+func TestConfigurationDocDocumentsEveryKey(t *testing.T) {
+	const path = "../docs/configuration.md"
 	const start, end = "<!-- config-table:start -->\n", "<!-- config-table:end -->"
-	raw, err := os.ReadFile("../README.md")
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(raw)
-	i, j := strings.Index(readme, start), strings.Index(readme, end)
+	doc := string(raw)
+	i, j := strings.Index(doc, start), strings.Index(doc, end)
 	if i < 0 || j < i {
-		t.Fatal("README.md lacks the config-table markers")
+		t.Fatal("docs/configuration.md lacks the config-table markers")
 	}
 	want := configTable()
-	if got := readme[i+len(start) : j]; got != want {
-		if os.Getenv("UPDATE_README") != "" {
-			if err := os.WriteFile("../README.md", []byte(readme[:i+len(start)]+want+readme[j:]), 0o644); err != nil {
+	if got := doc[i+len(start) : j]; got != want {
+		if os.Getenv("UPDATE_DOCS") != "" {
+			if err := os.WriteFile(path, []byte(doc[:i+len(start)]+want+doc[j:]), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return
 		}
-		t.Errorf("README.md's config table is out of date; run UPDATE_README=1 go test ./program")
+		t.Errorf("docs/configuration.md's config table is out of date; run UPDATE_DOCS=1 go test ./program")
 	}
 }
 
