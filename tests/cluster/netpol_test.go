@@ -80,10 +80,11 @@ func toAny(ss []string) []any {
 }
 
 // networkPoliciesEnforced: with kube-router enforcing the program's NetworkPolicies, a pod off the
-// query path (in the stack's namespace, and in another) opens no connection to any StoreAPI, while
-// it does reach MinIO (so its network works and the refusals are the policies'); and queriers
-// started afresh, whose every connection is new (the firewall passes established ones), reach
-// every StoreAPI.
+// query path (in the stack's namespace, and in another) opens no connection to any StoreAPI nor to
+// kube-state-metrics (the chart's workload that exposes every object's metadata; Prometheus still
+// scrapes it, which the settled step's targets show), while it does reach MinIO (so its network
+// works and the refusals are the policies'); and queriers started afresh, whose every connection
+// is new (the firewall passes established ones), reach every StoreAPI.
 func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 	storeAPIs := p.storeAPIAddresses(t)
 	minio := readyPods(p.ctx, t, "minio", map[string]string{"app.kubernetes.io/name": "minio"})
@@ -91,24 +92,32 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 		t.Fatalf("nothing to probe: %d MinIO pods, StoreAPIs %v", len(minio), storeAPIs)
 	}
 	control := podIP(minio[0]) + ":9000"
-	addrs := append([]string{control}, storeAPIs...)
+	fenced := slices.Clone(storeAPIs)
+	ksm := readyPods(p.ctx, t, p.namespace, components.ChartPodsOf(map[string]any{}, components.ChartName).KubeStateMetrics)
+	if len(ksm) == 0 {
+		t.Fatal("no kube-state-metrics pod Ready")
+	}
+	for _, port := range []int{components.KubeStateMetricsPort, components.KubeStateMetricsTelemetryPort} {
+		fenced = append(fenced, fmt.Sprintf("%s:%d", podIP(ksm[0]), port))
+	}
+	addrs := append([]string{control}, fenced...)
 	for _, namespace := range []string{p.namespace, "default"} {
 		// kube-router applies a policy within seconds of its creation; allow it a minute.
 		attempt := 0
 		var last map[string]bool
-		harness.WaitFor(p.ctx, t, time.Minute, "a probe pod in "+namespace+" to reach MinIO and no StoreAPI", func() (bool, string) {
+		harness.WaitFor(p.ctx, t, time.Minute, "a probe pod in "+namespace+" to reach MinIO and no StoreAPI or kube-state-metrics", func() (bool, string) {
 			attempt++
 			name := fmt.Sprintf("netpol-probe-%d", attempt)
 			last = probeTCP(p.ctx, t, namespace, name, map[string]string{"app.kubernetes.io/name": "netpol-probe"}, addrs)
 			var open []string
-			for _, a := range storeAPIs {
+			for _, a := range fenced {
 				if last[a] {
 					open = append(open, a)
 				}
 			}
-			return last[control] && len(open) == 0, fmt.Sprintf("MinIO %s open: %v; StoreAPIs open: %v", control, last[control], open)
+			return last[control] && len(open) == 0, fmt.Sprintf("MinIO %s open: %v; fenced addresses open: %v", control, last[control], open)
 		})
-		t.Logf("probe pod in %s (attempt %d): MinIO %s open, StoreAPIs %v closed", namespace, attempt, control, storeAPIs)
+		t.Logf("probe pod in %s (attempt %d): MinIO %s open, StoreAPIs and kube-state-metrics %v closed", namespace, attempt, control, fenced)
 	}
 	queryLabels := components.QueryLabels("thanos").Selector()
 	old := readyPods(p.ctx, t, p.namespace, queryLabels)

@@ -40,6 +40,9 @@ type stackRun struct {
 	ownBucketUser bool
 	// uploaded is a query answer over a range both replicas uploaded, for the long-term checks.
 	uploaded longTerm
+	// readyAt is when the up step saw every pod of the stack Ready: the settled step counts its
+	// settling from there.
+	readyAt time.Time
 }
 
 // longTerm is a query over an uploaded range and its answer, taken with every replica running.
@@ -61,10 +64,11 @@ func TestProdShapedStack(t *testing.T) {
 	runSteps(t, []step{
 		{"up: every pod of the program and the chart Ready", p.up},
 		{"the queriers find every sidecar and store gateway through DNS SRV", p.discovery},
-		{"NetworkPolicies enforced: a pod off the query path reaches no StoreAPI, new queriers every one", p.networkPoliciesEnforced},
+		{"NetworkPolicies enforced: a pod off the query path reaches no StoreAPI or kube-state-metrics, new queriers every StoreAPI", p.networkPoliciesEnforced},
 		{"queryClientCidrs: a pod admitted by its address reaches the queriers, one beside it does not", p.queryClientByAddress},
 		{"a query returns deduplicated series of both Prometheus replicas", p.deduplication},
 		{"blocks the Prometheus pods cut land in MinIO with SSE-KMS", p.uploads},
+		{"settled: no alert but the always-on ones, every target up", p.settled},
 		{"both Prometheus pods gone: the store gateways answer the same", p.bothPrometheusGone},
 		{"one Prometheus pod deleted: no gap in a range query", p.onePrometheusDeleted},
 		{"one store gateway deleted: old data still answered", p.oneStoreDeleted},
@@ -120,6 +124,7 @@ func (p *stackRun) up(t *testing.T) {
 	waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
 	// node-exporter runs apart, in a namespace that lets it use the host.
 	waitPodsReady(ctx, t, p.namespace+"-node-exporter", 5*time.Minute)
+	p.readyAt = time.Now()
 	t.Logf("up to every pod Ready: %v", time.Since(start).Round(time.Second))
 	for component, want := range map[string]int{"query": p.replicas(t, "querierReplicas"), "store": p.replicas(t, "storeReplicas"), "compact": 1} {
 		labels := components.ThanosLabels{Component: component, Instance: "thanos"}.Selector()

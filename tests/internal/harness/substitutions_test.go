@@ -14,27 +14,34 @@ func TestSubstitutionsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := SubstitutionTable()
-	if strings.Contains(string(doc), table) {
-		return
-	}
-	if os.Getenv("UPDATE_DOCS") != "" {
-		text := string(doc)
-		start := strings.Index(text, "| Component | Key |")
+	text := string(doc)
+	for _, table := range []struct{ name, head, body string }{
+		{"substitution table", "| Component | Key |", SubstitutionTable()},
+		{"table of the alerts substitutions cause", "| Alert | Caused by |", SubstitutionAlertTable()},
+	} {
+		if strings.Contains(text, table.body) {
+			continue
+		}
+		if os.Getenv("UPDATE_DOCS") == "" {
+			t.Errorf("docs/substitutions.md does not carry the %s; run UPDATE_DOCS=1 go test ./tests/internal/harness", table.name)
+			continue
+		}
+		start := strings.Index(text, table.head)
 		if start < 0 {
-			t.Fatal("docs/substitutions.md has no table to update")
+			t.Fatalf("docs/substitutions.md has no %s to update", table.name)
 		}
 		end := strings.Index(text[start:], "\n\n")
 		rest := ""
 		if end >= 0 {
 			rest = text[start+end+1:]
 		}
-		if err := os.WriteFile(filepath.Join(RepoRoot(), "docs", "substitutions.md"), []byte(text[:start]+table+rest), 0o644); err != nil {
+		text = text[:start] + table.body + rest
+	}
+	if os.Getenv("UPDATE_DOCS") != "" {
+		if err := os.WriteFile(filepath.Join(RepoRoot(), "docs", "substitutions.md"), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
 	}
-	t.Errorf("docs/substitutions.md does not carry the substitution table; run UPDATE_DOCS=1 go test ./tests/internal/harness")
 }
 
 func TestExpandEnvAsTheKubeletDoes(t *testing.T) {

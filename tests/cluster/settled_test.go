@@ -1,0 +1,148 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+)
+
+// settleTime is how long a stack is left alone after every pod became Ready before the settled
+// step holds it to silence: longer than the `for` of every alert a starting stack could trip (the
+// chart's TargetDown and the Thanos mixin's store and compactor alerts wait 10 to 15 minutes, and
+// are seen pending meanwhile).
+const settleTime = 10 * time.Minute
+
+// alwaysOnAlerts fire on every healthy stack by design (the chart's general.rules of
+// ChartVersion): Watchdog always, to prove the alerting pipeline; InfoInhibitor while an info
+// alert fires, to silence it in Alertmanager (and that info alert would fail the step itself).
+var alwaysOnAlerts = []string{"Watchdog", "InfoInhibitor"}
+
+// activeAlert is one alert of Prometheus's /api/v1/alerts.
+type activeAlert struct {
+	Labels   map[string]string `json:"labels"`
+	State    string            `json:"state"`
+	ActiveAt time.Time         `json:"activeAt"`
+}
+
+func (a activeAlert) String() string {
+	var labels []string
+	for k, v := range a.Labels {
+		labels = append(labels, fmt.Sprintf("%s=%q", k, v))
+	}
+	sort.Strings(labels)
+	return fmt.Sprintf("%s since %s {%s}", a.State, a.ActiveAt.Format(time.TimeOnly), strings.Join(labels, ", "))
+}
+
+// allowedAlerts are the alert names the settled step lets through: the always-on ones and the
+// substitutions' whose cause holds now.
+func allowedAlerts(t *testing.T) []string {
+	allowed := slices.Clone(alwaysOnAlerts)
+	for _, a := range harness.SubstitutionAlerts {
+		holds, seen := a.Holds()
+		t.Logf("%s allowed: %v (%s)", a.Alert, holds, seen)
+		if holds {
+			allowed = append(allowed, a.Alert)
+		}
+	}
+	return allowed
+}
+
+// unexpectedAlerts are the alerts active on a Prometheus pod now, in the given states, that are
+// not allowed.
+func (p *stackRun) unexpectedAlerts(t *testing.T, api *harness.PromAPI, allowed []string, states ...string) []activeAlert {
+	var answer struct {
+		Alerts []activeAlert `json:"alerts"`
+	}
+	if err := api.Get(p.ctx, "/api/v1/alerts", &answer); err != nil {
+		t.Fatalf("alerts of %s: %v", api.Addr, err)
+	}
+	var out []activeAlert
+	for _, a := range answer.Alerts {
+		if slices.Contains(states, a.State) && !slices.Contains(allowed, a.Labels["alertname"]) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// settled: the stack, left alone for settleTime after every pod became Ready, raises no alert on
+// any Prometheus replica but alwaysOnAlerts and harness.SubstitutionAlerts: none fires at any
+// time meanwhile (each poll fails the step at once with the alert's labels), and at the end none
+// is pending either. Every target of every job, the chart's workloads' included, is up then, and
+// every pod of the stack is still Ready.
+func (p *stackRun) settled(t *testing.T) {
+	if p.readyAt.IsZero() {
+		t.Fatal("the up step recorded no time at which every pod was Ready")
+	}
+	allowed := allowedAlerts(t)
+	var apis []*harness.PromAPI
+	for _, pod := range p.prometheusPods(t) {
+		apis = append(apis, &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)})
+	}
+	settledAt := p.readyAt.Add(settleTime)
+	t.Logf("settling until %s (every pod Ready at %s)", settledAt.Format(time.TimeOnly), p.readyAt.Format(time.TimeOnly))
+	seenPending := map[string]activeAlert{}
+	for {
+		for _, api := range apis {
+			if firing := p.unexpectedAlerts(t, api, allowed, "firing"); len(firing) > 0 {
+				t.Fatalf("%s: %d alerts firing on a healthy stack %v after every pod was Ready:\n%s", api.Addr, len(firing),
+					time.Since(p.readyAt).Round(time.Second), alertLines(firing))
+			}
+			for _, a := range p.unexpectedAlerts(t, api, allowed, "pending") {
+				if _, seen := seenPending[a.String()]; !seen {
+					seenPending[a.String()] = a
+					t.Logf("%s: pending while settling, %v after every pod was Ready: %s", api.Addr, time.Since(p.readyAt).Round(time.Second), a)
+				}
+			}
+		}
+		if !time.Now().Before(settledAt) {
+			break
+		}
+		select {
+		case <-p.ctx.Done():
+			t.Fatal(p.ctx.Err())
+		case <-time.After(min(15*time.Second, time.Until(settledAt))):
+		}
+	}
+	for _, api := range apis {
+		if active := p.unexpectedAlerts(t, api, allowed, "pending", "firing"); len(active) > 0 {
+			t.Errorf("%s: %d alerts active on a healthy stack %v after every pod was Ready:\n%s", api.Addr, len(active),
+				settleTime, alertLines(active))
+		}
+		down, err := api.Query(p.ctx, "up == 0", time.Now(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range down.Series {
+			t.Errorf("%s: a target is down on a healthy stack: %s", api.Addr, s.Key())
+		}
+		targets, err := api.Query(p.ctx, "count by (job) (up == 1)", time.Now(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jobs []string
+		for _, s := range targets.Series {
+			jobs = append(jobs, fmt.Sprintf("%s (%s)", s.Labels["job"], s.Samples[0].V))
+		}
+		sort.Strings(jobs)
+		t.Logf("%s: every target up, by job: %s", api.Addr, strings.Join(jobs, ", "))
+	}
+	for _, namespace := range []string{p.namespace, p.namespace + "-node-exporter"} {
+		waitPodsReady(p.ctx, t, namespace, 0)
+	}
+}
+
+func alertLines(alerts []activeAlert) string {
+	var lines []string
+	for _, a := range alerts {
+		lines = append(lines, "  "+a.String())
+	}
+	return strings.Join(lines, "\n")
+}

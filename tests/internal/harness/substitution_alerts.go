@@ -1,0 +1,68 @@
+package harness
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SubstitutionAlert is an alert that a healthy stack raises on the one-node cluster only because
+// of what the cluster substitutes for a real one. The cluster suite's settled step allows exactly
+// these (while each one's cause holds), besides the chart's always-on alerts.
+type SubstitutionAlert struct {
+	// Alert is the alertname, as the chart's rules (ChartVersion) name it.
+	Alert string
+	// Cause is the row of Substitutions that makes the alert fire; nil where the cause is the
+	// machine the node runs on, which no row changes.
+	Cause *Substitution
+	// Reason says why the alert fires on the one-node cluster and not on a real one.
+	Reason string
+	// Holds reports whether the cause holds now, and what was seen; the settled step allows the
+	// alert only then.
+	Holds func() (bool, string)
+}
+
+// substitution is the row of Substitutions for target and key; it panics on a missing row, so
+// that SubstitutionAlerts cannot name a row that is gone.
+func substitution(target Target, key string) *Substitution {
+	for i, s := range Substitutions {
+		if s.Target == target && s.Key == key {
+			return &Substitutions[i]
+		}
+	}
+	panic(fmt.Sprintf("no substitution %s %s", target, key))
+}
+
+// SubstitutionAlerts are every alert the one-node cluster raises because of a substitution or of
+// the machine it runs on; docs/substitutions.md carries them (TestSubstitutionsDocumented).
+var SubstitutionAlerts = []SubstitutionAlert{
+	{
+		Alert: "PrometheusNotConnectedToAlertmanagers",
+		Cause: substitution(ClusterChartValues, "alertmanager.enabled"),
+		Reason: "no Alertmanager runs on the one-node cluster, so Prometheus discovers none " +
+			"(prometheus_notifications_alertmanagers_discovered is 0); with the chart's Alertmanager, " +
+			"as every real stack runs it, the alert stays silent",
+		Holds: func() (bool, string) { return true, "the chart's Alertmanager is off" },
+	},
+	{
+		Alert: "NodeClockNotSynchronising",
+		Reason: "the node is this VM, whose kernel clock no NTP daemon disciplines (adjtimex reports " +
+			"it unsynchronised, maximum error 16 s), and no time server can be reached from here; " +
+			"EKS nodes run chrony against the Amazon Time Sync Service. Allowed only while adjtimex " +
+			"reports the clock unsynchronised",
+		Holds: ClockUnsynchronised,
+	},
+}
+
+// SubstitutionAlertTable renders SubstitutionAlerts as the Markdown table the docs carry.
+func SubstitutionAlertTable() string {
+	var b strings.Builder
+	b.WriteString("| Alert | Caused by | Why |\n|---|---|---|\n")
+	for _, a := range SubstitutionAlerts {
+		cause := "the machine the node runs on"
+		if a.Cause != nil {
+			cause = fmt.Sprintf("%s `%s`", a.Cause.Target, a.Cause.Key)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", a.Alert, cause, a.Reason)
+	}
+	return b.String()
+}
