@@ -1,8 +1,11 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -75,41 +78,93 @@ func resolveCluster(ctx *pulumi.Context, cfg Config) (Cluster, error) {
 	if err != nil {
 		return c, fmt.Errorf("config %s:clusterStack: %q: %w", ProjectName, cfg.ClusterStack, err)
 	}
-	output := func(key, name string, required bool) (string, error) {
+	// output reads the cluster stack's output name, which config key names; a required one must be
+	// there and not empty.
+	output := func(key, name string, required bool) (any, error) {
 		details, err := ref.GetOutputDetails(name)
 		if err != nil {
-			return "", fmt.Errorf("config %s:clusterStack: reading stack %q: %w", ProjectName, cfg.ClusterStack, err)
+			return nil, fmt.Errorf("config %s:clusterStack: reading stack %q: %w", ProjectName, cfg.ClusterStack, err)
 		}
 		value := details.Value
 		if value == nil {
 			value = details.SecretValue
 		}
-		s, ok := value.(string)
-		if (value == nil || s == "") && required {
-			return "", fmt.Errorf("config %s:%s: stack %q has no output %q; set %s to the name of its output, or set it in config",
+		if required && (value == nil || value == "") {
+			return nil, fmt.Errorf("config %s:%s: stack %q has no output %q; set %s to the name of its output, or set it in config",
 				ProjectName, key, cfg.ClusterStack, name, key)
 		}
-		if value != nil && !ok {
-			return "", fmt.Errorf("config %s:%s: output %q of stack %q is not a string", ProjectName, key, name, cfg.ClusterStack)
-		}
-		return s, nil
+		return value, nil
 	}
-	kubeconfig, err := output("clusterStackKubeconfigOutput", cfg.ClusterStackKubeconfigOutput, true)
+	// text reads an output that must be a string where it is set.
+	text := func(key, name string) (string, error) {
+		value, err := output(key, name, false)
+		if s, ok := value.(string); err != nil || ok || value == nil {
+			return s, err
+		}
+		return "", fmt.Errorf("config %s:%s: output %q of stack %q is not a string", ProjectName, key, name, cfg.ClusterStack)
+	}
+	value, err := output("clusterStackKubeconfigOutput", cfg.ClusterStackKubeconfigOutput, true)
 	if err != nil {
 		return c, err
+	}
+	kubeconfig, err := kubeconfigText(value)
+	if err != nil {
+		return c, fmt.Errorf("config %s:clusterStackKubeconfigOutput: output %q of stack %q: %w", ProjectName, cfg.ClusterStackKubeconfigOutput, cfg.ClusterStack, err)
 	}
 	c.Kubeconfig = pulumi.ToSecret(pulumi.String(kubeconfig)).(pulumi.StringOutput)
 	// The OIDC outputs are needed only where the program creates IRSA roles; deployBucket says so.
 	if c.OIDCProviderArn == "" {
-		if c.OIDCProviderArn, err = output("clusterStackOidcProviderArnOutput", cfg.ClusterStackOidcProviderArnOutput, false); err != nil {
+		if c.OIDCProviderArn, err = text("clusterStackOidcProviderArnOutput", cfg.ClusterStackOidcProviderArnOutput); err != nil {
 			return c, err
 		}
 	}
 	if c.OIDCIssuerURL == "" {
-		if c.OIDCIssuerURL, err = output("clusterStackOidcIssuerUrlOutput", cfg.ClusterStackOidcIssuerUrlOutput, false); err != nil {
+		issuer, err := text("clusterStackOidcIssuerUrlOutput", cfg.ClusterStackOidcIssuerUrlOutput)
+		if err != nil {
 			return c, err
+		}
+		if c.OIDCIssuerURL, err = OIDCIssuerURL(issuer); err != nil {
+			return c, fmt.Errorf("config %s:clusterStackOidcIssuerUrlOutput: output %q of stack %q: %w", ProjectName, cfg.ClusterStackOidcIssuerUrlOutput, cfg.ClusterStack, err)
 		}
 	}
 	c.Kind = clusterKindOf(c.OIDCProviderArn, c.OIDCIssuerURL)
 	return c, checkControlPlaneMetrics(c.Kind, cfg.ControlPlaneMetrics)
+}
+
+// kubeconfigText is the kubeconfig the kubernetes provider takes, from a cluster stack's output: a
+// string as it is (YAML or JSON), or an object marshalled to JSON, as pulumi-eks exports it
+// (its Cluster's `kubeconfig` output is an object; `kubeconfigJson` is the same as a string).
+func kubeconfigText(value any) (string, error) {
+	switch v := value.(type) {
+	case string:
+		return v, nil
+	case map[string]any:
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return "", fmt.Errorf("marshal the kubeconfig object: %w", err)
+		}
+		return string(raw), nil
+	default:
+		return "", fmt.Errorf("is a %T; want a kubeconfig as a string or an object", value)
+	}
+}
+
+// OIDCIssuerURL is an OIDC issuer as an https:// URL. Cluster stacks export it both ways:
+// pulumi-eks's `oidcProviderUrl` and terraform-aws-eks's `cluster_oidc_issuer_url` with https://,
+// pulumi-eks's `oidcIssuer`, terraform-aws-eks's `oidc_provider` and the AWS provider's OIDC
+// provider `url` without; the IRSA trust policy's condition keys take it without (IRSATrustPolicy).
+// Any other scheme, or no host, is refused.
+func OIDCIssuerURL(issuer string) (string, error) {
+	if issuer == "" {
+		return "", nil
+	}
+	given := issuer
+	if !strings.Contains(issuer, "://") {
+		issuer = "https://" + issuer
+	}
+	u, err := url.Parse(issuer)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q is not an OIDC issuer: want https://<host>/<path> or <host>/<path>, as oidc.eks.<region>.amazonaws.com/id/<id>", given)
+	}
+	return issuer, nil
 }

@@ -329,8 +329,10 @@ func readConfig(r *reader) Config {
 	if c.OIDCProviderArn != "" && !strings.HasPrefix(c.OIDCProviderArn, "arn:") {
 		r.fail("oidcProviderArn", "%q is not an ARN (arn:aws:iam::<account>:oidc-provider/...)", c.OIDCProviderArn)
 	}
-	if c.OIDCIssuerURL != "" && !strings.HasPrefix(c.OIDCIssuerURL, "https://") {
-		r.fail("oidcIssuerUrl", "%q must be an https:// URL", c.OIDCIssuerURL)
+	if issuer, err := OIDCIssuerURL(c.OIDCIssuerURL); err != nil {
+		r.fail("oidcIssuerUrl", "%v", err)
+	} else {
+		c.OIDCIssuerURL = issuer
 	}
 	c.ControlPlaneMetrics = r.boolean("controlPlaneMetrics")
 	c.KubeProxyMetrics = r.boolean("kubeProxyMetrics")

@@ -46,18 +46,18 @@ func ephemeralStorageKeys(prefix, who string) []configKey {
 	}
 }
 
-// configKeys lists every key the program reads, in the order the README documents them.
+// configKeys lists every key the program reads, in the order docs/configuration.md documents them.
 var configKeys = concat(
 	[]configKey{
 		{"clusterName", "string", "", false, "Name of the Kubernetes cluster: the `cluster` external label of every series and, with the stack name, the start of AWS resource names (<clusterName>-<stack>-thanos-compactor, an IAM role name, at most 64 characters). Required; lowercase letters, digits and '-', at most 32 characters."},
 		{"namespace", "string", "monitoring", false, "Namespace the program creates and installs everything into."},
 		{"kubeconfig", "string", "", true, "Kubeconfig of the target cluster (secret). Either this or clusterStack is required."},
 		{"clusterStack", "string", "", false, "Fully qualified name (org/project/stack) of the stack that created the cluster; its outputs give the kubeconfig and OIDC provider."},
-		{"clusterStackKubeconfigOutput", "string", "kubeconfig", false, "Name of the cluster stack's kubeconfig output."},
+		{"clusterStackKubeconfigOutput", "string", "kubeconfig", false, "Name of the cluster stack's kubeconfig output: a string (YAML or JSON), or an object, as pulumi-eks's `kubeconfig` output, which the program marshals to JSON."},
 		{"clusterStackOidcProviderArnOutput", "string", "oidcProviderArn", false, "Name of the cluster stack's IAM OIDC provider ARN output."},
-		{"clusterStackOidcIssuerUrlOutput", "string", "oidcIssuerUrl", false, "Name of the cluster stack's OIDC issuer URL output."},
+		{"clusterStackOidcIssuerUrlOutput", "string", "oidcIssuerUrl", false, "Name of the cluster stack's OIDC issuer output, with or without https:// (pulumi-eks exports both: `oidcProviderUrl` and `oidcIssuer`)."},
 		{"oidcProviderArn", "string", "", false, "ARN of the cluster's IAM OIDC provider (IRSA); overrides the cluster stack's output."},
-		{"oidcIssuerUrl", "string", "", false, "The cluster's OIDC issuer URL (https://oidc.eks...); overrides the cluster stack's output."},
+		{"oidcIssuerUrl", "string", "", false, "The cluster's OIDC issuer (https://oidc.eks.<region>.amazonaws.com/id/<id>, https:// optional); overrides the cluster stack's output."},
 		{"kubernetesSkipAwait", "boolean", "false", false, "Do not wait for workloads to become ready. Only for clusters that cannot run pods (the integration suite's API server without nodes)."},
 		{"controlPlaneMetrics", "boolean", "false", false, "Scrape kube-controller-manager, kube-scheduler and etcd, and load the chart's rules for them (KubeControllerManagerDown, KubeSchedulerDown, the etcd alerts). Only where they serve metrics on their nodes' addresses: kubeadm, kind and minikube bind them to 127.0.0.1 unless configured otherwise. Refused on EKS, whose control plane does not expose them to the chart's scrapes (docs/operations.md, \"What the program does not scrape\")."},
 		{"kubeProxyMetrics", "boolean", "false", false, "Scrape kube-proxy and load the chart's rules for it (KubeProxyDown). Only where kube-proxy serves metrics on the node's address (metricsBindAddress 0.0.0.0:10249): EKS's kube-proxy add-on, kind and minikube bind them to 127.0.0.1."},
@@ -112,7 +112,7 @@ var configKeys = concat(
 		// Strings, not integers: the engine gives an integer key declared without a default the
 		// value 0 (no limit), which would hide the derived default; seen in the e2e suite.
 		{"storeMaxConcurrentRequests", "integer", storeConcurrency, false, "Series requests each store gateway serves at once (--store.grpc.series-max-concurrency; more wait). The derived per-request limits share the memory among them: fewer admit larger requests. At least 1."},
-		{"storeRequestSeriesLimit", "string", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that storeMaxConcurrentRequests concurrent requests fit in it (README, \"Store gateway limits\")."},
+		{"storeRequestSeriesLimit", "string", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that storeMaxConcurrentRequests concurrent requests fit in it (docs/operations.md, \"Store gateway limits\")."},
 		{"storeRequestSamplesLimit", "string", "", false, "Most samples one query may load from a store gateway (--store.limits.request-samples; 0: no limit). Default: derived from storeMemoryLimit, like storeRequestSeriesLimit."},
 		{"storeRequestDownloadedBytesLimit", "string", "", false, "Most index and chunk bytes one query may fetch in a store gateway (--store.grpc.downloaded-bytes-limit; a byte size such as 64MB, 0 for no limit). Default: half of storeMemoryLimit less the index cache and a 256MiB baseline, divided among storeMaxConcurrentRequests (a request's memory is up to about twice what the limit counts)."},
 		{"storeStorageSize", "string", components.StoreDefaultStorageSize, false, "Volume size of each store gateway (Kubernetes quantity)."},
@@ -121,7 +121,7 @@ var configKeys = concat(
 		{"compactorRetention5m", "string", "180d", false, "Bucket retention of 5m-downsampled samples (Prometheus duration, at least 10d, as the compactor downsamples 10d of 5m data to 1h and refuses less; 0d keeps them forever)."},
 		{"compactorRetention1h", "string", "2y", false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
 		{"compactorDeleteDelay", "string", "48h", false, "How long a block the compactor marked for deletion stays in the bucket before it deletes it (--delete-delay; Prometheus duration, at least twice storeSyncInterval, so every store gateway has dropped the block first)."},
-		{"compactorDeduplication", "boolean", "false", false, "Let the compactor merge the Prometheus replicas' blocks into one (vertical compaction on the replica label, penalty algorithm), halving the bucket. Experimental in Thanos and irreversible: back the bucket up first (README, \"Deduplication in the bucket\")."},
+		{"compactorDeduplication", "boolean", "false", false, "Let the compactor merge the Prometheus replicas' blocks into one (vertical compaction on the replica label, penalty algorithm), halving the bucket. Experimental in Thanos and irreversible: back the bucket up first (docs/operations.md, \"Deduplication in the bucket\")."},
 		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier, the query-frontend and the store gateway. Needs prometheusReplicas, querierReplicas, queryFrontendReplicas and storeReplicas of at least 2."},
 		{"thanosAlerts", "boolean", "true", false, "The Thanos mixin's alerts for the sidecar, querier, store gateway and compactor, and the stack's own (store gateway block loads and bucket syncs, Thanos volumes), as PrometheusRules the chart's Prometheus loads."},
 		{"thanosDashboards", "boolean", "true", false, "The Thanos mixin's Grafana dashboards (overview, query, query-frontend, store, compact, sidecar), as ConfigMaps the chart's Grafana loads."},

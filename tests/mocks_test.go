@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 const account = "123456789012"
@@ -134,6 +135,23 @@ func clusterStackOutputs(stack string) map[string]any {
 	}
 }
 
+// pulumiEKSStack is a cluster stack made with pulumi-eks, which exports its Cluster's outputs as
+// they are (harness.PulumiEKSClusterOutputs).
+const pulumiEKSStack = "acme/pulumi-eks-cluster/dev"
+
+// pulumiEKSIssuer is that cluster's OIDC issuer, as its oidcProviderUrl output gives it.
+const pulumiEKSIssuer = "https://oidc.eks.eu-west-1.amazonaws.com/id/PULUMIEKS"
+
+func pulumiEKSStackOutputs(t *testing.T) map[string]any {
+	kubeconfig := harness.PulumiEKSKubeconfig("pulumi-eks", "https://PULUMIEKS.gr7.eu-west-1.eks.amazonaws.com", "eu-west-1", "Q0EK")
+	outputs, err := harness.PulumiEKSClusterOutputs(kubeconfig, pulumiEKSIssuer,
+		"arn:aws:iam::"+account+":oidc-provider/"+strings.TrimPrefix(pulumiEKSIssuer, "https://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outputs
+}
+
 // stackConfig reads a committed stack file (Pulumi.<stack>.yaml) into fully qualified keys.
 func stackConfig(t *testing.T, stack string) map[string]string {
 	t.Helper()
@@ -201,6 +219,7 @@ func runMocked(t *testing.T, stack string, config map[string]string, preview boo
 		clusterRefs: map[string]map[string]any{
 			"acme/eks-cluster/dev":  clusterStackOutputs("dev"),
 			"acme/eks-cluster/prod": clusterStackOutputs("prod"),
+			pulumiEKSStack:          pulumiEKSStackOutputs(t),
 		},
 	}, outputs: map[string]string{}}
 	var wg sync.WaitGroup

@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
@@ -69,13 +70,15 @@ const (
 func mainConfig(t testing.TB) map[string]string {
 	t.Helper()
 	config, err := harness.ApplyStackConfig(&harness.Site{Stack: harness.StackSite{ChartPath: suite.chart, S3: testBucket}}, map[string]string{
-		"clusterName":           clusterName,
-		"namespace":             namespace,
-		"clusterStack":          harness.FullyQualified(clusterProject, clusterStack),
-		"existingBucketRegion":  bucketRegion,
-		"prometheusReplicas":    "2",
-		"prometheusRetention":   "12h",
-		"prometheusStorageSize": "20Gi",
+		"clusterName":  clusterName,
+		"namespace":    namespace,
+		"clusterStack": harness.FullyQualified(clusterProject, clusterStack),
+		// pulumi-eks's issuer without https:// (its oidcProviderUrl has it).
+		"clusterStackOidcIssuerUrlOutput": "oidcIssuer",
+		"existingBucketRegion":            bucketRegion,
+		"prometheusReplicas":              "2",
+		"prometheusRetention":             "12h",
+		"prometheusStorageSize":           "20Gi",
 		// The prod shape: two of each, with their PodDisruptionBudgets.
 		"querierReplicas":       "2",
 		"storeReplicas":         "2",
@@ -141,17 +144,31 @@ var chartObjects = []object{
 var clusterStackReady bool
 
 // ensureClusterStack creates the "cluster" stack once: an inline program of another project that
-// exports the control plane's kubeconfig as a secret, and OIDC outputs, like an EKS stack would.
+// exports what a pulumi-eks Cluster does, under its output names and in its shapes
+// (harness.PulumiEKSClusterOutputs): the kubeconfig as an object (here the control plane's, kept
+// secret, as it holds a client key) and its JSON, and the OIDC issuer with and without https://.
+// The program reads the object and the issuer without https:// (mainConfig names the outputs).
 func ensureClusterStack(ctx context.Context, t *testing.T) {
 	t.Helper()
 	if clusterStackReady {
 		return
 	}
-	kubeconfig := suite.cluster.Kubeconfig
+	var kubeconfig map[string]any
+	if err := yaml.Unmarshal([]byte(suite.cluster.Kubeconfig), &kubeconfig); err != nil {
+		t.Fatalf("the control plane's kubeconfig: %v", err)
+	}
+	outputs, err := harness.PulumiEKSClusterOutputs(kubeconfig, oidcIssuerURL, oidcProviderArn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := suite.pulumi.MustStack(ctx, t, clusterProject, clusterStack, func(ctx *pulumi.Context) error {
-		ctx.Export("kubeconfig", pulumi.ToSecret(pulumi.String(kubeconfig)))
-		ctx.Export("oidcProviderArn", pulumi.String(oidcProviderArn))
-		ctx.Export("oidcIssuerUrl", pulumi.String(oidcIssuerURL))
+		for name, value := range outputs {
+			if strings.HasPrefix(name, "kubeconfig") {
+				ctx.Export(name, pulumi.ToSecret(pulumi.Any(value)))
+			} else {
+				ctx.Export(name, pulumi.Any(value))
+			}
+		}
 		return nil
 	})
 	res, err := s.Up(ctx)
