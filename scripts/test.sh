@@ -112,6 +112,9 @@ for suite in "${suites[@]}"; do
       echo "== $(date +%T) unit and whole-program tests (mocks)"
       go vet ./...
       "${GO_TEST[@]}" ./...
+      # The workflows run this step; actionlint (pinned in tools/actionlint) checks them.
+      echo "== $(date +%T) actionlint over .github/workflows"
+      go -C tools/actionlint run github.com/rhysd/actionlint/cmd/actionlint "$PWD"/.github/workflows/*.yml
       if [ -n "$tools_pid" ]; then
         for tag in "${tagged_suites[@]}"; do prepare_suite "$tag"; done
       fi
