@@ -14,7 +14,7 @@ import (
 // stays Ready and answers without an error, which neither the Thanos mixin nor the chart's rules
 // alert on. A store gateway that cannot load a block (its volume full: "no space left on device")
 // leaves the block out of its answers; the querier cannot tell, so partial responses carry no
-// warning either (README, "Partial responses"). These alerts are the only signal.
+// warning either (docs/operations.md, "Partial responses"). These alerts are the only signal.
 //
 // Volumes: the chart's default rules (kubernetes-storage group of ChartVersion) already alert on
 // every PersistentVolumeClaim, the stack's included: KubePersistentVolumeFillingUp fires critical

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// stackAlertNames are the stack's own alerts (README, "Alerts, dashboards and Grafana").
+// stackAlertNames are the stack's own alerts (docs/operations.md, "Alerts, dashboards and Grafana").
 var stackAlertNames = []string{"ThanosStoreBlockLoadsFailing", "ThanosStoreBucketSyncFailing", "ThanosStoreVolumeFillingUp", "ThanosCompactVolumeFillingUp"}
 
 // TestStackAlertsNameThePodAndTheirRunbook: one group of the four alerts, each with a severity, a

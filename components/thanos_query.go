@@ -77,8 +77,8 @@ func QueryFlags(peersAddress, timeout string) ([]string, error) {
 		// Long ranges are served from downsampled blocks when the step allows it.
 		"--query.auto-downsampling",
 		flag("query.timeout", timeout),
-		// Partial responses: Thanos's default, made explicit as a decision (README, "Partial
-		// responses"). A StoreAPI that fails a request (a store gateway over its per-request
+		// Partial responses: Thanos's default, made explicit as a decision (docs/operations.md,
+		// "Partial responses"). A StoreAPI that fails a request (a store gateway over its per-request
 		// limits or unable to read a block's object, a Prometheus replica going away mid-query)
 		// makes the querier answer from the others, with the failure as a warning in the response:
 		// Grafana shows it on the panel, and the query-frontend does not cache the answer. Without

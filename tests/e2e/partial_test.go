@@ -15,8 +15,8 @@ import (
 )
 
 // partialResponses: the querier's and the query-frontend's partial responses, as the program
-// generates them (--query.partial-response, --query-range.partial-response; README, "Partial
-// responses"). The chunks object of one backfilled block is removed from the bucket, so both store
+// generates them (--query.partial-response, --query-range.partial-response; docs/operations.md,
+// "Partial responses"). The chunks object of one backfilled block is removed from the bucket, so both store
 // gateways, which have the block loaded, fail every request that reads it:
 //   - the querier answers a day over the block from the other StoreAPIs, without an error, with
 //     the store gateways' failure as a warning; asked partial_response=false, it fails with it;
