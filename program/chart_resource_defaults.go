@@ -113,13 +113,13 @@ func chartEphemeralStorageKeys(prefix, who, request, limit string) []configKey {
 // readChartResources reads chartResourceKeys.
 func readChartResources(r *reader) components.ChartResources {
 	return components.ChartResources{
-		Grafana:              r.thanosResources("grafana"),
-		GrafanaSidecar:       r.thanosResources("grafanaSidecar"),
-		Operator:             r.thanosResources("operator"),
+		Grafana:              r.resourcesWithStorage("grafana"),
+		GrafanaSidecar:       r.resourcesWithStorage("grafanaSidecar"),
+		Operator:             r.resourcesWithStorage("operator"),
 		ConfigReloader:       r.resources("configReloader"),
-		KubeStateMetrics:     r.thanosResources("kubeStateMetrics"),
-		NodeExporter:         r.thanosResources("nodeExporter"),
-		AdmissionWebhookJobs: r.thanosResources("admissionWebhookJobs"),
-		Alertmanager:         r.thanosResources("alertmanager"),
+		KubeStateMetrics:     r.resourcesWithStorage("kubeStateMetrics"),
+		NodeExporter:         r.resourcesWithStorage("nodeExporter"),
+		AdmissionWebhookJobs: r.resourcesWithStorage("admissionWebhookJobs"),
+		Alertmanager:         r.resourcesWithStorage("alertmanager"),
 	}
 }

@@ -239,9 +239,9 @@ func (r *reader) resources(prefix string) components.Resources {
 	return res
 }
 
-// thanosResources are the resources of a Thanos container: those of resources, and its
-// ephemeral storage.
-func (r *reader) thanosResources(prefix string) components.Resources {
+// resourcesWithStorage are the resources of a container with ephemeral-storage keys: those of
+// resources, and its ephemeral storage.
+func (r *reader) resourcesWithStorage(prefix string) components.Resources {
 	res := r.resources(prefix)
 	res.EphemeralStorageRequest = r.quantity(prefix+"EphemeralStorageRequest", false)
 	res.EphemeralStorageLimit = r.quantity(prefix+"EphemeralStorageLimit", false)
@@ -397,8 +397,8 @@ func readConfig(r *reader) Config {
 	}
 	c.PrometheusStorage = r.quantity("prometheusStorageSize", true)
 	c.StorageClass = r.str("storageClass")
-	c.PrometheusResources = r.resources("prometheus")
-	c.SidecarResources = r.thanosResources("sidecar")
+	c.PrometheusResources = r.resourcesWithStorage("prometheus")
+	c.SidecarResources = r.resourcesWithStorage("sidecar")
 
 	c.QuerierReplicas = r.integer("querierReplicas", 1)
 	c.QuerierTimeout = r.duration("querierTimeout", false)
@@ -458,10 +458,10 @@ func readConfig(r *reader) Config {
 			}
 		}
 	}
-	c.QuerierResources = r.thanosResources("querier")
-	c.StoreResources = r.thanosResources("store")
+	c.QuerierResources = r.resourcesWithStorage("querier")
+	c.StoreResources = r.resourcesWithStorage("store")
 	c.StoreRequestLimits = readStoreRequestLimits(r, c.StoreResources.MemoryLimit, c.StoreIndexCacheSize, c.StoreMaxConcurrentRequests)
-	c.CompactorResources = r.thanosResources("compactor")
+	c.CompactorResources = r.resourcesWithStorage("compactor")
 	c.ChartResources = readChartResources(r)
 
 	return c
@@ -562,7 +562,7 @@ func readQueryFrontend(r *reader) *QueryFrontendConfig {
 				Validity:        r.goDuration("queryFrontendCacheValidity"),
 			},
 		},
-		Resources: r.thanosResources("queryFrontend"),
+		Resources: r.resourcesWithStorage("queryFrontend"),
 	}
 	for _, address := range strings.Split(r.raw("queryFrontendMemcachedAddresses"), ",") {
 		if address = strings.TrimSpace(address); address != "" {

@@ -34,11 +34,11 @@ func resourceKeys(prefix, who, cpuRequest, memoryRequest, cpuLimit, memoryLimit 
 	}
 }
 
-// ephemeralStorageKeys are the ephemeral-storage keys of one Thanos container, named
+// ephemeralStorageKeys are the ephemeral-storage keys of one container, named
 // <prefix>EphemeralStorageRequest and <prefix>EphemeralStorageLimit. The defaults fit a container
 // whose only writes outside its volumes are its logs, which the kubelet rotates at 5 files of 10Mi
-// by default: the Thanos containers run with a read-only root filesystem and keep their data on a
-// volume.
+// by default: the Thanos containers and Prometheus (as prometheus-operator runs it) have a
+// read-only root filesystem and keep their data on a volume.
 func ephemeralStorageKeys(prefix, who string) []configKey {
 	return []configKey{
 		{prefix + "EphemeralStorageRequest", "string", "64Mi", false, "Ephemeral-storage request of " + who + " (Kubernetes quantity)."},
@@ -94,6 +94,7 @@ var configKeys = concat(
 		{"storageClass", "string", "", false, "Storage class of every persistent volume. Default: the cluster's default class."},
 	},
 	resourceKeys("prometheus", "each Prometheus container", "500m", "2Gi", "", "4Gi"),
+	ephemeralStorageKeys("prometheus", "each Prometheus container"),
 	resourceKeys("sidecar", "each Thanos sidecar", "50m", "128Mi", "", "512Mi"),
 	ephemeralStorageKeys("sidecar", "each Thanos sidecar"),
 	[]configKey{
