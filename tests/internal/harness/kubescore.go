@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
 )
 
 // LintFinding is one comment of a kube-score check that graded an object warning or critical.
@@ -131,4 +133,74 @@ func lintable(obj map[string]any) map[string]any {
 		out["metadata"] = m
 	}
 	return out
+}
+
+// LintAccepted is a kube-score finding on the chart's or the operator's objects that the program
+// leaves, with its reason: the check, the objects (kind/name) and, where the finding names one, the
+// containers it is accepted for (none: all).
+type LintAccepted struct {
+	Check      string
+	Objects    []string
+	Containers []string
+	Reason     string
+}
+
+// chartWorkloads are the chart's and the operator's workloads the suite reads back (kind/name).
+// The release is named after the chart (components.NewPrometheusStack).
+var (
+	prometheusWorkload   = "StatefulSet/prometheus-" + components.ChartName + "-prometheus"
+	alertmanagerWorkload = "StatefulSet/alertmanager-" + components.ChartName + "-alertmanager"
+	operatorWorkload     = "Deployment/" + components.ChartName + "-operator"
+	grafanaWorkload      = "Deployment/" + components.ChartName + "-grafana"
+	ksmWorkload          = "Deployment/" + components.ChartName + "-kube-state-metrics"
+)
+
+// ChartLintAccepted is every kube-score finding the chart's and the operator's objects keep, each
+// with its reason; docs/security.md carries it (TestChartLintAcceptedDocumented). The integration
+// suite fails on any other finding, and on an entry that matches none (stale).
+var ChartLintAccepted = []LintAccepted{
+	{"pod-networkpolicy", []string{prometheusWorkload, alertmanagerWorkload, operatorWorkload, grafanaWorkload, ksmWorkload}, nil,
+		"egress stays open (a warning): Prometheus scrapes every namespace and node, the operator, kube-state-metrics and Grafana's sidecars call the API server, " +
+			"whose addresses are the cloud's and no selector names, and Alertmanager and Grafana reach receivers and datasources outside the cluster; ingress is fenced"},
+	{"container-security-context-user-group-id", []string{prometheusWorkload, alertmanagerWorkload, grafanaWorkload}, nil,
+		"the chart's UIDs (Prometheus and Alertmanager 1000:2000, Grafana 472) own the files of existing volumes; a new UID is a migration of every stack's " +
+			"Prometheus data (the kubelet's recursive fsGroup change at the next start), and Grafana's and Alertmanager's images cannot run here to prove it"},
+	{"container-ephemeral-storage-request-and-limit", []string{prometheusWorkload, alertmanagerWorkload}, []string{"config-reloader", "init-config-reloader"},
+		"prometheus-operator v0.93.1 sizes its config reloaders from its --config-reloader-* flags, which have CPU and memory only"},
+	{"pod-probes-identical", []string{operatorWorkload}, nil,
+		"prometheus-operator v0.93.1 serves one health endpoint, /healthz, on the port of its webhook and metrics: its readiness and liveness probes can differ only in timing"},
+	{"pod-probes-identical", []string{grafanaWorkload}, nil,
+		"the chart's liveness probe on /api/health tolerates far more (10 failures, 30 s timeout, after 60 s) than its readiness probe; Grafana cannot run here to prove another endpoint"},
+	{"container-security-context-readonlyrootfilesystem", []string{grafanaWorkload}, nil,
+		"Grafana and its k8s-sidecar containers write outside their volumes in places the chart does not mount; their images cannot run here to prove a read-only root"},
+}
+
+// Accepts reports whether the entry covers the finding.
+func (a LintAccepted) Accepts(f LintFinding) bool {
+	if f.Check != a.Check || !slices.Contains(a.Objects, f.Kind+"/"+f.Name) {
+		return false
+	}
+	if len(a.Containers) == 0 {
+		return true
+	}
+	for _, c := range a.Containers {
+		if strings.HasPrefix(f.Comment, "("+c+") ") {
+			return true
+		}
+	}
+	return false
+}
+
+// ChartLintAcceptedTable renders ChartLintAccepted as the Markdown table docs/security.md carries.
+func ChartLintAcceptedTable() string {
+	var b strings.Builder
+	b.WriteString("| Check | Objects | Containers | Reason |\n|---|---|---|---|\n")
+	for _, a := range ChartLintAccepted {
+		containers := "all"
+		if len(a.Containers) > 0 {
+			containers = strings.Join(a.Containers, ", ")
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", a.Check, strings.Join(a.Objects, ", "), containers, a.Reason)
+	}
+	return b.String()
 }

@@ -8,27 +8,47 @@ import (
 )
 
 // TestSubstitutionsDocumented checks that docs/substitutions.md lists exactly the substitutions the
-// suites make.
+// suites make, and the alerts they cause.
 func TestSubstitutionsDocumented(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join(RepoRoot(), "docs", "substitutions.md"))
+	holdDocTables(t, "substitutions.md", []docTable{
+		{"substitution table", "| Component | Key |", SubstitutionTable()},
+		{"table of the alerts substitutions cause", "| Alert | Caused by |", SubstitutionAlertTable()},
+	})
+}
+
+// TestChartLintAcceptedDocumented checks that docs/security.md lists exactly the kube-score findings
+// the integration suite accepts on the chart's and the operator's objects.
+func TestChartLintAcceptedDocumented(t *testing.T) {
+	holdDocTables(t, "security.md", []docTable{
+		{"table of accepted kube-score findings", "| Check | Objects | Containers | Reason |", ChartLintAcceptedTable()},
+	})
+}
+
+// docTable is a Markdown table a doc carries: its name, its first line's start, and its text.
+type docTable struct{ name, head, body string }
+
+// holdDocTables fails unless docs/<file> carries each table; with UPDATE_DOCS set it rewrites them
+// in place (each table ends at the first blank line after its head).
+func holdDocTables(t *testing.T, file string, tables []docTable) {
+	t.Helper()
+	path := filepath.Join(RepoRoot(), "docs", file)
+	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(doc)
-	for _, table := range []struct{ name, head, body string }{
-		{"substitution table", "| Component | Key |", SubstitutionTable()},
-		{"table of the alerts substitutions cause", "| Alert | Caused by |", SubstitutionAlertTable()},
-	} {
+	update := os.Getenv("UPDATE_DOCS") != ""
+	for _, table := range tables {
 		if strings.Contains(text, table.body) {
 			continue
 		}
-		if os.Getenv("UPDATE_DOCS") == "" {
-			t.Errorf("docs/substitutions.md does not carry the %s; run UPDATE_DOCS=1 go test ./tests/internal/harness", table.name)
+		if !update {
+			t.Errorf("docs/%s does not carry the %s; run UPDATE_DOCS=1 go test ./tests/internal/harness", file, table.name)
 			continue
 		}
 		start := strings.Index(text, table.head)
 		if start < 0 {
-			t.Fatalf("docs/substitutions.md has no %s to update", table.name)
+			t.Fatalf("docs/%s has no %s to update", file, table.name)
 		}
 		end := strings.Index(text[start:], "\n\n")
 		rest := ""
@@ -37,8 +57,8 @@ func TestSubstitutionsDocumented(t *testing.T) {
 		}
 		text = text[:start] + table.body + rest
 	}
-	if os.Getenv("UPDATE_DOCS") != "" {
-		if err := os.WriteFile(filepath.Join(RepoRoot(), "docs", "substitutions.md"), []byte(text), 0o644); err != nil {
+	if update {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
