@@ -40,13 +40,16 @@ func (a activeAlert) String() string {
 	return fmt.Sprintf("%s since %s {%s}", a.State, a.ActiveAt.Format(time.TimeOnly), strings.Join(labels, ", "))
 }
 
-// allowedAlerts are the alert names the settled step lets through: the always-on ones and the
-// substitutions' whose cause holds now.
-func allowedAlerts(t *testing.T) []string {
+// allowedAlerts are the alert names the settled step lets through now: the always-on ones and the
+// substitutions' whose cause holds now. Each allowance is logged when it changes.
+func allowedAlerts(t *testing.T, logged map[string]bool) []string {
 	allowed := slices.Clone(alwaysOnAlerts)
 	for _, a := range harness.SubstitutionAlerts {
 		holds, seen := a.Holds()
-		t.Logf("%s allowed: %v (%s)", a.Alert, holds, seen)
+		if was, ok := logged[a.Alert]; !ok || was != holds {
+			t.Logf("%s allowed: %v (%s)", a.Alert, holds, seen)
+			logged[a.Alert] = holds
+		}
 		if holds {
 			allowed = append(allowed, a.Alert)
 		}
@@ -81,7 +84,7 @@ func (p *stackRun) settled(t *testing.T) {
 	if p.readyAt.IsZero() {
 		t.Fatal("the up step recorded no time at which every pod was Ready")
 	}
-	allowed := allowedAlerts(t)
+	allowances := map[string]bool{}
 	var apis []*harness.PromAPI
 	for _, pod := range p.prometheusPods(t) {
 		apis = append(apis, &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)})
@@ -90,6 +93,7 @@ func (p *stackRun) settled(t *testing.T) {
 	t.Logf("settling until %s (every pod Ready at %s)", settledAt.Format(time.TimeOnly), p.readyAt.Format(time.TimeOnly))
 	seenPending := map[string]activeAlert{}
 	for {
+		allowed := allowedAlerts(t, allowances)
 		for _, api := range apis {
 			if firing := p.unexpectedAlerts(t, api, allowed, "firing"); len(firing) > 0 {
 				t.Fatalf("%s: %d alerts firing on a healthy stack %v after every pod was Ready:\n%s", api.Addr, len(firing),
@@ -111,6 +115,7 @@ func (p *stackRun) settled(t *testing.T) {
 		case <-time.After(min(15*time.Second, time.Until(settledAt))):
 		}
 	}
+	allowed := allowedAlerts(t, allowances)
 	for _, api := range apis {
 		if active := p.unexpectedAlerts(t, api, allowed, "pending", "firing"); len(active) > 0 {
 			t.Errorf("%s: %d alerts active on a healthy stack %v after every pod was Ready:\n%s", api.Addr, len(active),
