@@ -36,8 +36,9 @@ type stackRun struct {
 	stack     auto.Stack
 	config    map[string]string
 	minio     *harness.MinIO
-	// ownBucketUser gives the stack a MinIO user of its own instead of MinIO's root user.
-	ownBucketUser bool
+	// ownBucket gives the stack a bucket and a MinIO user of its own instead of Pulumi.local.yaml's
+	// bucket and MinIO's root user.
+	ownBucket bool
 	// uploaded is a query answer over a range both replicas uploaded, for the long-term checks.
 	uploaded longTerm
 	// readyAt is when the up step saw every pod of the stack Ready: the settled step counts its
@@ -60,7 +61,7 @@ const prometheusName = "kube-prometheus-stack-prometheus" // the chart's Prometh
 func TestProdShapedStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
-	p := &stackRun{ctx: ctx, name: "prod-shaped", namespace: "monitoring", overrides: prodShapedOverrides, ownBucketUser: true}
+	p := &stackRun{ctx: ctx, name: "prod-shaped", namespace: "monitoring", overrides: prodShapedOverrides, ownBucket: true}
 	runSteps(t, []step{
 		{"up: every pod of the program and the chart Ready", p.up},
 		{"the queriers find every sidecar and store gateway through DNS SRV", p.discovery},
@@ -110,9 +111,11 @@ func (p *stackRun) up(t *testing.T) {
 		deployLocalMinIO(ctx, t)
 	}
 	p.config = localStackConfig(t, p.namespace, p.overrides)
-	if p.ownBucketUser {
-		// The stack's own MinIO user, as a platform team would give it, rather than MinIO's root
-		// user: rotating its keys can then remove the old ones.
+	if p.ownBucket {
+		// The stack's own bucket and MinIO user, as a platform team gives each cluster: the blocks
+		// the local stack uploaded stay out of this stack's answers, and rotating the user's keys
+		// can remove the old ones.
+		p.config["existingBucketName"] = p.makeBucket(t, "thanos-"+p.name)
 		p.config["existingBucketAccessKey"], p.config["existingBucketSecretKey"] = p.addBucketUser(t, p.name)
 	}
 	p.stack = newStack(ctx, t, p.name, p.config)

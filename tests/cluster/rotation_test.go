@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minio/madmin-go/v3"
+	"github.com/minio/minio-go/v7"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
@@ -34,6 +35,25 @@ func (p *stackRun) minioAdmin(t *testing.T) *madmin.AdminClient {
 		t.Fatal(err)
 	}
 	return admin
+}
+
+// makeBucket creates a bucket in the cluster's MinIO, as MinIO's root user, and returns its name.
+func (p *stackRun) makeBucket(t *testing.T, name string) string {
+	t.Helper()
+	pods := readyPods(p.ctx, t, "minio", minioLabels)
+	if len(pods) == 0 {
+		t.Fatal("MinIO is not running")
+	}
+	site := harness.S3Site{Endpoint: podIP(pods[0]) + ":9000", Bucket: name}
+	site.AccessKey, site.SecretKey = minioCredentials(t)
+	m, err := harness.ConnectMinIO(site, p.config["existingBucketRegion"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Client.MakeBucket(p.ctx, name, minio.MakeBucketOptions{Region: m.Region}); err != nil {
+		t.Fatalf("create bucket %s: %v", name, err)
+	}
+	return name
 }
 
 // addBucketUser creates a MinIO user named name that may read and write the buckets (MinIO's
