@@ -11,6 +11,8 @@
 #         all | integration (= pulumi kubernetes-provider kubernetes etcd prometheus-operator kube-score)
 #             | e2e (= integration + thanos prometheus minio)
 #             | cluster (= e2e + node pause cluster-images kube-router)
+#   --plan       build nothing: print which of the requested Go tools are not in the cache yet, and
+#                roughly what building them costs
 #   --print-env  after building, print `export VAR=...` lines on stdout for the requested tools:
 #                PULUMI_BIN_DIR KUBERNETES_PROVIDER_BIN_DIR KUBERNETES_BIN_DIR ETCD_BIN
 #                OPERATOR_BIN CONFIG_RELOADER_BIN KUBE_SCORE_BIN THANOS_BIN PROMETHEUS_BIN PROMTOOL_BIN MINIO_BIN
@@ -84,12 +86,13 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # Arguments
 # ---------------------------------------------------------------------------------------------
-print_env=false
+print_env=false plan=false
 declare -A want=()
 [[ $# -gt 0 ]] || { usage; exit 2; }
 for arg in "$@"; do
   case "$arg" in
     --print-env) print_env=true ;;
+    --plan) plan=true ;;
     -h|--help) usage; exit 0 ;;
     all) for t in "${ALL_TOOLS[@]}"; do want[$t]=1; done ;;
     integration) for t in "${INTEGRATION_TOOLS[@]}"; do want[$t]=1; done ;;
@@ -548,6 +551,28 @@ build_missing_in_parallel() {
   done
   [[ -z "$failed" ]] || die "failed to build:$failed"
 }
+
+# A Pulumi CLI already on PATH at exactly the pinned version is used as it is, not built again.
+if [[ -n "${want[pulumi]:-}" ]] && ! is_built "$PULUMI_BIN_DIR/pulumi" && installed_pulumi="$(command -v pulumi 2>/dev/null)" &&
+  [[ "$(PULUMI_SKIP_UPDATE_CHECK=true "$installed_pulumi" version 2>/dev/null)" == "$PULUMI_VERSION" ]]; then
+  PULUMI_BIN_DIR="$(dirname "$(readlink -f "$installed_pulumi")")"
+  log "using the Pulumi CLI on PATH: $installed_pulumi ($PULUMI_VERSION)"
+fi
+
+# --plan: say which Go tools a run would build, and what that costs cold, and build nothing.
+if $plan; then
+  missing=()
+  for t in "${GO_TOOLS_LONGEST_FIRST[@]}"; do
+    [[ -n "${want[$t]:-}" ]] && ! go_tool_built "$t" && missing+=("$t")
+  done
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    log "every tool is in the cache ($CACHE_ROOT): nothing to build"
+  else
+    log "to build once on this machine, into $CACHE_ROOT: ${missing[*]}"
+    log "  all of them cold: about 45-70 minutes on 2 cores, behind the unit tests (docs/testing.md, \"Tool cache\")"
+  fi
+  exit 0
+fi
 
 command -v go >/dev/null 2>&1 || die "go is not on PATH"
 total_start=$(date +%s)

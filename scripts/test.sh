@@ -52,6 +52,9 @@ if [[ " ${tagged_suites[*]} " == *" cluster "* ]] && [ ${#tagged_suites[@]} -gt 
   cluster_beside=true
 fi
 
+# What this run will build, before anything starts: the first run on a machine builds the tools.
+[ ${#tagged_suites[@]} -eq 0 ] || scripts/build-tools.sh --plan "${tagged_suites[@]}"
+
 tools_pid="" cluster_pid="" tools_built=false failed=()
 trap 'for p in $tools_pid $cluster_pid; do kill -- -"$p" 2>/dev/null || true; done' EXIT
 
