@@ -127,12 +127,12 @@ func repoPathProblem(path string) string {
 // TestWorkflowPathCheckCatchesWhatIsNotThere: the check refuses a script that is not in the
 // repository and a path outside it, and passes the ones that are there.
 func TestWorkflowPathCheckCatchesWhatIsNotThere(t *testing.T) {
-	step := workflowStep{Run: "scripts/missing.sh --flag\nhelm pull --destination ../shared/charts x", With: map[string]string{"go-version-file": "go.mod"}}
+	step := workflowStep{Run: "scripts/missing.sh --flag\nhelm pull --destination ../elsewhere/charts x", With: map[string]string{"go-version-file": "go.mod"}}
 	got := stepPaths(step)
-	if want := []string{"../shared/charts", "go.mod", "scripts/missing.sh"}; !slices.Equal(got, want) {
+	if want := []string{"../elsewhere/charts", "go.mod", "scripts/missing.sh"}; !slices.Equal(got, want) {
 		t.Fatalf("stepPaths = %v, want %v", got, want)
 	}
-	for path, ok := range map[string]bool{"go.mod": true, "scripts/test.sh": true, "charts/*.tgz": true, "scripts/missing.sh": false, "../shared/charts": false, "/etc/passwd": false} {
+	for path, ok := range map[string]bool{"go.mod": true, "scripts/test.sh": true, "charts/*.tgz": true, "scripts/missing.sh": false, "../elsewhere/charts": false, "/etc/passwd": false} {
 		if problem := repoPathProblem(path); (problem == "") != ok {
 			t.Errorf("repoPathProblem(%q) = %q; want it to pass: %v", path, problem, ok)
 		}
