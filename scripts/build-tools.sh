@@ -520,14 +520,21 @@ go_tool_built() {
   esac
 }
 
-# build_missing_in_parallel builds the wanted Go tools that are not cached, BUILD_JOBS at a time,
-# each in a subshell that logs to stderr. The first failure stops the script (after the running
-# builds end). The lock is taken here, once, and the subshells inherit it.
-build_missing_in_parallel() {
+# missing_go_tools prints the wanted Go tools not in the cache, longest build first, on one line.
+missing_go_tools() {
   local t missing=()
   for t in "${GO_TOOLS_LONGEST_FIRST[@]}"; do
     [[ -n "${want[$t]:-}" ]] && ! go_tool_built "$t" && missing+=("$t")
   done
+  echo "${missing[*]}"
+}
+
+# build_missing_in_parallel builds the wanted Go tools that are not cached, BUILD_JOBS at a time,
+# each in a subshell that logs to stderr. The first failure stops the script (after the running
+# builds end). The lock is taken here, once, and the subshells inherit it.
+build_missing_in_parallel() {
+  local t missing
+  read -ra missing <<< "$(missing_go_tools)"
   [[ ${#missing[@]} -gt 1 && $BUILD_JOBS -gt 1 ]] || return 0
   take_lock
   # The standard library once, before the parallel builds would each compile it (scripts/test.sh
@@ -561,10 +568,7 @@ fi
 
 # --plan: say which Go tools a run would build, and what that costs cold, and build nothing.
 if $plan; then
-  missing=()
-  for t in "${GO_TOOLS_LONGEST_FIRST[@]}"; do
-    [[ -n "${want[$t]:-}" ]] && ! go_tool_built "$t" && missing+=("$t")
-  done
+  read -ra missing <<< "$(missing_go_tools)"
   if [[ ${#missing[@]} -eq 0 ]]; then
     log "every tool is in the cache ($CACHE_ROOT): nothing to build"
   else
