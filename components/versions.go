@@ -1,8 +1,9 @@
 package components
 
 // Every version the program deploys is pinned here, in one place. A change to one of them is a
-// deliberate upgrade: bump it, then run the end-to-end suite, which builds the same versions
-// (scripts/build-tools.sh reads these constants' values) and runs them with the generated flags.
+// deliberate upgrade: bump it and the helper module under tools/ that pins the same version for the
+// suites (TestToolVersionsMatchThePins holds them equal), then run the end-to-end suite, which
+// builds that version and runs it with the generated flags.
 const (
 	// ThanosVersion is the tag of every Thanos image the program deploys: the sidecar the operator
 	// injects, the querier, the store gateway and the compactor. It is the version kube-prometheus-stack

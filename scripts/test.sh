@@ -9,9 +9,9 @@
 #   4. the cluster suite: the local stack and a prod-shaped stack `pulumi up` onto a one-node
 #      Kubernetes built on this machine, running as pods (tests/cluster, build tag "cluster"; needs
 #      root: it runs containerd, the kubelet and a CNI bridge).
-# Suites 2-4 need tools that scripts/build-tools.sh builds from their Go modules into a cache
-# outside the clone; the first run on a machine builds them (two builds at a time, behind the unit
-# tests), later runs reuse them. Every suite uses the real chart package the repository keeps in
+# Suites 2-4 need tools that the project's builder (tools/build, each tool declared once in
+# tools/build/toolset) builds from their Go modules into a cache outside the clone; the first run
+# on a machine builds them (two builds at a time, behind the unit tests), later runs reuse them. Every suite uses the real chart package the repository keeps in
 # charts/. Asked for with other suites, the cluster suite runs beside them: most of its time is
 # spent waiting (pods starting, MinIO held down for minutes), with the cores idle.
 #
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Test builds use the tools' compile settings (scripts/build-tools.sh): no DWARF, -trimpath, no cgo.
+# Test builds use the tools' compile settings (tools/build): no DWARF, -trimpath, no cgo.
 # Nothing here runs a debugger, and without DWARF a cold compile is about 10% faster. With the same
 # settings, every package the tests share with a tool (the standard library, gRPC, protobuf, the
 # Pulumi SDKs and more: 82 MB of the tests' 119 MB of Go source) compiles once, not once per
@@ -52,11 +52,17 @@ if [[ " ${tagged_suites[*]} " == *" cluster "* ]] && [ ${#tagged_suites[@]} -gt 
   cluster_beside=true
 fi
 
-# What this run will build, before anything starts: the first run on a machine builds the tools.
-[ ${#tagged_suites[@]} -eq 0 ] || scripts/build-tools.sh --plan "${tagged_suites[@]}"
-
 tools_pid="" cluster_pid="" tools_built=false failed=()
-trap 'for p in $tools_pid $cluster_pid; do kill -- -"$p" 2>/dev/null || true; done' EXIT
+trap 'for p in $tools_pid $cluster_pid; do kill -- -"$p" 2>/dev/null || true; done; rm -rf "${build_tools_dir:-}"' EXIT
+
+# The tool builder, compiled once for this run (a failed compile stops the script), then asked
+# what this run will build before anything starts: the first run on a machine builds the tools.
+if [ ${#tagged_suites[@]} -gt 0 ]; then
+  build_tools_dir=$(mktemp -d)
+  export BUILD_TOOLS="$build_tools_dir/build-tools"
+  go build -o "$BUILD_TOOLS" ./tools/build
+  "$BUILD_TOOLS" --plan "${tagged_suites[@]}"
+fi
 
 # wait_for_tools: waits for the background tool build of every tagged suite (or, without one,
 # builds them now); a failed build stops the script.
@@ -71,7 +77,7 @@ wait_for_tools() {
     tools_pid=""
   else
     echo "== $(date +%T) tools for: ${tagged_suites[*]}"
-    scripts/build-tools.sh "${tagged_suites[@]}"
+    "$BUILD_TOOLS" "${tagged_suites[@]}"
   fi
   tools_built=true
 }
@@ -89,7 +95,7 @@ prepare_suite() {
 run_tagged_suite() {
   local tag=$1 timeout=$2 title=$3 tool_env
   echo "== $(date +%T) $title"
-  tool_env=$(scripts/build-tools.sh --print-env "$tag") || return 1
+  tool_env=$("$BUILD_TOOLS" --print-env "$tag") || return 1
   eval "$tool_env"
   go vet -tags "$tag" "./tests/$tag/" || return 1
   "${GO_TEST[@]}" -tags "$tag" -timeout "$timeout" -v "./tests/$tag/" 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
@@ -105,7 +111,7 @@ if [ ${#tagged_suites[@]} -gt 0 ] && [[ " ${suites[*]} " == *" unit "* ]]; then
   echo "== $(date +%T) the standard library (shared by the tests and every tool)"
   go build std
   echo "== $(date +%T) tools for: ${tagged_suites[*]} (in the background)"
-  setsid scripts/build-tools.sh "${tagged_suites[@]}" &
+  setsid "$BUILD_TOOLS" "${tagged_suites[@]}" &
   tools_pid=$!
 fi
 

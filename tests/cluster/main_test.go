@@ -5,7 +5,7 @@
 // kube-scheduler, containerd and runc, the CNI bridge, the kubelet, kube-proxy, CoreDNS, and images
 // built from the pinned sources):
 //
-//	env=$(scripts/build-tools.sh --print-env cluster) && eval "$env"
+//	env=$(go run ./tools/build --print-env cluster) && eval "$env"
 //	go test -tags cluster -count=1 -timeout 60m ./tests/cluster/
 //
 // It needs root. Every change to what the program, the chart and the operator generate is a row

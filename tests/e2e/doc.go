@@ -4,6 +4,6 @@
 // loopback (changed only by the rows of harness.Substitutions), and checks HA, long-term storage and
 // downsampling. Every file but this one carries the e2e build tag; see docs/e2e.md. To run it:
 //
-//	env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
+//	env=$(go run ./tools/build --print-env e2e) && eval "$env"
 //	go test -tags e2e -count=1 -timeout 30m ./tests/e2e/
 package e2e

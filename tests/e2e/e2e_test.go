@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
 // e2eRun is what the steps of TestE2E share.
@@ -87,7 +88,7 @@ func TestE2E(t *testing.T) {
 // setUp starts MinIO, generates the deployment through the real engine, chart and operator, and
 // prepares it on loopback. The suite fails, never skips, when a tool is missing.
 func setUp(t *testing.T) *e2eRun {
-	tools, err := harness.ToolsFromEnv("e2e", harness.E2ETools)
+	tools, err := harness.ToolsFromEnv(toolset.E2E, harness.SuiteTools(toolset.E2E))
 	if err != nil {
 		t.Fatal(err)
 	}

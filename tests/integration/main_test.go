@@ -4,7 +4,7 @@
 // provider and the real kube-prometheus-stack chart against a real control plane on loopback, with
 // the real prometheus-operator reconciling what the chart installed:
 //
-//	env=$(scripts/build-tools.sh --print-env integration) && eval "$env"
+//	env=$(go run ./tools/build --print-env integration) && eval "$env"
 //	go test -tags integration -count=1 -timeout 30m ./tests/integration/
 //
 // What is real: the pulumi CLI and engine (driven by the Automation API with an inline program,
@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
 // suite is what every test shares: one control plane and one Pulumi state backend.
@@ -54,7 +55,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	var err error
-	if suite.tools, err = harness.ToolsFromEnv("integration", harness.IntegrationTools); err != nil {
+	if suite.tools, err = harness.ToolsFromEnv(toolset.Integration, harness.SuiteTools(toolset.Integration)); err != nil {
 		return fail("tools", err)
 	}
 	if suite.chart, err = harness.ChartPath(); err != nil {

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the commands scripts/build-tools.sh builds for the one-node cluster's images,
+// Package tools pins the commands the builder (tools/build) builds for the one-node cluster's images,
 // in one `go build` that shares their common packages: the exporters kube-prometheus-stack
 // ChartVersion deploys, and the cluster's DNS. (Alertmanager embeds a web UI its module does not
 // carry, built from Elm sources with a compiler npm downloads from GitHub: it cannot be built here.)

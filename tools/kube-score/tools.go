@@ -1,7 +1,7 @@
 //go:build tools
 
 // Package tools pins kube-score, the manifest linter the integration suite runs over the objects
-// the program creates (scripts/build-tools.sh builds it).
+// the program creates (the builder (tools/build) builds it).
 package tools
 
 import (

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the kubernetes provider plugin built by scripts/build-tools.sh.
+// Package tools pins the kubernetes provider plugin built by the builder (tools/build).
 //
 // The module proxy serves one provider source (a v4 commit of 2026-01-15, whose go.mod pins Pulumi
 // v3.215.0). go.mod here raises the modules the plugin shares with the Pulumi CLI (tools/pulumi) and

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the Kubernetes commands scripts/build-tools.sh builds, in one `go build`
+// Package tools pins the Kubernetes commands the builder (tools/build) builds, in one `go build`
 // that shares every common package: the control plane (kube-apiserver, kube-controller-manager,
 // kube-scheduler) and the node's agents (kubelet, kube-proxy).
 package tools

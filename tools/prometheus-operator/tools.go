@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the prometheus-operator commands scripts/build-tools.sh builds in one
+// Package tools pins the prometheus-operator commands the builder (tools/build) builds in one
 // `go build`: the operator and its config reloader, at the version kube-prometheus-stack ChartVersion
 // ships (components.PrometheusOperatorVersion).
 package tools

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the Prometheus binaries built by scripts/build-tools.sh.
+// Package tools pins the Prometheus binaries built by the builder (tools/build).
 package tools
 
 import (

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the Pulumi CLI built by scripts/build-tools.sh.
+// Package tools pins the Pulumi CLI built by the builder (tools/build).
 package tools
 
 import (

@@ -15,7 +15,7 @@ import (
 )
 
 // ImageSources are the binaries and pinned versions the cluster's images are built from, from
-// scripts/build-tools.sh --print-env cluster.
+// go run ./tools/build --print-env cluster.
 type ImageSources struct {
 	Tools Tools
 	// ClusterImagesDir holds coredns, kube-state-metrics and node_exporter; Busybox is Debian's
@@ -69,7 +69,7 @@ func pinned(name string) func(s ImageSources) (string, error) {
 		if v := s.Versions[name]; v != "" {
 			return v, nil
 		}
-		return "", fmt.Errorf("the version %s is not known (scripts/build-tools.sh --print-env cluster prints it)", name)
+		return "", fmt.Errorf("the version %s is not known (go run ./tools/build --print-env cluster prints it)", name)
 	}
 }
 
@@ -156,7 +156,7 @@ func minioRelease(s ImageSources) (string, error) {
 	if v := s.Versions["MINIO_RELEASE"]; v != "" {
 		return v, nil
 	}
-	return "", fmt.Errorf("MINIO_RELEASE is not known (scripts/build-tools.sh --print-env cluster prints it)")
+	return "", fmt.Errorf("MINIO_RELEASE is not known (go run ./tools/build --print-env cluster prints it)")
 }
 
 func replaceFile(files []ImageFile, f ImageFile) []ImageFile {

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
-// Tools are the real binaries scripts/build-tools.sh builds (or installs) and names in environment
-// variables with --print-env.
+// Tools are the real binaries the builder (tools/build) builds or installs and names in
+// environment variables with --print-env; tools/build/toolset's table declares them.
 type Tools struct {
 	// PulumiDir holds the pulumi CLI, ProviderDir the kubernetes provider plugin.
 	PulumiDir, ProviderDir string
@@ -49,15 +51,31 @@ var tools = []tool{
 	{"KUBE_SCORE_BIN", func(t *Tools, v string) { t.KubeScore = v }, itself},
 }
 
-// Tool groups, by the build-tools.sh group that provides them.
-var (
-	IntegrationTools = []string{"PULUMI_BIN_DIR", "KUBERNETES_PROVIDER_BIN_DIR", "KUBERNETES_BIN_DIR", "ETCD_BIN", "OPERATOR_BIN", "CONFIG_RELOADER_BIN", "KUBE_SCORE_BIN"}
-	E2ETools         = append(append([]string(nil), IntegrationTools...), "THANOS_BIN", "PROMETHEUS_BIN", "PROMTOOL_BIN", "MINIO_BIN")
-)
+// SuiteTools lists the variables of a suite's tools (the builder's table) that Tools holds.
+func SuiteTools(suite toolset.Suite) []string {
+	names, err := toolset.EnvNames(suite)
+	if err != nil {
+		panic(err) // a suite constant of toolset: cannot happen
+	}
+	var held []string
+	for _, name := range names {
+		for _, t := range tools {
+			if t.env == name {
+				held = append(held, name)
+			}
+		}
+	}
+	return held
+}
+
+// buildHint is what a suite missing its tools tells its user to run.
+func buildHint(suite toolset.Suite) string {
+	return fmt.Sprintf("build the tools first, from the repository root:\n\tenv=$(go run ./tools/build --print-env %s) && eval \"$env\"", suite)
+}
 
 // ToolsFromEnv reads the named environment variables. Every one must lead to an executable: a
 // suite that cannot find its tools fails, it never skips.
-func ToolsFromEnv(group string, names []string) (Tools, error) {
+func ToolsFromEnv(suite toolset.Suite, names []string) (Tools, error) {
 	var t Tools
 	var missing []string
 	for _, name := range names {
@@ -83,8 +101,7 @@ func ToolsFromEnv(group string, names []string) (Tools, error) {
 		found.set(&t, value)
 	}
 	if len(missing) > 0 {
-		return t, fmt.Errorf("%s; build the tools first, from the repository root:\n\tenv=$(scripts/build-tools.sh --print-env %s) && eval \"$env\"",
-			strings.Join(missing, "; "), group)
+		return t, fmt.Errorf("%s; %s", strings.Join(missing, "; "), buildHint(suite))
 	}
 	return t, nil
 }
@@ -92,36 +109,43 @@ func ToolsFromEnv(group string, names []string) (Tools, error) {
 // Kubernetes is the path of one of the Kubernetes commands.
 func (t Tools) Kubernetes(command string) string { return filepath.Join(t.KubernetesDir, command) }
 
-// ClusterTools reads what the cluster suite needs beyond the end-to-end suite's tools, from
-// scripts/build-tools.sh --print-env cluster: the node's runtime, the images' binaries and the
-// versions they were built at. Every one must be set; the suite fails, never skips.
+// imageVersions are the versions the cluster's images are tagged with, from the builder.
+var imageVersions = []string{"PAUSE_VERSION", "COREDNS_VERSION", "KUBE_STATE_METRICS_VERSION", "NODE_EXPORTER_VERSION", "MINIO_VERSION", "MINIO_RELEASE", "PROMETHEUS_MODULE_VERSION"}
+
+// clusterField is one variable of the cluster suite's tools and where ClusterTools keeps it.
+type clusterField struct {
+	env   string
+	value *string
+}
+
+func clusterFields(node *NodeTools, images *ImageSources) []clusterField {
+	return []clusterField{
+		{"CONTAINERD_BIN", &node.Containerd}, {"CTR_BIN", &node.Ctr}, {"RUNC_BIN", &node.Runc},
+		{"CNI_BIN_DIR", &node.CNIBinDir}, {"KUBE_ROUTER_BIN", &node.KubeRouter},
+		{"CLUSTER_IMAGES_BIN_DIR", &images.ClusterImagesDir}, {"BUSYBOX_BIN", &images.Busybox}, {"PAUSE_BIN", &images.Pause},
+	}
+}
+
+// ClusterTools reads what the cluster suite needs beyond the end-to-end suite's tools, from the
+// builder's --print-env cluster: the node's runtime, the images' binaries and the versions they
+// were built at. Every one must be set; the suite fails, never skips.
 func ClusterTools() (Tools, NodeTools, ImageSources, error) {
-	tools, err := ToolsFromEnv("cluster", E2ETools)
+	tools, err := ToolsFromEnv(toolset.Cluster, SuiteTools(toolset.E2E))
 	if err != nil {
 		return tools, NodeTools{}, ImageSources{}, err
 	}
-	get := func(name string, missing *[]string) string {
-		v := os.Getenv(name)
-		if v == "" {
-			*missing = append(*missing, name)
-		}
-		return v
-	}
 	var missing []string
-	node := NodeTools{
-		Containerd: get("CONTAINERD_BIN", &missing), Ctr: get("CTR_BIN", &missing),
-		Runc: get("RUNC_BIN", &missing), CNIBinDir: get("CNI_BIN_DIR", &missing),
-		KubeRouter: get("KUBE_ROUTER_BIN", &missing),
+	node := NodeTools{}
+	images := ImageSources{Tools: tools, Versions: map[string]string{}}
+	for _, f := range clusterFields(&node, &images) {
+		if *f.value = os.Getenv(f.env); *f.value == "" {
+			missing = append(missing, f.env)
+		}
 	}
-	images := ImageSources{
-		Tools:            tools,
-		ClusterImagesDir: get("CLUSTER_IMAGES_BIN_DIR", &missing),
-		Busybox:          get("BUSYBOX_BIN", &missing),
-		Pause:            get("PAUSE_BIN", &missing),
-		Versions:         map[string]string{},
-	}
-	for _, v := range []string{"PAUSE_VERSION", "COREDNS_VERSION", "KUBE_STATE_METRICS_VERSION", "NODE_EXPORTER_VERSION", "MINIO_VERSION", "MINIO_RELEASE", "PROMETHEUS_MODULE_VERSION"} {
-		images.Versions[v] = get(v, &missing)
+	for _, v := range imageVersions {
+		if images.Versions[v] = os.Getenv(v); images.Versions[v] == "" {
+			missing = append(missing, v)
+		}
 	}
 	for _, f := range []string{node.Containerd, node.Ctr, node.Runc, node.KubeRouter, images.Busybox, images.Pause, filepath.Join(node.CNIBinDir, "bridge"),
 		filepath.Join(images.ClusterImagesDir, "coredns"), filepath.Join(images.ClusterImagesDir, "kube-state-metrics"), filepath.Join(images.ClusterImagesDir, "node_exporter")} {
@@ -130,7 +154,7 @@ func ClusterTools() (Tools, NodeTools, ImageSources, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return tools, node, images, fmt.Errorf("%s: build the tools first, from the repository root:\n\tenv=$(scripts/build-tools.sh --print-env cluster) && eval \"$env\"", strings.Join(missing, ", "))
+		return tools, node, images, fmt.Errorf("%s: %s", strings.Join(missing, ", "), buildHint(toolset.Cluster))
 	}
 	return tools, node, images, nil
 }

@@ -12,7 +12,7 @@
 // The data set is what an HA pair of Prometheus replicas scraping every -interval (the chart's 30s)
 // would upload: each replica's blocks, with its own external labels, sampled at its own phase.
 //
-//	env=$(scripts/build-tools.sh --print-env e2e) && eval "$env"
+//	env=$(go run ./tools/build --print-env e2e) && eval "$env"
 //	go run -tags e2e ./tests/e2e/cmd/bench -runs 3
 package main
 
@@ -35,6 +35,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/e2e"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
 // logger writes to stderr: a dependency's init sends the standard logger's output elsewhere.
@@ -64,7 +65,7 @@ func main() {
 	if err != nil {
 		logger.Fatal(err)
 	}
-	tools, err := harness.ToolsFromEnv("e2e", harness.E2ETools)
+	tools, err := harness.ToolsFromEnv(toolset.E2E, harness.SuiteTools(toolset.E2E))
 	if err != nil {
 		logger.Fatal(err)
 	}
