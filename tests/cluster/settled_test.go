@@ -57,9 +57,9 @@ func allowedAlerts(t *testing.T, logged map[string]bool) []string {
 	return allowed
 }
 
-// unexpectedAlerts are the alerts active on a Prometheus pod now, in the given states, that are
-// not allowed.
-func (p *stackRun) unexpectedAlerts(t *testing.T, api *harness.PromAPI, allowed []string, states ...string) []activeAlert {
+// unexpectedAlerts are the alerts active on a Prometheus pod now (pending or firing) that are not
+// allowed, from one fetch of its alerts.
+func (p *stackRun) unexpectedAlerts(t *testing.T, api *harness.PromAPI, allowed []string) []activeAlert {
 	var answer struct {
 		Alerts []activeAlert `json:"alerts"`
 	}
@@ -68,7 +68,7 @@ func (p *stackRun) unexpectedAlerts(t *testing.T, api *harness.PromAPI, allowed 
 	}
 	var out []activeAlert
 	for _, a := range answer.Alerts {
-		if slices.Contains(states, a.State) && !slices.Contains(allowed, a.Labels["alertname"]) {
+		if !slices.Contains(allowed, a.Labels["alertname"]) {
 			out = append(out, a)
 		}
 	}
@@ -95,11 +95,13 @@ func (p *stackRun) settled(t *testing.T) {
 	for {
 		allowed := allowedAlerts(t, allowances)
 		for _, api := range apis {
-			if firing := p.unexpectedAlerts(t, api, allowed, "firing"); len(firing) > 0 {
+			active := p.unexpectedAlerts(t, api, allowed)
+			firing := slices.DeleteFunc(slices.Clone(active), func(a activeAlert) bool { return a.State != "firing" })
+			if len(firing) > 0 {
 				t.Fatalf("%s: %d alerts firing on a healthy stack %v after every pod was Ready:\n%s", api.Addr, len(firing),
 					time.Since(p.readyAt).Round(time.Second), alertLines(firing))
 			}
-			for _, a := range p.unexpectedAlerts(t, api, allowed, "pending") {
+			for _, a := range active {
 				if _, seen := seenPending[a.String()]; !seen {
 					seenPending[a.String()] = a
 					t.Logf("%s: pending while settling, %v after every pod was Ready: %s", api.Addr, time.Since(p.readyAt).Round(time.Second), a)
@@ -117,7 +119,7 @@ func (p *stackRun) settled(t *testing.T) {
 	}
 	allowed := allowedAlerts(t, allowances)
 	for _, api := range apis {
-		if active := p.unexpectedAlerts(t, api, allowed, "pending", "firing"); len(active) > 0 {
+		if active := p.unexpectedAlerts(t, api, allowed); len(active) > 0 {
 			t.Errorf("%s: %d alerts active on a healthy stack %v after every pod was Ready:\n%s", api.Addr, len(active),
 				settleTime, alertLines(active))
 		}
