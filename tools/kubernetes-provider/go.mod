@@ -236,7 +236,7 @@ require (
 
 // The provider's own go.mod pins Pulumi v3.215.0; the release the program pins (v4.32.0) was
 // built with v3.243.0. These raise the modules the plugin shares with the Pulumi CLI and the tests
-// to the versions those select, so the shared packages compile once (scripts/build-tools.sh).
+// to the versions those select, so the shared packages compile once (tools/build).
 require (
 	github.com/klauspost/compress v1.19.0 // indirect
 	github.com/prometheus/client_golang v1.24.0 // indirect
