@@ -359,7 +359,7 @@ func (b *builder) buildGoTool(t toolset.Tool) error {
 		if !built(path) {
 			return fmt.Errorf("go build left no %s in %s", binary.Name, tmp)
 		}
-		if err := smoke(t, binary, path); err != nil {
+		if _, err := smoke(t, binary, path); err != nil {
 			return err
 		}
 		if err := os.Rename(path, filepath.Join(bin, binary.Name)); err != nil {
@@ -433,13 +433,14 @@ func removeTree(dir string) {
 	_ = os.RemoveAll(dir)
 }
 
-// smoke runs a fresh binary before it goes into the cache and logs its first line.
-func smoke(t toolset.Tool, binary toolset.Binary, path string) error {
+// smoke runs a fresh binary before it goes into the cache (or a Debian tool once found), logs its
+// first line of output and returns it.
+func smoke(t toolset.Tool, binary toolset.Binary, path string) (string, error) {
 	if binary.Plugin {
-		return smokePlugin(path)
+		return "", smokePlugin(path)
 	}
 	if binary.Smoke == nil {
-		return nil
+		return "", nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -447,11 +448,11 @@ func smoke(t toolset.Tool, binary toolset.Binary, path string) error {
 	cmd.Env = append(os.Environ(), t.SmokeEnv...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s %s does not run: %w\n%s", binary.Name, strings.Join(binary.Smoke, " "), err, out)
+		return "", fmt.Errorf("%s %s does not run: %w\n%s", binary.Name, strings.Join(binary.Smoke, " "), err, out)
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	logf("  %s", strings.ReplaceAll(first, path, binary.Name))
-	return nil
+	return first, nil
 }
 
 // smokePlugin starts a Pulumi plugin, which prints the port it serves on and then waits.
@@ -564,16 +565,12 @@ func (b *builder) debianTool(t toolset.Tool) ([][2]string, error) {
 	}
 	for _, bin := range t.Binaries {
 		path := paths[bin.Name]
-		if bin.Smoke != nil {
-			out, err := exec.Command(path, bin.Smoke...).CombinedOutput()
-			if err != nil {
-				return nil, fmt.Errorf("%s does not run: %w\n%s", path, err, out)
-			}
-			first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-			logf("  %s", first)
-			if t.ExpectVersion != "" && !strings.Contains(first, t.ExpectVersion) {
-				logf("warning: %s is not %s %s (%s)", path, t.Name, t.ExpectVersion, first)
-			}
+		first, err := smoke(t, bin, path)
+		if err != nil {
+			return nil, err
+		}
+		if bin.Smoke != nil && t.ExpectVersion != "" && !strings.Contains(first, t.ExpectVersion) {
+			logf("warning: %s is not %s %s (%s)", path, t.Name, t.ExpectVersion, first)
 		}
 		if bin.Env != "" {
 			vars = append(vars, [2]string{bin.Env, path})
