@@ -29,7 +29,7 @@ type ThanosWorkloadArgs struct {
 	// does not wait for their pods to become ready. Default false; only for clusters whose pods
 	// never run (the integration suite's control plane without a kubelet).
 	SkipAwait bool
-	// MonitoringCRDs are the resources that install the ServiceMonitor CRD (the chart's release);
+	// MonitoringCRDs are the resources that apply the ServiceMonitor CRD (PrometheusStack.CRDs);
 	// every ServiceMonitor depends on them. Required when ServiceMonitors are created.
 	MonitoringCRDs []pulumi.Resource
 }

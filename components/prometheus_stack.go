@@ -69,6 +69,10 @@ type PrometheusStackArgs struct {
 	// ReleaseDependsOn are resources the Helm release waits for besides the objstore Secret: the
 	// namespace node-exporter runs in (Values.NodeExporterNamespace).
 	ReleaseDependsOn []pulumi.Resource
+	// CRDs are the CRDs of the chart the release installs (ChartCRDsFromPackage): the program
+	// applies them before the release, on every update, and the release skips them (chart_crds.go
+	// says why). Required.
+	CRDs []CRD
 }
 
 // PrometheusStack is prometheus-operator with an HA Prometheus whose Thanos sidecars ship blocks
@@ -76,8 +80,10 @@ type PrometheusStackArgs struct {
 type PrometheusStack struct {
 	pulumi.ResourceState
 
-	// Release is the Helm release; resources of the operator's CRDs depend on it.
+	// Release is the Helm release.
 	Release *helmv3.Release
+	// CRDs are the chart's CRDs the program applies; resources of their kinds depend on them.
+	CRDs []pulumi.Resource
 	// ObjstoreSecretName names the Secret holding the objstore config.
 	ObjstoreSecretName pulumi.StringOutput `pulumi:"objstoreSecretName"`
 	// ObjstoreChecksum is ObjstoreChecksum of that config: the ObjstoreChecksumAnnotation of every
@@ -96,8 +102,8 @@ type PrometheusStack struct {
 
 // NewPrometheusStack registers the objstore Secret and the Helm release.
 func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackArgs, opts ...pulumi.ResourceOption) (*PrometheusStack, error) {
-	if args.Namespace == nil || args.ObjstoreConfig == nil {
-		return nil, fmt.Errorf("prometheus stack: Namespace and ObjstoreConfig are required")
+	if args.Namespace == nil || args.ObjstoreConfig == nil || len(args.CRDs) == 0 {
+		return nil, fmt.Errorf("prometheus stack: Namespace, ObjstoreConfig and CRDs are required")
 	}
 	releaseName := args.ReleaseName
 	if releaseName == "" {
@@ -156,6 +162,12 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
 
+	crds, err := newChartCRDs(ctx, args.CRDs, parent)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
+	p.CRDs = crds
+
 	chart := args.Chart.withDefaults()
 	releaseArgs := &helmv3.ReleaseArgs{
 		Name:      pulumi.String(releaseName),
@@ -165,6 +177,7 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		// CRDs, webhooks and the operator take a while on a fresh cluster.
 		Timeout:    pulumi.Int(900),
 		MaxHistory: pulumi.Int(10),
+		SkipCrds:   pulumi.Bool(true),
 	}
 	if chart.Path != "" {
 		releaseArgs.Chart = pulumi.String(chart.Path)
@@ -173,8 +186,10 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		releaseArgs.Version = pulumi.String(chart.Version)
 		releaseArgs.RepositoryOpts = helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repository)}
 	}
-	// Prometheus pods mount the objstore Secret: it exists before they start.
-	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs, parent, pulumi.DependsOn(append([]pulumi.Resource{secret}, args.ReleaseDependsOn...)))
+	// Prometheus pods mount the objstore Secret: it exists before they start. The operator needs
+	// its CRDs at start.
+	releaseDependsOn := append(append([]pulumi.Resource{secret}, crds...), args.ReleaseDependsOn...)
+	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs, parent, pulumi.DependsOn(releaseDependsOn))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
@@ -182,7 +197,7 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	p.GrafanaAdminSecret = GrafanaAdminSecret(merged, releaseName)
 	p.GrafanaPodLabels = GrafanaPodLabels(merged, releaseName)
 	p.ChartPods = ChartPodsOf(merged, releaseName)
-	if err := newSidecarPodMonitor(ctx, args.Namespace, release, parent); err != nil {
+	if err := newSidecarPodMonitor(ctx, args.Namespace, crds, parent); err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
 	p.ObjstoreSecretName = secret.Metadata.Name().Elem()
@@ -215,8 +230,8 @@ func SidecarPodMonitorSpec() monitoringv1.PodMonitorSpec {
 	}
 }
 
-// newSidecarPodMonitor registers the sidecars' PodMonitor, after the release that installs its CRD.
-func newSidecarPodMonitor(ctx *pulumi.Context, namespace pulumi.StringInput, release pulumi.Resource, opts ...pulumi.ResourceOption) error {
+// newSidecarPodMonitor registers the sidecars' PodMonitor, after the CRDs.
+func newSidecarPodMonitor(ctx *pulumi.Context, namespace pulumi.StringInput, crds []pulumi.Resource, opts ...pulumi.ResourceOption) error {
 	spec, err := toUntyped(SidecarPodMonitorSpec())
 	if err != nil {
 		return err
@@ -227,6 +242,6 @@ func newSidecarPodMonitor(ctx *pulumi.Context, namespace pulumi.StringInput, rel
 		Kind:        pulumi.String(monitoringv1.PodMonitorsKind),
 		Metadata:    ThanosWorkloadArgs{Namespace: namespace}.metadata(SidecarPodMonitorName, labels, nil),
 		OtherFields: kubernetes.UntypedArgs{"spec": spec},
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{release}))...)
+	}, append(opts, pulumi.DependsOn(crds))...)
 	return err
 }

@@ -26,7 +26,7 @@ type ThanosMonitoringArgs struct {
 	// Dashboards creates one ConfigMap per mixin dashboard, labelled for the chart's Grafana
 	// dashboard sidecar. Default false.
 	Dashboards bool
-	// MonitoringCRDs are the resources that install the PrometheusRule CRD (the chart's release).
+	// MonitoringCRDs are the resources that apply the PrometheusRule CRD (PrometheusStack.CRDs).
 	// Required when Alerts is set.
 	MonitoringCRDs []pulumi.Resource
 }

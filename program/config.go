@@ -384,6 +384,14 @@ func readConfig(r *reader) Config {
 	if c.Chart.Path == "" && !strings.HasPrefix(c.Chart.Repository, "https://") && !strings.HasPrefix(c.Chart.Repository, "oci://") {
 		r.fail("chartRepository", "%q must be an https:// or oci:// URL (or set chartPath)", c.Chart.Repository)
 	}
+	// The program applies the CRDs of the chart it deploys (components/chart_crds.go) and keeps the
+	// package of the pinned chart only; another chart comes with its package.
+	if c.Chart.Path == "" && c.Chart.Version != components.ChartVersion {
+		r.fail("chartVersion", "%q: from a repository only the pinned %s, whose CRDs the program applies (it keeps that package, %s); for another version set chartPath to its package", c.Chart.Version, components.ChartVersion, components.ChartPackage())
+	}
+	if c.Chart.Path == "" && c.Chart.Name != components.ChartName {
+		r.fail("chartName", "%q: from a repository only %s, whose CRDs the program applies; for another chart set chartPath to its package", c.Chart.Name, components.ChartName)
+	}
 	c.ChartValues = readChartValues(r, "chartValues")
 	c.ChartSecretValues = readChartValues(r, "chartSecretValues")
 	if both := components.CommonLeaves(c.ChartValues, c.ChartSecretValues); len(both) > 0 {

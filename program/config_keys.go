@@ -83,8 +83,8 @@ var configKeys = concat(
 
 		{"chartRepository", "string", components.ChartRepository, false, "Helm repository of the prometheus-operator chart."},
 		{"chartName", "string", components.ChartName, false, "Name of the prometheus-operator chart."},
-		{"chartVersion", "string", components.ChartVersion, false, "Version of the prometheus-operator chart."},
-		{"chartPath", "string", "", false, "Local path of the chart (air-gapped clusters); replaces chartRepository and chartVersion."},
+		{"chartVersion", "string", components.ChartVersion, false, "Version of the prometheus-operator chart. From a repository only the pinned version: the program applies the CRDs of the package it keeps (charts/). Another version needs chartPath."},
+		{"chartPath", "string", "", false, "Local path of the chart, a package or a directory (air-gapped clusters, another version); replaces chartRepository and chartVersion. The program applies this chart's CRDs."},
 		{"chartValues", "string", "", false, "More kube-prometheus-stack values, as a YAML mapping, deep-merged into the program's (alertmanager, grafana, exporters). Values the program owns (the Thanos sidecar and its object storage, the replica label, the Prometheus ServiceAccount, and what other keys set) are refused."},
 		{"chartSecretValues", "string", "", true, "More kube-prometheus-stack values, as chartValues, each of them a secret, encrypted in the state and masked in previews and diffs (Alertmanager receivers' keys, SMTP passwords). Set it with --secret. A value also in chartValues is refused; a chartValues set with --secret is kept secret the same way."},
 

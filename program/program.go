@@ -52,6 +52,11 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if err := errors.Join(err, checkSecretKeys(ctx.GetConfig, ctx.IsConfigSecret)); err != nil {
 		return nil, err
 	}
+	// Read before any resource is registered: a bad chartPath changes nothing.
+	crds, err := chartCRDs(cfg.Chart)
+	if err != nil {
+		return nil, err
+	}
 	cluster, err := resolveCluster(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -102,6 +107,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		SidecarRoleArn:   bucket.SidecarRoleArn,
 		SkipAwait:        cfg.SkipAwait,
 		ReleaseDependsOn: releaseDependsOn,
+		CRDs:             crds,
 		Values: components.PrometheusValues{
 			Replicas:              cfg.PrometheusReplicas,
 			ClusterName:           cfg.ClusterName,
@@ -128,7 +134,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			Alerts:         cfg.ThanosAlerts,
 			StackAlerts:    components.StackAlertSettings{StoreSyncInterval: cfg.StoreSyncInterval},
 			Dashboards:     cfg.ThanosDashboards,
-			MonitoringCRDs: []pulumi.Resource{prometheus.Release},
+			MonitoringCRDs: prometheus.CRDs,
 		}, k8sChildren); err != nil {
 			return nil, err
 		}
@@ -138,7 +144,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		Namespace:      namespace,
 		Instance:       Instance,
 		SkipAwait:      cfg.SkipAwait,
-		MonitoringCRDs: []pulumi.Resource{prometheus.Release},
+		MonitoringCRDs: prometheus.CRDs,
 	}
 	peers, err := components.NewPeers(ctx, "peers", &components.PeersArgs{Namespace: namespace}, k8sChildren)
 	if err != nil {

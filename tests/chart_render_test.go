@@ -162,8 +162,8 @@ func checkRenderedSidecarScrape(t *testing.T, c *rendered) {
 	if port := at(t, m.Inputs, "spec.podMetricsEndpoints.0.port"); port != components.SidecarHTTPPortName {
 		t.Errorf("PodMonitor %s scrapes port %v, want the sidecar's %q", m.Name, port, components.SidecarHTTPPortName)
 	}
-	if !dependsOn(m, "kube-prometheus-stack") {
-		t.Errorf("PodMonitor %s does not wait for the release that installs its CRD", m.Name)
+	if !waitsForItsCRD(t, c.run, m) {
+		t.Errorf("PodMonitor %s does not wait for its CRD", m.Name)
 	}
 	// And the chart scrapes no sidecar itself: no ServiceMonitor of the chart scrapes a Service in
 	// front of the Prometheus pods on the sidecar's port (the chart's thanosServiceMonitor is off).

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
 )
 
 // TestInvalidConfigFailsBeforeAnyResource runs the program with one bad setting at a time (on top
@@ -79,6 +81,14 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 			nil, []string{"prometheus-thanos:existingBucketEndpoint", "only applies with existingBucketName"}},
 		{"chart repository not a URL", map[string]string{"prometheus-thanos:chartRepository": "prometheus-community"},
 			nil, []string{"prometheus-thanos:chartRepository", "https:// or oci://"}},
+		{"another chart version from a repository", map[string]string{"prometheus-thanos:chartVersion": "89.0.0"},
+			nil, []string{"prometheus-thanos:chartVersion", `"89.0.0"`, "only the pinned " + components.ChartVersion, "set chartPath"}},
+		{"another chart from a repository", map[string]string{"prometheus-thanos:chartName": "prometheus-operator"},
+			nil, []string{"prometheus-thanos:chartName", "only kube-prometheus-stack", "set chartPath"}},
+		{"a chart path that is not there", map[string]string{"prometheus-thanos:chartPath": "charts/kube-prometheus-stack-0.0.0.tgz"},
+			nil, []string{"prometheus-thanos:chartPath", "kube-prometheus-stack-0.0.0.tgz", "no such file"}},
+		{"a chart path without CRDs", map[string]string{"prometheus-thanos:chartPath": "mocks_test.go"},
+			nil, []string{"prometheus-thanos:chartPath", "mocks_test.go"}},
 		{"a value in both chartValues and chartSecretValues", map[string]string{"prometheus-thanos:chartValues": "alertmanager: {config: {global: {resolve_timeout: 5m}}}", "prometheus-thanos:chartSecretValues": "alertmanager: {config: {global: {resolve_timeout: 1m, slack_api_url: https://hooks.slack.com/x}}}"},
 			nil, []string{"prometheus-thanos:chartSecretValues", "sets alertmanager.config.global.resolve_timeout, which chartValues sets too"}},
 		{"chart values not a mapping", map[string]string{"prometheus-thanos:chartValues": "- grafana"},

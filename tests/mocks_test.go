@@ -29,6 +29,8 @@ type registered struct {
 	Provider string
 	// DeleteBeforeReplace: a replacement deletes the old object before creating the new one.
 	DeleteBeforeReplace bool
+	// RetainOnDelete: deleting the resource leaves the object in the cluster.
+	RetainOnDelete bool
 }
 
 // mocks records every registration and answers with plausible provider outputs: the inputs plus
@@ -54,6 +56,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Dependencies = rpc.GetDependencies()
 		r.Parent = rpc.GetParent()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)

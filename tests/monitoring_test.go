@@ -17,7 +17,7 @@ import (
 func TestThanosMixinIsDeployed(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		rule := r.one(t, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", components.ThanosAlertsRuleName)
-		if !dependsOn(rule, "kube-prometheus-stack") {
+		if !waitsForItsCRD(t, r, rule) {
 			t.Errorf("the PrometheusRule does not wait for the chart's CRDs: %v", rule.Dependencies)
 		}
 		want, err := components.ThanosAlertGroups()
@@ -113,7 +113,7 @@ func TestStackAlertsAreDeployed(t *testing.T) {
 func checkStackAlerts(t *testing.T, r *run, window, wait string) {
 	t.Helper()
 	rule := r.one(t, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", components.StackAlertsRuleName)
-	if !dependsOn(rule, "kube-prometheus-stack") {
+	if !waitsForItsCRD(t, r, rule) {
 		t.Errorf("the PrometheusRule does not wait for the chart's CRDs: %v", rule.Dependencies)
 	}
 	if got := at(t, rule.Inputs, "spec.groups.0.name"); got != components.StackAlertGroupName || len(at(t, rule.Inputs, "spec.groups").([]any)) != 1 {

@@ -331,6 +331,21 @@ func TestHelmReleaseValues(t *testing.T) {
 	})
 }
 
+// waitsForItsCRD says whether a custom resource depends on the CRD of its kind that the program
+// applies (components.PrometheusStack.CRDs).
+func waitsForItsCRD(t *testing.T, r *run, res registered) bool {
+	t.Helper()
+	apiVersion, kind, _ := strings.Cut(strings.TrimPrefix(res.Type, "kubernetes:"), ":")
+	group, _, _ := strings.Cut(apiVersion, "/")
+	for _, crd := range r.all("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition") {
+		if at(t, crd.Inputs, "spec.group") == group && at(t, crd.Inputs, "spec.names.kind") == kind {
+			return dependsOn(res, crd.Name)
+		}
+	}
+	t.Errorf("the program applies no CRD of %s's kind %s", res.Name, res.Type)
+	return false
+}
+
 func dependsOn(r registered, name string) bool {
 	for _, urn := range r.Dependencies {
 		if strings.HasSuffix(urn, "::"+name) {
@@ -503,8 +518,8 @@ func TestServiceMonitorsWaitForTheChartsCRDs(t *testing.T) {
 			t.Fatalf("%d ServiceMonitors, want 4 (query-frontend, querier, store gateway, compactor)", len(monitors))
 		}
 		for _, m := range monitors {
-			if !dependsOn(m, "kube-prometheus-stack") {
-				t.Errorf("ServiceMonitor %s does not depend on the release: %v", m.Name, m.Dependencies)
+			if !waitsForItsCRD(t, r, m) {
+				t.Errorf("ServiceMonitor %s does not depend on its CRD: %v", m.Name, m.Dependencies)
 			}
 			// Each selects exactly its own Service: not the governing Service over the same pods,
 			// which would scrape them twice under a second job.

@@ -1,0 +1,54 @@
+package program
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"sync"
+
+	"github.com/prometheus-thanos/prometheus-thanos/charts"
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
+
+// chartCRDsCache keeps each chart's parsed CRDs (4 MB of YAML for the pinned chart) for the
+// process: the tests deploy the program hundreds of times.
+var chartCRDsCache = struct {
+	sync.Mutex
+	byKey map[string][]components.CRD
+}{byKey: map[string][]components.CRD{}}
+
+// chartCRDs reads the CRDs of the chart the release installs: those of chartPath where it is set,
+// else those of the package the repository keeps (embedded in the program), which is the package
+// the chart repository serves at the pinned version (readConfig refuses another version).
+func chartCRDs(chart components.ChartSource) ([]components.CRD, error) {
+	key := "embedded:" + components.ChartPackage()
+	if chart.Path != "" {
+		info, err := os.Stat(chart.Path)
+		if err != nil {
+			return nil, fmt.Errorf("config %s:chartPath: %w", ProjectName, err)
+		}
+		key = fmt.Sprintf("%s:%d:%d", chart.Path, info.Size(), info.ModTime().UnixNano())
+	}
+	chartCRDsCache.Lock()
+	defer chartCRDsCache.Unlock()
+	if crds, ok := chartCRDsCache.byKey[key]; ok {
+		return crds, nil
+	}
+	var crds []components.CRD
+	var err error
+	if chart.Path != "" {
+		if crds, err = components.ChartCRDsFromPath(chart.Path); err != nil {
+			return nil, fmt.Errorf("config %s:chartPath: %q: %w", ProjectName, chart.Path, err)
+		}
+	} else {
+		pkg, err := charts.Package(path.Base(components.ChartPackage()))
+		if err != nil {
+			return nil, fmt.Errorf("the program's chart package %s: %w", components.ChartPackage(), err)
+		}
+		if crds, err = components.ChartCRDsFromPackage(pkg); err != nil {
+			return nil, fmt.Errorf("the program's chart package %s: %w", components.ChartPackage(), err)
+		}
+	}
+	chartCRDsCache.byKey[key] = crds
+	return crds, nil
+}
