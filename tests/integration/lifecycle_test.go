@@ -197,6 +197,7 @@ func TestLifecycle(t *testing.T) {
 		run  func(t *testing.T)
 	}{
 		{"preview of a new stack against the empty cluster", func(t *testing.T) { previewNewStack(ctx, t, stack) }},
+		{"an older operator's CRDs stand in the cluster, as Helm installed them", func(t *testing.T) { installOlderCRDs(ctx, t) }},
 		{"up creates every object as the program meant it", func(t *testing.T) { upCreates(ctx, t, stack) }},
 		{"the real operator runs the sidecars with the bucket", func(t *testing.T) { operatorGeneratesPrometheus(ctx, t) }},
 		{"Pod Security: restricted enforced, every pod of the program, chart and operator admitted", func(t *testing.T) { checkPodSecurity(ctx, t) }},
@@ -219,9 +220,18 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-// expectedCreates are the Kubernetes objects (kind/name) a first update of the program creates.
-func expectedCreates() []string {
+// expectedCreates are the Kubernetes objects (kind/name) a first update of the program creates:
+// the chart's CRDs among them, which it applies whether or not they exist.
+func expectedCreates(t *testing.T) []string {
+	t.Helper()
+	crds, err := harness.ChartCRDNames(suite.chart)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := []string{"Namespace/" + namespace, "Namespace/" + nodeExporterNamespace, "Release/" + releaseName}
+	for _, name := range crds {
+		out = append(out, "CustomResourceDefinition/"+name)
+	}
 	for _, o := range programObjects {
 		out = append(out, o.String())
 	}
@@ -264,7 +274,7 @@ func previewNewStack(ctx context.Context, t *testing.T, stack auto.Stack) {
 		t.Fatalf("preview: %v", err)
 	}
 	changes := rec.Changes()
-	if got, want := kubernetesSteps(changes, apitype.OpCreate), expectedCreates(); !slices.Equal(got, want) {
+	if got, want := kubernetesSteps(changes, apitype.OpCreate), expectedCreates(t); !slices.Equal(got, want) {
 		t.Errorf("preview creates\n%v\nwant\n%v", got, want)
 	}
 	for _, s := range changes {
@@ -286,7 +296,7 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 	if err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	if got, want := kubernetesSteps(rec.Changes(), apitype.OpCreate), expectedCreates(); !slices.Equal(got, want) {
+	if got, want := kubernetesSteps(rec.Changes(), apitype.OpCreate), expectedCreates(t); !slices.Equal(got, want) {
 		t.Errorf("up created\n%v\nwant\n%v", got, want)
 	}
 
@@ -317,6 +327,8 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 	}
 
 	checkCRDs(ctx, t)
+	checkCRDsUpgraded(ctx, t)
+	logStateSize(ctx, t, stack)
 	checkWorkloads(ctx, t)
 	checkServices(ctx, t)
 	checkServiceMonitors(ctx, t)

@@ -119,14 +119,14 @@ func firstLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// ChartCRDNames are the names of the CRDs the chart package installs from its crds/ directories
-// (its own and its subcharts'), sorted.
-func ChartCRDNames(path string) ([]string, error) {
+// ChartCRDs are the CRDs the chart package installs from its crds/ directories (its own and its
+// subcharts', as Helm's loader finds them), sorted by name.
+func ChartCRDs(path string) ([]Object, error) {
 	chart, err := loader.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
-	var names []string
+	var crds []Object
 	for _, crd := range chart.CRDObjects() {
 		objs, err := decodeAll(string(crd.File.Data))
 		if err != nil {
@@ -134,12 +134,22 @@ func ChartCRDNames(path string) ([]string, error) {
 		}
 		for _, o := range objs {
 			if o.Kind() == "CustomResourceDefinition" {
-				names = append(names, o.Name())
+				crds = append(crds, o)
 			}
 		}
 	}
-	sort.Strings(names)
-	return names, nil
+	sort.Slice(crds, func(i, j int) bool { return crds[i].Name() < crds[j].Name() })
+	return crds, nil
+}
+
+// ChartCRDNames are the names of ChartCRDs, sorted.
+func ChartCRDNames(path string) ([]string, error) {
+	crds, err := ChartCRDs(path)
+	names := make([]string, 0, len(crds))
+	for _, crd := range crds {
+		names = append(names, crd.Name())
+	}
+	return names, err
 }
 
 // chartRenames are the prometheusSpec values the chart does not copy under their own name, with
