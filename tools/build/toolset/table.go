@@ -13,6 +13,7 @@ const (
 	PulumiModule             = "github.com/pulumi/pulumi/pkg/v3"
 	PulumiSDKModule          = "github.com/pulumi/pulumi/sdk/v3"
 	KubernetesProviderModule = "github.com/pulumi/pulumi-kubernetes/provider/v4"
+	PulumiYAMLModule         = "github.com/pulumi/pulumi-yaml"
 	KubernetesModule         = "k8s.io/kubernetes"
 	PrometheusOperatorModule = "github.com/prometheus-operator/prometheus-operator"
 	KubeScoreModule          = "github.com/zegl/kube-score"
@@ -48,6 +49,18 @@ var Table = []Tool{
 			}
 			return nil
 		},
+	},
+	{
+		// Pulumi YAML's language host, for the README's YAML example (the CLI finds it on PATH). A
+		// module of its own: v1.25.0, the newest served, builds only against the Pulumi packages
+		// its go.mod names (v3.206.0), not the CLI's.
+		Name: "pulumi-yaml", Suite: Integration, Kind: GoBuild, ColdMinutes: 3,
+		Modules: []string{PulumiYAMLModule},
+		LDFlags: func(p Pins) string {
+			return stampVersion(PulumiYAMLModule+"/pkg/version.Version", p.Of(PulumiYAMLModule))
+		},
+		Binaries: []Binary{{Name: "pulumi-language-yaml", Package: PulumiYAMLModule + "/cmd/pulumi-language-yaml", Plugin: true}},
+		DirEnv:   "PULUMI_YAML_BIN_DIR",
 	},
 	{
 		// The provider's go.mod here raises the modules it shares with the Pulumi CLI and the tests
