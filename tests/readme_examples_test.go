@@ -33,3 +33,19 @@ func TestREADMEShowsTheConsumerExampleThatRuns(t *testing.T) {
 		t.Errorf("README.md does not show examples/consumer's example as it is:\n%s", block)
 	}
 }
+
+// TestREADMEShowsTheYAMLConsumerThatRuns: the README's YAML example is examples/consumer-yaml's
+// Pulumi.yaml as it is, which the integration suite runs through the real engine.
+func TestREADMEShowsTheYAMLConsumerThatRuns(t *testing.T) {
+	project, err := os.ReadFile("../examples/consumer-yaml/Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if block := "```yaml\n" + string(project) + "```\n"; !strings.Contains(string(readme), block) {
+		t.Errorf("README.md does not show examples/consumer-yaml/Pulumi.yaml as it is:\n%s", block)
+	}
+}

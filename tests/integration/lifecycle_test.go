@@ -21,7 +21,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
-	examples "github.com/prometheus-thanos/prometheus-thanos/examples/consumer"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
@@ -205,7 +204,7 @@ func TestLifecycle(t *testing.T) {
 		{"second preview has no changes", func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
 		{"a changed secret chart value: the preview's diff masks both values", func(t *testing.T) { previewMasksSecretValues(ctx, t, stack) }},
 		{"querierReplicas 2 to 3 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
-		{"stack references: a pulumi-eks-shaped cluster stack in, the README's consumer out", func(t *testing.T) { stackReferences(ctx, t, stack) }},
+		{"stack references: a pulumi-eks-shaped cluster stack in, the README's consumers out", func(t *testing.T) { stackReferences(ctx, t, stack) }},
 		{"kube-score: nothing on the program's objects, only accepted findings on the chart's (prod shape)", func(t *testing.T) { lintProgramObjects(ctx, t, prodLintPolicy) }},
 		{"kube-score: nothing on the program's objects, only accepted findings on the chart's (dev shape)", func(t *testing.T) { lintDevShape(ctx, t, stack) }},
 		{"destroy removes everything it created", func(t *testing.T) { destroy(ctx, t, stack) }},
@@ -443,35 +442,8 @@ func stackReferences(ctx context.Context, t *testing.T, stack auto.Stack) {
 		t.Errorf("the program's state has no StackReference to %s", clusterRef)
 	}
 
-	// Out: a third project runs the README's example (examples/consumer), which reads the outputs
-	// through a StackReference and exports them: each as the program's stack has it.
-	mainName := harness.FullyQualified(program.ProjectName, mainStack)
-	consumer := suite.pulumi.MustStack(ctx, t, consumerProject, consumerStack, examples.Program)
-	harness.MustSetConfig(ctx, t, consumer, map[string]string{consumerProject + ":monitoringStack": mainName})
-	res, err := consumer.Up(ctx)
-	if err != nil {
-		t.Fatalf("up of the consumer stack: %v", err)
-	}
-	outputs, err := stack.Outputs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"queryFrontendUrl", "querierUrl", "storeApiEndpoint", "bucketName", "grafanaAdminSecret"} {
-		if got, want := fmt.Sprint(res.Outputs[name].Value), fmt.Sprint(outputs[name].Value); got != want || want == "" {
-			t.Errorf("the consumer stack read %s %q, want the program's %q", name, got, want)
-		}
-	}
-	if want := "http://thanos-query." + namespace + ".svc.cluster.local:9090"; fmt.Sprint(res.Outputs["querierUrl"].Value) != want {
-		t.Errorf("the consumer stack read querierUrl %v, want %q", res.Outputs["querierUrl"].Value, want)
-	}
-	// A stack without one of the outputs fails the consumer's update, naming the stack and output.
-	harness.MustSetConfig(ctx, t, consumer, map[string]string{consumerProject + ":monitoringStack": clusterRef})
-	if _, err := consumer.Up(ctx); err == nil || !strings.Contains(err.Error(), "stack "+clusterRef+" has no output ") {
-		t.Errorf("the consumer of a stack without the outputs: %v, want an error naming the stack and a missing output", err)
-	}
-	if _, err := consumer.Destroy(ctx); err != nil {
-		t.Errorf("destroy of the consumer stack: %v", err)
-	}
+	// Out: the README's examples read the outputs.
+	consumersReadTheOutputs(ctx, t, stack, clusterRef)
 }
 
 // destroy: the stack's destroy removes every object it created and the namespace (the real

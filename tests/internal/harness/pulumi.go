@@ -2,7 +2,9 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,8 +64,9 @@ func NewPulumi(dir string, tools Tools) (*Pulumi, error) {
 			"PULUMI_CONFIG_PASSPHRASE": Passphrase,
 			"PULUMI_HOME":              filepath.Join(dir, "home"),
 			"PULUMI_SKIP_UPDATE_CHECK": "true",
-			// The kubernetes provider on PATH is used as an "ambient" plugin: nothing is downloaded.
-			"PATH": tools.ProviderDir + string(os.PathListSeparator) + tools.PulumiDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+			// The kubernetes provider and the YAML language host on PATH are used as "ambient"
+			// plugins: nothing is downloaded.
+			"PATH": strings.Join([]string{tools.ProviderDir, tools.YAMLDir, tools.PulumiDir, os.Getenv("PATH")}, string(os.PathListSeparator)),
 			// Helm inside the provider keeps its caches here rather than in the user's home.
 			"HELM_CACHE_HOME":  filepath.Join(dir, "home", "helm", "cache"),
 			"HELM_CONFIG_HOME": filepath.Join(dir, "home", "helm", "config"),
@@ -206,4 +209,28 @@ func DescribeSteps(steps []apitype.StepEventMetadata) string {
 // URNName is the resource name at the end of a URN.
 func URNName(urn string) string {
 	return urn[strings.LastIndex(urn, "::")+2:]
+}
+
+// ProjectStack creates (or selects) a stack of the project in srcDir (its Pulumi.yaml and
+// program, run by the language host its runtime names), from a copy in the stack's work
+// directory, so that the stack's settings file is not written beside the source.
+func (p *Pulumi) ProjectStack(ctx context.Context, srcDir, name string) (auto.Stack, error) {
+	project, err := workspace.LoadProject(filepath.Join(srcDir, "Pulumi.yaml"))
+	if err != nil {
+		return auto.Stack{}, err
+	}
+	workDir := p.WorkDir(string(project.Name), name)
+	if err := os.CopyFS(workDir, os.DirFS(srcDir)); err != nil && !errors.Is(err, fs.ErrExist) {
+		return auto.Stack{}, err
+	}
+	s, err := auto.UpsertStackLocalSource(ctx, name, workDir,
+		auto.Pulumi(p.command),
+		auto.PulumiHome(p.env["PULUMI_HOME"]),
+		auto.EnvVars(p.env),
+		auto.SecretsProvider("passphrase"),
+	)
+	if err != nil {
+		return s, fmt.Errorf("stack %s: %w", FullyQualified(string(project.Name), name), err)
+	}
+	return s, nil
 }
