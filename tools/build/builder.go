@@ -406,7 +406,7 @@ func (b *builder) patchedModule(t toolset.Tool) (string, error) {
 			}
 		}
 	}
-	module := t.Modules[0]
+	module := t.PatchTarget()
 	src, err := b.moduleDir(work, module)
 	if err != nil {
 		return work, err

@@ -15,7 +15,7 @@ func TestSelectTools(t *testing.T) {
 	for _, tool := range tools {
 		names = append(names, tool.Name)
 	}
-	if got, want := strings.Join(names, " "), "pulumi pulumi-yaml kubernetes-provider kubernetes etcd prometheus-operator kube-score thanos"; got != want {
+	if got, want := strings.Join(names, " "), "pulumi pulumi-yaml kubernetes etcd prometheus-operator kube-score thanos"; got != want {
 		t.Errorf("selected %q, want %q", got, want)
 	}
 	for _, bad := range [][]string{nil, {"unit"}, {"thanos", "nope"}} {

@@ -64,9 +64,9 @@ func NewPulumi(dir string, tools Tools) (*Pulumi, error) {
 			"PULUMI_CONFIG_PASSPHRASE": Passphrase,
 			"PULUMI_HOME":              filepath.Join(dir, "home"),
 			"PULUMI_SKIP_UPDATE_CHECK": "true",
-			// The kubernetes provider and the YAML language host on PATH are used as "ambient"
-			// plugins: nothing is downloaded.
-			"PATH": strings.Join([]string{tools.ProviderDir, tools.YAMLDir, tools.PulumiDir, os.Getenv("PATH")}, string(os.PathListSeparator)),
+			// The kubernetes provider (beside the CLI) and the YAML language host on PATH are used
+			// as "ambient" plugins: nothing is downloaded.
+			"PATH": strings.Join([]string{tools.PulumiDir, tools.YAMLDir, os.Getenv("PATH")}, string(os.PathListSeparator)),
 			// Helm inside the provider keeps its caches here rather than in the user's home.
 			"HELM_CACHE_HOME":  filepath.Join(dir, "home", "helm", "cache"),
 			"HELM_CONFIG_HOME": filepath.Join(dir, "home", "helm", "config"),

@@ -12,9 +12,9 @@ import (
 // Tools are the real binaries the builder (tools/build) builds or installs and names in
 // environment variables with --print-env; tools/build/toolset's table declares them.
 type Tools struct {
-	// PulumiDir holds the pulumi CLI, ProviderDir the kubernetes provider plugin, YAMLDir Pulumi
-	// YAML's language host.
-	PulumiDir, ProviderDir, YAMLDir string
+	// PulumiDir holds the pulumi CLI and the kubernetes provider plugin, YAMLDir Pulumi YAML's
+	// language host.
+	PulumiDir, YAMLDir string
 	// KubernetesDir holds kube-apiserver, kube-controller-manager, kube-scheduler and kubelet.
 	KubernetesDir string
 	Etcd          string
@@ -40,7 +40,6 @@ func itself(path string) string { return path }
 
 var tools = []tool{
 	{"PULUMI_BIN_DIR", func(t *Tools, v string) { t.PulumiDir = v }, inDir("pulumi")},
-	{"KUBERNETES_PROVIDER_BIN_DIR", func(t *Tools, v string) { t.ProviderDir = v }, inDir("pulumi-resource-kubernetes")},
 	{"PULUMI_YAML_BIN_DIR", func(t *Tools, v string) { t.YAMLDir = v }, inDir("pulumi-language-yaml")},
 	{"KUBERNETES_BIN_DIR", func(t *Tools, v string) { t.KubernetesDir = v }, inDir("kube-apiserver")},
 	{"ETCD_BIN", func(t *Tools, v string) { t.Etcd = v }, itself},

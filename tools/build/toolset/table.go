@@ -34,15 +34,23 @@ const prometheusCommonVersion = "github.com/prometheus/common/version.Version"
 // at a time on 2 cores (docs/testing.md, "Tool cache").
 var Table = []Tool{
 	{
-		Name: "pulumi", Suite: Integration, Kind: GoBuild, ColdMinutes: 9,
-		Modules: []string{PulumiModule, PulumiSDKModule},
+		// The CLI and the kubernetes provider plugin in one module and one `go build`: they share
+		// the Pulumi packages and most of their dependencies, which then compile once
+		// (tools/pulumi/tools.go).
+		Name: "pulumi", Suite: Integration, Kind: GoBuild, ColdMinutes: 15,
+		Modules: []string{PulumiModule, PulumiSDKModule, KubernetesProviderModule},
 		// The stamp lets the Automation API accept this CLI without PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK.
 		LDFlags: func(p Pins) string {
 			return stampVersion("github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", p.Of(PulumiModule))
 		},
-		Binaries: []Binary{{Name: "pulumi", Package: PulumiModule + "/cmd/pulumi", Smoke: []string{"version"}}},
-		DirEnv:   "PULUMI_BIN_DIR",
-		SmokeEnv: []string{"PULUMI_SKIP_UPDATE_CHECK=true"},
+		Binaries: []Binary{
+			{Name: "pulumi", Package: PulumiModule + "/cmd/pulumi", Smoke: []string{"version"}},
+			{Name: "pulumi-resource-kubernetes", Package: KubernetesProviderModule + "/cmd/pulumi-resource-kubernetes", Plugin: true},
+		},
+		DirEnv:        "PULUMI_BIN_DIR",
+		SmokeEnv:      []string{"PULUMI_SKIP_UPDATE_CHECK=true"},
+		PatchedModule: KubernetesProviderModule,
+		ModulePatch:   patchKubernetesProvider,
 		Check: func(p Pins) error {
 			if p.Of(PulumiModule) != p.Of(PulumiSDKModule) {
 				return fmt.Errorf("requires %s %s but %s %s; the CLI is built from one release", PulumiModule, p.Of(PulumiModule), PulumiSDKModule, p.Of(PulumiSDKModule))
@@ -61,15 +69,6 @@ var Table = []Tool{
 		},
 		Binaries: []Binary{{Name: "pulumi-language-yaml", Package: PulumiYAMLModule + "/cmd/pulumi-language-yaml", Plugin: true}},
 		DirEnv:   "PULUMI_YAML_BIN_DIR",
-	},
-	{
-		// The provider's go.mod here raises the modules it shares with the Pulumi CLI and the tests
-		// to the versions those select, so those packages compile once (tools/kubernetes-provider/tools.go).
-		Name: "kubernetes-provider", Suite: Integration, Kind: GoBuild, ColdMinutes: 13,
-		Modules:     []string{KubernetesProviderModule},
-		Binaries:    []Binary{{Name: "pulumi-resource-kubernetes", Package: KubernetesProviderModule + "/cmd/pulumi-resource-kubernetes", Plugin: true}},
-		DirEnv:      "KUBERNETES_PROVIDER_BIN_DIR",
-		ModulePatch: patchKubernetesProvider,
 	},
 	{
 		// The control plane and the node agent in one `go build`: most packages are shared.

@@ -98,9 +98,20 @@ type Tool struct {
 	ColdMinutes int
 	// Check verifies rules of the helper module beyond its pins (e.g. staging modules in step).
 	Check func(Pins) error
-	// ModulePatch, when set, builds from a writable copy of the first module with this applied to
-	// the copy's directory: for a module whose build needs files its Makefile generates.
+	// ModulePatch, when set, builds from a writable copy of PatchedModule (default: the first
+	// module) with this applied to the copy's directory: for a module whose build needs files its
+	// Makefile generates, or one adaptation to the versions the helper module selects.
 	ModulePatch func(dir string) error
+	// PatchedModule is the module ModulePatch applies to; empty means the first.
+	PatchedModule string
+}
+
+// PatchTarget is the module ModulePatch applies to.
+func (t Tool) PatchTarget() string {
+	if t.PatchedModule != "" {
+		return t.PatchedModule
+	}
+	return t.Modules[0]
 }
 
 // VersionVar is a version --print-env sets for the suites (the cluster's images are tagged with
