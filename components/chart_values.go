@@ -26,6 +26,7 @@ func prometheusSpecValue(keys ...string) []string {
 // OwnedChartValues lists every value the program owns. A test holds it equal to what
 // PrometheusStackValues generates: each generated value lies under an entry here.
 var OwnedChartValues = []OwnedChartValue{
+	{[]string{"crds"}, "the program applies the chart's CRDs itself, on every update, and the release skips them (components/chart_crds.go)"},
 	{[]string{"prometheus", "enabled"}, "the Prometheus the Thanos sidecars run beside"},
 	{[]string{"prometheus", "agentMode"}, "an agent keeps no blocks and runs no Thanos sidecar"},
 	{[]string{"prometheus", "serviceAccount"}, "the Prometheus ServiceAccount is the sidecar's IRSA identity (the role annotation and the name its role trusts)"},

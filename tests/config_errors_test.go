@@ -95,6 +95,8 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 			nil, []string{"prometheus-thanos:chartValues", "not a YAML mapping"}},
 		{"chart values replace the sidecar's object storage", map[string]string{"prometheus-thanos:chartValues": "prometheus:\n  prometheusSpec:\n    thanos:\n      objectStorageConfig:\n        secret: {type: S3}\n"},
 			nil, []string{"prometheus-thanos:chartValues", "prometheus.prometheusSpec.thanos.objectStorageConfig.secret.type is owned by the program", "objstore Secret"}},
+		{"chart values turn the chart's CRD upgrade job on", map[string]string{"prometheus-thanos:chartValues": "crds: {upgradeJob: {enabled: true}}"},
+			nil, []string{"prometheus-thanos:chartValues", "crds.upgradeJob.enabled is owned by the program", "applies the chart's CRDs itself"}},
 		{"chart values change the replica label", map[string]string{"prometheus-thanos:chartValues": "prometheus: {prometheusSpec: {replicaExternalLabelName: replica}}"},
 			nil, []string{"prometheus-thanos:chartValues", "prometheus.prometheusSpec.replicaExternalLabelName is owned", "--query.replica-label"}},
 		{"chart values replace the whole Prometheus spec", map[string]string{"prometheus-thanos:chartValues": "prometheus: {prometheusSpec: null}"},
