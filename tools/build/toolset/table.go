@@ -36,8 +36,8 @@ var Table = []Tool{
 	{
 		// The CLI and the kubernetes provider plugin in one module and one `go build`: they share
 		// the Pulumi packages and most of their dependencies, which then compile once
-		// (tools/pulumi/tools.go).
-		Name: "pulumi", Suite: Integration, Kind: GoBuild, ColdMinutes: 15,
+		// (tools/pulumi/tools.go). Cold minutes: the two builds' alone, added (at most that).
+		Name: "pulumi", Suite: Integration, Kind: GoBuild, ColdMinutes: 22,
 		Modules: []string{PulumiModule, PulumiSDKModule, KubernetesProviderModule},
 		// The stamp lets the Automation API accept this CLI without PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK.
 		LDFlags: func(p Pins) string {
@@ -62,7 +62,7 @@ var Table = []Tool{
 		// Pulumi YAML's language host, for the README's YAML example (the CLI finds it on PATH). A
 		// module of its own: v1.25.0, the newest served, builds only against the Pulumi packages
 		// its go.mod names (v3.206.0), not the CLI's.
-		Name: "pulumi-yaml", Suite: Integration, Kind: GoBuild, ColdMinutes: 3,
+		Name: "pulumi-yaml", Suite: Integration, Kind: GoBuild, ColdMinutes: 2,
 		Modules: []string{PulumiYAMLModule},
 		LDFlags: func(p Pins) string {
 			return stampVersion(PulumiYAMLModule+"/pkg/version.Version", p.Of(PulumiYAMLModule))
