@@ -18,7 +18,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"sigs.k8s.io/yaml"
+	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // Helm installs the files of a chart's crds/ directory (and its subcharts') when the release is
@@ -135,17 +135,22 @@ func parseCRDFiles(files map[string][]byte) ([]CRD, error) {
 	var out []CRD
 	seen := map[string]string{}
 	for _, file := range names {
-		for i, doc := range splitYAMLDocuments(files[file]) {
+		// The API machinery's decoder, as kubectl and Helm read manifests: documents split at
+		// "---", YAML or JSON.
+		dec := k8syaml.NewYAMLOrJSONDecoder(bytes.NewReader(files[file]), 4096)
+		for i := 1; ; i++ {
 			var obj map[string]any
-			if err := yaml.Unmarshal(doc, &obj); err != nil {
-				return nil, fmt.Errorf("%s, document %d: %w", file, i+1, err)
+			if err := dec.Decode(&obj); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return nil, fmt.Errorf("%s, document %d: %w", file, i, err)
 			}
 			if len(obj) == 0 {
 				continue
 			}
 			name, _ := valueAt(obj, []string{"metadata", "name"}).(string)
 			if obj["apiVersion"] != CRDAPIVersion || obj["kind"] != CRDKind || name == "" {
-				return nil, fmt.Errorf("%s, document %d: %v %v %q is not a named %s %s", file, i+1, obj["apiVersion"], obj["kind"], name, CRDAPIVersion, CRDKind)
+				return nil, fmt.Errorf("%s, document %d: %v %v %q is not a named %s %s", file, i, obj["apiVersion"], obj["kind"], name, CRDAPIVersion, CRDKind)
 			}
 			if prev, ok := seen[name]; ok {
 				return nil, fmt.Errorf("CRD %s is in both %s and %s", name, prev, file)
@@ -158,21 +163,6 @@ func parseCRDFiles(files map[string][]byte) ([]CRD, error) {
 		return nil, errors.New("the chart has no CRDs in crds/ (nor in a subchart's)")
 	}
 	return out, nil
-}
-
-// splitYAMLDocuments splits a YAML stream at its "---" lines.
-func splitYAMLDocuments(b []byte) [][]byte {
-	var docs [][]byte
-	var cur []byte
-	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
-		if t := bytes.TrimRight(line, " \t\r\n"); bytes.Equal(t, []byte("---")) || bytes.HasPrefix(t, []byte("--- ")) {
-			docs = append(docs, cur)
-			cur = nil
-			continue
-		}
-		cur = append(cur, line...)
-	}
-	return append(docs, cur)
 }
 
 // newChartCRDs applies the CRDs with Server-Side Apply, taking their fields over from the manager
@@ -189,10 +179,6 @@ func newChartCRDs(ctx *pulumi.Context, crds []CRD, opts ...pulumi.ResourceOption
 			}
 		}
 		meta, _ := crd.Object["metadata"].(map[string]any)
-		annotations := pulumi.StringMap{}
-		for k, v := range stringMap(meta["annotations"]) {
-			annotations[k] = pulumi.String(v)
-		}
 		// No empty map where the chart has no labels: the live object has none, and the
 		// provider's diff would show one on every preview.
 		var labels pulumi.StringMapInput
@@ -205,7 +191,7 @@ func newChartCRDs(ctx *pulumi.Context, crds []CRD, opts ...pulumi.ResourceOption
 			Metadata: &metav1.ObjectMetaArgs{
 				Name:        pulumi.String(crd.Name),
 				Labels:      labels,
-				Annotations: OwnedAnnotations(annotations),
+				Annotations: OwnedAnnotations(pulumi.ToStringMap(stringMap(meta["annotations"]))),
 			},
 			OtherFields: other,
 		}, append(opts, pulumi.RetainOnDelete(true))...)
