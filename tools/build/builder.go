@@ -37,10 +37,8 @@ type builder struct {
 	root, cache string
 	jobs        int
 	pins        map[string]toolset.Pins
-	// pulumiOnPath is the directory of a Pulumi CLI on PATH at the pinned version, used as it is.
-	pulumiOnPath string
-	lock         *os.File
-	mu           sync.Mutex // guards lock
+	lock        *os.File
+	mu          sync.Mutex // guards lock
 }
 
 func newBuilder() (*builder, error) {
@@ -86,7 +84,6 @@ func newBuilder() (*builder, error) {
 		}
 		b.pins[t.Name] = p
 	}
-	b.pulumiOnPath = b.findPinnedPulumi()
 	return b, nil
 }
 
@@ -111,35 +108,7 @@ func repoRoot() (string, error) {
 
 // binDir is where a tool's binaries live in the cache.
 func (b *builder) binDir(t toolset.Tool) string {
-	if t.Name == "pulumi" && b.pulumiOnPath != "" {
-		return b.pulumiOnPath
-	}
 	return filepath.Join(b.cache, t.CacheDir(b.pins[t.Name]), "bin")
-}
-
-// findPinnedPulumi returns the directory of a Pulumi CLI on PATH at exactly the pinned version,
-// which is used as it is instead of being built again, or "".
-func (b *builder) findPinnedPulumi() string {
-	t, _ := toolset.Named("pulumi")
-	if built(filepath.Join(b.cache, t.CacheDir(b.pins[t.Name]), "bin", "pulumi")) {
-		return ""
-	}
-	path, err := exec.LookPath("pulumi")
-	if err != nil {
-		return ""
-	}
-	cmd := exec.Command(path, "version")
-	cmd.Env = append(os.Environ(), "PULUMI_SKIP_UPDATE_CHECK=true")
-	out, err := cmd.Output()
-	if err != nil || strings.TrimSpace(string(out)) != t.Version(b.pins[t.Name]) {
-		return ""
-	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return ""
-	}
-	logf("using the Pulumi CLI on PATH: %s (%s)", path, t.Version(b.pins[t.Name]))
-	return filepath.Dir(real)
 }
 
 // built says whether path is an executable file.
