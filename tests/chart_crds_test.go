@@ -1,54 +1,35 @@
 package tests
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
-// helmCRDs are the CRDs Helm's own loader finds in the chart package (chart.CRDObjects: crds/ of
-// the chart and of its subcharts), decoded by the API machinery's decoder, by name.
+// helmCRDs are the CRDs Helm's own loader finds in the chart package (harness.ChartCRDs), by name.
 func helmCRDs(t *testing.T) map[string]map[string]any {
 	t.Helper()
 	path, err := harness.ChartPath()
 	if err != nil {
 		t.Fatal(err)
 	}
-	chart, err := loader.Load(path)
+	crds, err := harness.ChartCRDs(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]map[string]any{}
-	for _, crd := range chart.CRDObjects() {
-		dec := k8syaml.NewYAMLOrJSONDecoder(bytes.NewReader(crd.File.Data), 4096)
-		for {
-			var obj map[string]any
-			if err := dec.Decode(&obj); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				t.Fatalf("%s: %v", crd.Filename, err)
-			}
-			if obj == nil {
-				continue
-			}
-			name := at(t, obj, "metadata.name").(string)
-			out[name] = jsonRoundTrip(t, obj)
-		}
-	}
-	if len(out) == 0 {
+	if len(crds) == 0 {
 		t.Fatal("Helm finds no CRD in the chart package")
+	}
+	out := map[string]map[string]any{}
+	for _, crd := range crds {
+		out[crd.Name()] = jsonRoundTrip(t, map[string]any(crd))
 	}
 	return out
 }
