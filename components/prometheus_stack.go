@@ -100,7 +100,7 @@ type PrometheusStack struct {
 	ChartPods ChartPods
 }
 
-// NewPrometheusStack registers the objstore Secret and the Helm release.
+// NewPrometheusStack registers the objstore Secret, the chart's CRDs and the Helm release.
 func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackArgs, opts ...pulumi.ResourceOption) (*PrometheusStack, error) {
 	if args.Namespace == nil || args.ObjstoreConfig == nil || len(args.CRDs) == 0 {
 		return nil, fmt.Errorf("prometheus stack: Namespace, ObjstoreConfig and CRDs are required")
