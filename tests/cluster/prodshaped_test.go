@@ -382,15 +382,18 @@ func (p *stackRun) waitPrometheusReady(t *testing.T, n int) []map[string]any {
 
 func (p *stackRun) onePrometheusDeleted(t *testing.T) {
 	ctx := p.ctx
+	const jobs = "thanos-.*"
 	pods := p.waitPrometheusReady(t, 2)
-	// The range starts once both replicas have scraped for a while, so it covers only the deletion.
-	time.Sleep(30 * time.Second)
-	from := time.Now().Add(-20 * time.Second).Truncate(10 * time.Second)
+	// The range starts once both replicas have scraped every target (the drills before this one
+	// replaced some), so it covers only the deletion.
+	p.waitScrapedSince(t, jobs, time.Now())
+	from := time.Now().Truncate(scrapeCheckStep).Add(scrapeCheckStep)
 	victim := podName(pods[1])
 	deletePod(ctx, t, p.namespace, victim)
 	p.waitPrometheusReady(t, 2)
-	time.Sleep(30 * time.Second)
-	p.noGap(t, `up{job=~"thanos-.*"}`, from, time.Now().Truncate(10*time.Second), "the deletion of "+victim)
+	// It ends once the new replica has scraped every target too: past the handover.
+	p.waitScrapedSince(t, jobs, time.Now())
+	p.noGap(t, `up{job=~"`+jobs+`"}`, from, time.Now().Truncate(scrapeCheckStep), "the deletion of "+victim)
 }
 
 func (p *stackRun) oneStoreDeleted(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -149,8 +150,8 @@ func (p *stackRun) bucketCredentialsRotated(t *testing.T) {
 	p.noBucketFailures(t)
 	// One series per job, whichever pods were scraped (the drills before this one replaced some):
 	// each point needs a Prometheus replica that scraped it and a sidecar that serves it.
-	time.Sleep(20 * time.Second)
-	p.noGap(t, `count by (job) (up{job=~"thanos-query.*"})`, from, time.Now().Truncate(10*time.Second), "the rotation's rollout")
+	p.waitScrapedSince(t, "thanos-query.*", time.Now())
+	p.noGap(t, `count by (job) (up{job=~"thanos-query.*"})`, from, time.Now().Truncate(scrapeCheckStep), "the rotation's rollout")
 }
 
 // blocksKeepArriving waits until each Prometheus replica has shipped a block it cut after since,
@@ -211,7 +212,7 @@ func (p *stackRun) noBucketFailures(t *testing.T) {
 // step for every series, across what happened meanwhile (during).
 func (p *stackRun) noGap(t *testing.T, query string, from, to time.Time, during string) {
 	t.Helper()
-	step := 10 * time.Second
+	step := scrapeCheckStep
 	r, err := querier(p.ctx, t, p.namespace).QueryRange(p.ctx, query, from, to, step, harness.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
@@ -231,4 +232,53 @@ func (p *stackRun) noGap(t *testing.T, query string, from, to time.Time, during 
 		t.Errorf("%s over %s", s, during)
 	}
 	t.Logf("%d series with a point at each of %d steps over %s", len(r.Series), steps, during)
+}
+
+// scrapeCheckStep is the step of noGap's range queries, and what its range ends are aligned to.
+const scrapeCheckStep = 10 * time.Second
+
+// waitScrapedSince waits until every Ready Prometheus pod has scraped each of its active targets
+// of the jobs jobPattern matches (a regular expression) at or after since: the event a range
+// check's end waits for, as each point of it needs a replica that scraped it. The targets, not the
+// series: a restarted replica's head keeps the series of targets gone while it was down, with no
+// staleness marker, for the query lookback.
+func (p *stackRun) waitScrapedSince(t *testing.T, jobPattern string, since time.Time) {
+	t.Helper()
+	jobs := regexp.MustCompile("^(?:" + jobPattern + ")$")
+	what := fmt.Sprintf("every Prometheus pod to scrape the targets of %s after %s", jobPattern, since.Format(time.TimeOnly))
+	harness.WaitFor(p.ctx, t, 3*time.Minute, what, func() (bool, string) {
+		pods := p.prometheusPods(t)
+		if len(pods) == 0 {
+			return false, "no Prometheus pod Ready"
+		}
+		var behind []string
+		for _, pod := range pods {
+			var answer struct {
+				ActiveTargets []struct {
+					Labels     map[string]string `json:"labels"`
+					ScrapeURL  string            `json:"scrapeUrl"`
+					LastScrape time.Time         `json:"lastScrape"`
+				} `json:"activeTargets"`
+			}
+			api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)}
+			if err := api.Get(p.ctx, "/api/v1/targets?state=active", &answer); err != nil {
+				return false, err.Error()
+			}
+			matched := 0
+			for _, target := range answer.ActiveTargets {
+				if !jobs.MatchString(target.Labels["job"]) {
+					continue
+				}
+				matched++
+				if target.LastScrape.Before(since) {
+					behind = append(behind, podName(pod)+": "+target.ScrapeURL)
+				}
+			}
+			if matched == 0 {
+				behind = append(behind, podName(pod)+": no target")
+			}
+		}
+		slices.Sort(behind)
+		return len(behind) == 0, fmt.Sprintf("not scraped since: %v", behind)
+	})
 }
