@@ -11,9 +11,11 @@
 #      root: it runs containerd, the kubelet and a CNI bridge).
 # Suites 2-4 need tools that the project's builder (tools/build, each tool declared once in
 # tools/build/toolset) builds from their Go modules into a cache outside the clone; the first run
-# on a machine builds them (two builds at a time, behind the unit tests), later runs reuse them. Every suite uses the real chart package the repository keeps in
-# charts/. Asked for with other suites, the cluster suite runs beside them: most of its time is
-# spent waiting (pods starting, MinIO held down for minutes), with the cores idle.
+# on a machine builds them (two builds at a time, the tests' compiles yielding to them), later runs
+# reuse them. Every suite uses the real chart package the repository keeps in charts/. Asked for
+# with other suites, the cluster suite starts first, in the background, as soon as its tools are
+# built, and the others run beside it: most of its time is spent waiting (pods starting, the
+# settle windows, MinIO held down for minutes), with the cores idle.
 #
 # Usage: scripts/test.sh [unit|integration|e2e|cluster]...   (no argument: all four)
 set -euo pipefail
@@ -86,8 +88,8 @@ wait_for_tools() {
 # the time its tools are built.
 prepare_suite() {
   echo "== $(date +%T) compiling the $1 suite"
-  go vet -tags "$1" "./tests/$1/"
-  go test -tags "$1" -c -o /dev/null "./tests/$1/"
+  "${yield[@]}" go vet -tags "$1" "./tests/$1/"
+  "${yield[@]}" go test -tags "$1" -c -o /dev/null "./tests/$1/"
 }
 
 # run_tagged_suite TAG TIMEOUT TITLE: vets and runs tests/TAG under build tag TAG with its tools.
@@ -103,43 +105,53 @@ run_tagged_suite() {
 
 run_cluster_suite() { run_tagged_suite cluster 60m "cluster suite (the stacks as pods on a one-node Kubernetes)"; }
 
-# With the unit tests asked for as well, the tools build in the background meanwhile (a cold
-# compile of this module keeps the 2 cores only partly busy), and the suites compile after the unit
-# tests while that build runs.
-if [ ${#tagged_suites[@]} -gt 0 ] && [[ " ${suites[*]} " == *" unit "* ]]; then
+# start_cluster_suite starts the cluster suite in the background, its lines prefixed as they
+# interleave with the others': first the builder for its tools (every tool: the suites are
+# cumulative), which waits on the cache's lock while another run builds and then finds them built,
+# then the suite. On a cold machine that build is the run's critical path: the cluster suite then
+# holds the machine for over half an hour, mostly waiting, with the cores idle.
+start_cluster_suite() {
+  echo "== $(date +%T) the cluster suite starts in the background once its tools are built; its lines start [cluster]"
+  setsid bash -c "$(declare -p GO_TEST); $(declare -f run_tagged_suite run_cluster_suite); set -o pipefail; { \"\$BUILD_TOOLS\" cluster && run_cluster_suite; } 2>&1 | sed -u 's/^/[cluster] /'" &
+  cluster_pid=$!
+}
+
+# yield runs the tests' compiles at a lower priority while tools build in the background: the
+# tool build comes first on a cold machine, and the tests' compile fills the cores it leaves idle.
+yield=()
+if [ ${#tagged_suites[@]} -gt 0 ]; then
   # The standard library first, once: builds started together would each compile it.
   echo "== $(date +%T) the standard library (shared by the tests and every tool)"
   go build std
-  echo "== $(date +%T) tools for: ${tagged_suites[*]} (in the background)"
-  setsid "$BUILD_TOOLS" "${tagged_suites[@]}" &
-  tools_pid=$!
+  if $cluster_beside; then
+    start_cluster_suite
+    yield=(nice -n 10)
+  elif [[ " ${suites[*]} " == *" unit "* ]]; then
+    echo "== $(date +%T) tools for: ${tagged_suites[*]} (in the background)"
+    setsid "$BUILD_TOOLS" "${tagged_suites[@]}" &
+    tools_pid=$!
+    yield=(nice -n 10)
+  fi
 fi
 
 for suite in "${suites[@]}"; do
   case "$suite" in
     unit)
       echo "== $(date +%T) unit and whole-program tests (mocks)"
-      go vet ./...
-      "${GO_TEST[@]}" ./...
+      "${yield[@]}" go vet ./...
+      "${yield[@]}" "${GO_TEST[@]}" ./...
       # The workflows run this step; actionlint (pinned in tools/actionlint) checks them.
       echo "== $(date +%T) actionlint over .github/workflows"
       go -C tools/actionlint run github.com/rhysd/actionlint/cmd/actionlint "$PWD"/.github/workflows/*.yml
-      if [ -n "$tools_pid" ]; then
-        for tag in "${tagged_suites[@]}"; do prepare_suite "$tag"; done
-      fi
+      # The other suites compile now, while the tools build.
+      for tag in "${tagged_suites[@]}"; do
+        if [ "$tag" != cluster ] || ! $cluster_beside; then prepare_suite "$tag"; fi
+      done
       continue
       ;;
   esac
+  [ "$suite" = cluster ] && $cluster_beside && continue
   wait_for_tools
-  if $cluster_beside; then
-    if [ -z "$cluster_pid" ]; then
-      # Its lines are prefixed, as they interleave with the other suite's.
-      echo "== $(date +%T) the cluster suite starts beside the others; its lines start [cluster]"
-      setsid bash -c "$(declare -p GO_TEST); $(declare -f run_tagged_suite run_cluster_suite); set -o pipefail; run_cluster_suite 2>&1 | sed -u 's/^/[cluster] /'" &
-      cluster_pid=$!
-    fi
-    [ "$suite" = cluster ] && continue
-  fi
   case "$suite" in
     integration) run_tagged_suite integration 30m "integration suite (Pulumi engine + kube-apiserver)" || failed+=(integration) ;;
     e2e) run_tagged_suite e2e 30m "end-to-end suite (Thanos, Prometheus, MinIO)" || failed+=(e2e) ;;
