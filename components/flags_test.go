@@ -13,7 +13,7 @@ func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	if peers != "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local" {
 		t.Fatalf("peers address = %q", peers)
 	}
-	flags, err := QueryFlags(peers, "")
+	flags, err := QueryFlags(peers, QuerierSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,13 +45,13 @@ func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(value), &sd); err != nil || len(sd.Endpoints) != 1 || sd.Endpoints[0].Address != peers {
 		t.Fatalf("sd-config %q parses to %+v, %v", value, sd, err)
 	}
-	if _, err := QueryFlags("", ""); err == nil {
+	if _, err := QueryFlags("", QuerierSettings{}); err == nil {
 		t.Fatal("QueryFlags accepted an empty peers address")
 	}
-	if flags, _ := QueryFlags(peers, "2m"); !slices.Contains(flags, "--query.timeout=2m") {
+	if flags, _ := QueryFlags(peers, QuerierSettings{Timeout: "2m"}); !slices.Contains(flags, "--query.timeout=2m") {
 		t.Errorf("query flags %q lack the configured timeout", flags)
 	}
-	if _, err := QueryFlags(peers, "soon"); err == nil {
+	if _, err := QueryFlags(peers, QuerierSettings{Timeout: "soon"}); err == nil {
 		t.Fatal("QueryFlags accepted timeout \"soon\"")
 	}
 }
@@ -165,7 +165,7 @@ func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
 	const gib = 1 << 30
 	// 2GiB less the 250MiB index cache and the 256MiB baseline, shared by the concurrent requests.
 	const budget = 2*gib - 250<<20 - 256<<20
-	for _, concurrency := range []int{StoreDefaultMaxConcurrentRequests, 8, 1} {
+	for _, concurrency := range []int{DefaultStoreGatewayMaxConcurrentRequests, 8, 1} {
 		limits, err := StoreRequestLimitsFor(2*gib, "250MB", concurrency)
 		if err != nil {
 			t.Fatal(err)
@@ -192,7 +192,7 @@ func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
 			t.Errorf("a bigger memory limit gives %+v (%v), not more than %+v", bigger, err, limits)
 		}
 	}
-	if _, err := StoreRequestLimitsFor(512<<20, "500MB", StoreDefaultMaxConcurrentRequests); err == nil {
+	if _, err := StoreRequestLimitsFor(512<<20, "500MB", DefaultStoreGatewayMaxConcurrentRequests); err == nil {
 		t.Error("StoreRequestLimitsFor accepted a memory limit the index cache alone fills")
 	}
 	if _, err := StoreRequestLimitsFor(2*gib, "250MB", 0); err == nil {

@@ -89,6 +89,11 @@ type statelessDeployment struct {
 func newStatelessDeployment(ctx *pulumi.Context, a ThanosWorkloadArgs, w statelessDeployment, opts ...pulumi.ResourceOption) (*corev1.Service, error) {
 	l := w.labels
 	objectName := l.ObjectName()
+	if w.podDisruptionBudget {
+		if err := CheckPodDisruptionBudget(w.replicas); err != nil {
+			return nil, fmt.Errorf("%s: %w", objectName, err)
+		}
+	}
 	sa, err := newServiceAccount(ctx, objectName, a, l.Pod(), nil, opts...)
 	if err != nil {
 		return nil, err
@@ -376,6 +381,16 @@ func newServiceMonitor(ctx *pulumi.Context, name string, a ThanosWorkloadArgs, l
 		Metadata:    a.metadata(name, l.Pod(), nil),
 		OtherFields: kubernetes.UntypedArgs{"spec": spec},
 	}, opts...)
+}
+
+// CheckPodDisruptionBudget is the rule of every budget the program asks for, the chart's
+// Prometheus one included: it keeps all but one of the replicas up during voluntary disruptions,
+// which over a single replica guards nothing.
+func CheckPodDisruptionBudget(replicas int) error {
+	if replicas < 2 {
+		return fmt.Errorf("a PodDisruptionBudget keeps all but one replica up, which over %d guards nothing; use 2 or more replicas", replicas)
+	}
+	return nil
 }
 
 // newPodDisruptionBudget keeps at least all but one replica of a workload up during voluntary

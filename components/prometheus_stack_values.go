@@ -111,8 +111,10 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 	if v.Replicas < 1 || v.ClusterName == "" || v.Retention == "" || v.ServiceAccountName == "" || v.ObjstoreSecretName == "" {
 		return nil, fmt.Errorf("prometheus values: Replicas (>= 1), ClusterName, Retention, ServiceAccountName and ObjstoreSecretName are required")
 	}
-	if v.PodDisruptionBudget && v.Replicas < 2 {
-		return nil, fmt.Errorf("prometheus values: a PodDisruptionBudget needs 2 or more replicas, got %d", v.Replicas)
+	if v.PodDisruptionBudget {
+		if err := CheckPodDisruptionBudget(v.Replicas); err != nil {
+			return nil, fmt.Errorf("prometheus values: %w", err)
+		}
 	}
 	sidecarResources, err := v.SidecarResources.requirements()
 	if err != nil {

@@ -44,7 +44,7 @@ const StackAlertGroupName = "thanos-stack"
 type StackAlertSettings struct {
 	// StoreSyncInterval is the store gateways' --sync-block-duration (StoreSettings.SyncInterval),
 	// a Prometheus duration: a store gateway retries a block it failed to load, and re-reads the
-	// bucket's block list, once per interval. Default StoreDefaultSyncInterval.
+	// bucket's block list, once per interval. Default DefaultStoreGatewaySyncInterval.
 	StoreSyncInterval string
 }
 
@@ -95,7 +95,7 @@ const VolumeFreeThreshold = 0.2
 // interval and the range, do (with half an interval, at least 30s, to spare for the scrapes).
 func StoreRetryWindows(syncInterval string) (window, wait model.Duration, err error) {
 	if syncInterval == "" {
-		syncInterval = StoreDefaultSyncInterval
+		syncInterval = DefaultStoreGatewaySyncInterval
 	}
 	s, err := model.ParseDuration(syncInterval)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -18,15 +17,27 @@ type CompactorArgs struct {
 	CompactSettings
 }
 
-// CompactDefaultStorageSize is the compactor's scratch volume by default.
-const CompactDefaultStorageSize = "100Gi"
+// Defaults of the compactor's settings.
+const (
+	// DefaultCompactorStorageSize is the compactor's scratch volume.
+	DefaultCompactorStorageSize = "100Gi"
+	// DefaultCompactorDeleteDelay is how long a block marked for deletion stays in the bucket:
+	// Thanos's --delete-delay default.
+	DefaultCompactorDeleteDelay = "48h"
+	// DefaultCompactorRetentionRaw, DefaultCompactorRetentionFiveMinutes and
+	// DefaultCompactorRetentionOneHour keep a month of raw samples, half a year at 5m and two
+	// years at 1h.
+	DefaultCompactorRetentionRaw         = "30d"
+	DefaultCompactorRetentionFiveMinutes = "180d"
+	DefaultCompactorRetentionOneHour     = "2y"
+)
 
 // CompactSettings are what the compactor does to the bucket.
 type CompactSettings struct {
 	// Retention per resolution. Required.
 	Retention CompactorRetention
 	// DeleteDelay is how long a block marked for deletion stays in the bucket before the compactor
-	// deletes it (--delete-delay), a Prometheus duration. Default "48h". The store gateway stops
+	// deletes it (--delete-delay), a Prometheus duration. Default DefaultCompactorDeleteDelay. The store gateway stops
 	// serving a marked block after half of it (IgnoreDeletionMarksDelay).
 	DeleteDelay string
 	// Deduplicate makes the compactor merge the Prometheus replicas' overlapping blocks into one
@@ -79,20 +90,58 @@ const (
 // in --delete-delay's help that queries then fail.)
 func MinimumDeleteDelay(storeSyncInterval time.Duration) time.Duration { return 2 * storeSyncInterval }
 
+// Validate checks the settings (an empty delete delay is DefaultCompactorDeleteDelay) as the
+// pinned compactor parses them, and refuses what it refuses at start, naming each bad one as names
+// call it.
+func (s CompactSettings) Validate(names SettingNames) error {
+	v := settingErrors{names: names}
+	r := s.Retention
+	raw, rawOK := v.prometheusDuration("Retention.Raw", r.Raw, true)
+	five, fiveOK := v.prometheusDuration("Retention.FiveMinutes", r.FiveMinutes, true)
+	hour, hourOK := v.prometheusDuration("Retention.OneHour", r.OneHour, true)
+	if s.DeleteDelay != "" {
+		v.prometheusDuration("DeleteDelay", s.DeleteDelay, true)
+	}
+	// Downsampling needs the finer resolution while it builds the coarser one; a coarser
+	// resolution kept for less time than a finer one is almost always a mistake. 0 is forever.
+	forever := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return time.Duration(1<<63 - 1)
+		}
+		return d
+	}
+	if rawOK && fiveOK && forever(five) < forever(raw) {
+		v.fail("Retention.FiveMinutes", "%q is shorter than %s %q; keep coarser resolutions at least as long", r.FiveMinutes, v.names.name("Retention.Raw"), r.Raw)
+	}
+	if fiveOK && hourOK && forever(hour) < forever(five) {
+		v.fail("Retention.OneHour", "%q is shorter than %s %q; keep coarser resolutions at least as long", r.OneHour, v.names.name("Retention.FiveMinutes"), r.FiveMinutes)
+	}
+	// The pinned compactor refuses these at start: it would crash-loop, and the bucket would grow
+	// without compaction, downsampling or retention.
+	for _, c := range []struct {
+		setting, value, resolution, minimumText string
+		ok                                      bool
+		retention, minimum                      time.Duration
+	}{
+		{"Retention.Raw", r.Raw, "raw data into 5m", "40h", rawOK, raw, MinimumRawRetention},
+		{"Retention.FiveMinutes", r.FiveMinutes, "5m data into 1h", "10d", fiveOK, five, MinimumFiveMinuteRetention},
+	} {
+		if c.ok && c.retention != 0 && c.retention < c.minimum {
+			v.fail(c.setting, "%q is shorter than %s: the compactor downsamples %s from blocks that long and refuses to start with less; use at least %s, or 0d to keep it forever",
+				c.value, c.minimumText, c.resolution, c.minimumText)
+		}
+	}
+	return v.err()
+}
+
 // CompactFlags are the flags of `thanos compact`, verified against ThanosVersion.
 func CompactFlags(objstoreSecretKey string, s CompactSettings) ([]string, error) {
+	if err := s.Validate(nil); err != nil {
+		return nil, err
+	}
 	r, deleteDelay := s.Retention, s.DeleteDelay
 	if deleteDelay == "" {
-		deleteDelay = "48h"
-	}
-	for _, d := range []struct{ what, value string }{
-		{"retention of resolution raw", r.Raw}, {"retention of resolution 5m", r.FiveMinutes},
-		{"retention of resolution 1h", r.OneHour}, {"delete delay", deleteDelay},
-	} {
-		// The same parser Thanos uses for these flags.
-		if _, err := model.ParseDuration(d.value); err != nil {
-			return nil, fmt.Errorf("%s %q: %w", d.what, d.value, err)
-		}
+		deleteDelay = DefaultCompactorDeleteDelay
 	}
 	flags := append(logFlags(), flag("http-address", fmt.Sprintf("0.0.0.0:%d", HTTPPort)))
 	flags = append(flags,

@@ -3,7 +3,6 @@ package components
 import (
 	"fmt"
 
-	"github.com/prometheus/common/model"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 )
@@ -11,6 +10,27 @@ import (
 // QuerierHTTPServicePort is the port the querier's Service exposes its Prometheus-compatible HTTP
 // API on (kube-thanos's convention), so clients and Grafana use the usual Prometheus port.
 const QuerierHTTPServicePort = 9090
+
+// DefaultQuerierTimeout is the longest a query may run in the querier by default
+// (--query.timeout; Thanos's own default is 2m).
+const DefaultQuerierTimeout = "5m"
+
+// QuerierSettings are the querier's tunables.
+type QuerierSettings struct {
+	// Timeout is the longest a query may run (--query.timeout), a Prometheus duration. Default
+	// DefaultQuerierTimeout.
+	Timeout string
+}
+
+// Validate checks the settings as the pinned querier parses them, naming each bad one as names
+// call it.
+func (s QuerierSettings) Validate(names SettingNames) error {
+	v := settingErrors{names: names}
+	if s.Timeout != "" {
+		v.prometheusDuration("Timeout", s.Timeout, false)
+	}
+	return v.err()
+}
 
 // QuerierArgs configure the Thanos querier.
 type QuerierArgs struct {
@@ -20,8 +40,7 @@ type QuerierArgs struct {
 	// PeersAddress is the DNS SRV name of the headless peers Service
 	// (dnssrv+_grpc._tcp.<service>.<namespace>.svc.cluster.local), Peers.SRVAddress. Required.
 	PeersAddress pulumi.StringInput
-	// Timeout is the longest a query may run (--query.timeout), a Prometheus duration. Default "5m".
-	Timeout string
+	QuerierSettings
 	// Resources of the querier container.
 	Resources Resources
 	// PodDisruptionBudget guards the replicas during voluntary disruptions. Default false.
@@ -51,18 +70,17 @@ func QueryLabels(instance string) ThanosLabels {
 	return ThanosLabels{Component: "query", Instance: instance}
 }
 
-// QueryFlags are the flags of `thanos query`, verified against ThanosVersion. timeout is the
-// longest a query may run; empty: 5m.
-func QueryFlags(peersAddress, timeout string) ([]string, error) {
+// QueryFlags are the flags of `thanos query`, verified against ThanosVersion.
+func QueryFlags(peersAddress string, s QuerierSettings) ([]string, error) {
 	if peersAddress == "" {
 		return nil, fmt.Errorf("query flags: peers address is required")
 	}
-	if timeout == "" {
-		timeout = "5m"
+	if err := s.Validate(nil); err != nil {
+		return nil, err
 	}
-	// The same parser Thanos uses for this flag.
-	if _, err := model.ParseDuration(timeout); err != nil {
-		return nil, fmt.Errorf("query timeout %q: %w", timeout, err)
+	timeout := s.Timeout
+	if timeout == "" {
+		timeout = DefaultQuerierTimeout
 	}
 	// --endpoint.sd-config replaces the --endpoint flag v0.42 marks deprecated; the dnssrv+ prefix
 	// makes Thanos resolve the headless Service's SRV records into one endpoint per StoreAPI pod.
@@ -113,11 +131,11 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 	if args.PeersAddress == nil {
 		return nil, fmt.Errorf("querier: PeersAddress is required")
 	}
-	if _, err := QueryFlags("validate", args.Timeout); err != nil {
+	if _, err := QueryFlags("validate", args.QuerierSettings); err != nil {
 		return nil, fmt.Errorf("querier: %w", err)
 	}
 	containerArgs := args.PeersAddress.ToStringOutput().ApplyT(func(peers string) ([]string, error) {
-		flags, err := QueryFlags(peers, args.Timeout)
+		flags, err := QueryFlags(peers, args.QuerierSettings)
 		return append([]string{"query"}, flags...), err
 	}).(pulumi.StringArrayOutput)
 	q := &Querier{}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -178,31 +177,28 @@ func ResponseCacheConfig(cache QueryFrontendCache) (string, error) {
 	return string(out), err
 }
 
-// Validate checks the settings (with their defaults filled) as Thanos would parse them.
-func (s QueryFrontendSettings) Validate() error {
+// Validate checks the settings (with their defaults filled) as Thanos would parse them, naming
+// each bad one as names call it.
+func (s QueryFrontendSettings) Validate(names SettingNames) error {
+	v := settingErrors{names: names}
 	// The cache's validity goes through yaml.v2 into a time.Duration, which knows no "d" (one day
 	// is "24h"); the two flags (kingpin's DurationVar, which the pinned binary also takes in days)
 	// are held to the same form, so the three read alike.
-	for _, d := range []struct{ what, value string }{
-		{"split interval", s.SplitInterval}, {"slow query threshold", s.SlowQueryThreshold}, {"cache validity", s.Cache.Validity},
-	} {
-		v, err := time.ParseDuration(d.value)
-		if err != nil {
-			return fmt.Errorf("%s %q is not a Go duration such as 24h or 10s: %w", d.what, d.value, err)
-		}
-		if v <= 0 {
-			return fmt.Errorf("%s %q must be more than 0", d.what, d.value)
-		}
-	}
+	v.goDuration("SplitInterval", s.SplitInterval)
+	v.goDuration("SlowQueryThreshold", s.SlowQueryThreshold)
+	v.goDuration("Cache.Validity", s.Cache.Validity)
 	if s.MaxRetries < 1 {
-		return fmt.Errorf("max retries must be at least 1, got %d", s.MaxRetries)
+		v.fail("MaxRetries", "%d is below the minimum of 1", s.MaxRetries)
 	}
 	if len(s.Cache.MemcachedAddresses) == 0 {
-		_, err := s.Cache.InMemoryCacheBytes()
-		return err
+		if _, err := s.Cache.InMemoryCacheBytes(); err != nil {
+			v.fail("Cache.InMemoryMaxSize", "%q is not a positive byte size such as 256MB or 1GiB", s.Cache.InMemoryMaxSize)
+		}
 	}
-	_, err := s.Cache.MemcachedPorts()
-	return err
+	if _, err := s.Cache.MemcachedPorts(); err != nil {
+		v.fail("Cache.MemcachedAddresses", "%v", err)
+	}
+	return v.err()
 }
 
 // QueryFrontendFlags are the flags of `thanos query-frontend`, verified against ThanosVersion
@@ -211,7 +207,7 @@ func QueryFrontendFlags(downstreamURL string, s QueryFrontendSettings) ([]string
 	if u, err := url.Parse(downstreamURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("downstream URL %q is not an http(s) URL", downstreamURL)
 	}
-	if err := s.Validate(); err != nil {
+	if err := s.Validate(nil); err != nil {
 		return nil, err
 	}
 	cacheConfig, err := ResponseCacheConfig(s.Cache)
@@ -253,7 +249,7 @@ func NewQueryFrontend(ctx *pulumi.Context, name string, args *QueryFrontendArgs,
 		return nil, fmt.Errorf("query-frontend: DownstreamURL is required")
 	}
 	settings := args.QueryFrontendSettings.WithDefaults()
-	if err := settings.Validate(); err != nil {
+	if err := settings.Validate(nil); err != nil {
 		return nil, fmt.Errorf("query-frontend: %w", err)
 	}
 	containerArgs := args.DownstreamURL.ToStringOutput().ApplyT(func(downstream string) ([]string, error) {

@@ -47,13 +47,13 @@ const StoreIndexCacheMinBytes = 125 * units.MiB
 // StoreSettings are the store gateway's tunables.
 type StoreSettings struct {
 	// IndexCacheSize is the in-memory index cache size, in Thanos's byte units ("250MB"), at least
-	// StoreIndexCacheMinBytes. Default "250MB".
+	// StoreIndexCacheMinBytes. Default DefaultStoreGatewayIndexCacheSize.
 	IndexCacheSize string
 	// SyncInterval is how often the store gateway re-reads the bucket's list of blocks
-	// (--sync-block-duration), a Prometheus duration. Default StoreDefaultSyncInterval.
+	// (--sync-block-duration), a Prometheus duration. Default DefaultStoreGatewaySyncInterval.
 	SyncInterval string
 	// MaxConcurrentRequests is how many Series requests the store gateway serves at once
-	// (--store.grpc.series-max-concurrency); more wait. Default StoreDefaultMaxConcurrentRequests.
+	// (--store.grpc.series-max-concurrency); more wait. Default DefaultStoreGatewayMaxConcurrentRequests.
 	MaxConcurrentRequests int
 	// Limits bound what one Series request may load. Zero fields are no limit (Thanos's default);
 	// StoreRequestLimitsFor derives limits that fit a memory limit.
@@ -61,7 +61,7 @@ type StoreSettings struct {
 	// IgnoreDeletionMarksDelay is how long the store gateway keeps serving a block the compactor
 	// marked for deletion (--ignore-deletion-marks-delay), a Prometheus duration: half the
 	// compactor's delete delay, IgnoreDeletionMarksDelay, so that a block's replacement is loaded
-	// before the block goes. Default "24h", Thanos's (half its default delete delay).
+	// before the block goes. Default: half DefaultCompactorDeleteDelay.
 	IgnoreDeletionMarksDelay string
 }
 
@@ -81,17 +81,20 @@ type StoreRequestLimits struct {
 	DownloadedBytes uint64
 }
 
-// StoreDefaultSyncInterval is how often a store gateway re-reads the bucket's list of blocks and
+// DefaultStoreGatewaySyncInterval is how often a store gateway re-reads the bucket's list of blocks and
 // retries the blocks it failed to load by default: Thanos's --sync-block-duration default.
-const StoreDefaultSyncInterval = "15m"
+const DefaultStoreGatewaySyncInterval = "15m"
 
-// StoreDefaultStorageSize is each store gateway's volume by default: its index-headers.
-const StoreDefaultStorageSize = "10Gi"
+// DefaultStoreGatewayIndexCacheSize is each store gateway's in-memory index cache by default.
+const DefaultStoreGatewayIndexCacheSize = "250MB"
 
-// StoreDefaultMaxConcurrentRequests is how many Series requests a store gateway serves at once by
+// DefaultStoreGatewayStorageSize is each store gateway's volume by default: its index-headers.
+const DefaultStoreGatewayStorageSize = "10Gi"
+
+// DefaultStoreGatewayMaxConcurrentRequests is how many Series requests a store gateway serves at once by
 // default (--store.grpc.series-max-concurrency; Thanos's default, set explicitly because
 // StoreRequestLimitsFor divides the memory budget by it). More wait.
-const StoreDefaultMaxConcurrentRequests = 20
+const DefaultStoreGatewayMaxConcurrentRequests = 20
 
 // Assumptions behind StoreRequestLimitsFor: a request's peak resident memory, measured by
 // `tests/e2e/cmd/bench -store-memory` (docs/e2e.md) on the pinned Thanos and rounded up.
@@ -154,38 +157,51 @@ func IgnoreDeletionMarksDelay(deleteDelay string) (string, error) {
 	return (d / 2).String(), nil
 }
 
+// withDefaults fills the unset settings with the defaults.
+func (s StoreSettings) withDefaults() StoreSettings {
+	if s.IndexCacheSize == "" {
+		s.IndexCacheSize = DefaultStoreGatewayIndexCacheSize
+	}
+	if s.SyncInterval == "" {
+		s.SyncInterval = DefaultStoreGatewaySyncInterval
+	}
+	if s.IgnoreDeletionMarksDelay == "" {
+		// Half of a constant that parses (TestStoreFlags holds the default flag).
+		s.IgnoreDeletionMarksDelay, _ = IgnoreDeletionMarksDelay(DefaultCompactorDeleteDelay)
+	}
+	if s.MaxConcurrentRequests == 0 {
+		s.MaxConcurrentRequests = DefaultStoreGatewayMaxConcurrentRequests
+	}
+	return s
+}
+
+// Validate checks the settings (defaults filled where unset) as the pinned store gateway parses
+// them, and refuses what it refuses at start, naming each bad one as names call it.
+func (s StoreSettings) Validate(names SettingNames) error {
+	v := settingErrors{names: names}
+	s = s.withDefaults()
+	// The same parser Thanos uses for this flag (kingpin's Bytes).
+	if size, err := units.ParseBase2Bytes(s.IndexCacheSize); err != nil || size <= 0 {
+		v.fail("IndexCacheSize", "%q is not a byte size such as 250MB or 1GB", s.IndexCacheSize)
+	} else if size < StoreIndexCacheMinBytes {
+		v.fail("IndexCacheSize", "%q is below 125MB: the store gateway refuses an index cache smaller than its largest item (125MiB)", s.IndexCacheSize)
+	}
+	v.prometheusDuration("SyncInterval", s.SyncInterval, false)
+	v.prometheusDuration("IgnoreDeletionMarksDelay", s.IgnoreDeletionMarksDelay, true)
+	if s.MaxConcurrentRequests < 1 { // 0 is the default
+		v.fail("MaxConcurrentRequests", "%d is below the minimum of 1", s.MaxConcurrentRequests)
+	}
+	return v.err()
+}
+
 // StoreFlags are the flags of `thanos store`, verified against ThanosVersion.
 func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, error) {
+	if err := settings.Validate(nil); err != nil {
+		return nil, err
+	}
+	settings = settings.withDefaults()
 	indexCacheSize, syncInterval, ignoreDeletionMarksDelay := settings.IndexCacheSize, settings.SyncInterval, settings.IgnoreDeletionMarksDelay
-	if indexCacheSize == "" {
-		indexCacheSize = "250MB"
-	}
-	if syncInterval == "" {
-		syncInterval = StoreDefaultSyncInterval
-	}
-	if ignoreDeletionMarksDelay == "" {
-		ignoreDeletionMarksDelay = "24h"
-	}
 	concurrency := settings.MaxConcurrentRequests
-	if concurrency == 0 {
-		concurrency = StoreDefaultMaxConcurrentRequests
-	}
-	if concurrency < 0 {
-		return nil, fmt.Errorf("max concurrent requests %d: at least 1", concurrency)
-	}
-	for _, d := range []struct{ what, value string }{{"sync interval", syncInterval}, {"ignore deletion marks delay", ignoreDeletionMarksDelay}} {
-		if _, err := model.ParseDuration(d.value); err != nil {
-			return nil, fmt.Errorf("%s %q: %w", d.what, d.value, err)
-		}
-	}
-	// The same parser Thanos uses for this flag (kingpin's Bytes).
-	size, err := units.ParseBase2Bytes(indexCacheSize)
-	if err != nil {
-		return nil, fmt.Errorf("index cache size %q: %w", indexCacheSize, err)
-	}
-	if size < StoreIndexCacheMinBytes {
-		return nil, fmt.Errorf("index cache size %q is below Thanos's largest cache item, %s", indexCacheSize, StoreIndexCacheMinBytes)
-	}
 	flags := append(logFlags(), listenFlags()...)
 	return append(flags,
 		flag("data-dir", dataPath("store")),
@@ -212,6 +228,11 @@ func NewStoreGateway(ctx *pulumi.Context, name string, args *StoreGatewayArgs, o
 	}
 	if args.Replicas < 1 {
 		return nil, fmt.Errorf("store gateway: Replicas must be at least 1, got %d", args.Replicas)
+	}
+	if args.PodDisruptionBudget {
+		if err := CheckPodDisruptionBudget(args.Replicas); err != nil {
+			return nil, fmt.Errorf("store gateway: %w", err)
+		}
 	}
 	if err := args.BucketWorkloadArgs.validate("store gateway"); err != nil {
 		return nil, err

@@ -46,7 +46,9 @@ const prometheusServiceAccount = "prometheus"
 // Instance is the app.kubernetes.io/instance of the Thanos components.
 const Instance = "thanos"
 
-// Deploy validates the configuration, then registers every resource of the stack.
+// Deploy validates the configuration, then registers every resource of the stack: the bucket and
+// its IAM (AWS), then the cluster's namespaces, the chart, the Thanos monitoring, the Thanos
+// workloads and their NetworkPolicies (Kubernetes).
 func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	cfg, err := ParseStackConfig(ctx.GetConfig, ctx.Stack())
 	if err := errors.Join(err, checkSecretKeys(ctx.GetConfig, ctx.IsConfigSecret)); err != nil {
@@ -65,7 +67,51 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
+	target, err := deployNamespaces(ctx, cfg, cluster)
+	if err != nil {
+		return nil, err
+	}
+	prometheus, err := deployPrometheusStack(ctx, cfg, target, bucket, crds)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ThanosAlerts || cfg.ThanosDashboards {
+		if _, err := components.NewThanosMonitoring(ctx, "monitoring", &components.ThanosMonitoringArgs{
+			Namespace:      target.namespace,
+			Alerts:         cfg.ThanosAlerts,
+			StackAlerts:    components.StackAlertSettings{StoreSyncInterval: cfg.Store.Settings.SyncInterval},
+			Dashboards:     cfg.ThanosDashboards,
+			MonitoringCRDs: prometheus.CRDs,
+		}, target.children); err != nil {
+			return nil, err
+		}
+	}
+	thanos, err := deployThanos(ctx, cfg, target, bucket, prometheus)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.NetworkPolicies {
+		if err := deployNetworkPolicies(ctx, cfg, target, bucket, prometheus); err != nil {
+			return nil, err
+		}
+	}
+	return &Deployment{Config: cfg, Outputs: stackOutputs(target, bucket, prometheus, thanos)}, nil
+}
 
+// targetCluster is where the Kubernetes resources go: the provider of the cluster and the
+// namespaces the program creates in it.
+type targetCluster struct {
+	// namespace is the stack's namespace, known once it exists.
+	namespace pulumi.StringOutput
+	// provider registers a resource through the cluster's provider; children passes it down to a
+	// component's children.
+	provider, children pulumi.ResourceOption
+	// namespaces are the namespaces the chart's release installs into besides its own.
+	namespaces []pulumi.Resource
+}
+
+// deployNamespaces registers the cluster's provider and the namespaces.
+func deployNamespaces(ctx *pulumi.Context, cfg Config, cluster Cluster) (targetCluster, error) {
 	provider, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.Kubeconfig,
 		// Server-Side Apply: the program owns exactly the fields it declares, and takes them back
@@ -73,40 +119,43 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 		EnableServerSideApply: pulumi.Bool(true),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes provider: %w", err)
+		return targetCluster{}, fmt.Errorf("kubernetes provider: %w", err)
 	}
-	k8s := pulumi.Provider(provider)
+	t := targetCluster{provider: pulumi.Provider(provider), children: pulumi.Providers(provider)}
 	// Every pod here passes the restricted Pod Security level; node-exporter, which needs the
 	// host, runs in a namespace of its own.
-	ns, err := newNamespace(ctx, cfg.Namespace, components.PodSecurityLabels(components.ReleaseNamespacePodSecurity, components.ReleaseNamespacePodSecurity), k8s)
+	ns, err := newNamespace(ctx, cfg.Namespace, components.PodSecurityLabels(components.ReleaseNamespacePodSecurity, components.ReleaseNamespacePodSecurity), t.provider)
 	if err != nil {
-		return nil, err
+		return targetCluster{}, err
 	}
-	namespace := ns.Metadata.Name().Elem()
-	k8sChildren := pulumi.Providers(provider)
-	var releaseDependsOn []pulumi.Resource
+	t.namespace = ns.Metadata.Name().Elem()
 	if cfg.NodeExporterNamespace != "" {
-		exporterNs, err := newNamespace(ctx, cfg.NodeExporterNamespace, components.PodSecurityLabels(components.NodeExporterNamespacePodSecurity, ""), k8s)
+		exporterNs, err := newNamespace(ctx, cfg.NodeExporterNamespace, components.PodSecurityLabels(components.NodeExporterNamespacePodSecurity, ""), t.provider)
 		if err != nil {
-			return nil, err
+			return targetCluster{}, err
 		}
-		releaseDependsOn = append(releaseDependsOn, exporterNs)
+		t.namespaces = append(t.namespaces, exporterNs)
 	}
+	return t, nil
+}
 
+// deployPrometheusStack registers the chart's release with the program's values, and the CRDs of
+// the chart before it.
+func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target targetCluster, bucket Bucket, crds []components.CRD) (*components.PrometheusStack, error) {
 	extraValues, secretValues := cfg.ChartValues, cfg.ChartSecretValues
 	if ctx.IsConfigSecret(ProjectName + ":chartValues") {
 		// Set with --secret: every value in it is kept secret, as in chartSecretValues.
 		extraValues, secretValues = nil, components.MergeValues(cfg.ChartSecretValues, cfg.ChartValues)
 	}
-	prometheus, err := components.NewPrometheusStack(ctx, "prometheus", &components.PrometheusStackArgs{
-		Namespace:        namespace,
+	return components.NewPrometheusStack(ctx, "prometheus", &components.PrometheusStackArgs{
+		Namespace:        target.namespace,
 		Chart:            cfg.Chart,
 		ExtraValues:      extraValues,
 		SecretValues:     secretValues,
 		ObjstoreConfig:   bucket.ObjstoreConfig,
 		SidecarRoleArn:   bucket.SidecarRoleArn,
 		SkipAwait:        cfg.SkipAwait,
-		ReleaseDependsOn: releaseDependsOn,
+		ReleaseDependsOn: target.namespaces,
 		CRDs:             crds,
 		Values: components.PrometheusValues{
 			Replicas:              cfg.PrometheusReplicas,
@@ -123,147 +172,127 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			NodeExporterNamespace: cfg.NodeExporterNamespace,
 			ChartResources:        cfg.ChartResources,
 		},
-	}, k8sChildren)
-	if err != nil {
-		return nil, err
-	}
+	}, target.children)
+}
 
-	if cfg.ThanosAlerts || cfg.ThanosDashboards {
-		if _, err := components.NewThanosMonitoring(ctx, "monitoring", &components.ThanosMonitoringArgs{
-			Namespace:      namespace,
-			Alerts:         cfg.ThanosAlerts,
-			StackAlerts:    components.StackAlertSettings{StoreSyncInterval: cfg.StoreSyncInterval},
-			Dashboards:     cfg.ThanosDashboards,
-			MonitoringCRDs: prometheus.CRDs,
-		}, k8sChildren); err != nil {
-			return nil, err
-		}
-	}
+// thanosWorkloads are what the outputs need of the Thanos workloads.
+type thanosWorkloads struct {
+	peers         *components.Peers
+	querier       *components.Querier
+	queryFrontend *components.QueryFrontend // nil without one
+}
 
+// deployThanos registers the Thanos workloads: the peers Service, the querier, the
+// query-frontend, the store gateways and the compactor.
+func deployThanos(ctx *pulumi.Context, cfg Config, target targetCluster, bucket Bucket, prometheus *components.PrometheusStack) (thanosWorkloads, error) {
+	var w thanosWorkloads
 	workload := components.ThanosWorkloadArgs{
-		Namespace:      namespace,
+		Namespace:      target.namespace,
 		Instance:       Instance,
 		SkipAwait:      cfg.SkipAwait,
 		MonitoringCRDs: prometheus.CRDs,
 	}
-	peers, err := components.NewPeers(ctx, "peers", &components.PeersArgs{Namespace: namespace}, k8sChildren)
-	if err != nil {
-		return nil, err
+	var err error
+	if w.peers, err = components.NewPeers(ctx, "peers", &components.PeersArgs{Namespace: target.namespace}, target.children); err != nil {
+		return w, err
 	}
-	querier, err := components.NewQuerier(ctx, "querier", &components.QuerierArgs{
+	if w.querier, err = components.NewQuerier(ctx, "querier", &components.QuerierArgs{
 		ThanosWorkloadArgs:  workload,
-		Replicas:            cfg.QuerierReplicas,
-		Timeout:             cfg.QuerierTimeout,
-		PeersAddress:        peers.SRVAddress,
-		Resources:           cfg.QuerierResources,
+		Replicas:            cfg.Querier.Replicas,
+		PeersAddress:        w.peers.SRVAddress,
+		QuerierSettings:     cfg.Querier.Settings,
+		Resources:           cfg.Querier.Resources,
 		PodDisruptionBudget: cfg.PodDisruptionBudgets,
-	}, k8sChildren)
-	if err != nil {
-		return nil, err
+	}, target.children); err != nil {
+		return w, err
 	}
-	var queryFrontend *components.QueryFrontend
 	if f := cfg.QueryFrontend; f != nil {
-		if queryFrontend, err = components.NewQueryFrontend(ctx, "query-frontend", &components.QueryFrontendArgs{
+		if w.queryFrontend, err = components.NewQueryFrontend(ctx, "query-frontend", &components.QueryFrontendArgs{
 			ThanosWorkloadArgs:    workload,
 			Replicas:              f.Replicas,
-			DownstreamURL:         querier.URL,
+			DownstreamURL:         w.querier.URL,
 			QueryFrontendSettings: f.Settings,
 			Resources:             f.Resources,
 			PodDisruptionBudget:   cfg.PodDisruptionBudgets,
-		}, k8sChildren); err != nil {
-			return nil, err
+		}, target.children); err != nil {
+			return w, err
 		}
 	}
-	// The store gateway stops serving a block the compactor marked for deletion halfway through
-	// the delete delay, so that it has loaded the block's replacement before the block is gone.
-	ignoreDeletionMarksDelay, err := components.IgnoreDeletionMarksDelay(cfg.CompactorDeleteDelay)
-	if err != nil {
-		return nil, err
+	// The store gateways and the compactor read the bucket through the objstore Secret the chart's
+	// release holds.
+	bucketWorkload := func(storageSize string, roleArn pulumi.StringInput, resources components.Resources) components.BucketWorkloadArgs {
+		return components.BucketWorkloadArgs{
+			ObjstoreSecret:    prometheus.ObjstoreSecretName,
+			ObjstoreSecretKey: components.ObjstoreSecretKey,
+			ObjstoreChecksum:  prometheus.ObjstoreChecksum,
+			StorageSize:       storageSize,
+			StorageClass:      cfg.StorageClass,
+			RoleArn:           roleArn,
+			Resources:         resources,
+		}
 	}
 	if _, err := components.NewStoreGateway(ctx, "store", &components.StoreGatewayArgs{
-		ThanosWorkloadArgs: workload,
-		BucketWorkloadArgs: components.BucketWorkloadArgs{
-			ObjstoreSecret:    prometheus.ObjstoreSecretName,
-			ObjstoreSecretKey: components.ObjstoreSecretKey,
-			ObjstoreChecksum:  prometheus.ObjstoreChecksum,
-			StorageSize:       cfg.StoreStorageSize,
-			StorageClass:      cfg.StorageClass,
-			RoleArn:           bucket.StoreRoleArn,
-			Resources:         cfg.StoreResources,
-		},
-		Replicas: cfg.StoreReplicas,
-		StoreSettings: components.StoreSettings{
-			IndexCacheSize:           cfg.StoreIndexCacheSize,
-			SyncInterval:             cfg.StoreSyncInterval,
-			MaxConcurrentRequests:    cfg.StoreMaxConcurrentRequests,
-			Limits:                   cfg.StoreRequestLimits,
-			IgnoreDeletionMarksDelay: ignoreDeletionMarksDelay,
-		},
+		ThanosWorkloadArgs:  workload,
+		BucketWorkloadArgs:  bucketWorkload(cfg.Store.StorageSize, bucket.StoreRoleArn, cfg.Store.Resources),
+		Replicas:            cfg.Store.Replicas,
+		StoreSettings:       cfg.Store.Settings,
 		PodDisruptionBudget: cfg.PodDisruptionBudgets,
-	}, k8sChildren); err != nil {
-		return nil, err
+	}, target.children); err != nil {
+		return w, err
 	}
-	if _, err := components.NewCompactor(ctx, "compactor", &components.CompactorArgs{
+	_, err = components.NewCompactor(ctx, "compactor", &components.CompactorArgs{
 		ThanosWorkloadArgs: workload,
-		BucketWorkloadArgs: components.BucketWorkloadArgs{
-			ObjstoreSecret:    prometheus.ObjstoreSecretName,
-			ObjstoreSecretKey: components.ObjstoreSecretKey,
-			ObjstoreChecksum:  prometheus.ObjstoreChecksum,
-			StorageSize:       cfg.CompactorStorageSize,
-			StorageClass:      cfg.StorageClass,
-			RoleArn:           bucket.CompactorRoleArn,
-			Resources:         cfg.CompactorResources,
-		},
-		CompactSettings: components.CompactSettings{
-			Retention:   cfg.CompactorRetention,
-			DeleteDelay: cfg.CompactorDeleteDelay,
-			Deduplicate: cfg.CompactorDeduplicate,
-		},
-	}, k8sChildren); err != nil {
-		return nil, err
-	}
+		BucketWorkloadArgs: bucketWorkload(cfg.Compactor.StorageSize, bucket.CompactorRoleArn, cfg.Compactor.Resources),
+		CompactSettings:    cfg.Compactor.Settings,
+	}, target.children)
+	return w, err
+}
 
-	if cfg.NetworkPolicies {
-		var memcachedPorts []int
-		if cfg.QueryFrontend != nil {
-			if memcachedPorts, err = cfg.QueryFrontend.Settings.Cache.MemcachedPorts(); err != nil {
-				return nil, err
-			}
-		}
-		if _, err := components.NewNetworkPolicies(ctx, "network-policies", &components.NetworkPoliciesArgs{
-			Namespace: namespace,
-			Peers: components.NetworkPolicyPeers{
-				Instance:              Instance,
-				GrafanaPodLabels:      prometheus.ChartPods.Grafana,
-				Chart:                 prometheus.ChartPods,
-				APIServerCIDRs:        cfg.APIServerCIDRs,
-				QueryClientNamespaces: cfg.QueryClientNamespaces,
-				QueryClientCIDRs:      cfg.QueryClientCIDRs,
-				ObjectStorePorts:      bucket.ObjectStorePorts,
-				QueryFrontend:         cfg.QueryFrontend != nil,
-				MemcachedPorts:        memcachedPorts,
-			},
-		}, k8sChildren); err != nil {
-			return nil, err
+// deployNetworkPolicies registers the NetworkPolicies of the Thanos and Prometheus pods and the
+// chart's own.
+func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target targetCluster, bucket Bucket, prometheus *components.PrometheusStack) error {
+	var memcachedPorts []int
+	if cfg.QueryFrontend != nil {
+		var err error
+		if memcachedPorts, err = cfg.QueryFrontend.Settings.Cache.MemcachedPorts(); err != nil {
+			return err
 		}
 	}
+	_, err := components.NewNetworkPolicies(ctx, "network-policies", &components.NetworkPoliciesArgs{
+		Namespace: target.namespace,
+		Peers: components.NetworkPolicyPeers{
+			Instance:              Instance,
+			GrafanaPodLabels:      prometheus.ChartPods.Grafana,
+			Chart:                 prometheus.ChartPods,
+			APIServerCIDRs:        cfg.APIServerCIDRs,
+			QueryClientNamespaces: cfg.QueryClientNamespaces,
+			QueryClientCIDRs:      cfg.QueryClientCIDRs,
+			ObjectStorePorts:      bucket.ObjectStorePorts,
+			QueryFrontend:         cfg.QueryFrontend != nil,
+			MemcachedPorts:        memcachedPorts,
+		},
+	}, target.children)
+	return err
+}
 
+// stackOutputs are the stack's outputs, querierUrl first.
+func stackOutputs(target targetCluster, bucket Bucket, prometheus *components.PrometheusStack, thanos thanosWorkloads) []Output {
 	outputs := []Output{
-		{"querierUrl", querier.URL},
+		{"querierUrl", thanos.querier.URL},
 	}
-	if queryFrontend != nil {
+	if thanos.queryFrontend != nil {
 		// The entry point for users and dashboards.
-		outputs = append(outputs, Output{"queryFrontendUrl", queryFrontend.URL})
+		outputs = append(outputs, Output{"queryFrontendUrl", thanos.queryFrontend.URL})
 	}
 	outputs = append(outputs, []Output{
-		{"storeApiEndpoint", querier.StoreAPIEndpoint},
-		{"peersSrvAddress", peers.SRVAddress},
-		{"namespace", namespace},
+		{"storeApiEndpoint", thanos.querier.StoreAPIEndpoint},
+		{"peersSrvAddress", thanos.peers.SRVAddress},
+		{"namespace", target.namespace},
 		{"bucketName", bucket.Name},
 	}...)
 	if prometheus.GrafanaAdminSecret != "" {
 		// Where the Grafana admin credentials are; never the password itself.
-		outputs = append(outputs, Output{"grafanaAdminSecret", pulumi.Sprintf("%s/%s", namespace, prometheus.GrafanaAdminSecret)})
+		outputs = append(outputs, Output{"grafanaAdminSecret", pulumi.Sprintf("%s/%s", target.namespace, prometheus.GrafanaAdminSecret)})
 	}
 	for _, o := range []struct {
 		name  string
@@ -276,7 +305,7 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			outputs = append(outputs, Output{o.name, o.value.ToStringOutput()})
 		}
 	}
-	return &Deployment{Config: cfg, Outputs: outputs}, nil
+	return outputs
 }
 
 // globalViewURL is where the chart's Grafana queries the long-term view: the query-frontend, and

@@ -68,7 +68,7 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"coarse retention shorter than raw", map[string]string{"prometheus-thanos:compactorRetention1h": "1d"},
 			nil, []string{"prometheus-thanos:compactorRetention1h", "shorter than compactorRetention5m"}},
 		{"PDB over one replica", map[string]string{"prometheus-thanos:podDisruptionBudgets": "true"},
-			nil, []string{"prometheus-thanos:querierReplicas", "blocks every node drain"}},
+			nil, []string{"prometheus-thanos:querierReplicas", "is 1 while podDisruptionBudgets is true: a PodDisruptionBudget keeps all but one replica up, which over 1 guards nothing"}},
 		{"force destroy on protected data", map[string]string{"prometheus-thanos:protectData": "true"},
 			nil, []string{"prometheus-thanos:bucketForceDestroy", "protectData"}},
 		{"not a boolean", map[string]string{"prometheus-thanos:bucketVersioning": "yes please"},
@@ -144,9 +144,9 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"store memory too small for its index cache", map[string]string{"prometheus-thanos:storeMemoryLimit": "256Mi", "prometheus-thanos:storeMemoryRequest": "128Mi"},
 			nil, []string{"prometheus-thanos:storeMemoryLimit", `"256Mi" is too small`}},
 		{"PDB over one query-frontend", map[string]string{"prometheus-thanos:podDisruptionBudgets": "true", "prometheus-thanos:prometheusReplicas": "2", "prometheus-thanos:querierReplicas": "2", "prometheus-thanos:storeReplicas": "2"},
-			nil, []string{"prometheus-thanos:queryFrontendReplicas", "blocks every node drain"}},
+			nil, []string{"prometheus-thanos:queryFrontendReplicas", "guards nothing"}},
 		{"PDB over one Prometheus", map[string]string{"prometheus-thanos:podDisruptionBudgets": "true", "prometheus-thanos:querierReplicas": "2", "prometheus-thanos:storeReplicas": "2"},
-			nil, []string{"prometheus-thanos:prometheusReplicas", "blocks every node drain"}},
+			nil, []string{"prometheus-thanos:prometheusReplicas", "guards nothing"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

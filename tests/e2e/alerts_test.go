@@ -396,7 +396,7 @@ func TestStackAlertsFireOnTheirFailures(t *testing.T) {
 	s := newAlertSeries(stackNamespace(t), groups)
 	settings := stackAlertSettings(t)
 	if settings.StoreSyncInterval == "" {
-		settings.StoreSyncInterval = components.StoreDefaultSyncInterval
+		settings.StoreSyncInterval = components.DefaultStoreGatewaySyncInterval
 	}
 	sync := mustDuration(t, settings.StoreSyncInterval)
 	window, wait, err := components.StoreRetryWindows(settings.StoreSyncInterval)

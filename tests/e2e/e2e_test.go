@@ -129,13 +129,13 @@ func setUp(t *testing.T) *e2eRun {
 	cfg := e.d.Config
 	t.Logf("stack %s: %d Prometheus replicas, %d store gateways, %d queriers; retention raw %s, 5m %s, 1h %s; index cache %s",
 		StackName, len(e.d.Prometheus.Pods), e.d.Store.Replicas, e.d.Query.Replicas,
-		cfg.CompactorRetention.Raw, cfg.CompactorRetention.FiveMinutes, cfg.CompactorRetention.OneHour, cfg.StoreIndexCacheSize)
+		cfg.Compactor.Settings.Retention.Raw, cfg.Compactor.Settings.Retention.FiveMinutes, cfg.Compactor.Settings.Retention.OneHour, cfg.Store.Settings.IndexCacheSize)
 	if e.c, err = NewCluster(tools, e.d, minio, procs, ports, filepath.Join(dir, "cluster")); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("objstore config (the program's Secret, unchanged):\n%s", e.d.ObjstoreYAML)
 	e.interval = mustDuration(t, harness.TestScrapeInterval)
-	e.rawRetention = mustDuration(t, cfg.CompactorRetention.Raw)
+	e.rawRetention = mustDuration(t, cfg.Compactor.Settings.Retention.Raw)
 	// Long-term data for the compactor: a gauge over one aligned 14-day window that ended before the
 	// raw retention, uploaded as replica 0 would have shipped it.
 	e.windowStart, e.windowEnd = CompactionWindow(e.began, e.rawRetention+24*time.Hour)
@@ -472,7 +472,7 @@ func (e *e2eRun) compactor(t *testing.T) {
 	for _, b := range blocks {
 		ended := time.UnixMilli(b.Meta.MaxTime)
 		if b.Meta.Thanos.Downsample.Resolution == 0 && time.Since(ended) > rawRetention && !b.DeletionMarked {
-			t.Errorf("raw block %s ended %s, past the raw retention %s, but is not marked for deletion", b.Meta.ULID, ended.UTC().Format(time.RFC3339), cfg.CompactorRetention.Raw)
+			t.Errorf("raw block %s ended %s, past the raw retention %s, but is not marked for deletion", b.Meta.ULID, ended.UTC().Format(time.RFC3339), cfg.Compactor.Settings.Retention.Raw)
 		}
 	}
 

@@ -55,8 +55,8 @@ func checkCRDs(ctx context.Context, t *testing.T) {
 // The StatefulSets' names in the suite's stack, which leaves the volumes at their defaults: each
 // carries a hash of its volume claim template (components.StatefulSetName).
 var (
-	storeStatefulSet   = mustStatefulSetName(components.StoreLabels(instance).ObjectName(), components.StoreDefaultStorageSize)
-	compactStatefulSet = mustStatefulSetName(components.CompactLabels(instance).ObjectName(), components.CompactDefaultStorageSize)
+	storeStatefulSet   = mustStatefulSetName(components.StoreLabels(instance).ObjectName(), components.DefaultStoreGatewayStorageSize)
+	compactStatefulSet = mustStatefulSetName(components.CompactLabels(instance).ObjectName(), components.DefaultCompactorStorageSize)
 )
 
 func mustStatefulSetName(objectName, storageSize string) string {
@@ -137,7 +137,7 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 	// The store gateway's limits, derived from the default storeMemoryLimit (2Gi), index cache
 	// (250MB) and storeMaxConcurrentRequests (20) through the real engine's config: an integer key
 	// without a default arrives as 0 there.
-	limits, err := components.StoreRequestLimitsFor(2<<30, "250MB", components.StoreDefaultMaxConcurrentRequests)
+	limits, err := components.StoreRequestLimitsFor(2<<30, "250MB", components.DefaultStoreGatewayMaxConcurrentRequests)
 	if err != nil || limits.Series == 0 || limits.Samples == 0 {
 		t.Fatalf("derived store limits %+v, %v", limits, err)
 	}

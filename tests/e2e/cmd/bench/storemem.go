@@ -107,7 +107,7 @@ func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *
 	logger.Printf("compactor's first iteration took %v; %d live blocks", took.Round(time.Second), live)
 
 	qEnd := sets[0].data.End.Add(-time.Minute)
-	points := memPoints(d.Config.StoreMaxConcurrentRequests)
+	points := memPoints(d.Config.Store.Settings.MaxConcurrentRequests)
 	results := make([][]memResult, len(points))
 	for run := range runs {
 		for i, p := range points {
@@ -249,17 +249,17 @@ func seriesRequest(ctx context.Context, api *harness.PromAPI, start, end time.Ti
 }
 
 func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, queryLen time.Duration, live int, points []memPoint, results [][]memResult) error {
-	limit, err := resource.ParseQuantity(d.Config.StoreResources.MemoryLimit)
+	limit, err := resource.ParseQuantity(d.Config.Store.Resources.MemoryLimit)
 	if err != nil {
-		return fmt.Errorf("the %s stack's store memory limit %q: %w", e2e.StackName, d.Config.StoreResources.MemoryLimit, err)
+		return fmt.Errorf("the %s stack's store memory limit %q: %w", e2e.StackName, d.Config.Store.Resources.MemoryLimit, err)
 	}
 	mib := func(b float64) string { return fmt.Sprintf("%.0f MiB", b/(1<<20)) }
 	data := sets[0].data
 	fmt.Fprintf(w, "\nData set: the query benchmark's, %d replicas × %d series at %v over %.0f days, after the compactor's first iteration (%d live blocks); each request reads %.0f days at raw resolution\n",
 		len(sets), data.SeriesCount(), data.Step, data.End.Sub(data.Start).Hours()/24, live, queryLen.Hours()/24)
-	lim := d.Config.StoreRequestLimits
+	lim := d.Config.Store.Settings.Limits
 	fmt.Fprintf(w, "Store gateway: the %s stack's flags, its per-request limits lifted (they are %d series, %d samples (%d chunks), %d bytes); memory limit %s, index cache %s, %d concurrent requests\n",
-		e2e.StackName, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes, d.Config.StoreResources.MemoryLimit, d.Config.StoreIndexCacheSize, d.Config.StoreMaxConcurrentRequests)
+		e2e.StackName, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes, d.Config.Store.Resources.MemoryLimit, d.Config.Store.Settings.IndexCacheSize, d.Config.Store.Settings.MaxConcurrentRequests)
 	fmt.Fprintf(w, "Runs: %d, a fresh store gateway per load and run; medians over runs\n\n", len(results[0]))
 	fmt.Fprintf(w, "| Load | Chunks per request | Series per request | Bytes counted per request | Resident before | Peak | Growth | Growth per request | Growth per chunk | Growth per byte counted | Peak, per run |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, p := range points {
@@ -290,6 +290,6 @@ func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, query
 			mib(pick(func(r memResult) int64 { return r.base })), mib(pick(func(r memResult) int64 { return r.peak })),
 			mib(growth), mib(growth/float64(p.concurrent)), perChunk, perByte, strings.Join(peaks, ", "))
 	}
-	fmt.Fprintf(w, "\nThe memory limit is %s (%d bytes); the index cache may add up to %s in a long-running pod.\n", d.Config.StoreResources.MemoryLimit, limit.Value(), d.Config.StoreIndexCacheSize)
+	fmt.Fprintf(w, "\nThe memory limit is %s (%d bytes); the index cache may add up to %s in a long-running pod.\n", d.Config.Store.Resources.MemoryLimit, limit.Value(), d.Config.Store.Settings.IndexCacheSize)
 	return nil
 }

@@ -103,7 +103,7 @@ func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Dep
 		logger.Printf("year: %s: %+v", sc.name, r)
 		results = append(results, r)
 	}
-	yearReport(w, sets, d.Config.CompactorRetention, s, results)
+	yearReport(w, sets, d.Config.Compactor.Settings.Retention, s, results)
 	return nil
 }
 
