@@ -8,12 +8,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
+func TestQuerierFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	peers := PeersSRVAddress("thanos-peers", "monitoring")
 	if peers != "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local" {
 		t.Fatalf("peers address = %q", peers)
 	}
-	flags, err := QueryFlags(peers, QuerierSettings{})
+	flags, err := QuerierFlags(peers, QuerierSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,19 +45,19 @@ func TestQueryFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(value), &sd); err != nil || len(sd.Endpoints) != 1 || sd.Endpoints[0].Address != peers {
 		t.Fatalf("sd-config %q parses to %+v, %v", value, sd, err)
 	}
-	if _, err := QueryFlags("", QuerierSettings{}); err == nil {
-		t.Fatal("QueryFlags accepted an empty peers address")
+	if _, err := QuerierFlags("", QuerierSettings{}); err == nil {
+		t.Fatal("QuerierFlags accepted an empty peers address")
 	}
-	if flags, _ := QueryFlags(peers, QuerierSettings{Timeout: "2m"}); !slices.Contains(flags, "--query.timeout=2m") {
+	if flags, _ := QuerierFlags(peers, QuerierSettings{Timeout: "2m"}); !slices.Contains(flags, "--query.timeout=2m") {
 		t.Errorf("query flags %q lack the configured timeout", flags)
 	}
-	if _, err := QueryFlags(peers, QuerierSettings{Timeout: "soon"}); err == nil {
-		t.Fatal("QueryFlags accepted timeout \"soon\"")
+	if _, err := QuerierFlags(peers, QuerierSettings{Timeout: "soon"}); err == nil {
+		t.Fatal("QuerierFlags accepted timeout \"soon\"")
 	}
 }
 
-func TestStoreFlags(t *testing.T) {
-	flags, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IndexCacheSize: "1GB"})
+func TestStoreGatewayFlags(t *testing.T) {
+	flags, err := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{IndexCacheSize: "1GB"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,23 +72,23 @@ func TestStoreFlags(t *testing.T) {
 			t.Errorf("store flags %q lack %q", flags, want)
 		}
 	}
-	if flags, _ := StoreFlags(ObjstoreSecretKey, StoreSettings{SyncInterval: "30s"}); !slices.Contains(flags, "--sync-block-duration=30s") {
+	if flags, _ := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{SyncInterval: "30s"}); !slices.Contains(flags, "--sync-block-duration=30s") {
 		t.Errorf("configured sync interval missing: %q", flags)
 	}
-	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{SyncInterval: "often"}); err == nil {
-		t.Error("StoreFlags accepted sync interval \"often\"")
+	if _, err := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{SyncInterval: "often"}); err == nil {
+		t.Error("StoreGatewayFlags accepted sync interval \"often\"")
 	}
-	if flags, _ := StoreFlags(ObjstoreSecretKey, StoreSettings{}); !slices.Contains(flags, "--index-cache-size=250MB") || !slices.Contains(flags, "--sync-block-duration=15m") {
+	if flags, _ := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{}); !slices.Contains(flags, "--index-cache-size=250MB") || !slices.Contains(flags, "--sync-block-duration=15m") {
 		t.Errorf("default index cache size missing: %q", flags)
 	}
-	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IndexCacheSize: "64MB"}); err == nil {
-		t.Error("StoreFlags accepted an index cache below Thanos's largest item (the store gateway would exit at start)")
+	if _, err := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{IndexCacheSize: "64MB"}); err == nil {
+		t.Error("StoreGatewayFlags accepted an index cache below Thanos's largest item (the store gateway would exit at start)")
 	}
-	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IndexCacheSize: "lots"}); err == nil {
-		t.Error("StoreFlags accepted index cache size \"lots\"")
+	if _, err := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{IndexCacheSize: "lots"}); err == nil {
+		t.Error("StoreGatewayFlags accepted index cache size \"lots\"")
 	}
-	limited, err := StoreFlags(ObjstoreSecretKey, StoreSettings{
-		Limits:                   StoreRequestLimits{Series: 1000, Samples: 120000, DownloadedBytes: 64 << 20},
+	limited, err := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{
+		Limits:                   StoreGatewayRequestLimits{Series: 1000, Samples: 120000, DownloadedBytes: 64 << 20},
 		IgnoreDeletionMarksDelay: "1d",
 		MaxConcurrentRequests:    8,
 	})
@@ -107,20 +107,20 @@ func TestStoreFlags(t *testing.T) {
 			t.Errorf("store flags %q lack %q", limited, want)
 		}
 	}
-	if flags, _ := StoreFlags(ObjstoreSecretKey, StoreSettings{}); !slices.Contains(flags, "--store.grpc.series-max-concurrency=20") {
+	if flags, _ := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{}); !slices.Contains(flags, "--store.grpc.series-max-concurrency=20") {
 		t.Errorf("store flags %q: want Thanos's default concurrency, 20, set explicitly", flags)
 	}
-	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{MaxConcurrentRequests: -1}); err == nil {
-		t.Error("StoreFlags accepted -1 concurrent requests")
+	if _, err := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{MaxConcurrentRequests: -1}); err == nil {
+		t.Error("StoreGatewayFlags accepted -1 concurrent requests")
 	}
-	if _, err := StoreFlags(ObjstoreSecretKey, StoreSettings{IgnoreDeletionMarksDelay: "half"}); err == nil {
-		t.Error("StoreFlags accepted ignore deletion marks delay \"half\"")
+	if _, err := StoreGatewayFlags(ObjstoreSecretKey, StoreGatewaySettings{IgnoreDeletionMarksDelay: "half"}); err == nil {
+		t.Error("StoreGatewayFlags accepted ignore deletion marks delay \"half\"")
 	}
 }
 
-func TestCompactFlags(t *testing.T) {
+func TestCompactorFlags(t *testing.T) {
 	retention := CompactorRetention{Raw: "30d", FiveMinutes: "180d", OneHour: "2y"}
-	flags, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: retention})
+	flags, err := CompactorFlags(ObjstoreSecretKey, CompactorSettings{Retention: retention})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +139,11 @@ func TestCompactFlags(t *testing.T) {
 	if !slices.Equal(flags, want) {
 		t.Fatalf("compact flags:\n got %q\nwant %q", flags, want)
 	}
-	if _, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: CompactorRetention{Raw: "a month", FiveMinutes: "1y", OneHour: "1y"}}); err == nil {
-		t.Fatal("CompactFlags accepted retention \"a month\"")
+	if _, err := CompactorFlags(ObjstoreSecretKey, CompactorSettings{Retention: CompactorRetention{Raw: "a month", FiveMinutes: "1y", OneHour: "1y"}}); err == nil {
+		t.Fatal("CompactorFlags accepted retention \"a month\"")
 	}
-	if _, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: retention, DeleteDelay: "later"}); err == nil {
-		t.Fatal("CompactFlags accepted delete delay \"later\"")
+	if _, err := CompactorFlags(ObjstoreSecretKey, CompactorSettings{Retention: retention, DeleteDelay: "later"}); err == nil {
+		t.Fatal("CompactorFlags accepted delete delay \"later\"")
 	}
 	// Deduplication: off unless asked; on, vertical compaction over the replica label the querier
 	// deduplicates on, with the penalty algorithm.
@@ -152,7 +152,7 @@ func TestCompactFlags(t *testing.T) {
 			t.Errorf("deduplication is on by default: %q", f)
 		}
 	}
-	dedup, err := CompactFlags(ObjstoreSecretKey, CompactSettings{Retention: retention, Deduplicate: true})
+	dedup, err := CompactorFlags(ObjstoreSecretKey, CompactorSettings{Retention: retention, Deduplicate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,12 +161,12 @@ func TestCompactFlags(t *testing.T) {
 	}
 }
 
-func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
+func TestStoreGatewayRequestLimitsFitTheMemoryLimit(t *testing.T) {
 	const gib = 1 << 30
 	// 2GiB less the 250MiB index cache and the 256MiB baseline, shared by the concurrent requests.
 	const budget = 2*gib - 250<<20 - 256<<20
 	for _, concurrency := range []int{DefaultStoreGatewayMaxConcurrentRequests, 8, 1} {
-		limits, err := StoreRequestLimitsFor(2*gib, "250MB", concurrency)
+		limits, err := StoreGatewayRequestLimitsFor(2*gib, "250MB", concurrency)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,16 +187,16 @@ func TestStoreRequestLimitsFitTheMemoryLimit(t *testing.T) {
 		if limits.Series == 0 || limits.Samples == 0 {
 			t.Errorf("limits %+v: a zero limit is no limit", limits)
 		}
-		bigger, err := StoreRequestLimitsFor(8*gib, "250MB", concurrency)
+		bigger, err := StoreGatewayRequestLimitsFor(8*gib, "250MB", concurrency)
 		if err != nil || bigger.Samples <= limits.Samples || bigger.Series <= limits.Series {
 			t.Errorf("a bigger memory limit gives %+v (%v), not more than %+v", bigger, err, limits)
 		}
 	}
-	if _, err := StoreRequestLimitsFor(512<<20, "500MB", DefaultStoreGatewayMaxConcurrentRequests); err == nil {
-		t.Error("StoreRequestLimitsFor accepted a memory limit the index cache alone fills")
+	if _, err := StoreGatewayRequestLimitsFor(512<<20, "500MB", DefaultStoreGatewayMaxConcurrentRequests); err == nil {
+		t.Error("StoreGatewayRequestLimitsFor accepted a memory limit the index cache alone fills")
 	}
-	if _, err := StoreRequestLimitsFor(2*gib, "250MB", 0); err == nil {
-		t.Error("StoreRequestLimitsFor accepted 0 concurrent requests")
+	if _, err := StoreGatewayRequestLimitsFor(2*gib, "250MB", 0); err == nil {
+		t.Error("StoreGatewayRequestLimitsFor accepted 0 concurrent requests")
 	}
 }
 
@@ -213,7 +213,7 @@ func TestIgnoreDeletionMarksDelayIsHalfTheDeleteDelay(t *testing.T) {
 }
 
 func TestSelectorsLeaveOutTheVersion(t *testing.T) {
-	for _, l := range []ThanosLabels{QueryLabels("thanos"), QueryFrontendLabels("thanos"), StoreLabels("thanos"), CompactLabels("thanos")} {
+	for _, l := range []ThanosLabels{QuerierLabels("thanos"), QueryFrontendLabels("thanos"), StoreGatewayLabels("thanos"), CompactorLabels("thanos")} {
 		sel, pod := l.Selector(), l.Pod()
 		if _, ok := sel[LabelVersion]; ok {
 			t.Errorf("%s selector %v carries the version: selectors are immutable", l.Component, sel)

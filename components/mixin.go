@@ -42,7 +42,7 @@ const sidecarMixinComponent = "sidecar"
 // job is "/<PodMonitor name>".
 func ScrapeJobs(namespace string) map[string]string {
 	jobs := map[string]string{sidecarMixinComponent: namespace + "/" + SidecarPodMonitorName}
-	for _, l := range []ThanosLabels{QueryLabels(""), QueryFrontendLabels(""), StoreLabels(""), CompactLabels("")} {
+	for _, l := range []ThanosLabels{QuerierLabels(""), QueryFrontendLabels(""), StoreGatewayLabels(""), CompactorLabels("")} {
 		jobs[l.Component] = l.ObjectName()
 	}
 	return jobs

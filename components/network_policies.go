@@ -85,9 +85,9 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 	if len(p.ObjectStorePorts) == 0 {
 		return nil, fmt.Errorf("network policies: ObjectStorePorts are required")
 	}
-	query := QueryLabels(p.Instance)
-	store := StoreLabels(p.Instance)
-	compact := CompactLabels(p.Instance)
+	query := QuerierLabels(p.Instance)
+	store := StoreGatewayLabels(p.Instance)
+	compact := CompactorLabels(p.Instance)
 
 	prometheusPods := podPeer(PrometheusPodLabels())
 	querierPods := podPeer(query.Selector())

@@ -40,18 +40,20 @@ func (c ChartSource) withDefaults() ChartSource {
 	return c
 }
 
+// ReleaseName is the Helm release of the chart; the names of the chart's objects start with it.
+const ReleaseName = "kube-prometheus-stack"
+
+// ObjstoreSecretName names the Secret holding the objstore config under ObjstoreSecretKey.
+const ObjstoreSecretName = "thanos-objstore"
+
 // PrometheusStackArgs configure the prometheus-operator release and the objstore Secret.
 type PrometheusStackArgs struct {
 	// Namespace to install into. Required; it must exist.
 	Namespace pulumi.StringInput
-	// ReleaseName of the Helm release. Default "kube-prometheus-stack".
-	ReleaseName string
 	// Chart source. Defaults: the pinned kube-prometheus-stack.
 	Chart ChartSource
 	// ObjstoreConfig is Thanos's objstore YAML (ObjstoreConfigYAML); stored as a Secret. Required.
 	ObjstoreConfig pulumi.StringInput
-	// ObjstoreSecretName names that Secret. Default "thanos-objstore".
-	ObjstoreSecretName string
 	// Values are the Prometheus settings; ObjstoreSecretName is filled in.
 	Values PrometheusValues
 	// ExtraValues are more kube-prometheus-stack values, deep-merged into the program's. A value in
@@ -105,14 +107,7 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	if args.Namespace == nil || args.ObjstoreConfig == nil || len(args.CRDs) == 0 {
 		return nil, fmt.Errorf("prometheus stack: Namespace, ObjstoreConfig and CRDs are required")
 	}
-	releaseName := args.ReleaseName
-	if releaseName == "" {
-		releaseName = "kube-prometheus-stack"
-	}
-	secretName := args.ObjstoreSecretName
-	if secretName == "" {
-		secretName = "thanos-objstore"
-	}
+	releaseName, secretName := ReleaseName, ObjstoreSecretName
 	values := args.Values
 	values.ObjstoreSecretName = secretName
 	// Fail on bad values now, before anything is registered.

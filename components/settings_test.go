@@ -28,7 +28,7 @@ func settingErrorsOf(t *testing.T, err error) []string {
 // and names the other settings a rule compares it with by their names too.
 func TestValidateNamesEachBadSetting(t *testing.T) {
 	names := SettingNames{"Retention.Raw": "raw", "Retention.FiveMinutes": "fiveMinutes", "Retention.OneHour": "oneHour", "DeleteDelay": "delay"}
-	err := CompactSettings{Retention: CompactorRetention{Raw: "30d", FiveMinutes: "1d", OneHour: "forever"}, DeleteDelay: "later"}.Validate(names)
+	err := CompactorSettings{Retention: CompactorRetention{Raw: "30d", FiveMinutes: "1d", OneHour: "forever"}, DeleteDelay: "later"}.Validate(names)
 	got := settingErrorsOf(t, err)
 	want := []string{
 		`Retention.OneHour: oneHour: "forever" is not a duration`,
@@ -46,7 +46,7 @@ func TestValidateNamesEachBadSetting(t *testing.T) {
 	}
 
 	// Without names, each setting is called by its field.
-	err = StoreSettings{IndexCacheSize: "64MB", SyncInterval: "0s", MaxConcurrentRequests: -1}.Validate(nil)
+	err = StoreGatewaySettings{IndexCacheSize: "64MB", SyncInterval: "0s", MaxConcurrentRequests: -1}.Validate(nil)
 	got = settingErrorsOf(t, err)
 	for i, prefix := range []string{
 		`IndexCacheSize: IndexCacheSize: "64MB" is below 125MB`,
@@ -69,8 +69,8 @@ func TestValidateNamesEachBadSetting(t *testing.T) {
 		t.Errorf("querier timeout 0s: %v", err)
 	}
 	for _, valid := range []error{
-		CompactSettings{Retention: CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}}.Validate(nil),
-		StoreSettings{}.Validate(nil),
+		CompactorSettings{Retention: CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}}.Validate(nil),
+		StoreGatewaySettings{}.Validate(nil),
 		QuerierSettings{}.Validate(nil),
 		QueryFrontendSettings{}.WithDefaults().Validate(nil),
 	} {

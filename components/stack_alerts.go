@@ -42,7 +42,7 @@ const StackAlertGroupName = "thanos-stack"
 
 // StackAlertSettings are what the stack's own alerts derive from.
 type StackAlertSettings struct {
-	// StoreSyncInterval is the store gateways' --sync-block-duration (StoreSettings.SyncInterval),
+	// StoreSyncInterval is the store gateways' --sync-block-duration (StoreGatewaySettings.SyncInterval),
 	// a Prometheus duration: a store gateway retries a block it failed to load, and re-reads the
 	// bucket's block list, once per interval. Default DefaultStoreGatewaySyncInterval.
 	StoreSyncInterval string

@@ -7,12 +7,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// PeersServiceName names the headless peers Service.
+const PeersServiceName = "thanos-peers"
+
 // PeersArgs configure the peers Service.
 type PeersArgs struct {
 	// Namespace of the Service; it selects StoreAPI pods of this namespace only. Required.
 	Namespace pulumi.StringInput
-	// ServiceName of the headless Service. Default "thanos-peers".
-	ServiceName string
 }
 
 // Peers is the headless Service through which the querier discovers every StoreAPI: the current
@@ -36,17 +37,14 @@ func NewPeers(ctx *pulumi.Context, name string, args *PeersArgs, opts ...pulumi.
 	if args.Namespace == nil {
 		return nil, fmt.Errorf("peers: Namespace is required")
 	}
-	serviceName := args.ServiceName
-	if serviceName == "" {
-		serviceName = "thanos-peers"
-	}
+	serviceName := PeersServiceName
 	p := &Peers{}
 	if err := ctx.RegisterComponentResource("prometheus-thanos:thanos:Peers", name, p, opts...); err != nil {
 		return nil, err
 	}
 	_, err := corev1.NewService(ctx, serviceName, &corev1.ServiceArgs{
 		Metadata: ThanosWorkloadArgs{Namespace: args.Namespace}.metadata(serviceName,
-			map[string]string{LabelName: "thanos-peers", LabelPartOf: "thanos", LabelManagedBy: "pulumi"}, nil),
+			map[string]string{LabelName: PeersServiceName, LabelPartOf: "thanos", LabelManagedBy: "pulumi"}, nil),
 		Spec: corev1.ServiceSpecArgs{
 			// Headless: DNS returns the pods themselves, one SRV record per StoreAPI.
 			ClusterIP: pulumi.String("None"),

@@ -227,7 +227,7 @@ func QueryFrontendFlags(downstreamURL string, s QueryFrontendSettings) ([]string
 		// retention is shorter than the downsampled resolutions'). Thanos's default, made explicit.
 		"--query-range.request-downsampled",
 		flag("query-range.response-cache-config", cacheConfig),
-		// Partial responses, as the querier's (QueryFlags): the frontend sends partial_response with
+		// Partial responses, as the querier's (QuerierFlags): the frontend sends partial_response with
 		// every query it passes on (its default when the client sends none), so its default, not
 		// the querier's, is what Grafana's queries get. The instant-query path takes the
 		// query-range flag too (pkg/queryfrontend/roundtrip.go).

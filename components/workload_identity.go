@@ -65,8 +65,8 @@ func NewWorkloadIdentity(ctx *pulumi.Context, name string, args *WorkloadIdentit
 	}
 	roles := []irsaRole{
 		{name: "sidecar", roleName: args.RoleNames.Sidecar, serviceAccount: args.SidecarServiceAccount, access: ReadWrite},
-		{name: "store", roleName: args.RoleNames.Store, serviceAccount: StoreServiceAccountName, access: ReadOnly},
-		{name: "compactor", roleName: args.RoleNames.Compactor, serviceAccount: CompactServiceAccountName, access: ReadWriteDelete},
+		{name: "store", roleName: args.RoleNames.Store, serviceAccount: StoreGatewayServiceAccountName, access: ReadOnly},
+		{name: "compactor", roleName: args.RoleNames.Compactor, serviceAccount: CompactorServiceAccountName, access: ReadWriteDelete},
 	}
 	arns := make([]pulumi.StringOutput, len(roles))
 	for i, r := range roles {

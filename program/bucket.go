@@ -24,7 +24,7 @@ type Bucket struct {
 
 // deployBucket creates the encrypted bucket and the IRSA roles, or, with existingBucketName,
 // only describes the existing bucket: then no AWS resource is registered and no AWS API called.
-func deployBucket(ctx *pulumi.Context, cfg Config, cluster Cluster) (Bucket, error) {
+func deployBucket(ctx *pulumi.Context, cfg Config, cluster ClusterAccess) (Bucket, error) {
 	if e := cfg.ExistingBucket; e != nil {
 		return existingBucket(e)
 	}

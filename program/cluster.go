@@ -53,8 +53,8 @@ func checkControlPlaneMetrics(kind ClusterKind, controlPlaneMetrics bool) error 
 	return nil
 }
 
-// Cluster is what the program needs to know of the Kubernetes cluster.
-type Cluster struct {
+// ClusterAccess is what the program needs to know of the Kubernetes cluster.
+type ClusterAccess struct {
 	// Kubeconfig is secret.
 	Kubeconfig pulumi.StringInput
 	// OIDCProviderArn and OIDCIssuerURL identify the cluster's IAM OIDC provider; empty where
@@ -67,8 +67,8 @@ type Cluster struct {
 // resolveCluster takes the kubeconfig and OIDC provider from config, or from the cluster stack's
 // outputs. Explicit config wins over the stack's outputs. A missing output fails with the config key
 // that names it.
-func resolveCluster(ctx *pulumi.Context, cfg Config) (Cluster, error) {
-	c := Cluster{OIDCProviderArn: cfg.OIDCProviderArn, OIDCIssuerURL: cfg.OIDCIssuerURL}
+func resolveCluster(ctx *pulumi.Context, cfg Config) (ClusterAccess, error) {
+	c := ClusterAccess{OIDCProviderArn: cfg.OIDCProviderArn, OIDCIssuerURL: cfg.OIDCIssuerURL}
 	if cfg.ClusterStack == "" {
 		c.Kubeconfig = pulumi.ToSecret(pulumi.String(cfg.Kubeconfig)).(pulumi.StringOutput)
 		c.Kind = clusterKindOf(c.OIDCProviderArn, c.OIDCIssuerURL)

@@ -58,14 +58,14 @@ type StoreGatewayConfig struct {
 	Replicas int
 	// Settings' Limits are the configured limits, or those derived from the memory limit; their
 	// IgnoreDeletionMarksDelay follows compactorDeleteDelay.
-	Settings    components.StoreSettings
+	Settings    components.StoreGatewaySettings
 	StorageSize string
 	Resources   components.Resources
 }
 
 // CompactorConfig is the compactor's configuration.
 type CompactorConfig struct {
-	Settings    components.CompactSettings
+	Settings    components.CompactorSettings
 	StorageSize string
 	Resources   components.Resources
 }
@@ -145,7 +145,7 @@ func readQueryFrontend(r *reader) *QueryFrontendConfig {
 func readStoreGateway(r *reader) StoreGatewayConfig {
 	s := StoreGatewayConfig{
 		Replicas: r.integer("storeReplicas", 1),
-		Settings: components.StoreSettings{
+		Settings: components.StoreGatewaySettings{
 			IndexCacheSize:        r.str("storeIndexCacheSize"),
 			SyncInterval:          r.str("storeSyncInterval"),
 			MaxConcurrentRequests: r.integer("storeMaxConcurrentRequests", 1),
@@ -159,18 +159,18 @@ func readStoreGateway(r *reader) StoreGatewayConfig {
 }
 
 // readStoreRequestLimits reads the store gateway's per-request limits; an unset one is derived
-// from the memory limit (components.StoreRequestLimitsFor). Without a memory limit, nothing
+// from the memory limit (components.StoreGatewayRequestLimitsFor). Without a memory limit, nothing
 // bounds the pod's memory to fit the limits to, and unset limits stay off.
-func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string, concurrentRequests int) components.StoreRequestLimits {
-	var derived components.StoreRequestLimits
+func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string, concurrentRequests int) components.StoreGatewayRequestLimits {
+	var derived components.StoreGatewayRequestLimits
 	if q, err := resource.ParseQuantity(memoryLimit); memoryLimit != "" && err == nil && concurrentRequests >= 1 { // else storeMaxConcurrentRequests fails
 		if _, err := units.ParseBase2Bytes(indexCacheSize); err == nil { // else storeIndexCacheSize fails
-			if derived, err = components.StoreRequestLimitsFor(q.Value(), indexCacheSize, concurrentRequests); err != nil {
+			if derived, err = components.StoreGatewayRequestLimitsFor(q.Value(), indexCacheSize, concurrentRequests); err != nil {
 				r.fail("storeMemoryLimit", "%q is too small for a store gateway with storeIndexCacheSize %q: %v", memoryLimit, indexCacheSize, err)
 			}
 		}
 	}
-	limits := components.StoreRequestLimits{
+	limits := components.StoreGatewayRequestLimits{
 		Series:  r.optionalCount("storeRequestSeriesLimit", derived.Series),
 		Samples: r.optionalCount("storeRequestSamplesLimit", derived.Samples),
 	}
@@ -188,7 +188,7 @@ func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string, concu
 // readCompactor reads the compactor's keys.
 func readCompactor(r *reader) CompactorConfig {
 	c := CompactorConfig{
-		Settings: components.CompactSettings{
+		Settings: components.CompactorSettings{
 			Retention: components.CompactorRetention{
 				Raw:         r.str("compactorRetentionRaw"),
 				FiveMinutes: r.str("compactorRetention5m"),

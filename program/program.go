@@ -21,8 +21,8 @@ type Output struct {
 	Value pulumi.Output
 }
 
-// Deployment is what Deploy built, for exporting and for tests.
-type Deployment struct {
+// Deployed is what Deploy built, for exporting and for tests.
+type Deployed struct {
 	Config  Config
 	Outputs []Output
 }
@@ -49,7 +49,7 @@ const Instance = "thanos"
 // Deploy validates the configuration, then registers every resource of the stack: the bucket and
 // its IAM (AWS), then the cluster's namespaces, the chart, the Thanos monitoring, the Thanos
 // workloads and their NetworkPolicies (Kubernetes).
-func Deploy(ctx *pulumi.Context) (*Deployment, error) {
+func Deploy(ctx *pulumi.Context) (*Deployed, error) {
 	cfg, err := ParseStackConfig(ctx.GetConfig, ctx.Stack())
 	if err := errors.Join(err, checkSecretKeys(ctx.GetConfig, ctx.IsConfigSecret)); err != nil {
 		return nil, err
@@ -95,12 +95,12 @@ func Deploy(ctx *pulumi.Context) (*Deployment, error) {
 			return nil, err
 		}
 	}
-	return &Deployment{Config: cfg, Outputs: stackOutputs(target, bucket, prometheus, thanos)}, nil
+	return &Deployed{Config: cfg, Outputs: stackOutputs(target, bucket, prometheus, thanos)}, nil
 }
 
-// targetCluster is where the Kubernetes resources go: the provider of the cluster and the
+// kubernetesTarget is where the Kubernetes resources go: the provider of the cluster and the
 // namespaces the program creates in it.
-type targetCluster struct {
+type kubernetesTarget struct {
 	// namespace is the stack's namespace, known once it exists.
 	namespace pulumi.StringOutput
 	// provider registers a resource through the cluster's provider; children passes it down to a
@@ -111,7 +111,7 @@ type targetCluster struct {
 }
 
 // deployNamespaces registers the cluster's provider and the namespaces.
-func deployNamespaces(ctx *pulumi.Context, cfg Config, cluster Cluster) (targetCluster, error) {
+func deployNamespaces(ctx *pulumi.Context, cfg Config, cluster ClusterAccess) (kubernetesTarget, error) {
 	provider, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{
 		Kubeconfig: cluster.Kubeconfig,
 		// Server-Side Apply: the program owns exactly the fields it declares, and takes them back
@@ -119,20 +119,20 @@ func deployNamespaces(ctx *pulumi.Context, cfg Config, cluster Cluster) (targetC
 		EnableServerSideApply: pulumi.Bool(true),
 	})
 	if err != nil {
-		return targetCluster{}, fmt.Errorf("kubernetes provider: %w", err)
+		return kubernetesTarget{}, fmt.Errorf("kubernetes provider: %w", err)
 	}
-	t := targetCluster{provider: pulumi.Provider(provider), children: pulumi.Providers(provider)}
+	t := kubernetesTarget{provider: pulumi.Provider(provider), children: pulumi.Providers(provider)}
 	// Every pod here passes the restricted Pod Security level; node-exporter, which needs the
 	// host, runs in a namespace of its own.
 	ns, err := newNamespace(ctx, cfg.Namespace, components.PodSecurityLabels(components.ReleaseNamespacePodSecurity, components.ReleaseNamespacePodSecurity), t.provider)
 	if err != nil {
-		return targetCluster{}, err
+		return kubernetesTarget{}, err
 	}
 	t.namespace = ns.Metadata.Name().Elem()
 	if cfg.NodeExporterNamespace != "" {
 		exporterNs, err := newNamespace(ctx, cfg.NodeExporterNamespace, components.PodSecurityLabels(components.NodeExporterNamespacePodSecurity, ""), t.provider)
 		if err != nil {
-			return targetCluster{}, err
+			return kubernetesTarget{}, err
 		}
 		t.namespaces = append(t.namespaces, exporterNs)
 	}
@@ -141,7 +141,7 @@ func deployNamespaces(ctx *pulumi.Context, cfg Config, cluster Cluster) (targetC
 
 // deployPrometheusStack registers the chart's release with the program's values, and the CRDs of
 // the chart before it.
-func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target targetCluster, bucket Bucket, crds []components.CRD) (*components.PrometheusStack, error) {
+func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, crds []components.CRD) (*components.PrometheusStack, error) {
 	extraValues, secretValues := cfg.ChartValues, cfg.ChartSecretValues
 	if ctx.IsConfigSecret(ProjectName + ":chartValues") {
 		// Set with --secret: every value in it is kept secret, as in chartSecretValues.
@@ -184,7 +184,7 @@ type thanosWorkloads struct {
 
 // deployThanos registers the Thanos workloads: the peers Service, the querier, the
 // query-frontend, the store gateways and the compactor.
-func deployThanos(ctx *pulumi.Context, cfg Config, target targetCluster, bucket Bucket, prometheus *components.PrometheusStack) (thanosWorkloads, error) {
+func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *components.PrometheusStack) (thanosWorkloads, error) {
 	var w thanosWorkloads
 	workload := components.ThanosWorkloadArgs{
 		Namespace:      target.namespace,
@@ -232,25 +232,25 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target targetCluster, bucket 
 		}
 	}
 	if _, err := components.NewStoreGateway(ctx, "store", &components.StoreGatewayArgs{
-		ThanosWorkloadArgs:  workload,
-		BucketWorkloadArgs:  bucketWorkload(cfg.Store.StorageSize, bucket.StoreRoleArn, cfg.Store.Resources),
-		Replicas:            cfg.Store.Replicas,
-		StoreSettings:       cfg.Store.Settings,
-		PodDisruptionBudget: cfg.PodDisruptionBudgets,
+		ThanosWorkloadArgs:   workload,
+		BucketWorkloadArgs:   bucketWorkload(cfg.Store.StorageSize, bucket.StoreRoleArn, cfg.Store.Resources),
+		Replicas:             cfg.Store.Replicas,
+		StoreGatewaySettings: cfg.Store.Settings,
+		PodDisruptionBudget:  cfg.PodDisruptionBudgets,
 	}, target.children); err != nil {
 		return w, err
 	}
 	_, err = components.NewCompactor(ctx, "compactor", &components.CompactorArgs{
 		ThanosWorkloadArgs: workload,
 		BucketWorkloadArgs: bucketWorkload(cfg.Compactor.StorageSize, bucket.CompactorRoleArn, cfg.Compactor.Resources),
-		CompactSettings:    cfg.Compactor.Settings,
+		CompactorSettings:  cfg.Compactor.Settings,
 	}, target.children)
 	return w, err
 }
 
 // deployNetworkPolicies registers the NetworkPolicies of the Thanos and Prometheus pods and the
 // chart's own.
-func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target targetCluster, bucket Bucket, prometheus *components.PrometheusStack) error {
+func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *components.PrometheusStack) error {
 	var memcachedPorts []int
 	if cfg.QueryFrontend != nil {
 		var err error
@@ -276,7 +276,7 @@ func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target targetCluster
 }
 
 // stackOutputs are the stack's outputs, querierUrl first.
-func stackOutputs(target targetCluster, bucket Bucket, prometheus *components.PrometheusStack, thanos thanosWorkloads) []Output {
+func stackOutputs(target kubernetesTarget, bucket Bucket, prometheus *components.PrometheusStack, thanos thanosWorkloads) []Output {
 	outputs := []Output{
 		{"querierUrl", thanos.querier.URL},
 	}

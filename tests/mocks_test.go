@@ -123,7 +123,7 @@ func unsecret(v resource.PropertyValue) resource.PropertyValue {
 // run is one program run under mocks.
 type run struct {
 	*mocks
-	deployment *program.Deployment
+	deployment *program.Deployed
 	outputs    map[string]string
 	outputList []string
 	err        error

@@ -62,7 +62,7 @@ func waitReplicasReady(ctx context.Context, t *testing.T, namespace string, labe
 // querier is the Prometheus API of a Ready querier pod.
 func querier(ctx context.Context, t testing.TB, namespace string) *harness.PromAPI {
 	t.Helper()
-	pods := readyPods(ctx, t, namespace, components.QueryLabels("thanos").Selector())
+	pods := readyPods(ctx, t, namespace, components.QuerierLabels("thanos").Selector())
 	if len(pods) == 0 {
 		t.Fatal("no querier pod is Ready")
 	}

@@ -119,7 +119,7 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 		})
 		t.Logf("probe pod in %s (attempt %d): MinIO %s open, StoreAPIs and kube-state-metrics %v closed", namespace, attempt, control, fenced)
 	}
-	queryLabels := components.QueryLabels("thanos").Selector()
+	queryLabels := components.QuerierLabels("thanos").Selector()
 	old := readyPods(p.ctx, t, p.namespace, queryLabels)
 	for _, q := range old {
 		deletePod(p.ctx, t, p.namespace, podName(q))
@@ -221,7 +221,7 @@ func hostCIDR(t testing.TB, ip string) string {
 // up` without the key: the first pod reaches no querier again.
 func (p *stackRun) queryClientByAddress(t *testing.T) {
 	ctx := p.ctx
-	queriers := readyPods(ctx, t, p.namespace, components.QueryLabels("thanos").Selector())
+	queriers := readyPods(ctx, t, p.namespace, components.QuerierLabels("thanos").Selector())
 	minio := readyPods(ctx, t, "minio", minioLabels)
 	if len(queriers) == 0 || len(minio) == 0 {
 		t.Fatalf("nothing to probe: %d queriers, %d MinIO pods Ready", len(queriers), len(minio))

@@ -191,7 +191,7 @@ func (p *stackRun) discovery(t *testing.T) {
 	if n := p.replicas(t, "prometheusReplicas") + p.replicas(t, "storeReplicas"); len(want) != n {
 		t.Fatalf("%d pods behind the peers Service, want the %d Prometheus and store gateway pods: %v", len(want), n, want)
 	}
-	for _, q := range readyPods(p.ctx, t, p.namespace, components.QueryLabels("thanos").Selector()) {
+	for _, q := range readyPods(p.ctx, t, p.namespace, components.QuerierLabels("thanos").Selector()) {
 		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)}
 		harness.WaitFor(p.ctx, t, 2*time.Minute, podName(q)+" to see every StoreAPI", func() (bool, string) {
 			got, _, err := healthyStores(p.ctx, api)
@@ -397,7 +397,7 @@ func (p *stackRun) onePrometheusDeleted(t *testing.T) {
 }
 
 func (p *stackRun) oneStoreDeleted(t *testing.T) {
-	stores := readyPods(p.ctx, t, p.namespace, components.StoreLabels("thanos").Selector())
+	stores := readyPods(p.ctx, t, p.namespace, components.StoreGatewayLabels("thanos").Selector())
 	if len(stores) != 2 {
 		t.Fatalf("%d store gateways Ready, want 2", len(stores))
 	}
@@ -411,7 +411,7 @@ func (p *stackRun) oneStoreDeleted(t *testing.T) {
 	deletePod(p.ctx, t, p.namespace, podName(stores[1]))
 	waitPodGone(p.ctx, t, p.namespace, stores[1])
 	p.sameAnswer(t, "one store gateway's answer while "+podName(stores[1])+" is replaced", storesOnly)
-	waitReplicasReady(p.ctx, t, p.namespace, components.StoreLabels("thanos").Selector(), 2, "store gateways")
+	waitReplicasReady(p.ctx, t, p.namespace, components.StoreGatewayLabels("thanos").Selector(), 2, "store gateways")
 }
 
 // uploadedOverlap is the time range (ms) every replica's uploaded blocks cover.

@@ -93,11 +93,11 @@ func (p *stackRun) podUIDs(t *testing.T, groups map[string]map[string]string) ma
 var (
 	objstoreReaders = map[string]map[string]string{
 		"Prometheus":    {"operator.prometheus.io/name": prometheusName},
-		"store gateway": components.StoreLabels("thanos").Selector(),
-		"compactor":     components.CompactLabels("thanos").Selector(),
+		"store gateway": components.StoreGatewayLabels("thanos").Selector(),
+		"compactor":     components.CompactorLabels("thanos").Selector(),
 	}
 	objstoreBystanders = map[string]map[string]string{
-		"querier":        components.QueryLabels("thanos").Selector(),
+		"querier":        components.QuerierLabels("thanos").Selector(),
 		"query-frontend": components.QueryFrontendLabels("thanos").Selector(),
 	}
 )
@@ -193,7 +193,7 @@ func (p *stackRun) noBucketFailures(t *testing.T) {
 	}{
 		{"sidecar", p.prometheusPods(t), "thanos_shipper_upload_failures_total"},
 		{"sidecar", p.prometheusPods(t), "thanos_objstore_bucket_operation_failures_total"},
-		{"store gateway", readyPods(p.ctx, t, p.namespace, components.StoreLabels("thanos").Selector()), "thanos_objstore_bucket_operation_failures_total"},
+		{"store gateway", readyPods(p.ctx, t, p.namespace, components.StoreGatewayLabels("thanos").Selector()), "thanos_objstore_bucket_operation_failures_total"},
 	} {
 		for _, pod := range c.pods {
 			addr := fmt.Sprintf("%s:%d", podIP(pod), components.HTTPPort)

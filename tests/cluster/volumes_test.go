@@ -27,7 +27,7 @@ const smallVolumes = 3
 // storeGatewaysServing is how many store gateways a querier lists as healthy StoreAPIs (its
 // /api/v1/stores, the "store" group).
 func (p *stackRun) storeGatewaysServing(t *testing.T) string {
-	pods := readyPods(p.ctx, t, p.namespace, components.QueryLabels("thanos").Selector())
+	pods := readyPods(p.ctx, t, p.namespace, components.QuerierLabels("thanos").Selector())
 	if len(pods) == 0 {
 		return "no querier Ready"
 	}
@@ -61,7 +61,7 @@ func (p *stackRun) claimsOf(t *testing.T, statefulSet string) []map[string]any {
 // one is Ready. A querier lists a healthy store gateway throughout, the old claims are gone, and
 // the new store gateways alone answer the uploaded range as before.
 func (p *stackRun) storeVolumeResized(t *testing.T) {
-	labels := components.StoreLabels("thanos")
+	labels := components.StoreGatewayLabels("thanos")
 	oldSet := p.statefulSetPath(t, labels)
 	oldName := oldSet[strings.LastIndex(oldSet, "/")+1:]
 	oldClaims := p.claimsOf(t, oldName)
@@ -144,7 +144,7 @@ func alertsOf(ctx context.Context, t *testing.T, api *harness.PromAPI, alertname
 // ThanosStoreVolumeFillingUp pending for it (its `for` is 15 minutes). Once the space is freed, the
 // next syncs load the blocks and the alert ends.
 func (p *stackRun) storeVolumeFull(t *testing.T) {
-	labels := components.StoreLabels("thanos")
+	labels := components.StoreGatewayLabels("thanos")
 	stores := readyPods(p.ctx, t, p.namespace, labels.Selector())
 	if len(stores) == 0 {
 		t.Fatal("no store gateway Ready")

@@ -25,8 +25,8 @@ import (
 type e2eRun struct {
 	ctx   context.Context
 	tools harness.Tools
-	d     *Deployment
-	c     *Cluster
+	d     *Generated
+	c     *Loopback
 	began time.Time
 	// query is the first querier's API; interval the scrape interval; targets the scrape targets
 	// of each Prometheus.
@@ -130,7 +130,7 @@ func setUp(t *testing.T) *e2eRun {
 	t.Logf("stack %s: %d Prometheus replicas, %d store gateways, %d queriers; retention raw %s, 5m %s, 1h %s; index cache %s",
 		StackName, len(e.d.Prometheus.Pods), e.d.Store.Replicas, e.d.Query.Replicas,
 		cfg.Compactor.Settings.Retention.Raw, cfg.Compactor.Settings.Retention.FiveMinutes, cfg.Compactor.Settings.Retention.OneHour, cfg.Store.Settings.IndexCacheSize)
-	if e.c, err = NewCluster(tools, e.d, minio, procs, ports, filepath.Join(dir, "cluster")); err != nil {
+	if e.c, err = NewLoopback(tools, e.d, minio, procs, ports, filepath.Join(dir, "cluster")); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("objstore config (the program's Secret, unchanged):\n%s", e.d.ObjstoreYAML)

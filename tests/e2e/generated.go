@@ -22,10 +22,10 @@ import (
 // StackName is the committed stack whose settings the suite runs: the HA one.
 const StackName = "prod"
 
-// Deployment is what the program, the chart and the operator generate for the stack, read back
+// Generated is what the program, the chart and the operator generate for the stack, read back
 // from the API server after a real `pulumi up` and a real operator reconciliation. Everything the
 // suite runs on loopback comes from here, changed only by harness.Substitutions.
-type Deployment struct {
+type Generated struct {
 	Namespace string
 	// Config is the stack's configuration as the program parsed it (retention, replica counts).
 	Config program.Config
@@ -79,7 +79,7 @@ var stackSecrets = []string{"kubeconfig", "existingBucketAccessKey", "existingBu
 // MinIO bucket s3) onto a control plane on loopback through the real Pulumi engine, runs the real
 // operator, and reads back what they generated. Everything it started is stopped when it returns;
 // dir keeps the logs.
-func Generate(ctx context.Context, tools harness.Tools, dir string, s3 harness.S3Site) (*Deployment, error) {
+func Generate(ctx context.Context, tools harness.Tools, dir string, s3 harness.S3Site) (*Generated, error) {
 	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
 	defer procs.StopAll()
 	d, err := generate(ctx, tools, dir, procs, s3)
@@ -89,7 +89,7 @@ func Generate(ctx context.Context, tools harness.Tools, dir string, s3 harness.S
 	return d, nil
 }
 
-func generate(ctx context.Context, tools harness.Tools, dir string, procs *harness.Processes, s3 harness.S3Site) (*Deployment, error) {
+func generate(ctx context.Context, tools harness.Tools, dir string, procs *harness.Processes, s3 harness.S3Site) (*Generated, error) {
 	ports := &harness.Ports{}
 	cp, err := harness.StartControlPlane(ctx, filepath.Join(dir, "cluster"), tools, procs, ports)
 	if err != nil {
@@ -107,7 +107,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	if err != nil {
 		return nil, err
 	}
-	d := &Deployment{}
+	d := &Generated{}
 	if d.Config, err = program.ParseConfig(func(key string) (string, bool) {
 		v, ok := config[strings.TrimPrefix(key, program.ProjectName+":")]
 		return v, ok
@@ -141,7 +141,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	if _, err := stack.Up(ctx); err != nil {
 		return nil, fmt.Errorf("pulumi up: %w", err)
 	}
-	const release = "kube-prometheus-stack" // components.NewPrometheusStack's release
+	const release = components.ReleaseName
 	if _, err := harness.StartOperator(ctx, cp, procs, ports, tools, d.Namespace, release+"-operator"); err != nil {
 		return nil, err
 	}
@@ -153,16 +153,16 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 		collection string
 		labels     components.ThanosLabels
 	}{
-		{&d.Query, "deployments", components.QueryLabels(program.Instance)},
+		{&d.Query, "deployments", components.QuerierLabels(program.Instance)},
 		{&d.QueryFrontend, "deployments", components.QueryFrontendLabels(program.Instance)},
-		{&d.Store, "statefulsets", components.StoreLabels(program.Instance)},
-		{&d.Compact, "statefulsets", components.CompactLabels(program.Instance)},
+		{&d.Store, "statefulsets", components.StoreGatewayLabels(program.Instance)},
+		{&d.Compact, "statefulsets", components.CompactorLabels(program.Instance)},
 	} {
 		if *w.into, err = readWorkload(ctx, cp.Client, d.Namespace, w.collection, w.labels); err != nil {
 			return nil, err
 		}
 	}
-	objstore, err := harness.SecretData(ctx, cp.Client, d.Namespace, "thanos-objstore")
+	objstore, err := harness.SecretData(ctx, cp.Client, d.Namespace, components.ObjstoreSecretName)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func readWorkload(ctx context.Context, client *harness.KubeClient, namespace, co
 
 // readPrometheus waits for the operator's StatefulSet, reads its pods' containers and files, and
 // runs the real config reloader once per pod (as the pod's init container does) for its config.
-func (d *Deployment) readPrometheus(ctx context.Context, cp *harness.ControlPlane, tools harness.Tools, dir, release string) error {
+func (d *Generated) readPrometheus(ctx context.Context, cp *harness.ControlPlane, tools harness.Tools, dir, release string) error {
 	client := cp.Client
 	crs, err := client.List(ctx, fmt.Sprintf("/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses", d.Namespace))
 	if err != nil || len(crs) != 1 {

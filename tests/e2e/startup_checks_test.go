@@ -97,11 +97,11 @@ func programFlags(t *testing.T, command string) ([]string, harness.Target) {
 	switch command {
 	case "compact":
 		forever := components.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}
-		flags, err = components.CompactFlags(components.ObjstoreSecretKey, components.CompactSettings{Retention: forever})
-		target = harness.CompactFlags
+		flags, err = components.CompactorFlags(components.ObjstoreSecretKey, components.CompactorSettings{Retention: forever})
+		target = harness.CompactorFlags
 	case "store":
-		flags, err = components.StoreFlags(components.ObjstoreSecretKey, components.StoreSettings{})
-		target = harness.StoreFlags
+		flags, err = components.StoreGatewayFlags(components.ObjstoreSecretKey, components.StoreGatewaySettings{})
+		target = harness.StoreGatewayFlags
 	case "query-frontend":
 		flags, err = components.QueryFrontendFlags("http://thanos-query.monitoring.svc:9090", components.QueryFrontendSettings{}.WithDefaults())
 		target = harness.QueryFrontendFlags

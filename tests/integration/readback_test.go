@@ -55,8 +55,8 @@ func checkCRDs(ctx context.Context, t *testing.T) {
 // The StatefulSets' names in the suite's stack, which leaves the volumes at their defaults: each
 // carries a hash of its volume claim template (components.StatefulSetName).
 var (
-	storeStatefulSet   = mustStatefulSetName(components.StoreLabels(instance).ObjectName(), components.DefaultStoreGatewayStorageSize)
-	compactStatefulSet = mustStatefulSetName(components.CompactLabels(instance).ObjectName(), components.DefaultCompactorStorageSize)
+	storeStatefulSet   = mustStatefulSetName(components.StoreGatewayLabels(instance).ObjectName(), components.DefaultStoreGatewayStorageSize)
+	compactStatefulSet = mustStatefulSetName(components.CompactorLabels(instance).ObjectName(), components.DefaultCompactorStorageSize)
 )
 
 func mustStatefulSetName(objectName, storageSize string) string {
@@ -77,10 +77,10 @@ type workload struct {
 }
 
 var workloads = []workload{
-	{"Deployment", "thanos-query", components.QueryLabels(instance), 2, false},
+	{"Deployment", "thanos-query", components.QuerierLabels(instance), 2, false},
 	{"Deployment", "thanos-query-frontend", components.QueryFrontendLabels(instance), 2, false},
-	{"StatefulSet", storeStatefulSet, components.StoreLabels(instance), 2, true},
-	{"StatefulSet", compactStatefulSet, components.CompactLabels(instance), 1, false},
+	{"StatefulSet", storeStatefulSet, components.StoreGatewayLabels(instance), 2, true},
+	{"StatefulSet", compactStatefulSet, components.CompactorLabels(instance), 1, false},
 }
 
 func containerOf(t *testing.T, obj map[string]any) map[string]any {
@@ -137,7 +137,7 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 	// The store gateway's limits, derived from the default storeMemoryLimit (2Gi), index cache
 	// (250MB) and storeMaxConcurrentRequests (20) through the real engine's config: an integer key
 	// without a default arrives as 0 there.
-	limits, err := components.StoreRequestLimitsFor(2<<30, "250MB", components.DefaultStoreGatewayMaxConcurrentRequests)
+	limits, err := components.StoreGatewayRequestLimitsFor(2<<30, "250MB", components.DefaultStoreGatewayMaxConcurrentRequests)
 	if err != nil || limits.Series == 0 || limits.Samples == 0 {
 		t.Fatalf("derived store limits %+v, %v", limits, err)
 	}

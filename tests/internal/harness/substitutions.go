@@ -34,17 +34,17 @@ const (
 	PrometheusFlags    Target = "prometheus"
 	PrometheusConfig   Target = "prometheus (config file)"
 	SidecarFlags       Target = "thanos sidecar"
-	StoreFlags         Target = "thanos store"
-	QueryFlags         Target = "thanos query"
+	StoreGatewayFlags  Target = "thanos store"
+	QuerierFlags       Target = "thanos query"
 	QueryFrontendFlags Target = "thanos query-frontend"
 	// StoreLimitFlags are the extra store gateway of the e2e suite's limits step, on top of
-	// StoreFlags.
+	// StoreGatewayFlags.
 	StoreLimitFlags Target = "thanos store (the limits step's own store gateway)"
 	// StoreUnlimitedFlags are the store gateways of the bench's memory measurement, on top of
-	// StoreFlags.
+	// StoreGatewayFlags.
 	StoreUnlimitedFlags Target = "thanos store (the store memory benchmark's)"
-	CompactFlags        Target = "thanos compact"
-	// CompactDedupFlags are the e2e suite's deduplication step's compactor, on top of CompactFlags.
+	CompactorFlags      Target = "thanos compact"
+	// CompactDedupFlags are the e2e suite's deduplication step's compactor, on top of CompactorFlags.
 	CompactDedupFlags Target = "thanos compact (the deduplication step's compactor)"
 )
 
@@ -279,18 +279,18 @@ var Substitutions = []Substitution{
 		"mounted from the operator's Secret in the pod; here that Secret's content in the sidecar's directory", inSiteDir},
 
 	// The store gateway, as the program runs it.
-	{StoreFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; " + loopbackPort, grpcAddr},
-	{StoreFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
-	{StoreFlags, "data-dir", Replace, "the pod's persistent volume; here a temporary directory", dataDir},
-	{StoreFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here that Secret's content in a file", objstoreFile},
-	{StoreFlags, "sync-block-duration", Replace,
+	{StoreGatewayFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; " + loopbackPort, grpcAddr},
+	{StoreGatewayFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
+	{StoreGatewayFlags, "data-dir", Replace, "the pod's persistent volume; here a temporary directory", dataDir},
+	{StoreGatewayFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here that Secret's content in a file", objstoreFile},
+	{StoreGatewayFlags, "sync-block-duration", Replace,
 		"the stack's 15m bucket re-sync (storeSyncInterval) outlasts the test; " + TestStoreSyncInterval + " lets the store gateway see new uploads and compactions within it",
 		constant(TestStoreSyncInterval)},
 
 	// The querier, as the program runs it.
-	{QueryFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; " + loopbackPort, grpcAddr},
-	{QueryFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
-	{QueryFlags, "endpoint.sd-config", Replace,
+	{QuerierFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; " + loopbackPort, grpcAddr},
+	{QuerierFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
+	{QuerierFlags, "endpoint.sd-config", Replace,
 		"the dnssrv+ name of the headless peers Service resolves only in the cluster; here its SRV answer, the StoreAPI gRPC addresses, one static endpoint each",
 		rewriteEndpointSDConfig},
 
@@ -318,10 +318,10 @@ var Substitutions = []Substitution{
 	{StoreUnlimitedFlags, "store.grpc.downloaded-bytes-limit", Replace, unlimitedReason, constant("0B")},
 
 	// The compactor, as the program runs it.
-	{CompactFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
-	{CompactFlags, "data-dir", Replace, "the pod's persistent volume; here a temporary directory", dataDir},
-	{CompactFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here that Secret's content in a file", objstoreFile},
-	{CompactFlags, "consistency-delay", Add,
+	{CompactorFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
+	{CompactorFlags, "data-dir", Replace, "the pod's persistent volume; here a temporary directory", dataDir},
+	{CompactorFlags, "objstore.config-file", Replace, "mounted from the objstore Secret in the pod; here that Secret's content in a file", objstoreFile},
+	{CompactorFlags, "consistency-delay", Add,
 		"the default 30m skips blocks uploaded less than 30 minutes ago; every block in the test is minutes old",
 		constant("0s")},
 
@@ -330,32 +330,32 @@ var Substitutions = []Substitution{
 	{CompactDedupFlags, "deduplication.func", Add, dedupReason, dedupCompactFlag("deduplication.func")},
 }
 
-const dedupReason = "the prod stack leaves `compactorDeduplication` off (its default); the deduplication step stops the compactor and runs one with the flags the program adds for `compactorDeduplication: true` (components.CompactFlags with Deduplicate)"
+const dedupReason = "the prod stack leaves `compactorDeduplication` off (its default); the deduplication step stops the compactor and runs one with the flags the program adds for `compactorDeduplication: true` (components.CompactorFlags with Deduplicate)"
 
 // dedupCompactFlag is the value of a flag the program adds to the compactor's for
-// compactorDeduplication: true, the difference between components.CompactFlags with and without
+// compactorDeduplication: true, the difference between components.CompactorFlags with and without
 // Deduplicate.
 func dedupCompactFlag(name string) func(*Site, string) (string, error) {
 	return func(*Site, string) (string, error) {
-		settings := components.CompactSettings{Retention: components.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}}
-		plain, err := components.CompactFlags("objstore.yml", settings)
+		settings := components.CompactorSettings{Retention: components.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}}
+		plain, err := components.CompactorFlags("objstore.yml", settings)
 		if err != nil {
 			return "", err
 		}
 		settings.Deduplicate = true
-		dedup, err := components.CompactFlags("objstore.yml", settings)
+		dedup, err := components.CompactorFlags("objstore.yml", settings)
 		if err != nil {
 			return "", err
 		}
 		if len(dedup) < len(plain) || !slices.Equal(dedup[:len(plain)], plain) {
-			return "", fmt.Errorf("components.CompactFlags with Deduplicate %q does not extend the flags without it %q", dedup, plain)
+			return "", fmt.Errorf("components.CompactorFlags with Deduplicate %q does not extend the flags without it %q", dedup, plain)
 		}
 		for _, f := range dedup[len(plain):] {
 			if n, v, _ := SplitFlag(f); n == name {
 				return v, nil
 			}
 		}
-		return "", fmt.Errorf("components.CompactFlags with Deduplicate adds no --%s: %q", name, dedup[len(plain):])
+		return "", fmt.Errorf("components.CompactorFlags with Deduplicate adds no --%s: %q", name, dedup[len(plain):])
 	}
 }
 
@@ -597,7 +597,7 @@ func clusterChartValues(s *Site) (string, error) {
 // webhookSecretManifest is the admission webhook's certificate Secret, as an extraManifests list
 // (YAML) of the chart: what kube-webhook-certgen would create.
 func webhookSecretManifest(s *Site, _ string) (string, error) {
-	const release = "kube-prometheus-stack" // components.NewPrometheusStack's release
+	const release = components.ReleaseName
 	out, err := yaml.Marshal([]any{map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata":   map[string]any{"name": release + "-admission", "namespace": s.Stack.Namespace},

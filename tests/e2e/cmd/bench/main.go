@@ -267,7 +267,7 @@ var modes = []mode{
 }
 
 // ask runs the mode's query once; run and i make a cold query's text unique.
-func (m mode) ask(ctx context.Context, c *e2e.Cluster, run, i int, start, end time.Time) (harness.Result, error) {
+func (m mode) ask(ctx context.Context, c *e2e.Loopback, run, i int, start, end time.Time) (harness.Result, error) {
 	addr, q := c.Queriers[0].Site.HTTPAddr, benchQuery(m.step)
 	if m.frontend {
 		addr = c.QueryFrontends[0].Site.HTTPAddr
@@ -289,7 +289,7 @@ func (m mode) ask(ctx context.Context, c *e2e.Cluster, run, i int, start, end ti
 
 // frontendCacheHits is the first query-frontend's count of results cache hits (Thanos's embedded
 // Cortex cache, internal/cortex/chunk/cache: instrumented.go), 0 for a mode not through it.
-func frontendCacheHits(ctx context.Context, c *e2e.Cluster, m mode) float64 {
+func frontendCacheHits(ctx context.Context, c *e2e.Loopback, m mode) float64 {
 	if !m.frontend {
 		return 0
 	}
@@ -308,7 +308,7 @@ func limitError(err error) bool {
 // freshBucket starts MinIO with an empty bucket in dir, creates the deployment's processes around it
 // (none started) and uploads every replica's blocks into the bucket with its external labels: the
 // start of every run of the benchmarks. The processes stop with procs.StopAll.
-func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, dir string) (*e2e.Cluster, *harness.Processes, error) {
+func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, dir string) (*e2e.Loopback, *harness.Processes, error) {
 	c, procs, err := emptyBucket(ctx, tools, d, ports, site, dir)
 	if err != nil {
 		return nil, procs, err
@@ -322,18 +322,18 @@ func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Deployment, po
 }
 
 // emptyBucket is freshBucket without the upload.
-func emptyBucket(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, dir string) (*e2e.Cluster, *harness.Processes, error) {
+func emptyBucket(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, dir string) (*e2e.Loopback, *harness.Processes, error) {
 	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
 	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, d.Config.ExistingBucket.Region, site)
 	if err != nil {
 		return nil, procs, err
 	}
-	c, err := e2e.NewCluster(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
+	c, err := e2e.NewLoopback(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
 	return c, procs, err
 }
 
 // uploadBlocks uploads every block in dir with the real `thanos tools bucket upload-blocks`.
-func uploadBlocks(ctx context.Context, c *e2e.Cluster, dir string, labels map[string]string) error {
+func uploadBlocks(ctx context.Context, c *e2e.Loopback, dir string, labels map[string]string) error {
 	// The shipper file lists what an earlier run uploaded; without it every block goes up again.
 	if err := os.Remove(filepath.Join(dir, "thanos.shipper.json")); err != nil && !os.IsNotExist(err) {
 		return err
@@ -343,7 +343,7 @@ func uploadBlocks(ctx context.Context, c *e2e.Cluster, dir string, labels map[st
 
 // compactOnce starts a compactor (start: the generated one, or the deduplicating one), waits for its
 // first iteration, and returns how long that took and the bucket's blocks after it.
-func compactOnce(ctx context.Context, c *e2e.Cluster, start func(context.Context) error, timeout time.Duration) (time.Duration, map[string]*harness.Block, error) {
+func compactOnce(ctx context.Context, c *e2e.Loopback, start func(context.Context) error, timeout time.Duration) (time.Duration, map[string]*harness.Block, error) {
 	t0 := time.Now()
 	if err := start(ctx); err != nil {
 		return 0, nil, err
@@ -356,7 +356,7 @@ func compactOnce(ctx context.Context, c *e2e.Cluster, start func(context.Context
 	return took, blocks, err
 }
 
-func run(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
+func run(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
 	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}, Refused: map[string]string{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
 	if err != nil {

@@ -84,7 +84,7 @@ func (r memResult) countedBytes() int64 { return int64(r.touchedBytes + r.fetche
 // the compactor leaves the query benchmark's data set: each point, in each run, on a fresh store
 // gateway (the generated flags, the per-request limits lifted: harness.StoreUnlimitedFlags) with its
 // own querier, after one small query over the whole range has mapped every block's index-header.
-func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
+func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
 	dir, err := os.MkdirTemp("", "e2e-bench-store-memory-")
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *
 
 // measureStoreMemory starts a store gateway and its querier, puts the load p on it and returns
 // what it cost; both stop before it returns.
-func measureStoreMemory(ctx context.Context, c *e2e.Cluster, suffix string, live int, p memPoint, end time.Time, queryLen time.Duration) (memResult, error) {
+func measureStoreMemory(ctx context.Context, c *e2e.Loopback, suffix string, live int, p memPoint, end time.Time, queryLen time.Duration) (memResult, error) {
 	var res memResult
 	store, querier, err := c.StartStoreAndQuerier(ctx, suffix, harness.StoreUnlimitedFlags)
 	if store != nil {
@@ -248,7 +248,7 @@ func seriesRequest(ctx context.Context, api *harness.PromAPI, start, end time.Ti
 	return nil
 }
 
-func reportStoreMemory(w io.Writer, d *e2e.Deployment, sets []replicaData, queryLen time.Duration, live int, points []memPoint, results [][]memResult) error {
+func reportStoreMemory(w io.Writer, d *e2e.Generated, sets []replicaData, queryLen time.Duration, live int, points []memPoint, results [][]memResult) error {
 	limit, err := resource.ParseQuantity(d.Config.Store.Resources.MemoryLimit)
 	if err != nil {
 		return fmt.Errorf("the %s stack's store memory limit %q: %w", e2e.StackName, d.Config.Store.Resources.MemoryLimit, err)

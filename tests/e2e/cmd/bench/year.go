@@ -77,7 +77,7 @@ type yearResult struct {
 // yearBench uploads a year of every replica's blocks into a fresh bucket per scenario, lets the
 // real compactor (as generated, or with deduplication) run its first iteration over it, and
 // reports the bytes that remain: what a year of history costs under the stack's retention.
-func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, s yearSettings) error {
+func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, s yearSettings) error {
 	if s.replicas < 1 || s.replicas > len(d.Prometheus.Pods) {
 		return fmt.Errorf("-replicas %d: the %s stack runs %d Prometheus replicas", s.replicas, e2e.StackName, len(d.Prometheus.Pods))
 	}
@@ -113,7 +113,7 @@ func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Dep
 // deleted, by the real `thanos tools bucket cleanup` (the compactor's own cleaner, pkg/compact's
 // BlocksCleaner): a slice later is days later, past the compactor's --delete-delay, after which it
 // deletes them itself.
-func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports *harness.Ports, site harness.S3Site, sets []replicaData, sc yearScenario, sliceDays int) (yearResult, error) {
+func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, sc yearScenario, sliceDays int) (yearResult, error) {
 	res := yearResult{live: map[int64]int64{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-year-")
 	if err != nil {
@@ -180,7 +180,7 @@ func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Deployment, ports 
 
 // uploadSlice uploads the replica's blocks that start in [from, to), through a directory of hard
 // links to them (workDir, emptied before and after).
-func uploadSlice(ctx context.Context, c *e2e.Cluster, set replicaData, from, to time.Time, workDir string) error {
+func uploadSlice(ctx context.Context, c *e2e.Loopback, set replicaData, from, to time.Time, workDir string) error {
 	if err := os.RemoveAll(workDir); err != nil {
 		return err
 	}

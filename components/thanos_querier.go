@@ -62,16 +62,16 @@ type Querier struct {
 // URL output resolves to, known before the Service exists (the chart's Grafana datasource takes it
 // as a plain value, so that the chart's values stay known in a preview).
 func QuerierURL(namespace string) string {
-	return fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", QueryLabels("").ObjectName(), namespace, QuerierHTTPServicePort)
+	return fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", QuerierLabels("").ObjectName(), namespace, QuerierHTTPServicePort)
 }
 
-// QueryLabels is the label set of the querier.
-func QueryLabels(instance string) ThanosLabels {
+// QuerierLabels is the label set of the querier.
+func QuerierLabels(instance string) ThanosLabels {
 	return ThanosLabels{Component: "query", Instance: instance}
 }
 
-// QueryFlags are the flags of `thanos query`, verified against ThanosVersion.
-func QueryFlags(peersAddress string, s QuerierSettings) ([]string, error) {
+// QuerierFlags are the flags of `thanos query`, verified against ThanosVersion.
+func QuerierFlags(peersAddress string, s QuerierSettings) ([]string, error) {
 	if peersAddress == "" {
 		return nil, fmt.Errorf("query flags: peers address is required")
 	}
@@ -131,11 +131,11 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 	if args.PeersAddress == nil {
 		return nil, fmt.Errorf("querier: PeersAddress is required")
 	}
-	if _, err := QueryFlags("validate", args.QuerierSettings); err != nil {
+	if _, err := QuerierFlags("validate", args.QuerierSettings); err != nil {
 		return nil, fmt.Errorf("querier: %w", err)
 	}
 	containerArgs := args.PeersAddress.ToStringOutput().ApplyT(func(peers string) ([]string, error) {
-		flags, err := QueryFlags(peers, args.QuerierSettings)
+		flags, err := QuerierFlags(peers, args.QuerierSettings)
 		return append([]string{"query"}, flags...), err
 	}).(pulumi.StringArrayOutput)
 	q := &Querier{}
@@ -143,7 +143,7 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 		return nil, err
 	}
 	svc, err := newStatelessDeployment(ctx, args.ThanosWorkloadArgs, statelessDeployment{
-		labels:              QueryLabels(args.Instance),
+		labels:              QuerierLabels(args.Instance),
 		replicas:            args.Replicas,
 		servicePorts:        map[string]int{GRPCPortName: GRPCPort, HTTPPortName: QuerierHTTPServicePort},
 		container:           thanosContainer{Args: containerArgs, Resources: args.Resources, ServesGRPC: true},

@@ -15,7 +15,7 @@ type StoreGatewayArgs struct {
 	// Replicas of the store gateway. Default 1. Every replica serves every block (no sharding),
 	// so 2 or more make it HA; the querier deduplicates their identical answers.
 	Replicas int
-	StoreSettings
+	StoreGatewaySettings
 	// PodDisruptionBudget guards the replicas during voluntary disruptions. Default false.
 	PodDisruptionBudget bool
 }
@@ -29,25 +29,25 @@ type StoreGateway struct {
 	ServiceAccountName pulumi.StringOutput `pulumi:"serviceAccountName"`
 }
 
-// StoreLabels is the label set of the store gateway.
-func StoreLabels(instance string) ThanosLabels {
+// StoreGatewayLabels is the label set of the store gateway.
+func StoreGatewayLabels(instance string) ThanosLabels {
 	return ThanosLabels{Component: "store", Instance: instance}
 }
 
-// StoreServiceAccountName is the store gateway's ServiceAccount name; the IRSA trust policy
+// StoreGatewayServiceAccountName is the store gateway's ServiceAccount name; the IRSA trust policy
 // names it, so it is fixed.
-const StoreServiceAccountName = "thanos-store"
+const StoreGatewayServiceAccountName = "thanos-store"
 
-// StoreIndexCacheMinBytes is the smallest in-memory index cache the store gateway starts with:
+// StoreGatewayIndexCacheMinBytes is the smallest in-memory index cache the store gateway starts with:
 // Thanos keeps its default largest item, 125MiB, and refuses a cache smaller than that ("max item
 // size (131072000) cannot be bigger than overall cache size"; ThanosVersion's
 // pkg/store/cache/inmemory.go, DefaultInMemoryIndexCacheConfig and NewInMemoryIndexCacheWithConfig).
-const StoreIndexCacheMinBytes = 125 * units.MiB
+const StoreGatewayIndexCacheMinBytes = 125 * units.MiB
 
-// StoreSettings are the store gateway's tunables.
-type StoreSettings struct {
+// StoreGatewaySettings are the store gateway's tunables.
+type StoreGatewaySettings struct {
 	// IndexCacheSize is the in-memory index cache size, in Thanos's byte units ("250MB"), at least
-	// StoreIndexCacheMinBytes. Default DefaultStoreGatewayIndexCacheSize.
+	// StoreGatewayIndexCacheMinBytes. Default DefaultStoreGatewayIndexCacheSize.
 	IndexCacheSize string
 	// SyncInterval is how often the store gateway re-reads the bucket's list of blocks
 	// (--sync-block-duration), a Prometheus duration. Default DefaultStoreGatewaySyncInterval.
@@ -56,8 +56,8 @@ type StoreSettings struct {
 	// (--store.grpc.series-max-concurrency); more wait. Default DefaultStoreGatewayMaxConcurrentRequests.
 	MaxConcurrentRequests int
 	// Limits bound what one Series request may load. Zero fields are no limit (Thanos's default);
-	// StoreRequestLimitsFor derives limits that fit a memory limit.
-	Limits StoreRequestLimits
+	// StoreGatewayRequestLimitsFor derives limits that fit a memory limit.
+	Limits StoreGatewayRequestLimits
 	// IgnoreDeletionMarksDelay is how long the store gateway keeps serving a block the compactor
 	// marked for deletion (--ignore-deletion-marks-delay), a Prometheus duration: half the
 	// compactor's delete delay, IgnoreDeletionMarksDelay, so that a block's replacement is loaded
@@ -65,11 +65,11 @@ type StoreSettings struct {
 	IgnoreDeletionMarksDelay string
 }
 
-// StoreRequestLimits bound one Series request to the store gateway (one querier fan-out to it).
+// StoreGatewayRequestLimits bound one Series request to the store gateway (one querier fan-out to it).
 // A request over a limit fails with gRPC ResourceExhausted ("exceeded series limit", "exceeded
 // chunks limit", "exceeded bytes limit"), which the querier returns to the client; the store
 // gateway keeps serving.
-type StoreRequestLimits struct {
+type StoreGatewayRequestLimits struct {
 	// Series is the most series one request may touch (--store.limits.request-series).
 	Series uint64
 	// Samples is the most samples one request may load (--store.limits.request-samples); Thanos
@@ -93,10 +93,10 @@ const DefaultStoreGatewayStorageSize = "10Gi"
 
 // DefaultStoreGatewayMaxConcurrentRequests is how many Series requests a store gateway serves at once by
 // default (--store.grpc.series-max-concurrency; Thanos's default, set explicitly because
-// StoreRequestLimitsFor divides the memory budget by it). More wait.
+// StoreGatewayRequestLimitsFor divides the memory budget by it). More wait.
 const DefaultStoreGatewayMaxConcurrentRequests = 20
 
-// Assumptions behind StoreRequestLimitsFor: a request's peak resident memory, measured by
+// Assumptions behind StoreGatewayRequestLimitsFor: a request's peak resident memory, measured by
 // `tests/e2e/cmd/bench -store-memory` (docs/e2e.md) on the pinned Thanos and rounded up.
 // Concurrent 30-day raw requests of 288,400 chunks each grew a store gateway by 581 to 645 bytes a
 // chunk; one-day requests of 50,000 chunks by 663 to 729 bytes (series included); series requests
@@ -122,25 +122,25 @@ const (
 	samplesPerChunk = 120
 )
 
-// StoreRequestLimitsFor derives the per-request limits that keep a store gateway within
+// StoreGatewayRequestLimitsFor derives the per-request limits that keep a store gateway within
 // memoryLimit bytes: what the index cache and the baseline leave is shared by concurrentRequests
 // requests (the store gateway's MaxConcurrentRequests), and each request may fetch, load chunks and
 // touch series up to what fits in that share.
-func StoreRequestLimitsFor(memoryLimit int64, indexCacheSize string, concurrentRequests int) (StoreRequestLimits, error) {
+func StoreGatewayRequestLimitsFor(memoryLimit int64, indexCacheSize string, concurrentRequests int) (StoreGatewayRequestLimits, error) {
 	if concurrentRequests < 1 {
-		return StoreRequestLimits{}, fmt.Errorf("%d concurrent requests: at least 1", concurrentRequests)
+		return StoreGatewayRequestLimits{}, fmt.Errorf("%d concurrent requests: at least 1", concurrentRequests)
 	}
 	indexCache, err := units.ParseBase2Bytes(indexCacheSize)
 	if err != nil {
-		return StoreRequestLimits{}, fmt.Errorf("index cache size %q: %w", indexCacheSize, err)
+		return StoreGatewayRequestLimits{}, fmt.Errorf("index cache size %q: %w", indexCacheSize, err)
 	}
 	budget := memoryLimit - int64(indexCache) - int64(storeBaselineMemory)
 	if budget <= 0 {
-		return StoreRequestLimits{}, fmt.Errorf("a memory limit of %d bytes leaves nothing for requests after the index cache (%s) and the store gateway's baseline (%s)",
+		return StoreGatewayRequestLimits{}, fmt.Errorf("a memory limit of %d bytes leaves nothing for requests after the index cache (%s) and the store gateway's baseline (%s)",
 			memoryLimit, indexCacheSize, storeBaselineMemory)
 	}
 	perRequest := uint64(budget) / uint64(concurrentRequests)
-	return StoreRequestLimits{
+	return StoreGatewayRequestLimits{
 		Series:          perRequest / storeBytesPerSeries,
 		Samples:         perRequest / storeBytesPerChunk * samplesPerChunk,
 		DownloadedBytes: perRequest / storeMemoryPerCountedByte,
@@ -158,7 +158,7 @@ func IgnoreDeletionMarksDelay(deleteDelay string) (string, error) {
 }
 
 // withDefaults fills the unset settings with the defaults.
-func (s StoreSettings) withDefaults() StoreSettings {
+func (s StoreGatewaySettings) withDefaults() StoreGatewaySettings {
 	if s.IndexCacheSize == "" {
 		s.IndexCacheSize = DefaultStoreGatewayIndexCacheSize
 	}
@@ -166,7 +166,7 @@ func (s StoreSettings) withDefaults() StoreSettings {
 		s.SyncInterval = DefaultStoreGatewaySyncInterval
 	}
 	if s.IgnoreDeletionMarksDelay == "" {
-		// Half of a constant that parses (TestStoreFlags holds the default flag).
+		// Half of a constant that parses (TestStoreGatewayFlags holds the default flag).
 		s.IgnoreDeletionMarksDelay, _ = IgnoreDeletionMarksDelay(DefaultCompactorDeleteDelay)
 	}
 	if s.MaxConcurrentRequests == 0 {
@@ -177,13 +177,13 @@ func (s StoreSettings) withDefaults() StoreSettings {
 
 // Validate checks the settings (defaults filled where unset) as the pinned store gateway parses
 // them, and refuses what it refuses at start, naming each bad one as names call it.
-func (s StoreSettings) Validate(names SettingNames) error {
+func (s StoreGatewaySettings) Validate(names SettingNames) error {
 	v := settingErrors{names: names}
 	s = s.withDefaults()
 	// The same parser Thanos uses for this flag (kingpin's Bytes).
 	if size, err := units.ParseBase2Bytes(s.IndexCacheSize); err != nil || size <= 0 {
 		v.fail("IndexCacheSize", "%q is not a byte size such as 250MB or 1GB", s.IndexCacheSize)
-	} else if size < StoreIndexCacheMinBytes {
+	} else if size < StoreGatewayIndexCacheMinBytes {
 		v.fail("IndexCacheSize", "%q is below 125MB: the store gateway refuses an index cache smaller than its largest item (125MiB)", s.IndexCacheSize)
 	}
 	v.prometheusDuration("SyncInterval", s.SyncInterval, false)
@@ -194,8 +194,8 @@ func (s StoreSettings) Validate(names SettingNames) error {
 	return v.err()
 }
 
-// StoreFlags are the flags of `thanos store`, verified against ThanosVersion.
-func StoreFlags(objstoreSecretKey string, settings StoreSettings) ([]string, error) {
+// StoreGatewayFlags are the flags of `thanos store`, verified against ThanosVersion.
+func StoreGatewayFlags(objstoreSecretKey string, settings StoreGatewaySettings) ([]string, error) {
 	if err := settings.Validate(nil); err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func NewStoreGateway(ctx *pulumi.Context, name string, args *StoreGatewayArgs, o
 	if err := args.BucketWorkloadArgs.validate("store gateway"); err != nil {
 		return nil, err
 	}
-	flags, err := StoreFlags(args.ObjstoreSecretKey, args.StoreSettings)
+	flags, err := StoreGatewayFlags(args.ObjstoreSecretKey, args.StoreGatewaySettings)
 	if err != nil {
 		return nil, fmt.Errorf("store gateway: %w", err)
 	}
@@ -246,11 +246,11 @@ func NewStoreGateway(ctx *pulumi.Context, name string, args *StoreGatewayArgs, o
 		return nil, err
 	}
 	parent := pulumi.Parent(s)
-	l := StoreLabels(args.Instance)
+	l := StoreGatewayLabels(args.Instance)
 	objectName := l.ObjectName()
 
 	sa, err := newBucketStatefulSet(ctx, args.ThanosWorkloadArgs, args.BucketWorkloadArgs, bucketStatefulSet{
-		objectName: objectName, serviceAccount: StoreServiceAccountName, labels: l, replicas: args.Replicas,
+		objectName: objectName, serviceAccount: StoreGatewayServiceAccountName, labels: l, replicas: args.Replicas,
 		// The StoreAPI label puts the pods behind the peers Service.
 		extraPodLabels: StoreAPISelector(),
 		servicePorts:   map[string]int{GRPCPortName: GRPCPort, HTTPPortName: HTTPPort},

@@ -68,11 +68,11 @@ func (r *Replica) Stop() {
 	r.Prometheus.Proc.Stop()
 }
 
-// Cluster is the whole deployment on loopback, run from what the program, the chart and the
-// operator generated (Deployment), changed only by harness.Substitutions.
-type Cluster struct {
+// Loopback is the whole deployment on loopback, run from what the program, the chart and the
+// operator generated (Generated), changed only by harness.Substitutions.
+type Loopback struct {
 	Tools harness.Tools
-	D     *Deployment
+	D     *Generated
 	Dir   string
 	Procs *harness.Processes
 	Ports *harness.Ports
@@ -89,9 +89,9 @@ type Cluster struct {
 	Compactor      *Component
 }
 
-// NewCluster prepares the deployment d on loopback; components start with StartAll.
-func NewCluster(tools harness.Tools, d *Deployment, minio *harness.MinIO, procs *harness.Processes, ports *harness.Ports, dir string) (*Cluster, error) {
-	c := &Cluster{Tools: tools, D: d, Dir: dir, Procs: procs, Ports: ports, MinIO: minio}
+// NewLoopback prepares the deployment d on loopback; components start with StartAll.
+func NewLoopback(tools harness.Tools, d *Generated, minio *harness.MinIO, procs *harness.Processes, ports *harness.Ports, dir string) (*Loopback, error) {
+	c := &Loopback{Tools: tools, D: d, Dir: dir, Procs: procs, Ports: ports, MinIO: minio}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func NewCluster(tools harness.Tools, d *Deployment, minio *harness.MinIO, procs 
 	return c, os.WriteFile(c.ObjstoreFile, []byte(d.ObjstoreYAML), 0o600)
 }
 
-func (c *Cluster) site(name string, grpc bool) (*harness.Site, error) {
+func (c *Loopback) site(name string, grpc bool) (*harness.Site, error) {
 	s := &harness.Site{Dir: filepath.Join(c.Dir, name), ObjstoreFile: filepath.Join(c.Dir, name, "objstore", components.ObjstoreSecretKey)}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (c *Cluster) site(name string, grpc bool) (*harness.Site, error) {
 
 // StartAll starts the Prometheus pods with their sidecars, the store gateways and the queriers, in
 // the generated replica counts, and waits for each to be ready.
-func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error {
+func (c *Loopback) StartAll(ctx context.Context, logf func(string, ...any)) error {
 	d := c.D
 	// Addresses first: Prometheus scrapes every component, the querier needs every StoreAPI. The
 	// scrape jobs carry the job labels kubernetes_sd would give them.
@@ -189,12 +189,12 @@ func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error
 		}
 	}
 	for _, s := range c.Stores {
-		if err := c.startThanos(s, harness.StoreFlags, d.Store.Files); err != nil {
+		if err := c.startThanos(s, harness.StoreGatewayFlags, d.Store.Files); err != nil {
 			return err
 		}
 	}
 	for _, q := range c.Queriers {
-		if err := c.startThanos(q, harness.QueryFlags, d.Query.Files); err != nil {
+		if err := c.startThanos(q, harness.QuerierFlags, d.Query.Files); err != nil {
 			return err
 		}
 	}
@@ -214,7 +214,7 @@ func (c *Cluster) StartAll(ctx context.Context, logf func(string, ...any)) error
 }
 
 // Components are every started component except MinIO, in start order.
-func (c *Cluster) Components() []*Component {
+func (c *Loopback) Components() []*Component {
 	var out []*Component
 	for _, r := range c.Replicas {
 		out = append(out, r.Prometheus)
@@ -233,7 +233,7 @@ func (c *Cluster) Components() []*Component {
 
 // startPrometheus starts a pod's Prometheus with the operator's arguments, the configuration the
 // config reloader wrote for the pod, and the files of the pod's volumes.
-func (c *Cluster) startPrometheus(r *Replica) error {
+func (c *Loopback) startPrometheus(r *Replica) error {
 	comp := r.Prometheus
 	args, err := harness.ApplyFlags(harness.PrometheusFlags, comp.Site, comp.Generated)
 	if err != nil {
@@ -273,7 +273,7 @@ func (c *Cluster) startPrometheus(r *Replica) error {
 
 // startThanos starts a Thanos component: its generated subcommand and flags, substituted (by each
 // target's rows in turn), with the files of its volumes.
-func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[string][]byte, more ...harness.Target) error {
+func (c *Loopback) startThanos(comp *Component, target harness.Target, files map[string][]byte, more ...harness.Target) error {
 	return c.startThanosIn(comp, nil, target, files, more...)
 }
 
@@ -282,7 +282,7 @@ func (c *Cluster) startThanos(comp *Component, target harness.Target, files map[
 type launcher func(thanos string, args []string) (string, []string)
 
 // startThanosIn is startThanos with the command line run by launch (nil: as it is).
-func (c *Cluster) startThanosIn(comp *Component, launch launcher, target harness.Target, files map[string][]byte, more ...harness.Target) error {
+func (c *Loopback) startThanosIn(comp *Component, launch launcher, target harness.Target, files map[string][]byte, more ...harness.Target) error {
 	if len(comp.Generated) == 0 {
 		return fmt.Errorf("%s has no arguments", comp.Name)
 	}
@@ -308,20 +308,20 @@ func (c *Cluster) startThanosIn(comp *Component, launch launcher, target harness
 }
 
 // StartCompactor starts the compactor and waits for it to be ready; it becomes c.Compactor.
-func (c *Cluster) StartCompactor(ctx context.Context) error {
+func (c *Loopback) StartCompactor(ctx context.Context) error {
 	return c.startCompactor(ctx, c.D.Compact.Name)
 }
 
 // StartDedupCompactor starts a compactor with deduplication on (harness.CompactDedupFlags) in place
 // of the running one; it becomes c.Compactor.
-func (c *Cluster) StartDedupCompactor(ctx context.Context) error {
+func (c *Loopback) StartDedupCompactor(ctx context.Context) error {
 	return c.startCompactor(ctx, c.D.Compact.Name+"-dedup", harness.CompactDedupFlags)
 }
 
 // startCompactor stops the running compactor, if any (one compactor per bucket, always), starts one
-// from the generated flags with the CompactFlags substitutions and those of more, and waits for it
+// from the generated flags with the CompactorFlags substitutions and those of more, and waits for it
 // to be ready.
-func (c *Cluster) startCompactor(ctx context.Context, name string, more ...harness.Target) error {
+func (c *Loopback) startCompactor(ctx context.Context, name string, more ...harness.Target) error {
 	if c.Compactor != nil {
 		c.Compactor.Proc.Stop()
 	}
@@ -330,7 +330,7 @@ func (c *Cluster) startCompactor(ctx context.Context, name string, more ...harne
 		return err
 	}
 	c.Compactor = &Component{Name: name, Site: s, Generated: c.D.Compact.Container.Args}
-	if err := c.startThanos(c.Compactor, harness.CompactFlags, c.D.Compact.Files, more...); err != nil {
+	if err := c.startThanos(c.Compactor, harness.CompactorFlags, c.D.Compact.Files, more...); err != nil {
 		return err
 	}
 	return c.Compactor.Proc.WaitReady(ctx, 2*time.Minute)
@@ -362,15 +362,15 @@ func (c *Component) WaitIteration(ctx context.Context, timeout time.Duration) er
 // StartLimitedStore starts one more store gateway from the generated flags with the limits step's
 // substitutions (StoreLimitFlags), and a querier whose only StoreAPI it is; it returns the querier
 // once it sees the store gateway. Both are stopped with the cluster.
-func (c *Cluster) StartLimitedStore(ctx context.Context) (store, querier *Component, err error) {
+func (c *Loopback) StartLimitedStore(ctx context.Context) (store, querier *Component, err error) {
 	return c.StartStoreAndQuerier(ctx, "limited", harness.StoreLimitFlags)
 }
 
-// StartStoreAndQuerier starts one more store gateway from the generated flags (the StoreFlags
+// StartStoreAndQuerier starts one more store gateway from the generated flags (the StoreGatewayFlags
 // substitutions, then those of more), and a querier whose only StoreAPI it is, both named with
 // suffix (unique per cluster); it returns them once the querier sees the store gateway. Both are
 // stopped with the cluster.
-func (c *Cluster) StartStoreAndQuerier(ctx context.Context, suffix string, more ...harness.Target) (store, querier *Component, err error) {
+func (c *Loopback) StartStoreAndQuerier(ctx context.Context, suffix string, more ...harness.Target) (store, querier *Component, err error) {
 	return c.startStoreAndQuerier(ctx, suffix, nil, more...)
 }
 
@@ -378,7 +378,7 @@ func (c *Cluster) StartStoreAndQuerier(ctx context.Context, suffix string, more 
 // pod) is a tmpfs of size bytes, mounted in a mount namespace of its own, so that its volume fills
 // up as a small volume does: `unshare --user --map-root-user --mount` (util-linux; a user namespace
 // lets it mount without privileges), then `mount -t tmpfs`, then the store gateway's command line.
-func (c *Cluster) StartStoreOnTmpfs(ctx context.Context, suffix string, size int64) (store, querier *Component, err error) {
+func (c *Loopback) StartStoreOnTmpfs(ctx context.Context, suffix string, size int64) (store, querier *Component, err error) {
 	launch := func(thanos string, args []string) (string, []string) {
 		dataDir := flagValue(args, "data-dir")
 		script := fmt.Sprintf(`mkdir -p %q && mount -t tmpfs -o size=%d tmpfs %q && exec "$0" "$@"`, dataDir, size, dataDir)
@@ -387,14 +387,14 @@ func (c *Cluster) StartStoreOnTmpfs(ctx context.Context, suffix string, size int
 	return c.startStoreAndQuerier(ctx, suffix, launch)
 }
 
-func (c *Cluster) startStoreAndQuerier(ctx context.Context, suffix string, launch launcher, more ...harness.Target) (store, querier *Component, err error) {
+func (c *Loopback) startStoreAndQuerier(ctx context.Context, suffix string, launch launcher, more ...harness.Target) (store, querier *Component, err error) {
 	name := c.D.Store.Name + "-" + suffix
 	s, err := c.site(name, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	store = &Component{Name: name, Site: s, Generated: c.D.Store.Container.Args}
-	if err := c.startThanosIn(store, launch, harness.StoreFlags, c.D.Store.Files, more...); err != nil {
+	if err := c.startThanosIn(store, launch, harness.StoreGatewayFlags, c.D.Store.Files, more...); err != nil {
 		return nil, nil, err
 	}
 	q, err := c.site(c.D.Query.Name+"-"+suffix, true)
@@ -403,7 +403,7 @@ func (c *Cluster) startStoreAndQuerier(ctx context.Context, suffix string, launc
 	}
 	q.StoreAPIs = []string{s.GRPCAddr}
 	querier = &Component{Name: c.D.Query.Name + "-" + suffix, Site: q, Generated: c.D.Query.Container.Args}
-	if err := c.startThanos(querier, harness.QueryFlags, c.D.Query.Files); err != nil {
+	if err := c.startThanos(querier, harness.QuerierFlags, c.D.Query.Files); err != nil {
 		return nil, nil, err
 	}
 	for _, comp := range []*Component{store, querier} {

@@ -14,7 +14,7 @@ type CompactorArgs struct {
 	// BucketWorkloadArgs' StorageSize is the compactor's scratch volume ("100Gi"); it must hold
 	// the blocks of one compaction group.
 	BucketWorkloadArgs
-	CompactSettings
+	CompactorSettings
 }
 
 // Defaults of the compactor's settings.
@@ -32,8 +32,8 @@ const (
 	DefaultCompactorRetentionOneHour     = "2y"
 )
 
-// CompactSettings are what the compactor does to the bucket.
-type CompactSettings struct {
+// CompactorSettings are what the compactor does to the bucket.
+type CompactorSettings struct {
 	// Retention per resolution. Required.
 	Retention CompactorRetention
 	// DeleteDelay is how long a block marked for deletion stays in the bucket before the compactor
@@ -61,13 +61,13 @@ type Compactor struct {
 	ServiceAccountName pulumi.StringOutput `pulumi:"serviceAccountName"`
 }
 
-// CompactLabels is the label set of the compactor.
-func CompactLabels(instance string) ThanosLabels {
+// CompactorLabels is the label set of the compactor.
+func CompactorLabels(instance string) ThanosLabels {
 	return ThanosLabels{Component: "compact", Instance: instance}
 }
 
-// CompactServiceAccountName is the compactor's ServiceAccount name; the IRSA trust policy names it.
-const CompactServiceAccountName = "thanos-compact"
+// CompactorServiceAccountName is the compactor's ServiceAccount name; the IRSA trust policy names it.
+const CompactorServiceAccountName = "thanos-compact"
 
 // The pinned compactor downsamples (the program never turns it off) and then refuses to start when
 // a resolution is kept for less than the block range the next downsampling reads
@@ -93,7 +93,7 @@ func MinimumDeleteDelay(storeSyncInterval time.Duration) time.Duration { return 
 // Validate checks the settings (an empty delete delay is DefaultCompactorDeleteDelay) as the
 // pinned compactor parses them, and refuses what it refuses at start, naming each bad one as names
 // call it.
-func (s CompactSettings) Validate(names SettingNames) error {
+func (s CompactorSettings) Validate(names SettingNames) error {
 	v := settingErrors{names: names}
 	r := s.Retention
 	raw, rawOK := v.prometheusDuration("Retention.Raw", r.Raw, true)
@@ -134,8 +134,8 @@ func (s CompactSettings) Validate(names SettingNames) error {
 	return v.err()
 }
 
-// CompactFlags are the flags of `thanos compact`, verified against ThanosVersion.
-func CompactFlags(objstoreSecretKey string, s CompactSettings) ([]string, error) {
+// CompactorFlags are the flags of `thanos compact`, verified against ThanosVersion.
+func CompactorFlags(objstoreSecretKey string, s CompactorSettings) ([]string, error) {
 	if err := s.Validate(nil); err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func NewCompactor(ctx *pulumi.Context, name string, args *CompactorArgs, opts ..
 	if err := args.BucketWorkloadArgs.validate("compactor"); err != nil {
 		return nil, err
 	}
-	flags, err := CompactFlags(args.ObjstoreSecretKey, args.CompactSettings)
+	flags, err := CompactorFlags(args.ObjstoreSecretKey, args.CompactorSettings)
 	if err != nil {
 		return nil, fmt.Errorf("compactor: %w", err)
 	}
@@ -185,11 +185,11 @@ func NewCompactor(ctx *pulumi.Context, name string, args *CompactorArgs, opts ..
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	l := CompactLabels(args.Instance)
+	l := CompactorLabels(args.Instance)
 	objectName := l.ObjectName()
 
 	sa, err := newBucketStatefulSet(ctx, args.ThanosWorkloadArgs, args.BucketWorkloadArgs, bucketStatefulSet{
-		objectName: objectName, serviceAccount: CompactServiceAccountName, labels: l,
+		objectName: objectName, serviceAccount: CompactorServiceAccountName, labels: l,
 		// Exactly one, always: not configurable on purpose.
 		replicas:     1,
 		singleton:    true,
