@@ -153,23 +153,29 @@ func NetworkPolicySpecs(p NetworkPolicyPeers) (map[string]k8snetworkingv1.Networ
 		specs[name] = spec
 	}
 	if p.QueryFrontend {
-		frontend := QueryFrontendLabels(p.Instance)
-		egress := []k8snetworkingv1.NetworkPolicyEgressRule{
-			dns,
-			{To: []k8snetworkingv1.NetworkPolicyPeer{querierPods}, Ports: tcpPorts(HTTPPort)},
-		}
-		if len(p.MemcachedPorts) > 0 {
-			// memcached may run anywhere (another namespace, a managed service): by port only.
-			egress = append(egress, k8snetworkingv1.NetworkPolicyEgressRule{Ports: tcpPorts(p.MemcachedPorts...)})
-		}
-		specs[frontend.ObjectName()] = k8snetworkingv1.NetworkPolicySpec{
-			PodSelector: metaLabelSelector(frontend.Selector()),
-			PolicyTypes: ingressAndEgress,
-			Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{{From: queryPath, Ports: tcpPorts(HTTPPort)}},
-			Egress:      egress,
-		}
+		specs[QueryFrontendLabels(p.Instance).ObjectName()] = queryFrontendNetworkPolicySpec(p, querierPods, queryPath)
 	}
 	return specs, nil
+}
+
+// queryFrontendNetworkPolicySpec admits the query path to the query-frontend, and lets it reach
+// the queriers and memcached.
+func queryFrontendNetworkPolicySpec(p NetworkPolicyPeers, querierPods k8snetworkingv1.NetworkPolicyPeer, queryPath []k8snetworkingv1.NetworkPolicyPeer) k8snetworkingv1.NetworkPolicySpec {
+	frontend := QueryFrontendLabels(p.Instance)
+	egress := []k8snetworkingv1.NetworkPolicyEgressRule{
+		{Ports: dnsPorts()},
+		{To: []k8snetworkingv1.NetworkPolicyPeer{querierPods}, Ports: tcpPorts(HTTPPort)},
+	}
+	if len(p.MemcachedPorts) > 0 {
+		// memcached may run anywhere (another namespace, a managed service): by port only.
+		egress = append(egress, k8snetworkingv1.NetworkPolicyEgressRule{Ports: tcpPorts(p.MemcachedPorts...)})
+	}
+	return k8snetworkingv1.NetworkPolicySpec{
+		PodSelector: metaLabelSelector(frontend.Selector()),
+		PolicyTypes: []k8snetworkingv1.PolicyType{k8snetworkingv1.PolicyTypeIngress, k8snetworkingv1.PolicyTypeEgress},
+		Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{{From: queryPath, Ports: tcpPorts(HTTPPort)}},
+		Egress:      egress,
+	}
 }
 
 // Names of the NetworkPolicies of the chart's own pods.

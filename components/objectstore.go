@@ -96,8 +96,24 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 	if err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
-	// Children of the bucket depend on it through its ID; they hold no data themselves.
-	_, err = s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+	if err := newBucketSettings(ctx, name, a, bucket, key, parent); err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+
+	o.BucketName = bucket.Bucket
+	o.BucketArn = bucket.Arn
+	o.KMSKeyArn = key.Arn
+	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{
+		"bucketName": o.BucketName, "bucketArn": o.BucketArn, "kmsKeyArn": o.KMSKeyArn,
+	})
+}
+
+// newBucketSettings registers what the bucket is configured with: default SSE-KMS with bucket
+// keys, the public access block, BucketOwnerEnforced, the TLS-only policy, versioning where asked
+// and the lifecycle rules. Children of the bucket depend on it through its ID; they hold no data
+// themselves.
+func newBucketSettings(ctx *pulumi.Context, name string, a ObjectStoreArgs, bucket *s3.BucketV2, key *kms.Key, parent pulumi.ResourceOption) error {
+	_, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
@@ -109,7 +125,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		}},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("object store: %w", err)
+		return err
 	}
 	publicAccess, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
@@ -119,19 +135,19 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		RestrictPublicBuckets: pulumi.Bool(true),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("object store: %w", err)
+		return err
 	}
 	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(),
 		Rule:   s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
 	}, parent); err != nil {
-		return nil, fmt.Errorf("object store: %w", err)
+		return err
 	}
 	policy := bucket.Arn.ApplyT(TLSOnlyBucketPolicy).(pulumi.StringOutput)
 	// S3 rejects a policy while the public access block is being written: order them.
 	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{Bucket: bucket.ID(), Policy: policy},
 		parent, pulumi.DependsOn([]pulumi.Resource{publicAccess})); err != nil {
-		return nil, fmt.Errorf("object store: %w", err)
+		return err
 	}
 
 	var lifecycleDeps []pulumi.Resource
@@ -141,7 +157,7 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 			VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("object store: %w", err)
+			return err
 		}
 		lifecycleDeps = append(lifecycleDeps, versioning)
 	}
@@ -149,15 +165,10 @@ func NewObjectStore(ctx *pulumi.Context, name string, args *ObjectStoreArgs, opt
 		Bucket: bucket.ID(),
 		Rules:  lifecycleRules(a),
 	}, parent, pulumi.DependsOn(lifecycleDeps)); err != nil {
-		return nil, fmt.Errorf("object store: %w", err)
+		return err
 	}
 
-	o.BucketName = bucket.Bucket
-	o.BucketArn = bucket.Arn
-	o.KMSKeyArn = key.Arn
-	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{
-		"bucketName": o.BucketName, "bucketArn": o.BucketArn, "kmsKeyArn": o.KMSKeyArn,
-	})
+	return nil
 }
 
 // lifecycleRules are the bucket's lifecycle rules, each over the whole bucket: incomplete multipart

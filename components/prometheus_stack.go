@@ -107,23 +107,75 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	if args.Namespace == nil || args.ObjstoreConfig == nil || len(args.CRDs) == 0 {
 		return nil, fmt.Errorf("prometheus stack: Namespace, ObjstoreConfig and CRDs are required")
 	}
-	releaseName, secretName := ReleaseName, ObjstoreSecretName
-	values := args.Values
-	values.ObjstoreSecretName = secretName
 	// Fail on bad values now, before anything is registered.
-	generated, err := PrometheusStackValues(values)
+	values, err := releaseValues(args)
 	if err != nil {
 		return nil, err
 	}
+	p := &PrometheusStack{}
+	if err := ctx.RegisterComponentResource("prometheus-thanos:kubernetes:PrometheusStack", name, p, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(p)
+	secret, err := newObjstoreSecret(ctx, args.Namespace, args.ObjstoreConfig, parent)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
+	crds, err := newChartCRDs(ctx, args.CRDs, parent)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
+	p.CRDs = crds
+	// Prometheus pods mount the objstore Secret: it exists before they start. The operator needs
+	// its CRDs at start.
+	releaseDependsOn := append(append([]pulumi.Resource{secret}, crds...), args.ReleaseDependsOn...)
+	release, err := helmv3.NewRelease(ctx, ReleaseName, releaseArgs(args, values.helm), parent, pulumi.DependsOn(releaseDependsOn))
+	if err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
+	p.Release = release
+	p.GrafanaAdminSecret = GrafanaAdminSecret(values.merged, ReleaseName)
+	p.GrafanaPodLabels = GrafanaPodLabels(values.merged, ReleaseName)
+	p.ChartPods = ChartPodsOf(values.merged, ReleaseName)
+	if err := newSidecarPodMonitor(ctx, args.Namespace, crds, parent); err != nil {
+		return nil, fmt.Errorf("prometheus stack: %w", err)
+	}
+	p.ObjstoreSecretName = secret.Metadata.Name().Elem()
+	p.ObjstoreChecksum = values.objstoreChecksum
+	p.ReleaseName = release.Name.Elem()
+	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
+		"objstoreSecretName": p.ObjstoreSecretName, "objstoreChecksum": p.ObjstoreChecksum, "releaseName": p.ReleaseName,
+	})
+}
+
+// stackValues are the release's values, as the chart reads them and as Pulumi sends them.
+type stackValues struct {
+	// merged are the program's values with the extra and secret ones merged in.
+	merged map[string]any
+	// helm are the merged values with each secret value kept secret, the objstore checksum and
+	// the sidecar's role, which Pulumi knows only as outputs.
+	helm pulumi.Map
+	// objstoreChecksum is ObjstoreChecksum of the objstore config.
+	objstoreChecksum pulumi.StringOutput
+}
+
+// releaseValues builds the release's values from args, refusing bad ones.
+func releaseValues(args *PrometheusStackArgs) (stackValues, error) {
+	values := args.Values
+	values.ObjstoreSecretName = ObjstoreSecretName
+	generated, err := PrometheusStackValues(values)
+	if err != nil {
+		return stackValues{}, err
+	}
 	if both := CommonLeaves(args.ExtraValues, args.SecretValues); len(both) > 0 {
-		return nil, fmt.Errorf("chart values %s are both extra and secret values", strings.Join(both, ", "))
+		return stackValues{}, fmt.Errorf("chart values %s are both extra and secret values", strings.Join(both, ", "))
 	}
 	merged, err := MergeChartValues(generated, args.ExtraValues)
 	if err == nil {
 		merged, err = MergeChartValues(merged, args.SecretValues)
 	}
 	if err != nil {
-		return nil, err
+		return stackValues{}, err
 	}
 	helmValues := pulumiValues(merged)
 	for _, path := range valueLeaves(args.SecretValues, nil) {
@@ -136,38 +188,32 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		// The role's ARN is unknown in the preview of a new stack: only this one value waits for it.
 		setValue(helmValues, append(slices.Clone(ServiceAccountAnnotationsPath), IRSARoleAnnotation), args.SidecarRoleArn)
 	}
+	return stackValues{merged: merged, helm: helmValues, objstoreChecksum: checksum}, nil
+}
 
-	p := &PrometheusStack{}
-	if err := ctx.RegisterComponentResource("prometheus-thanos:kubernetes:PrometheusStack", name, p, opts...); err != nil {
-		return nil, err
-	}
-	parent := pulumi.Parent(p)
-
-	secret, err := corev1.NewSecret(ctx, secretName, &corev1.SecretArgs{
+// newObjstoreSecret registers the Secret the sidecars, the store gateways and the compactor read
+// the objstore config from.
+func newObjstoreSecret(ctx *pulumi.Context, namespace, config pulumi.StringInput, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
+	return corev1.NewSecret(ctx, ObjstoreSecretName, &corev1.SecretArgs{
 		Metadata: &metav1.ObjectMetaArgs{
-			Name:        pulumi.String(secretName),
-			Namespace:   args.Namespace,
+			Name:        pulumi.String(ObjstoreSecretName),
+			Namespace:   namespace,
 			Labels:      pulumi.StringMap{LabelPartOf: pulumi.String("thanos"), LabelManagedBy: pulumi.String("pulumi")},
 			Annotations: OwnedAnnotations(nil),
 		},
 		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{ObjstoreSecretKey: pulumi.ToSecret(args.ObjstoreConfig).(pulumi.StringOutput)},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus stack: %w", err)
-	}
+		StringData: pulumi.StringMap{ObjstoreSecretKey: pulumi.ToSecret(config).(pulumi.StringOutput)},
+	}, opts...)
+}
 
-	crds, err := newChartCRDs(ctx, args.CRDs, parent)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus stack: %w", err)
-	}
-	p.CRDs = crds
-
+// releaseArgs are the Helm release's: the chart from its repository or its path, the values, and
+// no CRDs (newChartCRDs applies them).
+func releaseArgs(args *PrometheusStackArgs, values pulumi.Map) *helmv3.ReleaseArgs {
 	chart := args.Chart.withDefaults()
-	releaseArgs := &helmv3.ReleaseArgs{
-		Name:      pulumi.String(releaseName),
+	release := &helmv3.ReleaseArgs{
+		Name:      pulumi.String(ReleaseName),
 		Namespace: args.Namespace,
-		Values:    helmValues,
+		Values:    values,
 		SkipAwait: pulumi.Bool(args.SkipAwait),
 		// CRDs, webhooks and the operator take a while on a fresh cluster.
 		Timeout:    pulumi.Int(900),
@@ -175,32 +221,13 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 		SkipCrds:   pulumi.Bool(true),
 	}
 	if chart.Path != "" {
-		releaseArgs.Chart = pulumi.String(chart.Path)
+		release.Chart = pulumi.String(chart.Path)
 	} else {
-		releaseArgs.Chart = pulumi.String(chart.Name)
-		releaseArgs.Version = pulumi.String(chart.Version)
-		releaseArgs.RepositoryOpts = helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repository)}
+		release.Chart = pulumi.String(chart.Name)
+		release.Version = pulumi.String(chart.Version)
+		release.RepositoryOpts = helmv3.RepositoryOptsArgs{Repo: pulumi.String(chart.Repository)}
 	}
-	// Prometheus pods mount the objstore Secret: it exists before they start. The operator needs
-	// its CRDs at start.
-	releaseDependsOn := append(append([]pulumi.Resource{secret}, crds...), args.ReleaseDependsOn...)
-	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs, parent, pulumi.DependsOn(releaseDependsOn))
-	if err != nil {
-		return nil, fmt.Errorf("prometheus stack: %w", err)
-	}
-	p.Release = release
-	p.GrafanaAdminSecret = GrafanaAdminSecret(merged, releaseName)
-	p.GrafanaPodLabels = GrafanaPodLabels(merged, releaseName)
-	p.ChartPods = ChartPodsOf(merged, releaseName)
-	if err := newSidecarPodMonitor(ctx, args.Namespace, crds, parent); err != nil {
-		return nil, fmt.Errorf("prometheus stack: %w", err)
-	}
-	p.ObjstoreSecretName = secret.Metadata.Name().Elem()
-	p.ObjstoreChecksum = checksum
-	p.ReleaseName = release.Name.Elem()
-	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
-		"objstoreSecretName": p.ObjstoreSecretName, "objstoreChecksum": p.ObjstoreChecksum, "releaseName": p.ReleaseName,
-	})
+	return release
 }
 
 // SidecarPodMonitorName names the PodMonitor that scrapes the Thanos sidecars. Prometheus gives

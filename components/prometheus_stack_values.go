@@ -116,6 +116,38 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 			return nil, fmt.Errorf("prometheus values: %w", err)
 		}
 	}
+	prometheusSpec, err := prometheusSpecValues(v)
+	if err != nil {
+		return nil, err
+	}
+	prometheus := map[string]any{
+		"serviceAccount": map[string]any{"create": true, "name": v.ServiceAccountName},
+		"prometheusSpec": prometheusSpec,
+	}
+	if v.PodDisruptionBudget {
+		// The chart always renders its minAvailable default (1) beside whatever is set here, so
+		// "all but one" is written as minAvailable rather than maxUnavailable.
+		prometheus["podDisruptionBudget"] = map[string]any{"enabled": true, "minAvailable": v.Replicas - 1}
+	}
+	values := map[string]any{"prometheus": prometheus}
+	for key, value := range controlPlaneValues(v.ControlPlaneTargets) {
+		values[key] = value
+	}
+	if v.NodeExporterNamespace != "" {
+		values["prometheus-node-exporter"] = map[string]any{"namespaceOverride": v.NodeExporterNamespace}
+	}
+	if v.GlobalViewURL != "" {
+		values["grafana"] = grafanaValues(v.GlobalViewURL)
+	}
+	if err := chartResourceValues(values, v.ChartResources); err != nil {
+		return nil, fmt.Errorf("prometheus values: %w", err)
+	}
+	return values, nil
+}
+
+// prometheusSpecValues are the chart's prometheus.prometheusSpec: the replicas with their external
+// labels, the Thanos sidecar with its object storage, the pods' labels, resources and storage.
+func prometheusSpecValues(v PrometheusValues) (map[string]any, error) {
 	sidecarResources, err := v.SidecarResources.requirements()
 	if err != nil {
 		return nil, fmt.Errorf("prometheus values: sidecar resources: %w", err)
@@ -169,29 +201,7 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		}
 		prometheusSpec["storageSpec"] = storage
 	}
-	prometheus := map[string]any{
-		"serviceAccount": map[string]any{"create": true, "name": v.ServiceAccountName},
-		"prometheusSpec": prometheusSpec,
-	}
-	if v.PodDisruptionBudget {
-		// The chart always renders its minAvailable default (1) beside whatever is set here, so
-		// "all but one" is written as minAvailable rather than maxUnavailable.
-		prometheus["podDisruptionBudget"] = map[string]any{"enabled": true, "minAvailable": v.Replicas - 1}
-	}
-	values := map[string]any{"prometheus": prometheus}
-	for key, value := range controlPlaneValues(v.ControlPlaneTargets) {
-		values[key] = value
-	}
-	if v.NodeExporterNamespace != "" {
-		values["prometheus-node-exporter"] = map[string]any{"namespaceOverride": v.NodeExporterNamespace}
-	}
-	if v.GlobalViewURL != "" {
-		values["grafana"] = grafanaValues(v.GlobalViewURL)
-	}
-	if err := chartResourceValues(values, v.ChartResources); err != nil {
-		return nil, fmt.Errorf("prometheus values: %w", err)
-	}
-	return values, nil
+	return prometheusSpec, nil
 }
 
 func storageSpec(size, storageClass string) (map[string]any, error) {
