@@ -67,11 +67,15 @@ func runMain(m *testing.M) int {
 	if err != nil {
 		return fail("images", err)
 	}
+	if err := volumeSizeFitsEveryClaim(); err != nil {
+		return fail("volumes", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
 	suite.cluster, err = harness.StartCluster(ctx, filepath.Join(suite.dir, "cluster"), harness.ClusterOptions{
-		Tools: tools, NodeTools: node, Images: images, ImageRefs: refs, PersistentVolumes: 24,
+		Tools: tools, NodeTools: node, Images: images, ImageRefs: refs,
+		PersistentVolumes: 24, PersistentVolumeSize: volumeSize,
 		SmallVolumes: smallVolumes, SmallVolumeSize: smallVolumeSize,
 	}, suite.procs, suite.ports)
 	defer func() {

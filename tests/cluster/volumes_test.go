@@ -13,9 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
+
+// volumeSize is the size of the cluster's volumes: the largest claim of the stacks and of
+// deploy/local/minio.yaml (MinIO's 10Gi), which volumeSizeFitsEveryClaim holds.
+const volumeSize = "10Gi"
 
 // smallVolumeSize is the size of the cluster's small volumes (tmpfs), which the store volume steps
 // claim: the smallest volume that fits a claim binds it.
@@ -201,4 +207,49 @@ func (p *stackRun) storeVolumeFull(t *testing.T) {
 		}
 		return len(series) == 0, fmt.Sprintf("%d firing", len(series))
 	})
+}
+
+// volumeSizeFitsEveryClaim: every claim the suite's stacks (Pulumi.local.yaml with the cluster's
+// substitutions) and deploy/local/minio.yaml make fits volumeSize; a larger one would stay
+// Pending on this cluster, and the stack would never come up.
+func volumeSizeFitsEveryClaim() error {
+	limit := resource.MustParse(volumeSize)
+	site, err := stackSite(nil, "monitoring")
+	if err != nil {
+		return err
+	}
+	file, err := harness.StackFileConfig("local")
+	if err != nil {
+		return err
+	}
+	config, err := harness.ApplyClusterStackConfig(site, file)
+	if err != nil {
+		return err
+	}
+	claims := map[string]string{}
+	for _, key := range []string{"prometheusStorageSize", "storeStorageSize", "compactorStorageSize"} {
+		if config[key] == "" {
+			return fmt.Errorf("Pulumi.local.yaml sets no %s, whose claim volumeSizeFitsEveryClaim checks", key)
+		}
+		claims["config "+key] = config[key]
+	}
+	minio, err := localMinIOObjects()
+	if err != nil {
+		return err
+	}
+	for _, o := range minio {
+		if harness.Str(o, "kind") == "PersistentVolumeClaim" {
+			claims["deploy/local/minio.yaml claim "+harness.Str(o, "metadata", "name")] = harness.Str(o, "spec", "resources", "requests", "storage")
+		}
+	}
+	for what, size := range claims {
+		q, err := resource.ParseQuantity(size)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if q.Cmp(limit) > 0 {
+			return fmt.Errorf("%s claims %s, more than the cluster's volumes of %s (volumeSize)", what, size, volumeSize)
+		}
+	}
+	return nil
 }

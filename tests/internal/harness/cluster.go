@@ -42,8 +42,12 @@ type ClusterOptions struct {
 	Images    ImageSources
 	// ImageRefs are the images the workloads will run (the cluster adds its own: pause, CoreDNS).
 	ImageRefs []string
-	// PersistentVolumes is how many local volumes of the default StorageClass to provide.
-	PersistentVolumes int
+	// PersistentVolumes is how many local volumes of the default StorageClass to provide, each a
+	// tmpfs of PersistentVolumeSize: a volume with a size of its own, as a cloud disk is, whose
+	// usage the kubelet reports as the volume's. (Directories on the node's disk would report the
+	// test machine's disk, which the tool caches fill, and the volume alerts would see that.)
+	PersistentVolumes    int
+	PersistentVolumeSize string
 	// SmallVolumes are local volumes of SmallVolumeSize more, each a tmpfs of that size: a claim
 	// of that size binds one (the smallest volume that fits), and a test can fill it up.
 	SmallVolumes    int
@@ -191,9 +195,9 @@ func (c *Cluster) deployDNS(ctx context.Context, image string) error {
 }
 
 // provideStorage makes the default StorageClass of local volumes and the volumes opts asks for on
-// the node, each a directory: static provisioning, as a local-volume cluster without a
-// provisioner does. The large ones have no size of their own (the node's disk); each small one is
-// a tmpfs of its size, which fills up as a disk of that size would.
+// the node, each a tmpfs of its size mounted on a directory: static provisioning, as a
+// local-volume cluster without a provisioner does. Each fills up as a disk of its size would, and
+// holds in memory only what is written to it.
 func (c *Cluster) provideStorage(ctx context.Context, dir string, opts ClusterOptions) error {
 	if err := c.Apply(ctx, map[string]any{
 		"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
@@ -208,16 +212,16 @@ func (c *Cluster) provideStorage(ctx context.Context, dir string, opts ClusterOp
 		if err := os.MkdirAll(path, 0o755); err != nil {
 			return err
 		}
-		size := "1Ti"
+		size := opts.PersistentVolumeSize
 		if i >= opts.PersistentVolumes {
 			size = opts.SmallVolumeSize
-			q, err := resource.ParseQuantity(size)
-			if err != nil {
-				return fmt.Errorf("small volume size: %w", err)
-			}
-			if err := syscall.Mount("tmpfs", path, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0755", q.Value())); err != nil {
-				return fmt.Errorf("tmpfs for %s: %w", path, err)
-			}
+		}
+		q, err := resource.ParseQuantity(size)
+		if err != nil {
+			return fmt.Errorf("volume size %q: %w", size, err)
+		}
+		if err := syscall.Mount("tmpfs", path, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0755", q.Value())); err != nil {
+			return fmt.Errorf("tmpfs for %s: %w", path, err)
 		}
 		if err := c.Apply(ctx, map[string]any{
 			"apiVersion": "v1", "kind": "PersistentVolume",
