@@ -152,7 +152,7 @@ func (b *builder) plan(wanted []toolset.Tool) error {
 		minutes += t.ColdMinutes
 	}
 	logf("to build once on this machine, into %s: %s", b.cache, strings.Join(names, " "))
-	logf("  about %d minutes of builds cold, measured one at a time on 2 cores; %d at a time, behind the unit tests (docs/testing.md, \"Tool cache\")", minutes, b.jobs)
+	logf("  about %d minutes of builds cold, measured one at a time on 2 cores; %d at a time, the tests' compiles yielding to them (docs/testing.md, \"Tool cache\")", minutes, b.jobs)
 	return nil
 }
 
