@@ -6,6 +6,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 )
 
 // TestLocalStack runs the local stack as the README's "Try it locally" says, on the one-node
@@ -16,11 +18,11 @@ func TestLocalStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	p := &stackRun{ctx: ctx, name: "local", namespace: "monitoring"}
-	runSteps(t, []step{
-		{"up: every pod of the program and the chart Ready", p.up},
-		{"the querier finds the sidecar and the store gateway through DNS SRV", p.discovery},
-		{"Prometheus loads the Thanos alerts and scrapes every job they select", p.mixinLoaded},
-		{"settled: no alert but the always-on ones, every target up", p.settled},
-		{"destroy removes everything of the stack", p.destroy},
+	steps.Run(t, []steps.Step{
+		{Name: "up: every pod of the program and the chart Ready", Run: p.up},
+		{Name: "the querier finds the sidecar and the store gateway through DNS SRV", Run: p.discovery},
+		{Name: "Prometheus loads the Thanos alerts and scrapes every job they select", Run: p.mixinLoaded},
+		{Name: "settled: no alert but the always-on ones, every target up", Run: p.settled},
+		{Name: "destroy removes everything of the stack", Run: p.destroy},
 	})
 }

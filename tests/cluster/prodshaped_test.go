@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 )
 
 // prodShapedOverrides make the local stack prod-shaped: the test's scenario, not a substitution.
@@ -62,47 +63,27 @@ func TestProdShapedStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
 	p := &stackRun{ctx: ctx, name: "prod-shaped", namespace: "monitoring", overrides: prodShapedOverrides, ownBucket: true}
-	runSteps(t, []step{
-		{"up: every pod of the program and the chart Ready", p.up},
-		{"the queriers find every sidecar and store gateway through DNS SRV", p.discovery},
-		{"NetworkPolicies enforced: a pod off the query path reaches no StoreAPI or kube-state-metrics, new queriers every StoreAPI", p.networkPoliciesEnforced},
-		{"queryClientCidrs: a pod admitted by its address reaches the queriers, one beside it does not", p.queryClientByAddress},
-		{"a query returns deduplicated series of both Prometheus replicas", p.deduplication},
-		{"blocks the Prometheus pods cut land in MinIO with SSE-KMS", p.uploads},
-		{"settled: no alert but the always-on ones, every target up", p.settled},
-		{"both Prometheus pods gone: the store gateways answer the same", p.bothPrometheusGone},
-		{"one Prometheus pod deleted: no gap in a range query", p.onePrometheusDeleted},
-		{"one store gateway deleted: old data still answered", p.oneStoreDeleted},
-		{"a querier flag changed: rolling update, the Service always has a ready endpoint", p.querierRollout},
-		{"a compactor flag changed: never two compactor pods", p.compactorRollout},
-		{"evictions through the PodDisruptionBudgets", p.evictions},
-		{"hand changes: preview --refresh shows each, up --refresh puts back what the program declares", p.driftCorrected},
-		{"bucket keys rotated: every objstore reader rolls and ships with the new key", p.bucketCredentialsRotated},
-		{"MinIO stopped for minutes: every block cut meanwhile reaches the bucket", p.bucketOutage},
-		{"store volume size changed: a new StatefulSet serves before the old one goes", p.storeVolumeResized},
-		{"a store gateway's volume full: ThanosStoreBlockLoadsFailing names its pod, and ends once freed", p.storeVolumeFull},
-		{"destroy removes everything of the stack", p.destroy},
+	steps.Run(t, []steps.Step{
+		{Name: "up: every pod of the program and the chart Ready", Run: p.up},
+		{Name: "the queriers find every sidecar and store gateway through DNS SRV", Run: p.discovery},
+		{Name: "NetworkPolicies enforced: a pod off the query path reaches no StoreAPI or kube-state-metrics, new queriers every StoreAPI", Run: p.networkPoliciesEnforced},
+		{Name: "queryClientCidrs: a pod admitted by its address reaches the queriers, one beside it does not", Run: p.queryClientByAddress},
+		{Name: "a query returns deduplicated series of both Prometheus replicas", Run: p.deduplication},
+		{Name: "blocks the Prometheus pods cut land in MinIO with SSE-KMS", Run: p.uploads},
+		{Name: "settled: no alert but the always-on ones, every target up", Run: p.settled},
+		{Name: "both Prometheus pods gone: the store gateways answer the same", Run: p.bothPrometheusGone},
+		{Name: "one Prometheus pod deleted: no gap in a range query", Run: p.onePrometheusDeleted},
+		{Name: "one store gateway deleted: old data still answered", Run: p.oneStoreDeleted},
+		{Name: "a querier flag changed: rolling update, the Service always has a ready endpoint", Run: p.querierRollout},
+		{Name: "a compactor flag changed: never two compactor pods", Run: p.compactorRollout},
+		{Name: "evictions through the PodDisruptionBudgets", Run: p.evictions},
+		{Name: "hand changes: preview --refresh shows each, up --refresh puts back what the program declares", Run: p.driftCorrected},
+		{Name: "bucket keys rotated: every objstore reader rolls and ships with the new key", Run: p.bucketCredentialsRotated},
+		{Name: "MinIO stopped for minutes: every block cut meanwhile reaches the bucket", Run: p.bucketOutage},
+		{Name: "store volume size changed: a new StatefulSet serves before the old one goes", Run: p.storeVolumeResized},
+		{Name: "a store gateway's volume full: ThanosStoreBlockLoadsFailing names its pod, and ends once freed", Run: p.storeVolumeFull},
+		{Name: "destroy removes everything of the stack", Run: p.destroy},
 	})
-}
-
-// step is one named step of a stack's test; each depends on the ones before it.
-type step struct {
-	name string
-	run  func(t *testing.T)
-}
-
-// runSteps runs the steps in order as subtests, logging each one's duration, and stops at the
-// first that fails.
-func runSteps(t *testing.T, steps []step) {
-	t.Helper()
-	for _, s := range steps {
-		start := time.Now()
-		ok := t.Run(s.name, s.run)
-		t.Logf("%-80s %s", s.name, time.Since(start).Round(time.Second))
-		if !ok {
-			t.Fatalf("step %q failed; the later steps depend on it", s.name)
-		}
-	}
 }
 
 func (p *stackRun) up(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
@@ -52,36 +53,24 @@ type e2eRun struct {
 // merges the replicas' blocks. See docs/e2e.md.
 func TestE2E(t *testing.T) {
 	e := setUp(t)
-	steps := []struct {
-		name     string
-		run      func(t *testing.T)
-		required bool // the later steps need it
-	}{
-		{"generated flags are known to the pinned binaries", e.flagsKnown, false},
-		{"backfill and upload long-term blocks", e.backfill, true},
-		{"components start and are ready", e.startAll, true},
-		{"store gateway serves the uploaded raw blocks", e.storeServesRawBlocks, false},
-		{"querier deduplicates the replicas", e.querierDeduplicates, false},
-		{"query-frontend answers as the querier and caches a 30-day range", e.frontendCaches, false},
-		{"query-frontend caches Grafana's auto-downsampled queries apart from raw ones", e.frontendKeysDashboardQueriesByResolution, false},
-		{"store gateway refuses a query over its limit and keeps serving", e.storeLimits, false},
-		{"store gateways fail a block: an answer with a warning, uncached", e.partialResponses, false},
-		{"full store gateway volume: ready, part of the history, no warning", e.storeDiskFull, false},
-		{"sidecars upload blocks encrypted with SSE-KMS", e.sidecarsUpload, true},
-		{"store gateway keeps one index-header per block on its volume", e.storeIndexHeaders, false},
-		{"one replica down: live range complete", e.oneReplicaDown, false},
-		{"both replicas down: uploaded range still served, same values", e.bothReplicasDown, false},
-		{"compactor compacts, downsamples and applies retention", e.compactor, false},
-		{"compactor with deduplication merges the replicas, answers as the querier's dedup", e.compactorDeduplicates, false},
-	}
-	for _, step := range steps {
-		start := time.Now()
-		ok := t.Run(step.name, step.run)
-		t.Logf("%-66s %s", step.name, time.Since(start).Round(100*time.Millisecond))
-		if !ok && step.required {
-			t.Fatalf("step %q failed; the later steps depend on it", step.name)
-		}
-	}
+	steps.Run(t, []steps.Step{
+		{Name: "generated flags are known to the pinned binaries", Run: e.flagsKnown, Optional: true},
+		{Name: "backfill and upload long-term blocks", Run: e.backfill},
+		{Name: "components start and are ready", Run: e.startAll},
+		{Name: "store gateway serves the uploaded raw blocks", Run: e.storeServesRawBlocks, Optional: true},
+		{Name: "querier deduplicates the replicas", Run: e.querierDeduplicates, Optional: true},
+		{Name: "query-frontend answers as the querier and caches a 30-day range", Run: e.frontendCaches, Optional: true},
+		{Name: "query-frontend caches Grafana's auto-downsampled queries apart from raw ones", Run: e.frontendKeysDashboardQueriesByResolution, Optional: true},
+		{Name: "store gateway refuses a query over its limit and keeps serving", Run: e.storeLimits, Optional: true},
+		{Name: "store gateways fail a block: an answer with a warning, uncached", Run: e.partialResponses, Optional: true},
+		{Name: "full store gateway volume: ready, part of the history, no warning", Run: e.storeDiskFull, Optional: true},
+		{Name: "sidecars upload blocks encrypted with SSE-KMS", Run: e.sidecarsUpload},
+		{Name: "store gateway keeps one index-header per block on its volume", Run: e.storeIndexHeaders, Optional: true},
+		{Name: "one replica down: live range complete", Run: e.oneReplicaDown, Optional: true},
+		{Name: "both replicas down: uploaded range still served, same values", Run: e.bothReplicasDown, Optional: true},
+		{Name: "compactor compacts, downsamples and applies retention", Run: e.compactor, Optional: true},
+		{Name: "compactor with deduplication merges the replicas, answers as the querier's dedup", Run: e.compactorDeduplicates, Optional: true},
+	})
 	t.Logf("e2e run took %v", time.Since(e.began).Round(time.Second))
 }
 

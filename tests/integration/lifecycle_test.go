@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 )
 
 const (
@@ -191,32 +192,21 @@ func TestLifecycle(t *testing.T) {
 	stack := suite.pulumi.MustStack(ctx, t, program.ProjectName, mainStack, program.Run)
 	harness.MustSetConfig(ctx, t, stack, mainConfig(t), mainSecrets...)
 
-	steps := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
-		{"preview of a new stack against the empty cluster", func(t *testing.T) { previewNewStack(ctx, t, stack) }},
-		{"an older operator's CRDs stand in the cluster, as Helm installed them", func(t *testing.T) { installOlderCRDs(ctx, t) }},
-		{"up creates every object as the program meant it", func(t *testing.T) { upCreates(ctx, t, stack) }},
-		{"the real operator runs the sidecars with the bucket", func(t *testing.T) { operatorGeneratesPrometheus(ctx, t) }},
-		{"Pod Security: restricted enforced, every pod of the program, chart and operator admitted", func(t *testing.T) { checkPodSecurity(ctx, t) }},
-		{"bucket keys only in the objstore Secret, secrets encrypted at rest", func(t *testing.T) { keysOnlyInSecret(ctx, t, stack) }},
-		{"second preview has no changes", func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
-		{"a changed secret chart value: the preview's diff masks both values", func(t *testing.T) { previewMasksSecretValues(ctx, t, stack) }},
-		{"querierReplicas 2 to 3 updates only the querier Deployment", func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
-		{"stack references: a pulumi-eks-shaped cluster stack in, the README's consumers out", func(t *testing.T) { stackReferences(ctx, t, stack) }},
-		{"kube-score: nothing on the program's objects, only accepted findings on the chart's (prod shape)", func(t *testing.T) { lintProgramObjects(ctx, t, prodLintPolicy) }},
-		{"kube-score: nothing on the program's objects, only accepted findings on the chart's (dev shape)", func(t *testing.T) { lintDevShape(ctx, t, stack) }},
-		{"destroy removes everything it created", func(t *testing.T) { destroy(ctx, t, stack) }},
-	}
-	for _, step := range steps {
-		start := time.Now()
-		ok := t.Run(step.name, step.run)
-		t.Logf("%-62s %s", step.name, time.Since(start).Round(100*time.Millisecond))
-		if !ok {
-			t.Fatalf("step %q failed; the later steps depend on it", step.name)
-		}
-	}
+	steps.Run(t, []steps.Step{
+		{Name: "preview of a new stack against the empty cluster", Run: func(t *testing.T) { previewNewStack(ctx, t, stack) }},
+		{Name: "an older operator's CRDs stand in the cluster, as Helm installed them", Run: func(t *testing.T) { installOlderCRDs(ctx, t) }},
+		{Name: "up creates every object as the program meant it", Run: func(t *testing.T) { upCreates(ctx, t, stack) }},
+		{Name: "the real operator runs the sidecars with the bucket", Run: func(t *testing.T) { operatorGeneratesPrometheus(ctx, t) }},
+		{Name: "Pod Security: restricted enforced, every pod of the program, chart and operator admitted", Run: func(t *testing.T) { checkPodSecurity(ctx, t) }},
+		{Name: "bucket keys only in the objstore Secret, secrets encrypted at rest", Run: func(t *testing.T) { keysOnlyInSecret(ctx, t, stack) }},
+		{Name: "second preview has no changes", Run: func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
+		{Name: "a changed secret chart value: the preview's diff masks both values", Run: func(t *testing.T) { previewMasksSecretValues(ctx, t, stack) }},
+		{Name: "querierReplicas 2 to 3 updates only the querier Deployment", Run: func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
+		{Name: "stack references: a pulumi-eks-shaped cluster stack in, the README's consumers out", Run: func(t *testing.T) { stackReferences(ctx, t, stack) }},
+		{Name: "kube-score: nothing on the program's objects, only accepted findings on the chart's (prod shape)", Run: func(t *testing.T) { lintProgramObjects(ctx, t, prodLintPolicy) }},
+		{Name: "kube-score: nothing on the program's objects, only accepted findings on the chart's (dev shape)", Run: func(t *testing.T) { lintDevShape(ctx, t, stack) }},
+		{Name: "destroy removes everything it created", Run: func(t *testing.T) { destroy(ctx, t, stack) }},
+	})
 }
 
 // expectedCreates are the Kubernetes objects (kind/name) a first update of the program creates:
