@@ -9,7 +9,7 @@ import (
 // The workloads of kube-prometheus-stack (ChartVersion) besides Prometheus: what they are called,
 // the labels their pods carry, the ports they listen on, and the chart values that size them. The
 // NetworkPolicies (network_policies.go) and the chart values (prometheus_stack_values.go) take
-// them from here; tests/chart_render_test.go renders the real chart with the program's values and
+// them from here; tests/mocks/chart_render_test.go renders the real chart with the program's values and
 // holds every selector and port below to the pods it renders.
 
 // ChartResources are the requests and limits of the chart's own workloads. Every container the

@@ -50,7 +50,7 @@ type StackAlertSettings struct {
 
 // Where the stack's alerts find the chart's series (ChartVersion): the kubelet's volume stats as
 // the chart's kubelet ServiceMonitor scrapes them (the job and path its KubePersistentVolumeFillingUp
-// selects; tests/monitoring_test.go checks them against the rendered chart), and the PVC-to-pod
+// selects; tests/mocks/monitoring_test.go checks them against the rendered chart), and the PVC-to-pod
 // series of its kube-state-metrics.
 const (
 	kubeletVolumeSelector = `job="kubelet", metrics_path="/metrics"`

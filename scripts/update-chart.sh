@@ -33,4 +33,4 @@ rm -f charts/"$name"-*.tgz
 cp "$package" charts/
 sed -i -e "s/^\([[:space:]]*ChartVersion[[:space:]]*=[[:space:]]*\)\"[^\"]*\"/\1\"$version\"/" \
        -e "s/^\([[:space:]]*ChartSHA256[[:space:]]*=[[:space:]]*\)\"[^\"]*\"/\1\"$sum\"/" components/versions.go
-echo "charts/$name-$version.tgz sha256 $sum; now check the versions it ships: go test ./tests -run TestTheRepositoryKeepsThePinnedChartPackage" >&2
+echo "charts/$name-$version.tgz sha256 $sum; now check the versions it ships: go test ./tests/mocks -run TestTheRepositoryKeepsThePinnedChartPackage" >&2

@@ -1,4 +1,4 @@
-package tests
+package mocks
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // testCommand is the script both workflows run for their tests, the one the README names.
@@ -37,11 +39,11 @@ var repoPath = regexp.MustCompile(`^(\.{0,2}/)?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.*-]+
 // step's input names too, local actions are there, and nothing points outside it. Both workflows
 // run the tests with testCommand, the README's.
 func TestWorkflowsUseOnlyTheRepository(t *testing.T) {
-	files, err := filepath.Glob("../.github/workflows/*.yml")
+	files, err := filepath.Glob(filepath.Join(harness.RepoRoot(), ".github/workflows/*.yml"))
 	if err != nil || len(files) < 2 {
 		t.Fatalf("workflows %v (%v), want the pull-request and deploy workflows", files, err)
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func repoPathProblem(path string) string {
 	if filepath.IsAbs(clean) || strings.HasPrefix(clean, "..") {
 		return path + " is outside the repository"
 	}
-	matches, err := filepath.Glob(filepath.Join("..", clean))
+	matches, err := filepath.Glob(filepath.Join(harness.RepoRoot(), clean))
 	if err != nil || len(matches) == 0 {
 		return path + " is not in the repository"
 	}

@@ -1,9 +1,10 @@
-package tests
+package mocks
 
 import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -158,7 +159,7 @@ func pulumiEKSStackOutputs(t *testing.T) map[string]any {
 // stackConfig reads a committed stack file (Pulumi.<stack>.yaml) into fully qualified keys.
 func stackConfig(t *testing.T, stack string) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile("../Pulumi." + stack + ".yaml")
+	raw, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "Pulumi."+stack+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

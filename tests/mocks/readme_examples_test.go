@@ -1,16 +1,19 @@
-package tests
+package mocks
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // TestREADMEShowsTheConsumerExampleThatRuns: the README's Go example of a stack reading the outputs
 // is the code between the example markers of examples/consumer, which the integration suite runs
 // through the real engine: the README cannot show code that is not run.
 func TestREADMEShowsTheConsumerExampleThatRuns(t *testing.T) {
-	src, err := os.ReadFile("../examples/consumer/consumer.go")
+	src, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "examples/consumer/consumer.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +28,7 @@ func TestREADMEShowsTheConsumerExampleThatRuns(t *testing.T) {
 		lines = append(lines, strings.TrimPrefix(line, "\t"))
 	}
 	block := "```go\n" + strings.Join(lines, "") + "```\n"
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +40,11 @@ func TestREADMEShowsTheConsumerExampleThatRuns(t *testing.T) {
 // TestREADMEShowsTheYAMLConsumerThatRuns: the README's YAML example is examples/consumer-yaml's
 // Pulumi.yaml as it is, which the integration suite runs through the real engine.
 func TestREADMEShowsTheYAMLConsumerThatRuns(t *testing.T) {
-	project, err := os.ReadFile("../examples/consumer-yaml/Pulumi.yaml")
+	project, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "examples/consumer-yaml/Pulumi.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
