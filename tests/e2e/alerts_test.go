@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
 
 // TestThanosAlertsFireOnThisStacksSeries runs the real promtool (`promtool test rules`) over the
@@ -78,7 +79,7 @@ func deployedAlertGroups(t *testing.T) []monitoringv1.RuleGroup {
 // defaults).
 func stackAlertSettings(t *testing.T) components.StackAlertSettings {
 	t.Helper()
-	config, err := harness.StackFileConfig(StackName)
+	config, err := harness.StackFileConfig(loopback.StackName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func (s *alertSeries) aloneDown(t *testing.T, component string) map[string]any {
 
 // stackNamespace is the namespace the e2e stack deploys into (its config, or the key's default).
 func stackNamespace(t *testing.T) string {
-	config, err := harness.StackFileConfig(StackName)
+	config, err := harness.StackFileConfig(loopback.StackName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
@@ -26,8 +27,8 @@ import (
 type e2eRun struct {
 	ctx   context.Context
 	tools harness.Tools
-	d     *Generated
-	c     *Loopback
+	d     *loopback.Generated
+	c     *loopback.Loopback
 	began time.Time
 	// query is the first querier's API; interval the scrape interval; targets the scrape targets
 	// of each Prometheus.
@@ -37,7 +38,7 @@ type e2eRun struct {
 	readyAt  time.Time
 	// old is the long-term data, backfilled over [windowStart, windowEnd), older than the raw
 	// retention.
-	old                    Dataset
+	old                    loopback.Dataset
 	windowStart, windowEnd time.Time
 	rawRetention           time.Duration
 	lts                    ltsCapture
@@ -81,7 +82,7 @@ func setUp(t *testing.T) *e2eRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckThanosBuild(tools.Thanos); err != nil {
+	if err := loopback.CheckThanosBuild(tools.Thanos); err != nil {
 		t.Fatal(err)
 	}
 	e := &e2eRun{ctx: context.Background(), tools: tools, began: time.Now()}
@@ -98,7 +99,7 @@ func setUp(t *testing.T) *e2eRun {
 			t.Log(procs.Logs(30))
 		}
 	})
-	stackFile, err := harness.StackFileConfig(StackName)
+	stackFile, err := harness.StackFileConfig(loopback.StackName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,18 +109,18 @@ func setUp(t *testing.T) *e2eRun {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if e.d, err = Generate(e.ctx, tools, filepath.Join(dir, "generate"), minio.S3); err != nil {
+	if e.d, err = loopback.Generate(e.ctx, tools, filepath.Join(dir, "generate"), minio.S3); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("generated the %s stack's deployment through pulumi up and the operator in %v", StackName, time.Since(start).Round(time.Second))
+	t.Logf("generated the %s stack's deployment through pulumi up and the operator in %v", loopback.StackName, time.Since(start).Round(time.Second))
 	if n := len(e.d.Prometheus.Pods); n < 2 {
-		t.Fatalf("stack %s runs %d Prometheus replica(s); HA and deduplication need 2", StackName, n)
+		t.Fatalf("stack %s runs %d Prometheus replica(s); HA and deduplication need 2", loopback.StackName, n)
 	}
 	cfg := e.d.Config
 	t.Logf("stack %s: %d Prometheus replicas, %d store gateways, %d queriers; retention raw %s, 5m %s, 1h %s; index cache %s",
-		StackName, len(e.d.Prometheus.Pods), e.d.Store.Replicas, e.d.Query.Replicas,
+		loopback.StackName, len(e.d.Prometheus.Pods), e.d.Store.Replicas, e.d.Query.Replicas,
 		cfg.Compactor.Settings.Retention.Raw, cfg.Compactor.Settings.Retention.FiveMinutes, cfg.Compactor.Settings.Retention.OneHour, cfg.Store.Settings.IndexCacheSize)
-	if e.c, err = NewLoopback(tools, e.d, minio, procs, ports, filepath.Join(dir, "cluster")); err != nil {
+	if e.c, err = loopback.NewLoopback(tools, e.d, minio, procs, ports, filepath.Join(dir, "cluster")); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("objstore config (the program's Secret, unchanged):\n%s", e.d.ObjstoreYAML)
@@ -127,8 +128,8 @@ func setUp(t *testing.T) *e2eRun {
 	e.rawRetention = mustDuration(t, cfg.Compactor.Settings.Retention.Raw)
 	// Long-term data for the compactor: a gauge over one aligned 14-day window that ended before the
 	// raw retention, uploaded as replica 0 would have shipped it.
-	e.windowStart, e.windowEnd = CompactionWindow(e.began, e.rawRetention+24*time.Hour)
-	e.old = MinuteOfHour(e.windowStart, e.windowEnd, 2)
+	e.windowStart, e.windowEnd = loopback.CompactionWindow(e.began, e.rawRetention+24*time.Hour)
+	e.old = loopback.MinuteOfHour(e.windowStart, e.windowEnd, 2)
 	return e
 }
 
@@ -147,7 +148,7 @@ func (e *e2eRun) flagsKnown(t *testing.T) {
 		{e.tools.Thanos, pod.Sidecar.Args},
 		{e.tools.Prometheus, append([]string{""}, pod.Prometheus.Args...)},
 	} {
-		if err := CheckFlagsKnown(e.ctx, c.bin, c.args[0], c.args[1:]); err != nil {
+		if err := loopback.CheckFlagsKnown(e.ctx, c.bin, c.args[0], c.args[1:]); err != nil {
 			t.Error(err)
 		}
 	}
@@ -168,7 +169,7 @@ func (e *e2eRun) backfill(t *testing.T) {
 	if err := e.old.WriteBlocks(e.ctx, e.tools.Promtool, dir, dir+"/blocks"); err != nil {
 		t.Fatal(err)
 	}
-	if err := UploadBlocks(e.ctx, e.tools.Thanos, e.c.ObjstoreFile, dir+"/blocks", e.d.Prometheus.Pods[0].ExternalLabels()); err != nil {
+	if err := loopback.UploadBlocks(e.ctx, e.tools.Thanos, e.c.ObjstoreFile, dir+"/blocks", e.d.Prometheus.Pods[0].ExternalLabels()); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("long-term data: %d series, %d samples, %s to %s", e.old.SeriesCount(), e.old.SampleCount(),
@@ -183,7 +184,7 @@ func (e *e2eRun) startAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range c.Queriers {
-		if err := WaitForStores(e.ctx, q, len(c.Replicas)+len(c.Stores), time.Minute); err != nil {
+		if err := loopback.WaitForStores(e.ctx, q, len(c.Replicas)+len(c.Stores), time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -305,7 +306,7 @@ func (e *e2eRun) sidecarsUpload(t *testing.T) {
 			if b.Meta.Stats.NumSamples == 0 {
 				t.Errorf("block %s of %s is empty", b.Meta.ULID, r.Pod.Name)
 			}
-			for _, file := range sortedKeys(b.Files) {
+			for _, file := range slices.Sorted(maps.Keys(b.Files)) {
 				h, err := c.MinIO.Head(ctx, b.Meta.ULID+"/"+file)
 				if err != nil {
 					t.Fatal(err)
@@ -519,7 +520,7 @@ type ltsCapture struct {
 
 // captureLTS picks the range every replica has uploaded without a gap and records the raw
 // samples the querier returns for it (no deduplication, so each replica's samples are compared).
-func captureLTS(t *testing.T, ctx context.Context, query *harness.PromAPI, blocks map[string][]*harness.Block, replicas []*Replica) ltsCapture {
+func captureLTS(t *testing.T, ctx context.Context, query *harness.PromAPI, blocks map[string][]*harness.Block, replicas []*loopback.Replica) ltsCapture {
 	t.Helper()
 	interval := mustDuration(t, harness.TestScrapeInterval).Milliseconds()
 	var from, to int64 = math.MinInt64, math.MaxInt64
@@ -565,7 +566,7 @@ func captureLTS(t *testing.T, ctx context.Context, query *harness.PromAPI, block
 }
 
 // sidecarBlocks groups the blocks the sidecars uploaded by replica, in time order.
-func sidecarBlocks(all map[string]*harness.Block, replicas []*Replica) map[string][]*harness.Block {
+func sidecarBlocks(all map[string]*harness.Block, replicas []*loopback.Replica) map[string][]*harness.Block {
 	out := map[string][]*harness.Block{}
 	for _, r := range replicas {
 		out[r.Pod.Name] = harness.SortedBlocks(all, func(b *harness.Block) bool {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
 
 // The results cache's counters (Thanos's embedded Cortex cache, internal/cortex/chunk/cache:
@@ -22,7 +23,7 @@ const (
 )
 
 // componentMetric reads a metric from a component's /metrics; a missing one fails the test.
-func componentMetric(t *testing.T, ctx context.Context, c *Component, name string) float64 {
+func componentMetric(t *testing.T, ctx context.Context, c *loopback.Component, name string) float64 {
 	t.Helper()
 	v, found, err := harness.Metric(ctx, c.Site.HTTPAddr, name)
 	if err != nil || !found {
@@ -36,7 +37,7 @@ func componentMetric(t *testing.T, ctx context.Context, c *Component, name strin
 func (e *e2eRun) frontendCaches(t *testing.T) {
 	ctx := e.ctx
 	if len(e.c.QueryFrontends) == 0 {
-		t.Fatalf("stack %s runs no query-frontend", StackName)
+		t.Fatalf("stack %s runs no query-frontend", loopback.StackName)
 	}
 	frontend := e.c.QueryFrontends[0]
 	api := &harness.PromAPI{Addr: frontend.Site.HTTPAddr}

@@ -12,6 +12,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
 
 // partialResponses: the querier's and the query-frontend's partial responses, as the program
@@ -26,7 +27,7 @@ import (
 func (e *e2eRun) partialResponses(t *testing.T) {
 	ctx, c := e.ctx, e.c
 	if len(e.c.QueryFrontends) == 0 {
-		t.Fatalf("stack %s runs no query-frontend", StackName)
+		t.Fatalf("stack %s runs no query-frontend", loopback.StackName)
 	}
 	// A raw block of the backfilled window, a week in.
 	at := e.windowStart.Add(7*24*time.Hour + time.Hour)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
 
 // The store gateway's files under its --data-dir (Thanos v0.42.4): <block>/index-header, built from
@@ -70,7 +71,7 @@ func readStoreDisk(dir string) (storeDisk, error) {
 func (e *e2eRun) storeIndexHeaders(t *testing.T) {
 	ctx, c := e.ctx, e.c
 	store := c.Stores[0]
-	dir := flagValue(store.Args, "data-dir")
+	dir := loopback.FlagValue(store.Args, "data-dir")
 	var disk storeDisk
 	harness.WaitFor(ctx, t, time.Minute, store.Name+"'s index-headers, one per loaded block", func() (bool, string) {
 		loaded, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
@@ -164,7 +165,7 @@ func maxSpan[T any](rows []T, f func(T) time.Duration) time.Duration {
 // querier answers the backfilled window with part of its points, without an error or a warning.
 func (e *e2eRun) storeDiskFull(t *testing.T) {
 	ctx, c := e.ctx, e.c
-	disk, err := readStoreDisk(flagValue(c.Stores[0].Args, "data-dir"))
+	disk, err := readStoreDisk(loopback.FlagValue(c.Stores[0].Args, "data-dir"))
 	if err != nil {
 		t.Fatal(err)
 	}

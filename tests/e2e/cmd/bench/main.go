@@ -33,8 +33,8 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/prometheus-thanos/prometheus-thanos/tests/e2e"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
@@ -69,7 +69,7 @@ func main() {
 	if err != nil {
 		logger.Fatal(err)
 	}
-	if err := e2e.CheckThanosBuild(tools.Thanos); err != nil {
+	if err := loopback.CheckThanosBuild(tools.Thanos); err != nil {
 		logger.Fatal(err)
 	}
 	if *days%14 != 0 {
@@ -95,11 +95,11 @@ func main() {
 		logger.Fatal(err)
 	}
 	t0 := time.Now()
-	d, err := e2e.Generate(ctx, tools, genDir, site)
+	d, err := loopback.Generate(ctx, tools, genDir, site)
 	if err != nil {
 		logger.Fatal(err)
 	}
-	logger.Printf("generated the %s stack's deployment in %v", e2e.StackName, time.Since(t0).Round(time.Second))
+	logger.Printf("generated the %s stack's deployment in %v", loopback.StackName, time.Since(t0).Round(time.Second))
 
 	if *year {
 		t0 := time.Now()
@@ -111,9 +111,9 @@ func main() {
 		return
 	}
 	if *replicas < 1 || *replicas > len(d.Prometheus.Pods) {
-		logger.Fatalf("-replicas %d: the %s stack runs %d Prometheus replicas", *replicas, e2e.StackName, len(d.Prometheus.Pods))
+		logger.Fatalf("-replicas %d: the %s stack runs %d Prometheus replicas", *replicas, loopback.StackName, len(d.Prometheus.Pods))
 	}
-	_, end := e2e.CompactionWindow(time.Now(), 24*time.Hour)
+	_, end := loopback.CompactionWindow(time.Now(), 24*time.Hour)
 	start := end.Add(-time.Duration(*days) * 24 * time.Hour)
 	var sets []replicaData
 	for r := range *replicas {
@@ -147,7 +147,7 @@ func main() {
 // replicaData is one replica's share of the data set: its samples, its blocks on disk and the
 // external labels they are uploaded with.
 type replicaData struct {
-	data   e2e.Dataset
+	data   loopback.Dataset
 	blocks string
 	labels map[string]string
 }
@@ -159,7 +159,7 @@ func phase(r int, interval time.Duration) time.Duration {
 
 // generateBlocks writes the data set's blocks into dir with the real promtool, once: they are kept
 // for later invocations.
-func generateBlocks(ctx context.Context, promtool string, data e2e.Dataset, dir string) error {
+func generateBlocks(ctx context.Context, promtool string, data loopback.Dataset, dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, "done")); err == nil {
 		return nil
 	}
@@ -190,7 +190,7 @@ func defaultCache() string {
 // dataset is the fixed synthetic data set as one replica scrapes it: the counters (one sample per
 // interval, a steady rate with jitter) and the gauges (a daily sine with noise), sampled from
 // start+phase. Values depend on the time only, not the replica, as two scrapes of one target do.
-func dataset(start, end time.Time, counters, gauges int, interval, phase time.Duration) e2e.Dataset {
+func dataset(start, end time.Time, counters, gauges int, interval, phase time.Duration) loopback.Dataset {
 	noise := func(i int, t time.Time) float64 {
 		h := fnv.New64a()
 		fmt.Fprintf(h, "%d/%d", i, t.Unix())
@@ -203,12 +203,12 @@ func dataset(start, end time.Time, counters, gauges int, interval, phase time.Du
 		}
 		return out
 	}
-	gauge := e2e.Family{Name: "e2e_bench_gauge", Type: "gauge", Series: labels(gauges),
+	gauge := loopback.Family{Name: "e2e_bench_gauge", Type: "gauge", Series: labels(gauges),
 		Value: func(i int, t time.Time) float64 {
 			day := float64(t.Unix()%86400) / 86400
 			return 100 + 50*math.Sin(2*math.Pi*day+float64(i)) + 10*noise(i, t)
 		}}
-	counter := e2e.Family{Name: "e2e_bench_requests", Type: "counter", Series: labels(counters),
+	counter := loopback.Family{Name: "e2e_bench_requests", Type: "counter", Series: labels(counters),
 		Value: func(i int, t time.Time) float64 {
 			// (1+i%7) a minute on average, the rate swinging by 90% over a period of a few
 			// minutes: its derivative stays positive, so the counter never decreases, whichever
@@ -219,7 +219,7 @@ func dataset(start, end time.Time, counters, gauges int, interval, phase time.Du
 			s := t.Sub(start).Seconds()
 			return math.Floor(rate*s + 0.9*rate/omega*math.Sin(omega*s))
 		}}
-	return e2e.Dataset{Families: []e2e.Family{counter, gauge}, Start: start.Add(phase), End: end, Step: interval}
+	return loopback.Dataset{Families: []loopback.Family{counter, gauge}, Start: start.Add(phase), End: end, Step: interval}
 }
 
 type result struct {
@@ -267,7 +267,7 @@ var modes = []mode{
 }
 
 // ask runs the mode's query once; run and i make a cold query's text unique.
-func (m mode) ask(ctx context.Context, c *e2e.Loopback, run, i int, start, end time.Time) (harness.Result, error) {
+func (m mode) ask(ctx context.Context, c *loopback.Loopback, run, i int, start, end time.Time) (harness.Result, error) {
 	addr, q := c.Queriers[0].Site.HTTPAddr, benchQuery(m.step)
 	if m.frontend {
 		addr = c.QueryFrontends[0].Site.HTTPAddr
@@ -289,7 +289,7 @@ func (m mode) ask(ctx context.Context, c *e2e.Loopback, run, i int, start, end t
 
 // frontendCacheHits is the first query-frontend's count of results cache hits (Thanos's embedded
 // Cortex cache, internal/cortex/chunk/cache: instrumented.go), 0 for a mode not through it.
-func frontendCacheHits(ctx context.Context, c *e2e.Loopback, m mode) float64 {
+func frontendCacheHits(ctx context.Context, c *loopback.Loopback, m mode) float64 {
 	if !m.frontend {
 		return 0
 	}
@@ -308,7 +308,7 @@ func limitError(err error) bool {
 // freshBucket starts MinIO with an empty bucket in dir, creates the deployment's processes around it
 // (none started) and uploads every replica's blocks into the bucket with its external labels: the
 // start of every run of the benchmarks. The processes stop with procs.StopAll.
-func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, dir string) (*e2e.Loopback, *harness.Processes, error) {
+func freshBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, dir string) (*loopback.Loopback, *harness.Processes, error) {
 	c, procs, err := emptyBucket(ctx, tools, d, ports, site, dir)
 	if err != nil {
 		return nil, procs, err
@@ -322,28 +322,28 @@ func freshBucket(ctx context.Context, tools harness.Tools, d *e2e.Generated, por
 }
 
 // emptyBucket is freshBucket without the upload.
-func emptyBucket(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, dir string) (*e2e.Loopback, *harness.Processes, error) {
+func emptyBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, dir string) (*loopback.Loopback, *harness.Processes, error) {
 	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
 	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, d.Config.ExistingBucket.Region, site)
 	if err != nil {
 		return nil, procs, err
 	}
-	c, err := e2e.NewLoopback(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
+	c, err := loopback.NewLoopback(tools, d, minio, procs, ports, filepath.Join(dir, "cluster"))
 	return c, procs, err
 }
 
 // uploadBlocks uploads every block in dir with the real `thanos tools bucket upload-blocks`.
-func uploadBlocks(ctx context.Context, c *e2e.Loopback, dir string, labels map[string]string) error {
+func uploadBlocks(ctx context.Context, c *loopback.Loopback, dir string, labels map[string]string) error {
 	// The shipper file lists what an earlier run uploaded; without it every block goes up again.
 	if err := os.Remove(filepath.Join(dir, "thanos.shipper.json")); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return e2e.UploadBlocks(ctx, c.Tools.Thanos, c.ObjstoreFile, dir, labels)
+	return loopback.UploadBlocks(ctx, c.Tools.Thanos, c.ObjstoreFile, dir, labels)
 }
 
 // compactOnce starts a compactor (start: the generated one, or the deduplicating one), waits for its
 // first iteration, and returns how long that took and the bucket's blocks after it.
-func compactOnce(ctx context.Context, c *e2e.Loopback, start func(context.Context) error, timeout time.Duration) (time.Duration, map[string]*harness.Block, error) {
+func compactOnce(ctx context.Context, c *loopback.Loopback, start func(context.Context) error, timeout time.Duration) (time.Duration, map[string]*harness.Block, error) {
 	t0 := time.Now()
 	if err := start(ctx); err != nil {
 		return 0, nil, err
@@ -356,7 +356,7 @@ func compactOnce(ctx context.Context, c *e2e.Loopback, start func(context.Contex
 	return took, blocks, err
 }
 
-func run(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
+func run(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
 	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}, Refused: map[string]string{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
 	if err != nil {
@@ -476,7 +476,7 @@ func liveBlocks(blocks map[string]*harness.Block) int {
 // left unmarked (a marked block's data is in the block made from it, so the store gateway skips
 // it). They sync the bucket periodically. A query cannot tell, since the store gateways' limits may
 // refuse it.
-func waitBlocksLoaded(ctx context.Context, stores []*e2e.Component, live int) error {
+func waitBlocksLoaded(ctx context.Context, stores []*loopback.Component, live int) error {
 	for _, store := range stores {
 		for deadline := time.Now().Add(5 * time.Minute); ; {
 			loaded, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")

@@ -15,8 +15,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/prometheus-thanos/prometheus-thanos/tests/e2e"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
 
 // memPoint is one load the store memory benchmark puts on a store gateway: concurrent Series
@@ -84,7 +84,7 @@ func (r memResult) countedBytes() int64 { return int64(r.touchedBytes + r.fetche
 // the compactor leaves the query benchmark's data set: each point, in each run, on a fresh store
 // gateway (the generated flags, the per-request limits lifted: harness.StoreUnlimitedFlags) with its
 // own querier, after one small query over the whole range has mapped every block's index-header.
-func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
+func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
 	dir, err := os.MkdirTemp("", "e2e-bench-store-memory-")
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *
 
 // measureStoreMemory starts a store gateway and its querier, puts the load p on it and returns
 // what it cost; both stop before it returns.
-func measureStoreMemory(ctx context.Context, c *e2e.Loopback, suffix string, live int, p memPoint, end time.Time, queryLen time.Duration) (memResult, error) {
+func measureStoreMemory(ctx context.Context, c *loopback.Loopback, suffix string, live int, p memPoint, end time.Time, queryLen time.Duration) (memResult, error) {
 	var res memResult
 	store, querier, err := c.StartStoreAndQuerier(ctx, suffix, harness.StoreUnlimitedFlags)
 	if store != nil {
@@ -136,7 +136,7 @@ func measureStoreMemory(ctx context.Context, c *e2e.Loopback, suffix string, liv
 	if err != nil {
 		return res, err
 	}
-	if err := waitBlocksLoaded(ctx, []*e2e.Component{store}, live); err != nil {
+	if err := waitBlocksLoaded(ctx, []*loopback.Component{store}, live); err != nil {
 		return res, err
 	}
 	api := &harness.PromAPI{Addr: querier.Site.HTTPAddr}
@@ -205,7 +205,7 @@ func measureStoreMemory(ctx context.Context, c *e2e.Loopback, suffix string, liv
 // storeRequestStats are a store gateway's totals over its Series requests so far: how many
 // ("count"), the chunks and series they touched, and the bytes (index and chunks) they touched and
 // fetched.
-func storeRequestStats(ctx context.Context, store *e2e.Component) (map[string]float64, error) {
+func storeRequestStats(ctx context.Context, store *loopback.Component) (map[string]float64, error) {
 	stats := map[string]float64{}
 	for key, m := range map[string]struct {
 		name  string
@@ -248,10 +248,10 @@ func seriesRequest(ctx context.Context, api *harness.PromAPI, start, end time.Ti
 	return nil
 }
 
-func reportStoreMemory(w io.Writer, d *e2e.Generated, sets []replicaData, queryLen time.Duration, live int, points []memPoint, results [][]memResult) error {
+func reportStoreMemory(w io.Writer, d *loopback.Generated, sets []replicaData, queryLen time.Duration, live int, points []memPoint, results [][]memResult) error {
 	limit, err := resource.ParseQuantity(d.Config.Store.Resources.MemoryLimit)
 	if err != nil {
-		return fmt.Errorf("the %s stack's store memory limit %q: %w", e2e.StackName, d.Config.Store.Resources.MemoryLimit, err)
+		return fmt.Errorf("the %s stack's store memory limit %q: %w", loopback.StackName, d.Config.Store.Resources.MemoryLimit, err)
 	}
 	mib := func(b float64) string { return fmt.Sprintf("%.0f MiB", b/(1<<20)) }
 	data := sets[0].data
@@ -259,7 +259,7 @@ func reportStoreMemory(w io.Writer, d *e2e.Generated, sets []replicaData, queryL
 		len(sets), data.SeriesCount(), data.Step, data.End.Sub(data.Start).Hours()/24, live, queryLen.Hours()/24)
 	lim := d.Config.Store.Settings.Limits
 	fmt.Fprintf(w, "Store gateway: the %s stack's flags, its per-request limits lifted (they are %d series, %d samples (%d chunks), %d bytes); memory limit %s, index cache %s, %d concurrent requests\n",
-		e2e.StackName, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes, d.Config.Store.Resources.MemoryLimit, d.Config.Store.Settings.IndexCacheSize, d.Config.Store.Settings.MaxConcurrentRequests)
+		loopback.StackName, lim.Series, lim.Samples, lim.Samples/120, lim.DownloadedBytes, d.Config.Store.Resources.MemoryLimit, d.Config.Store.Settings.IndexCacheSize, d.Config.Store.Settings.MaxConcurrentRequests)
 	fmt.Fprintf(w, "Runs: %d, a fresh store gateway per load and run; medians over runs\n\n", len(results[0]))
 	fmt.Fprintf(w, "| Load | Chunks per request | Series per request | Bytes counted per request | Resident before | Peak | Growth | Growth per request | Growth per chunk | Growth per byte counted | Peak, per run |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, p := range points {

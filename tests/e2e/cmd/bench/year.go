@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
-	"github.com/prometheus-thanos/prometheus-thanos/tests/e2e"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
 
 // yearSettings is the bucket-bytes benchmark's data set.
@@ -77,12 +77,12 @@ type yearResult struct {
 // yearBench uploads a year of every replica's blocks into a fresh bucket per scenario, lets the
 // real compactor (as generated, or with deduplication) run its first iteration over it, and
 // reports the bytes that remain: what a year of history costs under the stack's retention.
-func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, s yearSettings) error {
+func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, s yearSettings) error {
 	if s.replicas < 1 || s.replicas > len(d.Prometheus.Pods) {
-		return fmt.Errorf("-replicas %d: the %s stack runs %d Prometheus replicas", s.replicas, e2e.StackName, len(d.Prometheus.Pods))
+		return fmt.Errorf("-replicas %d: the %s stack runs %d Prometheus replicas", s.replicas, loopback.StackName, len(d.Prometheus.Pods))
 	}
 	// Aligned like the compactor's largest level, ending a day ago: the last blocks are complete.
-	_, end := e2e.CompactionWindow(time.Now(), 24*time.Hour)
+	_, end := loopback.CompactionWindow(time.Now(), 24*time.Hour)
 	start := end.Add(-time.Duration(s.days) * 24 * time.Hour)
 	var sets []replicaData
 	for r := range s.replicas {
@@ -113,7 +113,7 @@ func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *e2e.Gen
 // deleted, by the real `thanos tools bucket cleanup` (the compactor's own cleaner, pkg/compact's
 // BlocksCleaner): a slice later is days later, past the compactor's --delete-delay, after which it
 // deletes them itself.
-func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, sc yearScenario, sliceDays int) (yearResult, error) {
+func yearRun(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, sc yearScenario, sliceDays int) (yearResult, error) {
 	res := yearResult{live: map[int64]int64{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-year-")
 	if err != nil {
@@ -180,7 +180,7 @@ func yearRun(ctx context.Context, tools harness.Tools, d *e2e.Generated, ports *
 
 // uploadSlice uploads the replica's blocks that start in [from, to), through a directory of hard
 // links to them (workDir, emptied before and after).
-func uploadSlice(ctx context.Context, c *e2e.Loopback, set replicaData, from, to time.Time, workDir string) error {
+func uploadSlice(ctx context.Context, c *loopback.Loopback, set replicaData, from, to time.Time, workDir string) error {
 	if err := os.RemoveAll(workDir); err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 //go:build e2e
 
-package e2e
+package loopback
 
 import (
 	"context"
@@ -260,7 +260,7 @@ func (c *Loopback) startPrometheus(r *Replica) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(flagValue(args, "config.file"), raw, 0o644); err != nil {
+	if err := os.WriteFile(FlagValue(args, "config.file"), raw, 0o644); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(r.TSDBDir, 0o755); err != nil {
@@ -380,7 +380,7 @@ func (c *Loopback) StartStoreAndQuerier(ctx context.Context, suffix string, more
 // lets it mount without privileges), then `mount -t tmpfs`, then the store gateway's command line.
 func (c *Loopback) StartStoreOnTmpfs(ctx context.Context, suffix string, size int64) (store, querier *Component, err error) {
 	launch := func(thanos string, args []string) (string, []string) {
-		dataDir := flagValue(args, "data-dir")
+		dataDir := FlagValue(args, "data-dir")
 		script := fmt.Sprintf(`mkdir -p %q && mount -t tmpfs -o size=%d tmpfs %q && exec "$0" "$@"`, dataDir, size, dataDir)
 		return "unshare", append([]string{"--user", "--map-root-user", "--mount", "sh", "-c", script, thanos}, args...)
 	}

@@ -1,6 +1,6 @@
 //go:build e2e
 
-package e2e
+package loopback
 
 import (
 	"context"
@@ -275,7 +275,7 @@ func runReloaderOnce(ctx context.Context, tools harness.Tools, dir string, pod P
 	if out, err := harness.RunEnv(ctx, env, tools.ConfigReloader, args...); err != nil {
 		return nil, fmt.Errorf("config reloader: %w\n%s", err, out)
 	}
-	output := flagValue(args, "config-envsubst-file")
+	output := FlagValue(args, "config-envsubst-file")
 	raw, err := os.ReadFile(output)
 	if err != nil {
 		return nil, fmt.Errorf("the config reloader wrote no %s: %w", output, err)
@@ -327,8 +327,8 @@ func WriteMountedFiles(generated, substituted []string, files map[string][]byte)
 	return nil
 }
 
-// flagValue is the value of --name in args ("" where it is not there).
-func flagValue(args []string, name string) string {
+// FlagValue is the value of --name in args ("" where it is not there).
+func FlagValue(args []string, name string) string {
 	if values := flagValues(args, name); len(values) > 0 {
 		return values[0]
 	}
