@@ -37,8 +37,8 @@ type CompactorSettings struct {
 	// Retention per resolution. Required.
 	Retention CompactorRetention
 	// DeleteDelay is how long a block marked for deletion stays in the bucket before the compactor
-	// deletes it (--delete-delay), a Prometheus duration. Default DefaultCompactorDeleteDelay. The store gateway stops
-	// serving a marked block after half of it (IgnoreDeletionMarksDelay).
+	// deletes it (--delete-delay), a Prometheus duration. Default DefaultCompactorDeleteDelay. The
+	// store gateway stops serving a marked block after half of it (IgnoreDeletionMarksDelay).
 	DeleteDelay string
 	// Deduplicate makes the compactor merge the Prometheus replicas' overlapping blocks into one
 	// (vertical compaction on PrometheusReplicaLabel, with the penalty algorithm the querier uses
