@@ -79,14 +79,14 @@ func StoreAPISelector() map[string]string {
 // the pods and sets none of these keys itself (pkg/prometheus/promcfg.go, BuildPodMetadata;
 // pkg/prometheus/server/operator.go, makeSelectorLabels).
 func PrometheusPodLabels() map[string]string {
-	return withLabels(StoreAPISelector(), map[string]string{LabelComponent: PrometheusComponent})
+	return WithLabels(StoreAPISelector(), map[string]string{LabelComponent: PrometheusComponent})
 }
 
 // PrometheusComponent is the app.kubernetes.io/component of the Prometheus pods.
 const PrometheusComponent = "prometheus"
 
-// withLabels returns a copy of base with extra merged in.
-func withLabels(base map[string]string, extra map[string]string) map[string]string {
+// WithLabels returns a copy of base with extra merged in.
+func WithLabels(base map[string]string, extra map[string]string) map[string]string {
 	out := make(map[string]string, len(base)+len(extra))
 	for k, v := range base {
 		out[k] = v

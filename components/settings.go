@@ -29,36 +29,44 @@ type SettingError struct {
 
 func (e *SettingError) Error() string { return e.Name + ": " + e.Message }
 
-// settingErrors collects a component's validation errors under the caller's names.
-type settingErrors struct {
+// SettingErrors collect a component's validation errors under the caller's names.
+type SettingErrors struct {
 	names SettingNames
 	errs  []error
 }
 
-func (v *settingErrors) fail(setting, format string, args ...any) {
+// NewSettingErrors starts collecting errors named by names.
+func NewSettingErrors(names SettingNames) *SettingErrors { return &SettingErrors{names: names} }
+
+// Fail records a bad value of setting.
+func (v *SettingErrors) Fail(setting, format string, args ...any) {
 	v.errs = append(v.errs, &SettingError{Setting: setting, Name: v.names.name(setting), Message: fmt.Sprintf(format, args...)})
 }
 
-func (v *settingErrors) err() error { return errors.Join(v.errs...) }
+// Name is what the caller calls setting, for messages that name other settings.
+func (v *SettingErrors) Name(setting string) string { return v.names.name(setting) }
 
-// prometheusDuration checks a Prometheus duration ("30d", "2y"; "0d" where allowZero), as
+// Err joins the errors recorded, nil if none.
+func (v *SettingErrors) Err() error { return errors.Join(v.errs...) }
+
+// PrometheusDuration checks a Prometheus duration ("30d", "2y"; "0d" where allowZero), as
 // Prometheus and Thanos parse these flags (model.ParseDuration), and returns it.
-func (v *settingErrors) prometheusDuration(setting, value string, allowZero bool) (time.Duration, bool) {
+func (v *SettingErrors) PrometheusDuration(setting, value string, allowZero bool) (time.Duration, bool) {
 	d, err := model.ParseDuration(value)
 	if err != nil {
-		v.fail(setting, "%q is not a duration; use a number with a unit of y, w, d, h, m or s, such as 30d", value)
+		v.Fail(setting, "%q is not a duration; use a number with a unit of y, w, d, h, m or s, such as 30d", value)
 		return 0, false
 	}
 	if d == 0 && !allowZero {
-		v.fail(setting, "must be more than 0")
+		v.Fail(setting, "must be more than 0")
 		return 0, false
 	}
 	return time.Duration(d), true
 }
 
-// goDuration checks a positive Go duration (time.ParseDuration: no d, w or y units).
-func (v *settingErrors) goDuration(setting, value string) {
+// GoDuration checks a positive Go duration (time.ParseDuration: no d, w or y units).
+func (v *SettingErrors) GoDuration(setting, value string) {
 	if d, err := time.ParseDuration(value); err != nil || d <= 0 {
-		v.fail(setting, "%q is not a positive Go duration such as 24h, 30m or 10s (no d or w units)", value)
+		v.Fail(setting, "%q is not a positive Go duration such as 24h, 30m or 10s (no d or w units)", value)
 	}
 }

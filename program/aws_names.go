@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/bucket"
 )
 
 // The names of the AWS resources the program creates where it creates the bucket. Each is built
@@ -19,9 +19,9 @@ func kmsAliasName(clusterName, stack string) string {
 }
 
 // iamRoleNames are the IRSA roles' names, unique in the account (IAM is global).
-func iamRoleNames(clusterName, stack string) components.IRSARoleNames {
+func iamRoleNames(clusterName, stack string) bucket.IRSARoleNames {
 	name := func(component string) string { return clusterName + "-" + stack + "-thanos-" + component }
-	return components.IRSARoleNames{Sidecar: name("sidecar"), Store: name("store"), Compactor: name("compactor")}
+	return bucket.IRSARoleNames{Sidecar: name("sidecar"), Store: name("store"), Compactor: name("compactor")}
 }
 
 // AWS's limits on those names.

@@ -6,6 +6,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/bucket"
+	"github.com/prometheus-thanos/prometheus-thanos/components/network"
 )
 
 // Bucket is the bucket Thanos uses, created or existing, and the identities that reach it.
@@ -35,11 +37,11 @@ func deployBucket(ctx *pulumi.Context, cfg Config, cluster ClusterAccess) (Bucke
 	args := cfg.Bucket
 	args.KeyAlias = kmsAliasName(cfg.ClusterName, ctx.Stack())
 	args.Tags = tags
-	store, err := components.NewObjectStore(ctx, "thanos", &args)
+	store, err := bucket.NewObjectStore(ctx, "thanos", &args)
 	if err != nil {
 		return Bucket{}, err
 	}
-	identity, err := components.NewWorkloadIdentity(ctx, "thanos", &components.WorkloadIdentityArgs{
+	identity, err := bucket.NewWorkloadIdentity(ctx, "thanos", &bucket.WorkloadIdentityArgs{
 		OIDCProviderArn:       pulumi.String(cluster.OIDCProviderArn),
 		OIDCIssuerURL:         pulumi.String(cluster.OIDCIssuerURL),
 		Namespace:             pulumi.String(cfg.Namespace),
@@ -60,7 +62,7 @@ func deployBucket(ctx *pulumi.Context, cfg Config, cluster ClusterAccess) (Bucke
 			KMSKeyID: v[1].(string),
 		})
 	}).(pulumi.StringOutput)
-	ports, err := components.ObjectStorePorts(components.AWSS3Endpoint(cfg.Region), false, true)
+	ports, err := network.ObjectStorePorts(components.AWSS3Endpoint(cfg.Region), false, true)
 	if err != nil {
 		return Bucket{}, err
 	}
@@ -79,7 +81,7 @@ func existingBucket(e *ExistingBucket) (Bucket, error) {
 	if err != nil {
 		return Bucket{}, err
 	}
-	ports, err := components.ObjectStorePorts(e.Endpoint, e.Insecure, !e.StaticCredentials())
+	ports, err := network.ObjectStorePorts(e.Endpoint, e.Insecure, !e.StaticCredentials())
 	if err != nil {
 		return Bucket{}, err
 	}

@@ -1,6 +1,6 @@
 package program
 
-import "github.com/prometheus-thanos/prometheus-thanos/components"
+import "github.com/prometheus-thanos/prometheus-thanos/components/chart"
 
 // The defaults of the resource keys of the chart's own workloads: one constant per default, in one
 // table. Memory limits are set well above what is needed (a memory limit that is too low is an OOM
@@ -111,8 +111,8 @@ func chartEphemeralStorageKeys(prefix, who, request, limit string) []configKey {
 }
 
 // readChartResources reads chartResourceKeys.
-func readChartResources(r *reader) components.ChartResources {
-	return components.ChartResources{
+func readChartResources(r *reader) chart.WorkloadResources {
+	return chart.WorkloadResources{
 		Grafana:              r.resourcesWithStorage("grafana"),
 		GrafanaSidecar:       r.resourcesWithStorage("grafanaSidecar"),
 		Operator:             r.resourcesWithStorage("operator"),

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/bucket"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 )
 
 // Config is the validated configuration of one stack.
@@ -22,13 +24,13 @@ type Config struct {
 	OIDCIssuerURL                     string
 	SkipAwait                         bool
 	// ControlPlaneMetrics and KubeProxyMetrics say which control-plane targets the cluster serves
-	// metrics on (components.ControlPlaneTargets).
+	// metrics on (chart.ControlPlaneTargets).
 	ControlPlaneMetrics, KubeProxyMetrics bool
 
-	Bucket         components.ObjectStoreArgs
+	Bucket         bucket.ObjectStoreArgs
 	ExistingBucket *ExistingBucket
 
-	Chart components.ChartSource
+	Chart chart.Source
 	// ChartValues are the extra kube-prometheus-stack values of chartValues.
 	ChartValues map[string]any
 	// ChartSecretValues are those of chartSecretValues, each kept secret.
@@ -52,7 +54,7 @@ type Config struct {
 	NetworkPolicies      bool
 	// QueryClientNamespaces may use the query path through the NetworkPolicies.
 	QueryClientNamespaces []string
-	// QueryClientCIDRs are address blocks that may use it too, each as components.QueryClientCIDR
+	// QueryClientCIDRs are address blocks that may use it too, each as network.QueryClientCIDR
 	// spells it.
 	QueryClientCIDRs []string
 	// APIServerCIDRs are the address blocks the API server calls the operator's admission webhook
@@ -62,7 +64,7 @@ type Config struct {
 	// node-exporter is off (chartValues nodeExporter.enabled: false).
 	NodeExporterNamespace string
 	// ChartResources size the chart's own workloads.
-	ChartResources components.ChartResources
+	ChartResources chart.WorkloadResources
 }
 
 // ParseStackConfig reads and validates the whole configuration of the stack named stack, and

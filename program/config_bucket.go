@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/bucket"
+	"github.com/prometheus-thanos/prometheus-thanos/components/network"
 )
 
 // ExistingBucket is a bucket the program uses but does not own: AWS or any S3-compatible store.
@@ -24,7 +26,7 @@ func (e *ExistingBucket) StaticCredentials() bool { return e.AccessKey != "" }
 // readBucket reads the bucket's section: the bucket the program creates, or the one it is given,
 // and what creating one needs (the region, and the OIDC provider for the IRSA roles).
 func readBucket(r *reader, c *Config) {
-	c.Bucket = components.ObjectStoreArgs{
+	c.Bucket = bucket.ObjectStoreArgs{
 		BucketName:                      r.str("bucketName"),
 		Versioning:                      r.boolean("bucketVersioning"),
 		NoncurrentVersionExpirationDays: r.integer("bucketNoncurrentVersionExpirationDays", 1),
@@ -113,7 +115,7 @@ func readExistingBucket(r *reader, awsRegion string) *ExistingBucket {
 	}
 	if strings.Contains(e.Endpoint, "://") {
 		r.fail("existingBucketEndpoint", "%q must be host[:port] without a scheme (use existingBucketInsecure for http)", e.Endpoint)
-	} else if _, err := components.ObjectStorePorts(e.Endpoint, e.Insecure, false); err != nil {
+	} else if _, err := network.ObjectStorePorts(e.Endpoint, e.Insecure, false); err != nil {
 		r.fail("existingBucketEndpoint", "%q must be host[:port] with a port from 1 to 65535", e.Endpoint)
 	} else if !validEndpointHost(e.Endpoint) {
 		// The S3 client Thanos builds refuses anything else at start (minio-go's

@@ -8,11 +8,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 )
 
 // readChart reads the chart's section: which chart, and the values added to the program's.
 func readChart(r *reader, c *Config) {
-	c.Chart = components.ChartSource{
+	c.Chart = chart.Source{
 		Repository: r.str("chartRepository"),
 		Name:       r.str("chartName"),
 		Version:    r.str("chartVersion"),
@@ -21,7 +22,7 @@ func readChart(r *reader, c *Config) {
 	if c.Chart.Path == "" && !strings.HasPrefix(c.Chart.Repository, "https://") && !strings.HasPrefix(c.Chart.Repository, "oci://") {
 		r.fail("chartRepository", "%q must be an https:// or oci:// URL (or set chartPath)", c.Chart.Repository)
 	}
-	// The program applies the CRDs of the chart it deploys (components/chart_crds.go) and keeps the
+	// The program applies the CRDs of the chart it deploys (components/chart/crds.go) and keeps the
 	// package of the pinned chart only; another chart comes with its package.
 	if c.Chart.Path == "" && c.Chart.Version != components.ChartVersion {
 		r.fail("chartVersion", "%q: from a repository only the pinned %s, whose CRDs the program applies (it keeps that package, %s); for another version set chartPath to its package", c.Chart.Version, components.ChartVersion, components.ChartPackage())
@@ -31,7 +32,7 @@ func readChart(r *reader, c *Config) {
 	}
 	c.ChartValues = readChartValues(r, "chartValues")
 	c.ChartSecretValues = readChartValues(r, "chartSecretValues")
-	if both := components.CommonLeaves(c.ChartValues, c.ChartSecretValues); len(both) > 0 {
+	if both := chart.CommonLeaves(c.ChartValues, c.ChartSecretValues); len(both) > 0 {
 		r.fail("chartSecretValues", "sets %s, which chartValues sets too; set each value in one of them", strings.Join(both, ", "))
 	}
 }
@@ -67,7 +68,7 @@ func readChartValues(r *reader, key string) map[string]any {
 		r.fail(key, "is not a YAML mapping of kube-prometheus-stack values: %v", err)
 		return nil
 	}
-	for _, problem := range components.CheckExtraChartValues(values) {
+	for _, problem := range chart.CheckExtraChartValues(values) {
 		r.fail(key, "%s; set it through the program's own config, or leave it out", problem)
 	}
 	return values

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
 // configKey declares one configuration key of the project. The table below is the single source of
@@ -18,8 +19,8 @@ type configKey struct {
 }
 
 // storeConcurrency is storeMaxConcurrentRequests' default: Thanos's,
-// components.DefaultStoreGatewayMaxConcurrentRequests.
-var storeConcurrency = strconv.Itoa(components.DefaultStoreGatewayMaxConcurrentRequests)
+// thanos.DefaultStoreGatewayMaxConcurrentRequests.
+var storeConcurrency = strconv.Itoa(thanos.DefaultStoreGatewayMaxConcurrentRequests)
 
 // ProjectName is the Pulumi project; its config keys are "<ProjectName>:<key>".
 const ProjectName = "prometheus-thanos"
@@ -99,29 +100,29 @@ var configKeys = concat(
 	ephemeralStorageKeys("sidecar", "each Thanos sidecar"),
 	[]configKey{
 		{"querierReplicas", "integer", "2", false, "Thanos querier replicas. At least 1."},
-		{"querierTimeout", "string", components.DefaultQuerierTimeout, false, "Longest a query may run in the querier (--query.timeout; Prometheus duration)."},
+		{"querierTimeout", "string", thanos.DefaultQuerierTimeout, false, "Longest a query may run in the querier (--query.timeout; Prometheus duration)."},
 		{"queryFrontend", "boolean", "true", false, "A Thanos query-frontend in front of the querier: range queries split by day, a results cache, retries, slow-query logs. The chart's Grafana and the output queryFrontendUrl use it."},
 		{"queryFrontendReplicas", "integer", "2", false, "Query-frontend replicas (each has its own in-memory cache). At least 1."},
-		{"queryFrontendSplitInterval", "string", components.DefaultQueryFrontendSplitInterval, false, "Length of the pieces a range query is split into, run in parallel and cached one by one (--query-range.split-interval; Go duration: 24h, not 1d)."},
-		{"queryFrontendCacheSize", "string", components.DefaultQueryFrontendCacheSize, false, "In-memory results cache of each query-frontend (256MB, 1GiB); at most half of queryFrontendMemoryLimit."},
-		{"queryFrontendCacheValidity", "string", components.DefaultQueryFrontendCacheValidity, false, "How long a cached result is served (Go duration). The newest minute of a result is never cached."},
+		{"queryFrontendSplitInterval", "string", thanos.DefaultQueryFrontendSplitInterval, false, "Length of the pieces a range query is split into, run in parallel and cached one by one (--query-range.split-interval; Go duration: 24h, not 1d)."},
+		{"queryFrontendCacheSize", "string", thanos.DefaultQueryFrontendCacheSize, false, "In-memory results cache of each query-frontend (256MB, 1GiB); at most half of queryFrontendMemoryLimit."},
+		{"queryFrontendCacheValidity", "string", thanos.DefaultQueryFrontendCacheValidity, false, "How long a cached result is served (Go duration). The newest minute of a result is never cached."},
 		{"queryFrontendMemcachedAddresses", "string", "", false, "Comma-separated memcached addresses (host:port or dns+host:port) for a results cache the replicas share, instead of the in-memory one. Default: in memory."},
-		{"queryFrontendSlowQueryThreshold", "string", components.DefaultQueryFrontendSlowQueryThreshold, false, "The query-frontend logs every query that runs longer (--query-frontend.log-queries-longer-than; Go duration)."},
+		{"queryFrontendSlowQueryThreshold", "string", thanos.DefaultQueryFrontendSlowQueryThreshold, false, "The query-frontend logs every query that runs longer (--query-frontend.log-queries-longer-than; Go duration)."},
 		{"storeReplicas", "integer", "2", false, "Thanos store gateway replicas (each serves every block). At least 1."},
-		{"storeIndexCacheSize", "string", components.DefaultStoreGatewayIndexCacheSize, false, "In-memory index cache of each store gateway (Thanos byte size: 250MB, 1GB; at least 125MB, Thanos's largest cache item)."},
-		{"storeSyncInterval", "string", components.DefaultStoreGatewaySyncInterval, false, "How often each store gateway re-reads the bucket's list of blocks (--sync-block-duration; Prometheus duration). The sidecars serve the newest blocks meanwhile."},
+		{"storeIndexCacheSize", "string", thanos.DefaultStoreGatewayIndexCacheSize, false, "In-memory index cache of each store gateway (Thanos byte size: 250MB, 1GB; at least 125MB, Thanos's largest cache item)."},
+		{"storeSyncInterval", "string", thanos.DefaultStoreGatewaySyncInterval, false, "How often each store gateway re-reads the bucket's list of blocks (--sync-block-duration; Prometheus duration). The sidecars serve the newest blocks meanwhile."},
 		// Strings, not integers: the engine gives an integer key declared without a default the
 		// value 0 (no limit), which would hide the derived default; seen in the e2e suite.
 		{"storeMaxConcurrentRequests", "integer", storeConcurrency, false, "Series requests each store gateway serves at once (--store.grpc.series-max-concurrency; more wait). The derived per-request limits share the memory among them: fewer admit larger requests. At least 1."},
 		{"storeRequestSeriesLimit", "string", "", false, "Most series one query may touch in a store gateway (--store.limits.request-series; 0: no limit). Default: derived from storeMemoryLimit, so that storeMaxConcurrentRequests concurrent requests fit in it (docs/operations.md, \"Store gateway limits\")."},
 		{"storeRequestSamplesLimit", "string", "", false, "Most samples one query may load from a store gateway (--store.limits.request-samples; 0: no limit). Default: derived from storeMemoryLimit, like storeRequestSeriesLimit."},
 		{"storeRequestDownloadedBytesLimit", "string", "", false, "Most index and chunk bytes one query may fetch in a store gateway (--store.grpc.downloaded-bytes-limit; a byte size such as 64MB, 0 for no limit). Default: half of storeMemoryLimit less the index cache and a 256MiB baseline, divided among storeMaxConcurrentRequests (a request's memory is up to about twice what the limit counts)."},
-		{"storeStorageSize", "string", components.DefaultStoreGatewayStorageSize, false, "Volume size of each store gateway (Kubernetes quantity)."},
-		{"compactorStorageSize", "string", components.DefaultCompactorStorageSize, false, "Scratch volume size of the compactor (Kubernetes quantity)."},
-		{"compactorRetentionRaw", "string", components.DefaultCompactorRetentionRaw, false, "Bucket retention of raw samples (Prometheus duration, at least 40h, as the compactor downsamples 40h of raw data to 5m and refuses less; 0d keeps them forever)."},
-		{"compactorRetention5m", "string", components.DefaultCompactorRetentionFiveMinutes, false, "Bucket retention of 5m-downsampled samples (Prometheus duration, at least 10d, as the compactor downsamples 10d of 5m data to 1h and refuses less; 0d keeps them forever)."},
-		{"compactorRetention1h", "string", components.DefaultCompactorRetentionOneHour, false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
-		{"compactorDeleteDelay", "string", components.DefaultCompactorDeleteDelay, false, "How long a block the compactor marked for deletion stays in the bucket before it deletes it (--delete-delay; Prometheus duration, at least twice storeSyncInterval, so every store gateway has dropped the block first)."},
+		{"storeStorageSize", "string", thanos.DefaultStoreGatewayStorageSize, false, "Volume size of each store gateway (Kubernetes quantity)."},
+		{"compactorStorageSize", "string", thanos.DefaultCompactorStorageSize, false, "Scratch volume size of the compactor (Kubernetes quantity)."},
+		{"compactorRetentionRaw", "string", thanos.DefaultCompactorRetentionRaw, false, "Bucket retention of raw samples (Prometheus duration, at least 40h, as the compactor downsamples 40h of raw data to 5m and refuses less; 0d keeps them forever)."},
+		{"compactorRetention5m", "string", thanos.DefaultCompactorRetentionFiveMinutes, false, "Bucket retention of 5m-downsampled samples (Prometheus duration, at least 10d, as the compactor downsamples 10d of 5m data to 1h and refuses less; 0d keeps them forever)."},
+		{"compactorRetention1h", "string", thanos.DefaultCompactorRetentionOneHour, false, "Bucket retention of 1h-downsampled samples (Prometheus duration; 0d keeps them forever)."},
+		{"compactorDeleteDelay", "string", thanos.DefaultCompactorDeleteDelay, false, "How long a block the compactor marked for deletion stays in the bucket before it deletes it (--delete-delay; Prometheus duration, at least twice storeSyncInterval, so every store gateway has dropped the block first)."},
 		{"compactorDeduplication", "boolean", "false", false, "Let the compactor merge the Prometheus replicas' blocks into one (vertical compaction on the replica label, penalty algorithm), halving the bucket. Experimental in Thanos and irreversible: back the bucket up first (docs/operations.md, \"Deduplication in the bucket\")."},
 		{"podDisruptionBudgets", "boolean", "true", false, "PodDisruptionBudgets for Prometheus, the querier, the query-frontend and the store gateway. Needs prometheusReplicas, querierReplicas, queryFrontendReplicas and storeReplicas of at least 2."},
 		{"thanosAlerts", "boolean", "true", false, "The Thanos mixin's alerts for the sidecar, querier, store gateway and compactor, and the stack's own (store gateway block loads and bucket syncs, Thanos volumes), as PrometheusRules the chart's Prometheus loads."},

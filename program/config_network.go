@@ -3,7 +3,7 @@ package program
 import (
 	"strings"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/network"
 )
 
 // readNetworkPolicies reads the NetworkPolicies' section: whether the program makes them, and
@@ -14,11 +14,11 @@ func readNetworkPolicies(r *reader, c *Config) {
 	if len(c.QueryClientNamespaces) > 0 && !c.NetworkPolicies {
 		r.fail("queryClientNamespaces", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
 	}
-	c.QueryClientCIDRs = readCIDRList(r, "queryClientCidrs", components.QueryClientCIDR)
+	c.QueryClientCIDRs = readCIDRList(r, "queryClientCidrs", network.QueryClientCIDR)
 	if len(c.QueryClientCIDRs) > 0 && !c.NetworkPolicies {
 		r.fail("queryClientCidrs", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
 	}
-	c.APIServerCIDRs = readCIDRList(r, "apiServerCidrs", components.APIServerCIDR)
+	c.APIServerCIDRs = readCIDRList(r, "apiServerCidrs", network.APIServerCIDR)
 	if len(c.APIServerCIDRs) > 0 && !c.NetworkPolicies {
 		r.fail("apiServerCidrs", "only applies with networkPolicies true; turn networkPolicies on or remove this key")
 	}
@@ -41,8 +41,8 @@ func readNamespaceList(r *reader, key string) []string {
 	return namespaces
 }
 
-// readCIDRList reads a comma-separated list of address blocks, as check (components.QueryClientCIDR,
-// components.APIServerCIDR) checks and spells them.
+// readCIDRList reads a comma-separated list of address blocks, as check (network.QueryClientCIDR,
+// network.APIServerCIDR) checks and spells them.
 func readCIDRList(r *reader, key string, check func(string) (string, error)) []string {
 	var blocks []string
 	for _, entry := range strings.Split(r.raw(key), ",") {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
 // The Thanos workloads' sections of the configuration: each reads its keys into the component's
@@ -42,14 +43,14 @@ var (
 // QuerierConfig is the querier's configuration.
 type QuerierConfig struct {
 	Replicas  int
-	Settings  components.QuerierSettings
+	Settings  thanos.QuerierSettings
 	Resources components.Resources
 }
 
 // QueryFrontendConfig is the query-frontend's configuration.
 type QueryFrontendConfig struct {
 	Replicas  int
-	Settings  components.QueryFrontendSettings
+	Settings  thanos.QueryFrontendSettings
 	Resources components.Resources
 }
 
@@ -58,14 +59,14 @@ type StoreGatewayConfig struct {
 	Replicas int
 	// Settings' Limits are the configured limits, or those derived from the memory limit; their
 	// IgnoreDeletionMarksDelay follows compactorDeleteDelay.
-	Settings    components.StoreGatewaySettings
+	Settings    thanos.StoreGatewaySettings
 	StorageSize string
 	Resources   components.Resources
 }
 
 // CompactorConfig is the compactor's configuration.
 type CompactorConfig struct {
-	Settings    components.CompactorSettings
+	Settings    thanos.CompactorSettings
 	StorageSize string
 	Resources   components.Resources
 }
@@ -100,7 +101,7 @@ func (r *reader) checkSettings(err error, names components.SettingNames) {
 func readQuerier(r *reader) QuerierConfig {
 	q := QuerierConfig{
 		Replicas:  r.integer("querierReplicas", 1),
-		Settings:  components.QuerierSettings{Timeout: r.str("querierTimeout")},
+		Settings:  thanos.QuerierSettings{Timeout: r.str("querierTimeout")},
 		Resources: r.resourcesWithStorage("querier"),
 	}
 	r.checkSettings(q.Settings.Validate(querierKeys), querierKeys)
@@ -111,10 +112,10 @@ func readQuerier(r *reader) QuerierConfig {
 func readQueryFrontend(r *reader) *QueryFrontendConfig {
 	f := &QueryFrontendConfig{
 		Replicas: r.integer("queryFrontendReplicas", 1),
-		Settings: components.QueryFrontendSettings{
+		Settings: thanos.QueryFrontendSettings{
 			SplitInterval:      r.str("queryFrontendSplitInterval"),
 			SlowQueryThreshold: r.str("queryFrontendSlowQueryThreshold"),
-			Cache: components.QueryFrontendCache{
+			Cache: thanos.QueryFrontendCache{
 				InMemoryMaxSize: r.str("queryFrontendCacheSize"),
 				Validity:        r.str("queryFrontendCacheValidity"),
 			},
@@ -145,7 +146,7 @@ func readQueryFrontend(r *reader) *QueryFrontendConfig {
 func readStoreGateway(r *reader) StoreGatewayConfig {
 	s := StoreGatewayConfig{
 		Replicas: r.integer("storeReplicas", 1),
-		Settings: components.StoreGatewaySettings{
+		Settings: thanos.StoreGatewaySettings{
 			IndexCacheSize:        r.str("storeIndexCacheSize"),
 			SyncInterval:          r.str("storeSyncInterval"),
 			MaxConcurrentRequests: r.integer("storeMaxConcurrentRequests", 1),
@@ -159,18 +160,18 @@ func readStoreGateway(r *reader) StoreGatewayConfig {
 }
 
 // readStoreRequestLimits reads the store gateway's per-request limits; an unset one is derived
-// from the memory limit (components.StoreGatewayRequestLimitsFor). Without a memory limit, nothing
+// from the memory limit (thanos.StoreGatewayRequestLimitsFor). Without a memory limit, nothing
 // bounds the pod's memory to fit the limits to, and unset limits stay off.
-func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string, concurrentRequests int) components.StoreGatewayRequestLimits {
-	var derived components.StoreGatewayRequestLimits
+func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string, concurrentRequests int) thanos.StoreGatewayRequestLimits {
+	var derived thanos.StoreGatewayRequestLimits
 	if q, err := resource.ParseQuantity(memoryLimit); memoryLimit != "" && err == nil && concurrentRequests >= 1 { // else storeMaxConcurrentRequests fails
 		if _, err := units.ParseBase2Bytes(indexCacheSize); err == nil { // else storeIndexCacheSize fails
-			if derived, err = components.StoreGatewayRequestLimitsFor(q.Value(), indexCacheSize, concurrentRequests); err != nil {
+			if derived, err = thanos.StoreGatewayRequestLimitsFor(q.Value(), indexCacheSize, concurrentRequests); err != nil {
 				r.fail("storeMemoryLimit", "%q is too small for a store gateway with storeIndexCacheSize %q: %v", memoryLimit, indexCacheSize, err)
 			}
 		}
 	}
-	limits := components.StoreGatewayRequestLimits{
+	limits := thanos.StoreGatewayRequestLimits{
 		Series:  r.optionalCount("storeRequestSeriesLimit", derived.Series),
 		Samples: r.optionalCount("storeRequestSamplesLimit", derived.Samples),
 	}
@@ -188,8 +189,8 @@ func readStoreRequestLimits(r *reader, memoryLimit, indexCacheSize string, concu
 // readCompactor reads the compactor's keys.
 func readCompactor(r *reader) CompactorConfig {
 	c := CompactorConfig{
-		Settings: components.CompactorSettings{
-			Retention: components.CompactorRetention{
+		Settings: thanos.CompactorSettings{
+			Retention: thanos.CompactorRetention{
 				Raw:         r.str("compactorRetentionRaw"),
 				FiveMinutes: r.str("compactorRetention5m"),
 				OneHour:     r.str("compactorRetention1h"),
@@ -204,7 +205,7 @@ func readCompactor(r *reader) CompactorConfig {
 	return c
 }
 
-// checkDeleteDelay refuses a delete delay under components.MinimumDeleteDelay of the store
+// checkDeleteDelay refuses a delete delay under thanos.MinimumDeleteDelay of the store
 // gateways' sync interval, and returns the store gateways' IgnoreDeletionMarksDelay for it:
 // they stop serving a block the compactor marked for deletion halfway through the delay, so that
 // they have loaded its replacement before it is gone. Empty where either key is bad (reported by
@@ -215,11 +216,11 @@ func checkDeleteDelay(r *reader, deleteDelay, storeSyncInterval string) string {
 	if err1 != nil || err2 != nil {
 		return ""
 	}
-	if minimum := components.MinimumDeleteDelay(time.Duration(sync)); time.Duration(d) < minimum {
+	if minimum := thanos.MinimumDeleteDelay(time.Duration(sync)); time.Duration(d) < minimum {
 		r.fail("compactorDeleteDelay", "%q is shorter than %s, twice storeSyncInterval %q: the store gateways stop serving a marked block after half the delay and notice only at their next sync, so a block deleted sooner fails the queries that read it",
 			deleteDelay, model.Duration(minimum), storeSyncInterval)
 	}
-	delay, err := components.IgnoreDeletionMarksDelay(deleteDelay)
+	delay, err := thanos.IgnoreDeletionMarksDelay(deleteDelay)
 	if err != nil {
 		return ""
 	}

@@ -13,6 +13,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/network"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
 // Output is one stack output, in the order the stack exports them.
@@ -76,17 +79,17 @@ func Deploy(ctx *pulumi.Context) (*Deployed, error) {
 		return nil, err
 	}
 	if cfg.ThanosAlerts || cfg.ThanosDashboards {
-		if _, err := components.NewThanosMonitoring(ctx, "monitoring", &components.ThanosMonitoringArgs{
+		if _, err := thanos.NewMonitoring(ctx, "monitoring", &thanos.MonitoringArgs{
 			Namespace:      target.namespace,
 			Alerts:         cfg.ThanosAlerts,
-			StackAlerts:    components.StackAlertSettings{StoreSyncInterval: cfg.Store.Settings.SyncInterval},
+			StackAlerts:    thanos.StackAlertSettings{StoreSyncInterval: cfg.Store.Settings.SyncInterval},
 			Dashboards:     cfg.ThanosDashboards,
 			MonitoringCRDs: prometheus.CRDs,
 		}, target.children); err != nil {
 			return nil, err
 		}
 	}
-	thanos, err := deployThanos(ctx, cfg, target, bucket, prometheus)
+	workloads, err := deployThanos(ctx, cfg, target, bucket, prometheus)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +98,7 @@ func Deploy(ctx *pulumi.Context) (*Deployed, error) {
 			return nil, err
 		}
 	}
-	return &Deployed{Config: cfg, Outputs: stackOutputs(target, bucket, prometheus, thanos)}, nil
+	return &Deployed{Config: cfg, Outputs: stackOutputs(target, bucket, prometheus, workloads)}, nil
 }
 
 // kubernetesTarget is where the Kubernetes resources go: the provider of the cluster and the
@@ -141,13 +144,13 @@ func deployNamespaces(ctx *pulumi.Context, cfg Config, cluster ClusterAccess) (k
 
 // deployPrometheusStack registers the chart's release with the program's values, and the CRDs of
 // the chart before it.
-func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, crds []components.CRD) (*components.PrometheusStack, error) {
+func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, crds []chart.CRD) (*chart.PrometheusStack, error) {
 	extraValues, secretValues := cfg.ChartValues, cfg.ChartSecretValues
 	if ctx.IsConfigSecret(ProjectName + ":chartValues") {
 		// Set with --secret: every value in it is kept secret, as in chartSecretValues.
-		extraValues, secretValues = nil, components.MergeValues(cfg.ChartSecretValues, cfg.ChartValues)
+		extraValues, secretValues = nil, chart.MergeValues(cfg.ChartSecretValues, cfg.ChartValues)
 	}
-	return components.NewPrometheusStack(ctx, "prometheus", &components.PrometheusStackArgs{
+	return chart.NewPrometheusStack(ctx, "prometheus", &chart.PrometheusStackArgs{
 		Namespace:        target.namespace,
 		Chart:            cfg.Chart,
 		ExtraValues:      extraValues,
@@ -157,7 +160,7 @@ func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTar
 		SkipAwait:        cfg.SkipAwait,
 		ReleaseDependsOn: target.namespaces,
 		CRDs:             crds,
-		Values: components.PrometheusValues{
+		Values: chart.PrometheusValues{
 			Replicas:              cfg.PrometheusReplicas,
 			ClusterName:           cfg.ClusterName,
 			Retention:             cfg.PrometheusRetention,
@@ -167,7 +170,7 @@ func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTar
 			PrometheusResources:   cfg.PrometheusResources,
 			SidecarResources:      cfg.SidecarResources,
 			PodDisruptionBudget:   cfg.PodDisruptionBudgets,
-			ControlPlaneTargets:   components.ControlPlaneTargets{ControlPlane: cfg.ControlPlaneMetrics, KubeProxy: cfg.KubeProxyMetrics},
+			ControlPlaneTargets:   chart.ControlPlaneTargets{ControlPlane: cfg.ControlPlaneMetrics, KubeProxy: cfg.KubeProxyMetrics},
 			GlobalViewURL:         globalViewURL(cfg),
 			NodeExporterNamespace: cfg.NodeExporterNamespace,
 			ChartResources:        cfg.ChartResources,
@@ -177,27 +180,27 @@ func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTar
 
 // thanosWorkloads are what the outputs need of the Thanos workloads.
 type thanosWorkloads struct {
-	peers         *components.Peers
-	querier       *components.Querier
-	queryFrontend *components.QueryFrontend // nil without one
+	peers         *thanos.Peers
+	querier       *thanos.Querier
+	queryFrontend *thanos.QueryFrontend // nil without one
 }
 
 // deployThanos registers the Thanos workloads: the peers Service, the querier, the
 // query-frontend, the store gateways and the compactor.
-func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *components.PrometheusStack) (thanosWorkloads, error) {
+func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack) (thanosWorkloads, error) {
 	var w thanosWorkloads
-	workload := components.ThanosWorkloadArgs{
+	workload := thanos.WorkloadArgs{
 		Namespace:      target.namespace,
 		Instance:       Instance,
 		SkipAwait:      cfg.SkipAwait,
 		MonitoringCRDs: prometheus.CRDs,
 	}
 	var err error
-	if w.peers, err = components.NewPeers(ctx, "peers", &components.PeersArgs{Namespace: target.namespace}, target.children); err != nil {
+	if w.peers, err = thanos.NewPeers(ctx, "peers", &thanos.PeersArgs{Namespace: target.namespace}, target.children); err != nil {
 		return w, err
 	}
-	if w.querier, err = components.NewQuerier(ctx, "querier", &components.QuerierArgs{
-		ThanosWorkloadArgs:  workload,
+	if w.querier, err = thanos.NewQuerier(ctx, "querier", &thanos.QuerierArgs{
+		WorkloadArgs:        workload,
 		Replicas:            cfg.Querier.Replicas,
 		PeersAddress:        w.peers.SRVAddress,
 		QuerierSettings:     cfg.Querier.Settings,
@@ -207,8 +210,8 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, buck
 		return w, err
 	}
 	if f := cfg.QueryFrontend; f != nil {
-		if w.queryFrontend, err = components.NewQueryFrontend(ctx, "query-frontend", &components.QueryFrontendArgs{
-			ThanosWorkloadArgs:    workload,
+		if w.queryFrontend, err = thanos.NewQueryFrontend(ctx, "query-frontend", &thanos.QueryFrontendArgs{
+			WorkloadArgs:          workload,
 			Replicas:              f.Replicas,
 			DownstreamURL:         w.querier.URL,
 			QueryFrontendSettings: f.Settings,
@@ -220,8 +223,8 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, buck
 	}
 	// The store gateways and the compactor read the bucket through the objstore Secret the chart's
 	// release holds.
-	bucketWorkload := func(storageSize string, roleArn pulumi.StringInput, resources components.Resources) components.BucketWorkloadArgs {
-		return components.BucketWorkloadArgs{
+	bucketWorkload := func(storageSize string, roleArn pulumi.StringInput, resources components.Resources) thanos.BucketWorkloadArgs {
+		return thanos.BucketWorkloadArgs{
 			ObjstoreSecret:    prometheus.ObjstoreSecretName,
 			ObjstoreSecretKey: components.ObjstoreSecretKey,
 			ObjstoreChecksum:  prometheus.ObjstoreChecksum,
@@ -231,8 +234,8 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, buck
 			Resources:         resources,
 		}
 	}
-	if _, err := components.NewStoreGateway(ctx, "store", &components.StoreGatewayArgs{
-		ThanosWorkloadArgs:   workload,
+	if _, err := thanos.NewStoreGateway(ctx, "store", &thanos.StoreGatewayArgs{
+		WorkloadArgs:         workload,
 		BucketWorkloadArgs:   bucketWorkload(cfg.Store.StorageSize, bucket.StoreRoleArn, cfg.Store.Resources),
 		Replicas:             cfg.Store.Replicas,
 		StoreGatewaySettings: cfg.Store.Settings,
@@ -240,8 +243,8 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, buck
 	}, target.children); err != nil {
 		return w, err
 	}
-	_, err = components.NewCompactor(ctx, "compactor", &components.CompactorArgs{
-		ThanosWorkloadArgs: workload,
+	_, err = thanos.NewCompactor(ctx, "compactor", &thanos.CompactorArgs{
+		WorkloadArgs:       workload,
 		BucketWorkloadArgs: bucketWorkload(cfg.Compactor.StorageSize, bucket.CompactorRoleArn, cfg.Compactor.Resources),
 		CompactorSettings:  cfg.Compactor.Settings,
 	}, target.children)
@@ -250,7 +253,7 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, buck
 
 // deployNetworkPolicies registers the NetworkPolicies of the Thanos and Prometheus pods and the
 // chart's own.
-func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *components.PrometheusStack) error {
+func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack) error {
 	var memcachedPorts []int
 	if cfg.QueryFrontend != nil {
 		var err error
@@ -258,9 +261,9 @@ func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target kubernetesTar
 			return err
 		}
 	}
-	_, err := components.NewNetworkPolicies(ctx, "network-policies", &components.NetworkPoliciesArgs{
+	_, err := network.NewPolicies(ctx, "network-policies", &network.PoliciesArgs{
 		Namespace: target.namespace,
-		Peers: components.NetworkPolicyPeers{
+		Inputs: network.PolicyInputs{
 			Instance:              Instance,
 			GrafanaPodLabels:      prometheus.ChartPods.Grafana,
 			Chart:                 prometheus.ChartPods,
@@ -276,17 +279,17 @@ func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target kubernetesTar
 }
 
 // stackOutputs are the stack's outputs, querierUrl first.
-func stackOutputs(target kubernetesTarget, bucket Bucket, prometheus *components.PrometheusStack, thanos thanosWorkloads) []Output {
+func stackOutputs(target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack, workloads thanosWorkloads) []Output {
 	outputs := []Output{
-		{"querierUrl", thanos.querier.URL},
+		{"querierUrl", workloads.querier.URL},
 	}
-	if thanos.queryFrontend != nil {
+	if workloads.queryFrontend != nil {
 		// The entry point for users and dashboards.
-		outputs = append(outputs, Output{"queryFrontendUrl", thanos.queryFrontend.URL})
+		outputs = append(outputs, Output{"queryFrontendUrl", workloads.queryFrontend.URL})
 	}
 	outputs = append(outputs, []Output{
-		{"storeApiEndpoint", thanos.querier.StoreAPIEndpoint},
-		{"peersSrvAddress", thanos.peers.SRVAddress},
+		{"storeApiEndpoint", workloads.querier.StoreAPIEndpoint},
+		{"peersSrvAddress", workloads.peers.SRVAddress},
 		{"namespace", target.namespace},
 		{"bucketName", bucket.Name},
 	}...)
@@ -312,9 +315,9 @@ func stackOutputs(target kubernetesTarget, bucket Bucket, prometheus *components
 // without one the querier.
 func globalViewURL(cfg Config) string {
 	if cfg.QueryFrontend != nil {
-		return components.QueryFrontendURL(cfg.Namespace)
+		return thanos.QueryFrontendURL(cfg.Namespace)
 	}
-	return components.QuerierURL(cfg.Namespace)
+	return thanos.QuerierURL(cfg.Namespace)
 }
 
 // newNamespace creates a namespace with the program's ownership label and labels.

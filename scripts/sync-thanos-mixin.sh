@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies the Thanos mixin's alerts and dashboards, unchanged, from the Thanos Go module at the
-# version the program pins (components/versions.go, ThanosVersion) into components/mixin/, which the
-# program embeds. Never edit those files by hand: change the pin and run this script. The e2e suite
+# version the program pins (components/versions.go, ThanosVersion) into components/thanos/mixin/,
+# which the program embeds. Never edit those files by hand: change the pin and run this script. The e2e suite
 # fails when the copies differ from the module at the pinned version (TestMixinIsThePinnedThanos, build tag e2e).
 #
 # Usage: scripts/sync-thanos-mixin.sh
@@ -29,7 +29,7 @@ files=(
   examples/dashboards/compact.json
   examples/dashboards/sidecar.json
 )
-out=components/mixin
+out=components/thanos/mixin
 rm -rf "$out/alerts" "$out/dashboards"
 mkdir -p "$out/alerts" "$out/dashboards"
 for f in "${files[@]}"; do

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -40,8 +41,8 @@ const undeclaredLabel = "example.com/owner"
 // store gateway's Service (and an undeclared one added), and the querier's NetworkPolicy deleted.
 func (p *stackRun) handChanges(t *testing.T) []handChange {
 	ns := p.namespace
-	query, frontend := components.QuerierLabels("thanos"), components.QueryFrontendLabels("thanos")
-	compact, store := components.CompactorLabels("thanos"), components.StoreGatewayLabels("thanos")
+	query, frontend := thanos.QuerierLabels("thanos"), thanos.QueryFrontendLabels("thanos")
+	compact, store := thanos.CompactorLabels("thanos"), thanos.StoreGatewayLabels("thanos")
 	deployment := func(name string) string { return fmt.Sprintf("/apis/apps/v1/namespaces/%s/deployments/%s", ns, name) }
 	compactSet := p.statefulSetPath(t, compact)
 	service := fmt.Sprintf("/api/v1/namespaces/%s/services/%s", ns, store.ObjectName())
@@ -179,7 +180,7 @@ func (p *stackRun) driftCorrected(t *testing.T) {
 	}
 
 	waitPodsReady(p.ctx, t, p.namespace, 5*time.Minute)
-	waitReplicasReady(p.ctx, t, p.namespace, components.QuerierLabels("thanos").Selector(), p.replicas(t, "querierReplicas"), "queriers")
+	waitReplicasReady(p.ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector(), p.replicas(t, "querierReplicas"), "queriers")
 	rec = harness.NewStepRecorder()
 	if _, err := p.stack.Preview(p.ctx, optpreview.Refresh(), optpreview.EventStreams(rec.Events)); err != nil {
 		t.Fatalf("preview --refresh after up --refresh: %v", err)

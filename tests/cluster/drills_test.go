@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -56,7 +56,7 @@ func (p *stackRun) upWhileWatching(t *testing.T, config map[string]string, check
 
 func (p *stackRun) querierRollout(t *testing.T) {
 	ctx := p.ctx
-	before := readyPods(ctx, t, p.namespace, components.QuerierLabels("thanos").Selector())
+	before := readyPods(ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector())
 	seen := p.upWhileWatching(t, map[string]string{"querierTimeout": "4m"}, func() string {
 		n, err := readyEndpoints(ctx, p.namespace, "thanos-query")
 		if err != nil {
@@ -70,7 +70,7 @@ func (p *stackRun) querierRollout(t *testing.T) {
 			t.Errorf("the querier Service had %s during the rollout (maxUnavailable 0 must keep one)", s)
 		}
 	}
-	after := readyPods(ctx, t, p.namespace, components.QuerierLabels("thanos").Selector())
+	after := readyPods(ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector())
 	if len(after) != 2 {
 		t.Fatalf("%d queriers Ready after the rollout, want 2", len(after))
 	}
@@ -86,7 +86,7 @@ func (p *stackRun) querierRollout(t *testing.T) {
 
 func (p *stackRun) compactorRollout(t *testing.T) {
 	ctx := p.ctx
-	labels := components.CompactorLabels("thanos").Selector()
+	labels := thanos.CompactorLabels("thanos").Selector()
 	most := 0
 	seen := p.upWhileWatching(t, map[string]string{"compactorDeleteDelay": "24h"}, func() string {
 		pods := listPods(ctx, t, p.namespace, labels)
@@ -117,9 +117,9 @@ func (p *stackRun) evictions(t *testing.T) {
 		what   string
 		labels map[string]string
 	}{
-		{"store gateways", components.StoreGatewayLabels("thanos").Selector()},
+		{"store gateways", thanos.StoreGatewayLabels("thanos").Selector()},
 		{"Prometheus", map[string]string{"operator.prometheus.io/name": prometheusName}},
-		{"queriers", components.QuerierLabels("thanos").Selector()},
+		{"queriers", thanos.QuerierLabels("thanos").Selector()},
 	} {
 		// Both replicas healthy first: the drills before this one delete and restart pods.
 		waitPodsReady(ctx, t, p.namespace, 5*time.Minute)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -62,11 +63,11 @@ func waitReplicasReady(ctx context.Context, t *testing.T, namespace string, labe
 // querier is the Prometheus API of a Ready querier pod.
 func querier(ctx context.Context, t testing.TB, namespace string) *harness.PromAPI {
 	t.Helper()
-	pods := readyPods(ctx, t, namespace, components.QuerierLabels("thanos").Selector())
+	pods := readyPods(ctx, t, namespace, thanos.QuerierLabels("thanos").Selector())
 	if len(pods) == 0 {
 		t.Fatal("no querier pod is Ready")
 	}
-	return &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), components.HTTPPort)}
+	return &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), thanos.HTTPPort)}
 }
 
 // evict asks the eviction API to evict a pod and returns the HTTP status: 201 evicted, 429 refused
@@ -152,7 +153,7 @@ func containerArgs(p map[string]any, name string) []string {
 }
 
 // statefulSetPath is the API path of the one StatefulSet of a component: its name carries a hash
-// of its volumes (components.StatefulSetName).
+// of its volumes (thanos.StatefulSetName).
 func (p *stackRun) statefulSetPath(t *testing.T, labels components.ThanosLabels) string {
 	t.Helper()
 	collection := fmt.Sprintf("/apis/apps/v1/namespaces/%s/statefulsets", p.namespace)

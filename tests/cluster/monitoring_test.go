@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -18,9 +18,9 @@ const prometheusWebPort = 9090
 
 // mixinLoaded: the PrometheusRule the program deploys passed the chart's admission webhook (it is
 // there after `up`), the operator handed it to Prometheus, which loaded every group healthy; and
-// Prometheus scrapes a target of every job the alerts select (components.ScrapeJobs), up.
+// Prometheus scrapes a target of every job the alerts select (thanos.ScrapeJobs), up.
 func (p *stackRun) mixinLoaded(t *testing.T) {
-	want, err := components.ThanosAlertGroups()
+	want, err := thanos.MixinAlertGroups()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func (p *stackRun) mixinLoaded(t *testing.T) {
 			}
 			return true, ""
 		})
-		jobs := components.ScrapeJobs(p.namespace)
+		jobs := thanos.ScrapeJobs(p.namespace)
 		for _, component := range slices.Sorted(maps.Keys(jobs)) {
 			query := fmt.Sprintf("up{job=%q} == 1", jobs[component])
 			harness.WaitFor(p.ctx, t, 3*time.Minute, podName(pod)+" to scrape "+jobs[component], func() (bool, string) {

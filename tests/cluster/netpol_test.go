@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
@@ -93,11 +95,11 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 	}
 	control := podIP(minio[0]) + ":9000"
 	fenced := slices.Clone(storeAPIs)
-	ksm := readyPods(p.ctx, t, p.namespace, components.ChartPodsOf(map[string]any{}, components.ChartName).KubeStateMetrics)
+	ksm := readyPods(p.ctx, t, p.namespace, chart.PodsOf(map[string]any{}, components.ChartName).KubeStateMetrics)
 	if len(ksm) == 0 {
 		t.Fatal("no kube-state-metrics pod Ready")
 	}
-	for _, port := range []int{components.KubeStateMetricsPort, components.KubeStateMetricsTelemetryPort} {
+	for _, port := range []int{chart.KubeStateMetricsPort, chart.KubeStateMetricsTelemetryPort} {
 		fenced = append(fenced, fmt.Sprintf("%s:%d", podIP(ksm[0]), port))
 	}
 	addrs := append([]string{control}, fenced...)
@@ -119,7 +121,7 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 		})
 		t.Logf("probe pod in %s (attempt %d): MinIO %s open, StoreAPIs and kube-state-metrics %v closed", namespace, attempt, control, fenced)
 	}
-	queryLabels := components.QuerierLabels("thanos").Selector()
+	queryLabels := thanos.QuerierLabels("thanos").Selector()
 	old := readyPods(p.ctx, t, p.namespace, queryLabels)
 	for _, q := range old {
 		deletePod(p.ctx, t, p.namespace, podName(q))
@@ -128,7 +130,7 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 		waitPodGone(p.ctx, t, p.namespace, q)
 	}
 	for _, q := range waitReplicasReady(p.ctx, t, p.namespace, queryLabels, len(old), "queriers") {
-		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)}
+		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), thanos.HTTPPort)}
 		harness.WaitFor(p.ctx, t, 2*time.Minute, "the new "+podName(q)+" to reach every StoreAPI", func() (bool, string) {
 			got, _, err := healthyStores(p.ctx, api)
 			if err != nil {
@@ -221,7 +223,7 @@ func hostCIDR(t testing.TB, ip string) string {
 // up` without the key: the first pod reaches no querier again.
 func (p *stackRun) queryClientByAddress(t *testing.T) {
 	ctx := p.ctx
-	queriers := readyPods(ctx, t, p.namespace, components.QuerierLabels("thanos").Selector())
+	queriers := readyPods(ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector())
 	minio := readyPods(ctx, t, "minio", minioLabels)
 	if len(queriers) == 0 || len(minio) == 0 {
 		t.Fatalf("nothing to probe: %d queriers, %d MinIO pods Ready", len(queriers), len(minio))
@@ -230,7 +232,7 @@ func (p *stackRun) queryClientByAddress(t *testing.T) {
 	var querierTargets []string
 	for i, q := range queriers {
 		name := fmt.Sprintf("querier-%d", i)
-		targets = append(targets, tcpTarget{name, fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)})
+		targets = append(targets, tcpTarget{name, fmt.Sprintf("%s:%d", podIP(q), thanos.HTTPPort)})
 		querierTargets = append(querierTargets, name)
 	}
 	const namespace = "default"

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 )
@@ -161,7 +162,7 @@ func (p *stackRun) prometheusPods(t testing.TB) []map[string]any {
 func (p *stackRun) storeAPIAddresses(t testing.TB) []string {
 	var out []string
 	for _, pod := range readyPods(p.ctx, t, p.namespace, components.StoreAPISelector()) {
-		out = append(out, fmt.Sprintf("%s:%d", podIP(pod), components.GRPCPort))
+		out = append(out, fmt.Sprintf("%s:%d", podIP(pod), thanos.GRPCPort))
 	}
 	sort.Strings(out)
 	return out
@@ -172,8 +173,8 @@ func (p *stackRun) discovery(t *testing.T) {
 	if n := p.replicas(t, "prometheusReplicas") + p.replicas(t, "storeReplicas"); len(want) != n {
 		t.Fatalf("%d pods behind the peers Service, want the %d Prometheus and store gateway pods: %v", len(want), n, want)
 	}
-	for _, q := range readyPods(p.ctx, t, p.namespace, components.QuerierLabels("thanos").Selector()) {
-		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), components.HTTPPort)}
+	for _, q := range readyPods(p.ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector()) {
+		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), thanos.HTTPPort)}
 		harness.WaitFor(p.ctx, t, 2*time.Minute, podName(q)+" to see every StoreAPI", func() (bool, string) {
 			got, _, err := healthyStores(p.ctx, api)
 			if err != nil {
@@ -378,21 +379,21 @@ func (p *stackRun) onePrometheusDeleted(t *testing.T) {
 }
 
 func (p *stackRun) oneStoreDeleted(t *testing.T) {
-	stores := readyPods(p.ctx, t, p.namespace, components.StoreGatewayLabels("thanos").Selector())
+	stores := readyPods(p.ctx, t, p.namespace, thanos.StoreGatewayLabels("thanos").Selector())
 	if len(stores) != 2 {
 		t.Fatalf("%d store gateways Ready, want 2", len(stores))
 	}
 	// Only the store gateways answer: the sidecars are left out by address.
 	var addresses []string
 	for _, s := range stores {
-		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), components.GRPCPort))
+		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), thanos.GRPCPort))
 	}
 	storesOnly := harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"%s"}`, strings.Join(addresses, "|")))
 	p.sameAnswer(t, "both store gateways' answer", storesOnly)
 	deletePod(p.ctx, t, p.namespace, podName(stores[1]))
 	waitPodGone(p.ctx, t, p.namespace, stores[1])
 	p.sameAnswer(t, "one store gateway's answer while "+podName(stores[1])+" is replaced", storesOnly)
-	waitReplicasReady(p.ctx, t, p.namespace, components.StoreGatewayLabels("thanos").Selector(), 2, "store gateways")
+	waitReplicasReady(p.ctx, t, p.namespace, thanos.StoreGatewayLabels("thanos").Selector(), 2, "store gateways")
 }
 
 // uploadedOverlap is the time range (ms) every replica's uploaded blocks cover.

@@ -16,7 +16,7 @@ import (
 	"github.com/minio/madmin-go/v3"
 	"github.com/minio/minio-go/v7"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -93,12 +93,12 @@ func (p *stackRun) podUIDs(t *testing.T, groups map[string]map[string]string) ma
 var (
 	objstoreReaders = map[string]map[string]string{
 		"Prometheus":    {"operator.prometheus.io/name": prometheusName},
-		"store gateway": components.StoreGatewayLabels("thanos").Selector(),
-		"compactor":     components.CompactorLabels("thanos").Selector(),
+		"store gateway": thanos.StoreGatewayLabels("thanos").Selector(),
+		"compactor":     thanos.CompactorLabels("thanos").Selector(),
 	}
 	objstoreBystanders = map[string]map[string]string{
-		"querier":        components.QuerierLabels("thanos").Selector(),
-		"query-frontend": components.QueryFrontendLabels("thanos").Selector(),
+		"querier":        thanos.QuerierLabels("thanos").Selector(),
+		"query-frontend": thanos.QueryFrontendLabels("thanos").Selector(),
 	}
 )
 
@@ -193,10 +193,10 @@ func (p *stackRun) noBucketFailures(t *testing.T) {
 	}{
 		{"sidecar", p.prometheusPods(t), "thanos_shipper_upload_failures_total"},
 		{"sidecar", p.prometheusPods(t), "thanos_objstore_bucket_operation_failures_total"},
-		{"store gateway", readyPods(p.ctx, t, p.namespace, components.StoreGatewayLabels("thanos").Selector()), "thanos_objstore_bucket_operation_failures_total"},
+		{"store gateway", readyPods(p.ctx, t, p.namespace, thanos.StoreGatewayLabels("thanos").Selector()), "thanos_objstore_bucket_operation_failures_total"},
 	} {
 		for _, pod := range c.pods {
-			addr := fmt.Sprintf("%s:%d", podIP(pod), components.HTTPPort)
+			addr := fmt.Sprintf("%s:%d", podIP(pod), thanos.HTTPPort)
 			v, found, err := harness.Metric(p.ctx, addr, c.metric)
 			if err != nil || !found {
 				t.Fatalf("%s %s: %s: found %v, %v", c.what, podName(pod), c.metric, found, err)

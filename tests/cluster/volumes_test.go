@@ -15,7 +15,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -33,11 +33,11 @@ const smallVolumes = 3
 // storeGatewaysServing is how many store gateways a querier lists as healthy StoreAPIs (its
 // /api/v1/stores, the "store" group).
 func (p *stackRun) storeGatewaysServing(t *testing.T) string {
-	pods := readyPods(p.ctx, t, p.namespace, components.QuerierLabels("thanos").Selector())
+	pods := readyPods(p.ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector())
 	if len(pods) == 0 {
 		return "no querier Ready"
 	}
-	api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), components.HTTPPort)}
+	api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), thanos.HTTPPort)}
 	_, byType, err := healthyStores(p.ctx, api)
 	if err != nil {
 		return "error: " + err.Error()
@@ -67,7 +67,7 @@ func (p *stackRun) claimsOf(t *testing.T, statefulSet string) []map[string]any {
 // one is Ready. A querier lists a healthy store gateway throughout, the old claims are gone, and
 // the new store gateways alone answer the uploaded range as before.
 func (p *stackRun) storeVolumeResized(t *testing.T) {
-	labels := components.StoreGatewayLabels("thanos")
+	labels := thanos.StoreGatewayLabels("thanos")
 	oldSet := p.statefulSetPath(t, labels)
 	oldName := oldSet[strings.LastIndex(oldSet, "/")+1:]
 	oldClaims := p.claimsOf(t, oldName)
@@ -102,7 +102,7 @@ func (p *stackRun) storeVolumeResized(t *testing.T) {
 	stores := waitReplicasReady(p.ctx, t, p.namespace, labels.Selector(), p.replicas(t, "storeReplicas"), "store gateways")
 	var addresses []string
 	for _, s := range stores {
-		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), components.GRPCPort))
+		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), thanos.GRPCPort))
 	}
 	p.sameAnswer(t, "the new store gateways' answer", harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"%s"}`, strings.Join(addresses, "|"))))
 }
@@ -150,7 +150,7 @@ func alertsOf(ctx context.Context, t *testing.T, api *harness.PromAPI, alertname
 // ThanosStoreVolumeFillingUp pending for it (its `for` is 15 minutes). Once the space is freed, the
 // next syncs load the blocks and the alert ends.
 func (p *stackRun) storeVolumeFull(t *testing.T) {
-	labels := components.StoreGatewayLabels("thanos")
+	labels := thanos.StoreGatewayLabels("thanos")
 	stores := readyPods(p.ctx, t, p.namespace, labels.Selector())
 	if len(stores) == 0 {
 		t.Fatal("no store gateway Ready")
@@ -177,7 +177,7 @@ func (p *stackRun) storeVolumeFull(t *testing.T) {
 		}
 		return len(pods) == 1 && pods[0] == podName(full), fmt.Sprintf("for pods %v, want %s alone", pods, podName(full))
 	}
-	_, wait, err := components.StoreRetryWindows(p.config["storeSyncInterval"])
+	_, wait, err := thanos.StoreRetryWindows(p.config["storeSyncInterval"])
 	if err != nil {
 		t.Fatal(err)
 	}

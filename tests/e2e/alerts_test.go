@@ -19,14 +19,15 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
 
 // TestThanosAlertsFireOnThisStacksSeries runs the real promtool (`promtool test rules`) over the
-// alerts the program deploys (components.ThanosAlertGroups and components.StackAlertGroups, the
+// alerts the program deploys (thanos.MixinAlertGroups and thanos.StackAlertGroups, the
 // groups of its two PrometheusRules), on input
-// series labelled as Prometheus labels this stack's targets: the jobs of components.ScrapeJobs
+// series labelled as Prometheus labels this stack's targets: the jobs of thanos.ScrapeJobs
 // (the ServiceMonitors' Services and the sidecars' PodMonitor), the namespace and pod labels the
 // operator's scrape configs add. A job the mixin's selectors do not match makes the expected
 // alerts missing, and the test fails.
@@ -37,7 +38,7 @@ func TestThanosAlertsFireOnThisStacksSeries(t *testing.T) {
 }
 
 // TestEachIsDownAlertFiresForItsComponentAlone runs the real promtool over the deployed alerts
-// with, for each component of this stack (components.ScrapeJobs), its target down and the target of
+// with, for each component of this stack (thanos.ScrapeJobs), its target down and the target of
 // every other job up: that component's "is down" alert fires and no other "is down" alert does. A
 // selector that also matches another component's job (the mixin's ".*thanos-query.*" matches
 // "thanos-query-frontend") keeps its alert silent while that other job is up. The mixin has no "is
@@ -64,11 +65,11 @@ func TestEachIsDownAlertFiresForItsComponentAlone(t *testing.T) {
 // the stack's own.
 func deployedAlertGroups(t *testing.T) []monitoringv1.RuleGroup {
 	t.Helper()
-	groups, err := components.ThanosAlertGroups()
+	groups, err := thanos.MixinAlertGroups()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack, err := components.StackAlertGroups(stackAlertSettings(t))
+	stack, err := thanos.StackAlertGroups(stackAlertSettings(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +78,13 @@ func deployedAlertGroups(t *testing.T) []monitoringv1.RuleGroup {
 
 // stackAlertSettings are the e2e stack's settings of its own alerts (its config, or the keys'
 // defaults).
-func stackAlertSettings(t *testing.T) components.StackAlertSettings {
+func stackAlertSettings(t *testing.T) thanos.StackAlertSettings {
 	t.Helper()
 	config, err := harness.StackFileConfig(loopback.StackName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return components.StackAlertSettings{StoreSyncInterval: config["storeSyncInterval"]}
+	return thanos.StackAlertSettings{StoreSyncInterval: config["storeSyncInterval"]}
 }
 
 // promtoolTestRules runs the real promtool's rule unit tests over groups.
@@ -166,7 +167,7 @@ type alertSeries struct {
 }
 
 func newAlertSeries(namespace string, groups []monitoringv1.RuleGroup) *alertSeries {
-	s := &alertSeries{namespace: namespace, jobs: components.ScrapeJobs(namespace), rules: map[string]monitoringv1.Rule{}}
+	s := &alertSeries{namespace: namespace, jobs: thanos.ScrapeJobs(namespace), rules: map[string]monitoringv1.Rule{}}
 	for _, g := range groups {
 		for _, r := range g.Rules {
 			s.rules[r.Alert] = r
@@ -342,7 +343,7 @@ func (s *alertSeries) healthyStack() map[string]any {
 	return promtoolTestGroup("healthy stack", input, tests)
 }
 
-// sidecarName is the sidecar as components.ScrapeJobs names it.
+// sidecarName is the sidecar as thanos.ScrapeJobs names it.
 const sidecarName = "sidecar"
 
 func writeYAML(t *testing.T, path string, v any) {
@@ -364,7 +365,7 @@ func TestMixinIsThePinnedThanos(t *testing.T) {
 		t.Fatal(err)
 	}
 	upstream := map[string]string{"alerts/alerts.yaml": "examples/alerts/alerts.yaml"}
-	dashboards, err := components.ThanosDashboards()
+	dashboards, err := thanos.MixinDashboards()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +373,7 @@ func TestMixinIsThePinnedThanos(t *testing.T) {
 		upstream["dashboards/"+file] = "examples/dashboards/" + file
 	}
 	for ours, theirs := range upstream {
-		got, err := os.ReadFile(filepath.Join("..", "..", "components", "mixin", ours))
+		got, err := os.ReadFile(filepath.Join("..", "..", "components", "thanos", "mixin", ours))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,7 +382,7 @@ func TestMixinIsThePinnedThanos(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("components/mixin/%s differs from %s of thanos@%s: run scripts/sync-thanos-mixin.sh", ours, theirs, components.ThanosVersion)
+			t.Errorf("components/thanos/mixin/%s differs from %s of thanos@%s: run scripts/sync-thanos-mixin.sh", ours, theirs, components.ThanosVersion)
 		}
 	}
 }
@@ -397,10 +398,10 @@ func TestStackAlertsFireOnTheirFailures(t *testing.T) {
 	s := newAlertSeries(stackNamespace(t), groups)
 	settings := stackAlertSettings(t)
 	if settings.StoreSyncInterval == "" {
-		settings.StoreSyncInterval = components.DefaultStoreGatewaySyncInterval
+		settings.StoreSyncInterval = thanos.DefaultStoreGatewaySyncInterval
 	}
 	sync := mustDuration(t, settings.StoreSyncInterval)
-	window, wait, err := components.StoreRetryWindows(settings.StoreSyncInterval)
+	window, wait, err := thanos.StoreRetryWindows(settings.StoreSyncInterval)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
@@ -90,15 +90,15 @@ func (e *e2eRun) frontendCaches(t *testing.T) {
 // frontendKeysDashboardQueriesByResolution: the query-frontend keys a query without
 // max_source_resolution (which the querier auto-downsamples) as raw, so an explicitly raw query hits
 // the entries frontendCaches left; a query with the Grafana datasource's parameters
-// (components.ThanosDatasourceQueryParameters) answers as the querier does with them and is cached
+// (chart.ThanosDatasourceQueryParameters) answers as the querier does with them and is cached
 // apart: it misses those entries, then hits its own.
 func (e *e2eRun) frontendKeysDashboardQueriesByResolution(t *testing.T) {
 	ctx := e.ctx
 	frontend := e.c.QueryFrontends[0]
 	api := &harness.PromAPI{Addr: frontend.Site.HTTPAddr}
-	datasource, err := url.ParseQuery(components.ThanosDatasourceQueryParameters)
+	datasource, err := url.ParseQuery(chart.ThanosDatasourceQueryParameters)
 	if err != nil {
-		t.Fatalf("the datasource's query parameters %q: %v", components.ThanosDatasourceQueryParameters, err)
+		t.Fatalf("the datasource's query parameters %q: %v", chart.ThanosDatasourceQueryParameters, err)
 	}
 	// frontendCaches' query and step, over the part of its range that has data from its first
 	// step on: an auto-downsampled answer that starts later would make the query-frontend ask the
@@ -114,8 +114,8 @@ func (e *e2eRun) frontendKeysDashboardQueriesByResolution(t *testing.T) {
 		hit    bool
 	}{
 		{"max_source_resolution=0s", harness.Params("max_source_resolution", "0s"), true},
-		{components.ThanosDatasourceQueryParameters, datasource, false},
-		{components.ThanosDatasourceQueryParameters + ", repeated", datasource, true},
+		{chart.ThanosDatasourceQueryParameters, datasource, false},
+		{chart.ThanosDatasourceQueryParameters + ", repeated", datasource, true},
 	} {
 		direct, err := e.query.QueryRange(ctx, query, start, end, step, q.params)
 		if err != nil {

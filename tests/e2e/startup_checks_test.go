@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -96,14 +97,14 @@ func programFlags(t *testing.T, command string) ([]string, harness.Target) {
 	var err error
 	switch command {
 	case "compact":
-		forever := components.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}
-		flags, err = components.CompactorFlags(components.ObjstoreSecretKey, components.CompactorSettings{Retention: forever})
+		forever := thanos.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}
+		flags, err = thanos.CompactorFlags(components.ObjstoreSecretKey, thanos.CompactorSettings{Retention: forever})
 		target = harness.CompactorFlags
 	case "store":
-		flags, err = components.StoreGatewayFlags(components.ObjstoreSecretKey, components.StoreGatewaySettings{})
+		flags, err = thanos.StoreGatewayFlags(components.ObjstoreSecretKey, thanos.StoreGatewaySettings{})
 		target = harness.StoreGatewayFlags
 	case "query-frontend":
-		flags, err = components.QueryFrontendFlags("http://thanos-query.monitoring.svc:9090", components.QueryFrontendSettings{}.WithDefaults())
+		flags, err = thanos.QueryFrontendFlags("http://thanos-query.monitoring.svc:9090", thanos.QueryFrontendSettings{}.WithDefaults())
 		target = harness.QueryFrontendFlags
 	default:
 		t.Fatalf("no flags for thanos %s", command)

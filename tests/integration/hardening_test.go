@@ -14,6 +14,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/network"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -23,13 +25,13 @@ const nodeExporterNamespace = namespace + "-node-exporter"
 // networkPolicyNames are the NetworkPolicies the program creates in the suite's stack: the Thanos
 // and Prometheus pods', and those of the chart's workloads but the admission webhook Jobs, which
 // the suite turns off (harness.NoWebhookChartValues).
-var networkPolicyNames = []string{"thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", components.PrometheusNetworkPolicyName,
-	components.GrafanaNetworkPolicyName, components.OperatorNetworkPolicyName, components.KubeStateMetricsNetworkPolicyName, components.AlertmanagerNetworkPolicyName}
+var networkPolicyNames = []string{"thanos-query", "thanos-query-frontend", "thanos-store", "thanos-compact", network.PrometheusPolicyName,
+	network.GrafanaPolicyName, network.OperatorNetworkPolicyName, network.KubeStateMetricsNetworkPolicyName, network.AlertmanagerNetworkPolicyName}
 
 // checkNetworkPolicies: each NetworkPolicy reads back as the program derives it from this stack:
 // the Thanos instance, the chart's Grafana in this release, and the test bucket's port.
 func checkNetworkPolicies(ctx context.Context, t *testing.T) {
-	ports, err := components.ObjectStorePorts(testBucket.Endpoint, true, false)
+	ports, err := network.ObjectStorePorts(testBucket.Endpoint, true, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +39,10 @@ func checkNetworkPolicies(ctx context.Context, t *testing.T) {
 	if err := yaml.Unmarshal([]byte(harness.NoWebhookChartValues), &chartValues); err != nil {
 		t.Fatal(err)
 	}
-	specs, err := components.NetworkPolicySpecs(components.NetworkPolicyPeers{
+	specs, err := network.PolicySpecs(network.PolicyInputs{
 		Instance:         instance,
 		GrafanaPodLabels: map[string]string{components.LabelName: "grafana", components.LabelInstance: releaseName},
-		Chart:            components.ChartPodsOf(chartValues, releaseName),
+		Chart:            chart.PodsOf(chartValues, releaseName),
 		ObjectStorePorts: ports,
 		QueryFrontend:    true,
 	})

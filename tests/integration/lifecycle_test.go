@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
@@ -104,9 +105,9 @@ var programObjects = append([]object{
 	{"Service", "thanos-peers"},
 	{"ServiceAccount", "thanos-query"}, {"Deployment", "thanos-query"}, {"Service", "thanos-query"}, {"ServiceMonitor", "thanos-query"}, {"PodDisruptionBudget", "thanos-query"},
 	{"ServiceAccount", "thanos-query-frontend"}, {"Deployment", "thanos-query-frontend"}, {"Service", "thanos-query-frontend"}, {"ServiceMonitor", "thanos-query-frontend"}, {"PodDisruptionBudget", "thanos-query-frontend"},
-	{"ServiceAccount", "thanos-store"}, {"StatefulSet", storeStatefulSet}, {"Service", "thanos-store"}, {"Service", components.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"}, {"PodDisruptionBudget", "thanos-store"},
-	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", compactStatefulSet}, {"Service", "thanos-compact"}, {"Service", components.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
-	{"PrometheusRule", components.ThanosAlertsRuleName}, {"PrometheusRule", components.StackAlertsRuleName},
+	{"ServiceAccount", "thanos-store"}, {"StatefulSet", storeStatefulSet}, {"Service", "thanos-store"}, {"Service", thanos.GoverningServiceName("thanos-store")}, {"ServiceMonitor", "thanos-store"}, {"PodDisruptionBudget", "thanos-store"},
+	{"ServiceAccount", "thanos-compact"}, {"StatefulSet", compactStatefulSet}, {"Service", "thanos-compact"}, {"Service", thanos.GoverningServiceName("thanos-compact")}, {"ServiceMonitor", "thanos-compact"},
+	{"PrometheusRule", thanos.MixinAlertsRuleName}, {"PrometheusRule", thanos.StackAlertsRuleName},
 }, append(dashboardConfigMaps(), networkPolicies()...)...)
 
 // networkPolicies are the NetworkPolicies of the Thanos and Prometheus pods.
@@ -120,13 +121,13 @@ func networkPolicies() []object {
 
 // dashboardConfigMaps are the ConfigMaps of the Thanos mixin's dashboards.
 func dashboardConfigMaps() []object {
-	dashboards, err := components.ThanosDashboards()
+	dashboards, err := thanos.MixinDashboards()
 	if err != nil {
 		panic(err)
 	}
 	var out []object
 	for _, file := range slices.Sorted(maps.Keys(dashboards)) {
-		out = append(out, object{"ConfigMap", components.DashboardConfigMapName(file)})
+		out = append(out, object{"ConfigMap", thanos.DashboardConfigMapName(file)})
 	}
 	return out
 }

@@ -17,6 +17,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -96,8 +98,8 @@ func checkGeneratedSidecar(ctx context.Context, t *testing.T, template map[strin
 	want := map[string]string{
 		"objstore.config": string(objstore[components.ObjstoreSecretKey]),
 		"tsdb.path":       "/prometheus",
-		"grpc-address":    fmt.Sprintf(":%d", components.GRPCPort),
-		"http-address":    fmt.Sprintf(":%d", components.HTTPPort),
+		"grpc-address":    fmt.Sprintf(":%d", thanos.GRPCPort),
+		"http-address":    fmt.Sprintf(":%d", thanos.HTTPPort),
 	}
 	got := map[string]string{}
 	for _, f := range sidecar.Args {
@@ -115,7 +117,7 @@ func checkGeneratedSidecar(ctx context.Context, t *testing.T, template map[strin
 	for _, p := range list(raw, "ports") {
 		ports[str(p, "name")] = fmt.Sprint(field(p, "containerPort"))
 	}
-	if wantPorts := map[string]string{components.GRPCPortName: fmt.Sprint(components.GRPCPort), components.SidecarHTTPPortName: fmt.Sprint(components.HTTPPort)}; !maps.Equal(ports, wantPorts) {
+	if wantPorts := map[string]string{thanos.GRPCPortName: fmt.Sprint(thanos.GRPCPort), chart.SidecarHTTPPortName: fmt.Sprint(thanos.HTTPPort)}; !maps.Equal(ports, wantPorts) {
 		t.Errorf("sidecar ports %v, want %v", ports, wantPorts)
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
@@ -53,14 +55,14 @@ func checkCRDs(ctx context.Context, t *testing.T) {
 }
 
 // The StatefulSets' names in the suite's stack, which leaves the volumes at their defaults: each
-// carries a hash of its volume claim template (components.StatefulSetName).
+// carries a hash of its volume claim template (thanos.StatefulSetName).
 var (
-	storeStatefulSet   = mustStatefulSetName(components.StoreGatewayLabels(instance).ObjectName(), components.DefaultStoreGatewayStorageSize)
-	compactStatefulSet = mustStatefulSetName(components.CompactorLabels(instance).ObjectName(), components.DefaultCompactorStorageSize)
+	storeStatefulSet   = mustStatefulSetName(thanos.StoreGatewayLabels(instance).ObjectName(), thanos.DefaultStoreGatewayStorageSize)
+	compactStatefulSet = mustStatefulSetName(thanos.CompactorLabels(instance).ObjectName(), thanos.DefaultCompactorStorageSize)
 )
 
 func mustStatefulSetName(objectName, storageSize string) string {
-	name, err := components.StatefulSetName(objectName, storageSize, "")
+	name, err := thanos.StatefulSetName(objectName, storageSize, "")
 	if err != nil {
 		panic(err)
 	}
@@ -77,10 +79,10 @@ type workload struct {
 }
 
 var workloads = []workload{
-	{"Deployment", "thanos-query", components.QuerierLabels(instance), 2, false},
-	{"Deployment", "thanos-query-frontend", components.QueryFrontendLabels(instance), 2, false},
-	{"StatefulSet", storeStatefulSet, components.StoreGatewayLabels(instance), 2, true},
-	{"StatefulSet", compactStatefulSet, components.CompactorLabels(instance), 1, false},
+	{"Deployment", "thanos-query", thanos.QuerierLabels(instance), 2, false},
+	{"Deployment", "thanos-query-frontend", thanos.QueryFrontendLabels(instance), 2, false},
+	{"StatefulSet", storeStatefulSet, thanos.StoreGatewayLabels(instance), 2, true},
+	{"StatefulSet", compactStatefulSet, thanos.CompactorLabels(instance), 1, false},
 }
 
 func containerOf(t *testing.T, obj map[string]any) map[string]any {
@@ -131,13 +133,13 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 		}
 	}
 	frontend := argsOf(containerOf(t, mustGet(ctx, t, object{"Deployment", "thanos-query-frontend"}, namespace)))
-	if want := "--query-frontend.downstream-url=" + components.QuerierURL(namespace); !slices.Contains(frontend, want) {
+	if want := "--query-frontend.downstream-url=" + thanos.QuerierURL(namespace); !slices.Contains(frontend, want) {
 		t.Errorf("query-frontend args lack %q: %v", want, frontend)
 	}
 	// The store gateway's limits, derived from the default storeMemoryLimit (2Gi), index cache
 	// (250MB) and storeMaxConcurrentRequests (20) through the real engine's config: an integer key
 	// without a default arrives as 0 there.
-	limits, err := components.StoreGatewayRequestLimitsFor(2<<30, "250MB", components.DefaultStoreGatewayMaxConcurrentRequests)
+	limits, err := thanos.StoreGatewayRequestLimitsFor(2<<30, "250MB", thanos.DefaultStoreGatewayMaxConcurrentRequests)
 	if err != nil || limits.Series == 0 || limits.Samples == 0 {
 		t.Fatalf("derived store limits %+v, %v", limits, err)
 	}
@@ -181,8 +183,8 @@ func checkServices(ctx context.Context, t *testing.T) {
 		t.Errorf("the peers Service is not headless: clusterIP %q", str(peers, "spec", "clusterIP"))
 	}
 	ports := list(peers, "spec", "ports")
-	if len(ports) != 1 || str(ports[0], "name") != components.GRPCPortName || fmt.Sprint(field(ports[0], "port")) != fmt.Sprint(components.GRPCPort) {
-		t.Errorf("peers Service ports %v, want one named %s on %d (its SRV name is _grpc._tcp)", ports, components.GRPCPortName, components.GRPCPort)
+	if len(ports) != 1 || str(ports[0], "name") != thanos.GRPCPortName || fmt.Sprint(field(ports[0], "port")) != fmt.Sprint(thanos.GRPCPort) {
+		t.Errorf("peers Service ports %v, want one named %s on %d (its SRV name is _grpc._tcp)", ports, thanos.GRPCPortName, thanos.GRPCPort)
 	}
 	peersSel := stringMap(peers, "spec", "selector")
 	if !subset(peersSel, prometheusPods) {
@@ -200,9 +202,9 @@ func checkServices(ctx context.Context, t *testing.T) {
 			// Its governing Service: headless, over the same pods, apart from the client Service.
 			name := str(obj, "spec", "serviceName")
 			governing := mustGet(ctx, t, object{"Service", name}, namespace)
-			if name != components.GoverningServiceName(w.labels.ObjectName()) || str(governing, "spec", "clusterIP") != "None" ||
+			if name != thanos.GoverningServiceName(w.labels.ObjectName()) || str(governing, "spec", "clusterIP") != "None" ||
 				!subset(stringMap(governing, "spec", "selector"), podLabels) {
-				t.Errorf("StatefulSet %s serviceName %q: want the headless Service %s over its pods, got %v", w.name, name, components.GoverningServiceName(w.labels.ObjectName()), governing["spec"])
+				t.Errorf("StatefulSet %s serviceName %q: want the headless Service %s over its pods, got %v", w.name, name, thanos.GoverningServiceName(w.labels.ObjectName()), governing["spec"])
 			}
 		}
 		if got := subset(peersSel, podLabels); got != w.storeAPI {
@@ -226,7 +228,7 @@ func checkServices(ctx context.Context, t *testing.T) {
 func checkServiceMonitors(ctx context.Context, t *testing.T) {
 	for _, w := range workloads {
 		sm := mustGet(ctx, t, object{"ServiceMonitor", w.labels.ObjectName()}, namespace)
-		storedAsMeant(t, "ServiceMonitor "+w.labels.ObjectName()+" spec", field(sm, "spec"), components.ServiceMonitorSpec(w.labels))
+		storedAsMeant(t, "ServiceMonitor "+w.labels.ObjectName()+" spec", field(sm, "spec"), thanos.ServiceMonitorSpec(w.labels))
 		svc := mustGet(ctx, t, object{"Service", w.labels.ObjectName()}, namespace)
 		if !subset(stringMap(sm, "spec", "selector", "matchLabels"), stringMap(svc, "metadata", "labels")) {
 			t.Errorf("ServiceMonitor %s does not select Service %s", w.name, w.name)
@@ -242,29 +244,29 @@ func checkServiceMonitors(ctx context.Context, t *testing.T) {
 		}
 	}
 	pm := mustGet(ctx, t, object{"PodMonitor", components.SidecarPodMonitorName}, namespace)
-	storedAsMeant(t, "PodMonitor "+components.SidecarPodMonitorName+" spec", field(pm, "spec"), components.SidecarPodMonitorSpec())
+	storedAsMeant(t, "PodMonitor "+components.SidecarPodMonitorName+" spec", field(pm, "spec"), chart.SidecarPodMonitorSpec())
 }
 
 // checkThanosMixin: the PrometheusRules, the mixin's and the stack's own, are stored as the
 // program wrote them (the real CRD schema pruned nothing), and each dashboard ConfigMap carries the
 // Grafana sidecar's label.
 func checkThanosMixin(ctx context.Context, t *testing.T) {
-	rule := mustGet(ctx, t, object{"PrometheusRule", components.ThanosAlertsRuleName}, namespace)
-	spec, err := components.ThanosAlertsRuleSpec()
+	rule := mustGet(ctx, t, object{"PrometheusRule", thanos.MixinAlertsRuleName}, namespace)
+	spec, err := thanos.MixinAlertsRuleSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	storedAsMeant(t, "PrometheusRule "+components.ThanosAlertsRuleName+" spec", field(rule, "spec"), spec)
+	storedAsMeant(t, "PrometheusRule "+thanos.MixinAlertsRuleName+" spec", field(rule, "spec"), spec)
 	// The stack's own alerts; the stack keeps the default storeSyncInterval.
-	rule = mustGet(ctx, t, object{"PrometheusRule", components.StackAlertsRuleName}, namespace)
-	if spec, err = components.StackAlertsRuleSpec(components.StackAlertSettings{}); err != nil {
+	rule = mustGet(ctx, t, object{"PrometheusRule", thanos.StackAlertsRuleName}, namespace)
+	if spec, err = thanos.StackAlertsRuleSpec(thanos.StackAlertSettings{}); err != nil {
 		t.Fatal(err)
 	}
-	storedAsMeant(t, "PrometheusRule "+components.StackAlertsRuleName+" spec", field(rule, "spec"), spec)
+	storedAsMeant(t, "PrometheusRule "+thanos.StackAlertsRuleName+" spec", field(rule, "spec"), spec)
 	for _, o := range dashboardConfigMaps() {
 		cm := mustGet(ctx, t, o, namespace)
-		if got := stringMap(cm, "metadata", "labels")[components.GrafanaDashboardLabel]; got != components.GrafanaDashboardLabelValue {
-			t.Errorf("%s: label %s = %q, want %q", o, components.GrafanaDashboardLabel, got, components.GrafanaDashboardLabelValue)
+		if got := stringMap(cm, "metadata", "labels")[thanos.GrafanaDashboardLabel]; got != thanos.GrafanaDashboardLabelValue {
+			t.Errorf("%s: label %s = %q, want %q", o, thanos.GrafanaDashboardLabel, got, thanos.GrafanaDashboardLabelValue)
 		}
 	}
 }
@@ -308,10 +310,10 @@ func checkPrometheus(ctx context.Context, t *testing.T) {
 			t.Errorf("Prometheus %s = %q, want %q", c.what, c.got, c.want)
 		}
 	}
-	values, _ := harness.Lookup(releaseValues(ctx, t), components.PrometheusSpecPath)
+	values, _ := harness.Lookup(releaseValues(ctx, t), chart.PrometheusSpecPath)
 	prometheusSpecValues, ok := values.(map[string]any)
 	if !ok {
-		t.Fatalf("the release's values have no %v", components.PrometheusSpecPath)
+		t.Fatalf("the release's values have no %v", chart.PrometheusSpecPath)
 	}
 	for _, problem := range harness.PrometheusSpecMismatches(prometheusSpecValues, spec) {
 		t.Error(problem)

@@ -10,6 +10,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -159,8 +161,8 @@ func checkRenderedSidecarScrape(t *testing.T, c *rendered) {
 	if at(t, m.Inputs, "metadata.namespace") != c.release.Inputs["namespace"] {
 		t.Errorf("PodMonitor %s is in namespace %v, the Prometheus pods in %v", m.Name, at(t, m.Inputs, "metadata.namespace"), c.release.Inputs["namespace"])
 	}
-	if port := at(t, m.Inputs, "spec.podMetricsEndpoints.0.port"); port != components.SidecarHTTPPortName {
-		t.Errorf("PodMonitor %s scrapes port %v, want the sidecar's %q", m.Name, port, components.SidecarHTTPPortName)
+	if port := at(t, m.Inputs, "spec.podMetricsEndpoints.0.port"); port != chart.SidecarHTTPPortName {
+		t.Errorf("PodMonitor %s scrapes port %v, want the sidecar's %q", m.Name, port, chart.SidecarHTTPPortName)
 	}
 	if !waitsForItsCRD(t, c.run, m) {
 		t.Errorf("PodMonitor %s does not wait for its CRD", m.Name)
@@ -173,7 +175,7 @@ func checkRenderedSidecarScrape(t *testing.T, c *rendered) {
 		}
 		sidecarPorts := map[string]bool{}
 		for _, p := range list(at(t, map[string]any(svc), "spec.ports")) {
-			if target := fmt.Sprint(lookup(p, []string{"targetPort"})); target == components.SidecarHTTPPortName || target == fmt.Sprint(components.HTTPPort) {
+			if target := fmt.Sprint(lookup(p, []string{"targetPort"})); target == chart.SidecarHTTPPortName || target == fmt.Sprint(thanos.HTTPPort) {
 				sidecarPorts[fmt.Sprint(lookup(p, []string{"name"}))] = true
 			}
 		}
@@ -217,7 +219,7 @@ func checkRenderedPDB(t *testing.T, stack string, c *rendered) {
 // checkEveryPrometheusSpecValue: every value the program sets under prometheus.prometheusSpec is in
 // the rendered Prometheus spec with the same value.
 func checkEveryPrometheusSpecValue(t *testing.T, c *rendered) {
-	values := at(t, c.release.Inputs, "values."+strings.Join(components.PrometheusSpecPath, ".")).(map[string]any)
+	values := at(t, c.release.Inputs, "values."+strings.Join(chart.PrometheusSpecPath, ".")).(map[string]any)
 	for _, problem := range harness.PrometheusSpecMismatches(values, c.spec) {
 		t.Error(problem)
 	}
@@ -270,21 +272,21 @@ func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
 			defaults = append(defaults, fmt.Sprint(d["name"]))
 		}
 	}
-	if !slices.Equal(defaults, []string{components.ThanosDatasourceName}) {
-		t.Errorf("default datasources %v, want only %s (Grafana refuses two)", defaults, components.ThanosDatasourceName)
+	if !slices.Equal(defaults, []string{chart.ThanosDatasourceName}) {
+		t.Errorf("default datasources %v, want only %s (Grafana refuses two)", defaults, chart.ThanosDatasourceName)
 	}
-	thanos := byName[components.ThanosDatasourceName]
+	thanos := byName[chart.ThanosDatasourceName]
 	if thanos == nil {
-		t.Fatalf("no %s datasource among %v", components.ThanosDatasourceName, slices.Collect(maps.Keys(byName)))
+		t.Fatalf("no %s datasource among %v", chart.ThanosDatasourceName, slices.Collect(maps.Keys(byName)))
 	}
 	if want := c.run.outputs["queryFrontendUrl"]; thanos["url"] != want || thanos["type"] != "prometheus" {
-		t.Errorf("%s datasource %v, want type prometheus at the queryFrontendUrl output %s", components.ThanosDatasourceName, thanos, want)
+		t.Errorf("%s datasource %v, want type prometheus at the queryFrontendUrl output %s", chart.ThanosDatasourceName, thanos, want)
 	}
 	// The parameters reach Grafana as its datasource provisioning field customQueryParameters;
 	// the e2e suite checks what they do to the query-frontend.
 	jsonData, _ := thanos["jsonData"].(map[string]any)
-	if jsonData["customQueryParameters"] != components.ThanosDatasourceQueryParameters {
-		t.Errorf("%s datasource jsonData %v, want customQueryParameters %q", components.ThanosDatasourceName, jsonData, components.ThanosDatasourceQueryParameters)
+	if jsonData["customQueryParameters"] != chart.ThanosDatasourceQueryParameters {
+		t.Errorf("%s datasource jsonData %v, want customQueryParameters %q", chart.ThanosDatasourceName, jsonData, chart.ThanosDatasourceQueryParameters)
 	}
 	if _, ok := byName["Prometheus"]; !ok {
 		t.Errorf("the chart's Prometheus datasource is gone: %v", slices.Collect(maps.Keys(byName)))
@@ -311,7 +313,7 @@ func checkRenderedGrafanaAdminSecret(t *testing.T, c *rendered) {
 // rendered Grafana Deployment's, and no other rendered pod carries them.
 func checkRenderedGrafanaPodLabels(t *testing.T, c *rendered) {
 	values, _ := c.release.Inputs["values"].(map[string]any)
-	selector := components.GrafanaPodLabels(values, fmt.Sprint(c.release.Inputs["name"]))
+	selector := chart.GrafanaPodLabels(values, fmt.Sprint(c.release.Inputs["name"]))
 	var selected []string
 	for _, kind := range []string{"Deployment", "StatefulSet", "DaemonSet"} {
 		for _, o := range c.all(kind) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 )
 
 // TestChartValuesMergeIntoTheProgramsValues: chartValues reach the Helm release deep-merged with
@@ -56,13 +57,13 @@ prometheus:
 }
 
 // TestOwnedChartValuesCoverEveryGeneratedValue: every value the program generates is in
-// components.OwnedChartValues, so chartValues can never silently override one.
+// chart.OwnedChartValues, so chartValues can never silently override one.
 func TestOwnedChartValuesCoverEveryGeneratedValue(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		values := at(t, r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").Inputs, "values").(map[string]any)
-		for _, leaf := range components.ValueLeaves(values) {
-			if _, ok := components.OwnerOf(leaf); !ok {
-				t.Errorf("the program sets %s, which OwnedChartValues does not list", components.ValuePath(leaf))
+		for _, leaf := range chart.ValueLeaves(values) {
+			if _, ok := chart.OwnerOf(leaf); !ok {
+				t.Errorf("the program sets %s, which OwnedChartValues does not list", chart.ValuePath(leaf))
 			}
 		}
 	})

@@ -12,6 +12,8 @@ import (
 	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/network"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
@@ -90,8 +92,8 @@ func chartPods(t *testing.T, c *rendered) map[string]netPod {
 		}
 		pod := netPod{namespace: p.namespace, labels: p.labels, ports: map[string]int32{}, udp: map[string]bool{}}
 		if p.kind == "Alertmanager" {
-			pod.ports = map[string]int32{"http-web": components.AlertmanagerWebPort, "mesh-tcp": components.AlertmanagerClusterPort,
-				"mesh-udp": components.AlertmanagerClusterPort, "reloader-web": components.ReloaderWebPort}
+			pod.ports = map[string]int32{"http-web": chart.AlertmanagerWebPort, "mesh-tcp": chart.AlertmanagerClusterPort,
+				"mesh-udp": chart.AlertmanagerClusterPort, "reloader-web": network.ReloaderWebPort}
 			pod.udp["mesh-udp"] = true
 			out["alertmanager"], out["alertmanager-peer"] = pod, pod
 			continue
@@ -201,24 +203,24 @@ func checkRenderedPodsFenced(t *testing.T, c *rendered) {
 	}
 }
 
-// checkChartPodSelectors: each selector of components.ChartPodsOf selects exactly its workload's
+// checkChartPodSelectors: each selector of chart.PodsOf selects exactly its workload's
 // pods among those rendered, and the ports the policies admit are those its containers declare.
 func checkChartPodSelectors(t *testing.T, c *rendered) {
 	values, _ := c.release.Inputs["values"].(map[string]any)
 	release := fmt.Sprint(c.release.Inputs["name"])
-	chart := components.ChartPodsOf(values, release)
-	jobs := k8smetav1.LabelSelector{MatchExpressions: []k8smetav1.LabelSelectorRequirement{{Key: "app", Operator: k8smetav1.LabelSelectorOpIn, Values: chart.AdmissionWebhookJobs}}}
+	pods := chart.PodsOf(values, release)
+	jobs := k8smetav1.LabelSelector{MatchExpressions: []k8smetav1.LabelSelectorRequirement{{Key: "app", Operator: k8smetav1.LabelSelectorOpIn, Values: pods.AdmissionWebhookJobs}}}
 	for _, s := range []struct {
 		what     string
 		selector *k8smetav1.LabelSelector
 		want     []string
 		ports    map[string]int32 // container port name: the number the policy admits
 	}{
-		{"Grafana", &k8smetav1.LabelSelector{MatchLabels: chart.Grafana}, []string{"Deployment/" + release + "-grafana"}, map[string]int32{"grafana": components.GrafanaPort}},
-		{"the operator", &k8smetav1.LabelSelector{MatchLabels: chart.Operator}, []string{"Deployment/" + release + "-operator"}, map[string]int32{"https": components.OperatorPort}},
-		{"kube-state-metrics", &k8smetav1.LabelSelector{MatchLabels: chart.KubeStateMetrics}, []string{"Deployment/" + release + "-kube-state-metrics"},
-			map[string]int32{"http": components.KubeStateMetricsPort, "metrics": components.KubeStateMetricsTelemetryPort}},
-		{"Alertmanager", &k8smetav1.LabelSelector{MatchLabels: chart.Alertmanager}, []string{"Alertmanager/" + release + "-alertmanager"}, nil},
+		{"Grafana", &k8smetav1.LabelSelector{MatchLabels: pods.Grafana}, []string{"Deployment/" + release + "-grafana"}, map[string]int32{"grafana": chart.GrafanaPort}},
+		{"the operator", &k8smetav1.LabelSelector{MatchLabels: pods.Operator}, []string{"Deployment/" + release + "-operator"}, map[string]int32{"https": chart.OperatorPort}},
+		{"kube-state-metrics", &k8smetav1.LabelSelector{MatchLabels: pods.KubeStateMetrics}, []string{"Deployment/" + release + "-kube-state-metrics"},
+			map[string]int32{"http": chart.KubeStateMetricsPort, "metrics": chart.KubeStateMetricsTelemetryPort}},
+		{"Alertmanager", &k8smetav1.LabelSelector{MatchLabels: pods.Alertmanager}, []string{"Alertmanager/" + release + "-alertmanager"}, nil},
 		{"the hook Jobs", &jobs, []string{"Job/" + release + "-admission-create", "Job/" + release + "-admission-patch"}, nil},
 	} {
 		var selected, found []string

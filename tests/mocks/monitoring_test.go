@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
 // TestThanosMixinIsDeployed: the mixin's alerts as one PrometheusRule after the chart's CRDs, and
@@ -16,11 +17,11 @@ import (
 // mixin's JSON unchanged.
 func TestThanosMixinIsDeployed(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
-		rule := r.one(t, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", components.ThanosAlertsRuleName)
+		rule := r.one(t, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", thanos.MixinAlertsRuleName)
 		if !waitsForItsCRD(t, r, rule) {
 			t.Errorf("the PrometheusRule does not wait for the chart's CRDs: %v", rule.Dependencies)
 		}
-		want, err := components.ThanosAlertGroups()
+		want, err := thanos.MixinAlertGroups()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,15 +38,15 @@ func TestThanosMixinIsDeployed(t *testing.T) {
 			}
 		}
 
-		dashboards, err := components.ThanosDashboards()
+		dashboards, err := thanos.MixinDashboards()
 		if err != nil {
 			t.Fatal(err)
 		}
 		for file, text := range dashboards {
-			cm := r.one(t, "kubernetes:core/v1:ConfigMap", components.DashboardConfigMapName(file))
+			cm := r.one(t, "kubernetes:core/v1:ConfigMap", thanos.DashboardConfigMapName(file))
 			labels := stringMap(at(t, cm.Inputs, "metadata.labels"))
-			if labels[components.GrafanaDashboardLabel] != components.GrafanaDashboardLabelValue {
-				t.Errorf("%s: labels %v lack %s=%s", cm.Name, labels, components.GrafanaDashboardLabel, components.GrafanaDashboardLabelValue)
+			if labels[thanos.GrafanaDashboardLabel] != thanos.GrafanaDashboardLabelValue {
+				t.Errorf("%s: labels %v lack %s=%s", cm.Name, labels, thanos.GrafanaDashboardLabel, thanos.GrafanaDashboardLabelValue)
 			}
 			data := stringMap(at(t, cm.Inputs, "data"))
 			if len(data) != 1 || data["thanos-"+file] != text {
@@ -74,7 +75,7 @@ func TestThanosMixinSwitches(t *testing.T) {
 	}
 	r = runProgram(t, "dev", withSetting("thanosDashboards", "false"))
 	for _, cm := range r.all("kubernetes:core/v1:ConfigMap") {
-		if stringMap(at(t, cm.Inputs, "metadata.labels"))[components.GrafanaDashboardLabel] != "" {
+		if stringMap(at(t, cm.Inputs, "metadata.labels"))[thanos.GrafanaDashboardLabel] != "" {
 			t.Errorf("thanosDashboards=false: dashboard ConfigMap %s", cm.Name)
 		}
 	}
@@ -83,7 +84,7 @@ func TestThanosMixinSwitches(t *testing.T) {
 		rules = append(rules, rule.Name)
 	}
 	slices.Sort(rules)
-	if want := []string{components.ThanosAlertsRuleName, components.StackAlertsRuleName}; !slices.Equal(rules, want) {
+	if want := []string{thanos.MixinAlertsRuleName, thanos.StackAlertsRuleName}; !slices.Equal(rules, want) {
 		t.Errorf("thanosDashboards=false: PrometheusRules %v, want %v", rules, want)
 	}
 }
@@ -112,12 +113,12 @@ func TestStackAlertsAreDeployed(t *testing.T) {
 // the `for` of the store gateway's sync alerts.
 func checkStackAlerts(t *testing.T, r *run, window, wait string) {
 	t.Helper()
-	rule := r.one(t, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", components.StackAlertsRuleName)
+	rule := r.one(t, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", thanos.StackAlertsRuleName)
 	if !waitsForItsCRD(t, r, rule) {
 		t.Errorf("the PrometheusRule does not wait for the chart's CRDs: %v", rule.Dependencies)
 	}
-	if got := at(t, rule.Inputs, "spec.groups.0.name"); got != components.StackAlertGroupName || len(at(t, rule.Inputs, "spec.groups").([]any)) != 1 {
-		t.Fatalf("spec.groups = %v, want one group %s", at(t, rule.Inputs, "spec.groups"), components.StackAlertGroupName)
+	if got := at(t, rule.Inputs, "spec.groups.0.name"); got != thanos.StackAlertGroupName || len(at(t, rule.Inputs, "spec.groups").([]any)) != 1 {
+		t.Fatalf("spec.groups = %v, want one group %s", at(t, rule.Inputs, "spec.groups"), thanos.StackAlertGroupName)
 	}
 	component := map[string]string{
 		"ThanosStoreBlockLoadsFailing": "store", "ThanosStoreBucketSyncFailing": "store",
@@ -134,7 +135,7 @@ func checkStackAlerts(t *testing.T, r *run, window, wait string) {
 			continue
 		}
 		job, otherJobs := monitoredServices(t, r, component[alert])
-		regexes := components.JobRegexes(expr)
+		regexes := thanos.JobRegexes(expr)
 		if len(regexes) != 1 {
 			t.Fatalf("%s: job selectors %q", alert, regexes)
 		}
@@ -196,7 +197,7 @@ func monitoredServices(t *testing.T, r *run, component string) (job string, othe
 // the kubelet and kube-state-metrics with honorLabels, so that the volume series keep the claim's
 // namespace and name and kube_pod_spec_volumes_persistentvolumeclaims_info the pod's.
 func TestChartGivesTheSeriesTheStackVolumeAlertsRead(t *testing.T) {
-	groups, err := components.StackAlertGroups(components.StackAlertSettings{})
+	groups, err := thanos.StackAlertGroups(thanos.StackAlertSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}

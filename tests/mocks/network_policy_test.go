@@ -14,7 +14,8 @@ import (
 	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8slabels "k8s.io/apimachinery/pkg/labels"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/network"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
 // A pod of the network-policy tests: where it runs, its labels and its container ports by name.
@@ -129,8 +130,8 @@ func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
 			}
 			slices.Sort(names)
 			want := []string{
-				components.AlertmanagerNetworkPolicyName, components.GrafanaNetworkPolicyName, components.KubeStateMetricsNetworkPolicyName,
-				components.OperatorNetworkPolicyName, components.AdmissionWebhookJobsNetworkPolicyName, components.PrometheusNetworkPolicyName,
+				network.AlertmanagerNetworkPolicyName, network.GrafanaPolicyName, network.KubeStateMetricsNetworkPolicyName,
+				network.OperatorNetworkPolicyName, network.AdmissionWebhookJobsNetworkPolicyName, network.PrometheusPolicyName,
 				"thanos-compact", "thanos-query", "thanos-query-frontend", "thanos-store",
 			}
 			if slices.Sort(want); !slices.Equal(names, want) {
@@ -146,16 +147,16 @@ func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
 // checkIngressTable: who may open a connection to which port of the Thanos and Prometheus pods.
 func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod) {
 	want := map[string]map[string][]string{ // destination -> port -> the sources admitted
-		"thanos-query-frontend": {components.HTTPPortName: {"client", "grafana", "lb", "lb-v6", "prometheus"}},
+		"thanos-query-frontend": {thanos.HTTPPortName: {"client", "grafana", "lb", "lb-v6", "prometheus"}},
 		"thanos-query": {
-			components.HTTPPortName: {"client", "grafana", "lb", "lb-v6", "prometheus", "thanos-query-frontend"},
-			components.GRPCPortName: {"client", "lb", "lb-v6"},
+			thanos.HTTPPortName: {"client", "grafana", "lb", "lb-v6", "prometheus", "thanos-query-frontend"},
+			thanos.GRPCPortName: {"client", "lb", "lb-v6"},
 		},
 		"thanos-store": {
-			components.GRPCPortName: {"thanos-query"},
-			components.HTTPPortName: {"prometheus"},
+			thanos.GRPCPortName: {"thanos-query"},
+			thanos.HTTPPortName: {"prometheus"},
 		},
-		"thanos-compact": {components.HTTPPortName: {"prometheus"}},
+		"thanos-compact": {thanos.HTTPPortName: {"prometheus"}},
 		"prometheus": {
 			"grpc":         {"thanos-query"},
 			"http":         {"prometheus"},
@@ -208,7 +209,7 @@ func checkEgressTable(t *testing.T, r *run, policies []k8snetworkingv1.NetworkPo
 	}
 	// The bucket's regional S3 endpoint and STS (IRSA) are both HTTPS.
 	storePorts := []int32{443}
-	dns := []netExternal{{components.DNSPort, k8scorev1.ProtocolUDP}, {components.DNSPort, k8scorev1.ProtocolTCP}}
+	dns := []netExternal{{network.DNSPort, k8scorev1.ProtocolUDP}, {network.DNSPort, k8scorev1.ProtocolTCP}}
 	for _, src := range []string{"thanos-query-frontend", "thanos-query", "thanos-store", "thanos-compact", "prometheus"} {
 		var allowedExternal []netExternal
 		var allowedPods []string

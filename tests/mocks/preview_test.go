@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 )
 
 // TestPreviewOfANewStackShowsTheChartValues: in the preview of a new stack (the pull-request
@@ -26,18 +27,18 @@ func TestPreviewOfANewStackShowsTheChartValues(t *testing.T) {
 			if !ok {
 				t.Fatalf("the preview sends the chart values as unknown: %v", release.Inputs)
 			}
-			annotation := append(slices.Clone(components.ServiceAccountAnnotationsPath), components.IRSARoleAnnotation)
+			annotation := append(slices.Clone(chart.ServiceAccountAnnotationsPath), components.IRSARoleAnnotation)
 			known := map[string]bool{}
-			for _, leaf := range components.ValueLeaves(previewValues) {
-				known[components.ValuePath(leaf)] = true
+			for _, leaf := range chart.ValueLeaves(previewValues) {
+				known[chart.ValuePath(leaf)] = true
 			}
 			var unknown []string
-			for _, leaf := range components.ValueLeaves(upValues) {
-				if !known[components.ValuePath(leaf)] {
-					unknown = append(unknown, components.ValuePath(leaf))
+			for _, leaf := range chart.ValueLeaves(upValues) {
+				if !known[chart.ValuePath(leaf)] {
+					unknown = append(unknown, chart.ValuePath(leaf))
 				}
 			}
-			if want := []string{components.ValuePath(annotation)}; !slices.Equal(unknown, want) {
+			if want := []string{chart.ValuePath(annotation)}; !slices.Equal(unknown, want) {
 				t.Errorf("values unknown in the preview of a new stack: %v, want only %v", unknown, want)
 			}
 		})

@@ -13,6 +13,8 @@ import (
 	k8slabels "k8s.io/apimachinery/pkg/labels"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/bucket"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
 var stacks = []string{"dev", "prod"}
@@ -39,9 +41,9 @@ func forEachStack(t *testing.T, test func(t *testing.T, stack string, r *run)) {
 	}
 }
 
-func policy(t *testing.T, raw any) components.PolicyDocument {
+func policy(t *testing.T, raw any) bucket.PolicyDocument {
 	t.Helper()
-	var doc components.PolicyDocument
+	var doc bucket.PolicyDocument
 	if err := json.Unmarshal([]byte(fmt.Sprint(raw)), &doc); err != nil {
 		t.Fatalf("policy %v: %v", raw, err)
 	}
@@ -69,8 +71,8 @@ func TestOutputsQuerierURLFirst(t *testing.T) {
 			"grafanaAdminSecret": "monitoring/kube-prometheus-stack-grafana",
 		}
 		// The Grafana datasource's URL (a plain chart value) is the query-frontend's URL output.
-		if url := components.QueryFrontendURL("monitoring"); r.outputs["queryFrontendUrl"] != url {
-			t.Errorf("queryFrontendUrl = %q, components.QueryFrontendURL = %q", r.outputs["queryFrontendUrl"], url)
+		if url := thanos.QueryFrontendURL("monitoring"); r.outputs["queryFrontendUrl"] != url {
+			t.Errorf("queryFrontendUrl = %q, thanos.QueryFrontendURL = %q", r.outputs["queryFrontendUrl"], url)
 		}
 		for name, value := range expect {
 			if r.outputs[name] != value {
@@ -196,7 +198,7 @@ func TestIRSARolesAreLeastPrivilege(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		issuer := "oidc.eks.eu-west-1.amazonaws.com/id/" + strings.ToUpper(stack)
 		bucketArn, keyArn := "arn:aws:s3:::thanos-a1b2c3d", "arn:aws:kms:eu-west-1:"+account+":key/key-thanos"
-		// Exactly the calls the pinned objstore S3 client makes (components/iam_policies.go names the
+		// Exactly the calls the pinned objstore S3 client makes (components/bucket/iam_policies.go names the
 		// sources): writers abort their own failed multipart uploads; only the compactor deletes.
 		cases := []struct {
 			role, serviceAccount string
@@ -332,7 +334,7 @@ func TestHelmReleaseValues(t *testing.T) {
 }
 
 // waitsForItsCRD says whether a custom resource depends on the CRD of its kind that the program
-// applies (components.PrometheusStack.CRDs).
+// applies (chart.PrometheusStack.CRDs).
 func waitsForItsCRD(t *testing.T, r *run, res registered) bool {
 	t.Helper()
 	apiVersion, kind, _ := strings.Cut(strings.TrimPrefix(res.Type, "kubernetes:"), ":")
@@ -671,8 +673,8 @@ func TestStatefulSetsAreGovernedByHeadlessServices(t *testing.T) {
 	forEachStack(t, func(t *testing.T, stack string, r *run) {
 		for _, sts := range r.all("kubernetes:apps/v1:StatefulSet") {
 			name := fmt.Sprint(at(t, sts.Inputs, "spec.serviceName"))
-			if name != components.GoverningServiceName(sts.Name) {
-				t.Errorf("StatefulSet %s serviceName %q, want %q", sts.Name, name, components.GoverningServiceName(sts.Name))
+			if name != thanos.GoverningServiceName(sts.Name) {
+				t.Errorf("StatefulSet %s serviceName %q, want %q", sts.Name, name, thanos.GoverningServiceName(sts.Name))
 				continue
 			}
 			svc := r.one(t, "kubernetes:core/v1:Service", name)

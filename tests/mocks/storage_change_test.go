@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 )
 
@@ -41,7 +41,7 @@ func TestAStorageChangeIsANewStatefulSet(t *testing.T) {
 	before := runProgram(t, "prod", base)
 	names := statefulSetNames(t, before)
 	for objectName, sizeKey := range map[string]string{"thanos-store": "storeStorageSize", "thanos-compact": "compactorStorageSize"} {
-		want, err := components.StatefulSetName(objectName, base[key(sizeKey)], base[key("storageClass")])
+		want, err := thanos.StatefulSetName(objectName, base[key(sizeKey)], base[key("storageClass")])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 )
 
 // KubeVersion is the Kubernetes version charts are rendered for: the one the test clusters run.
@@ -174,7 +175,7 @@ var chartRenames = []struct {
 // its own path or where chartRenames says. It returns one message per value that is not.
 func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []string {
 	var out []string
-	for _, leaf := range components.ValueLeaves(prometheusSpecValues) {
+	for _, leaf := range chart.ValueLeaves(prometheusSpecValues) {
 		path, want := leaf, lookup(prometheusSpecValues, leaf)
 		for _, r := range chartRenames {
 			if len(leaf) >= len(r.from) && slices.Equal(leaf[:len(r.from)], r.from) {
@@ -188,9 +189,9 @@ func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []strin
 		switch {
 		case !ok:
 			out = append(out, fmt.Sprintf("prometheusSpec.%s = %v is not in the Prometheus spec (looked for spec.%s): the chart drops it",
-				components.ValuePath(leaf), want, components.ValuePath(path)))
+				chart.ValuePath(leaf), want, chart.ValuePath(path)))
 		case fmt.Sprint(got) != fmt.Sprint(want):
-			out = append(out, fmt.Sprintf("prometheusSpec.%s = %v arrives as spec.%s = %v", components.ValuePath(leaf), want, components.ValuePath(path), got))
+			out = append(out, fmt.Sprintf("prometheusSpec.%s = %v arrives as spec.%s = %v", chart.ValuePath(leaf), want, chart.ValuePath(path), got))
 		}
 	}
 	return out

@@ -146,7 +146,7 @@ type LintAccepted struct {
 }
 
 // chartWorkloads are the chart's and the operator's workloads the suite reads back (kind/name).
-// The release is named after the chart (components.NewPrometheusStack).
+// The release is named after the chart (chart.NewPrometheusStack).
 var (
 	prometheusWorkload   = "StatefulSet/prometheus-" + components.ChartName + "-prometheus"
 	alertmanagerWorkload = "StatefulSet/alertmanager-" + components.ChartName + "-alertmanager"

@@ -12,7 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
 // Target is what a substitution changes.
@@ -330,32 +331,32 @@ var Substitutions = []Substitution{
 	{CompactDedupFlags, "deduplication.func", Add, dedupReason, dedupCompactFlag("deduplication.func")},
 }
 
-const dedupReason = "the prod stack leaves `compactorDeduplication` off (its default); the deduplication step stops the compactor and runs one with the flags the program adds for `compactorDeduplication: true` (components.CompactorFlags with Deduplicate)"
+const dedupReason = "the prod stack leaves `compactorDeduplication` off (its default); the deduplication step stops the compactor and runs one with the flags the program adds for `compactorDeduplication: true` (thanos.CompactorFlags with Deduplicate)"
 
 // dedupCompactFlag is the value of a flag the program adds to the compactor's for
-// compactorDeduplication: true, the difference between components.CompactorFlags with and without
+// compactorDeduplication: true, the difference between thanos.CompactorFlags with and without
 // Deduplicate.
 func dedupCompactFlag(name string) func(*Site, string) (string, error) {
 	return func(*Site, string) (string, error) {
-		settings := components.CompactorSettings{Retention: components.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}}
-		plain, err := components.CompactorFlags("objstore.yml", settings)
+		settings := thanos.CompactorSettings{Retention: thanos.CompactorRetention{Raw: "0d", FiveMinutes: "0d", OneHour: "0d"}}
+		plain, err := thanos.CompactorFlags("objstore.yml", settings)
 		if err != nil {
 			return "", err
 		}
 		settings.Deduplicate = true
-		dedup, err := components.CompactorFlags("objstore.yml", settings)
+		dedup, err := thanos.CompactorFlags("objstore.yml", settings)
 		if err != nil {
 			return "", err
 		}
 		if len(dedup) < len(plain) || !slices.Equal(dedup[:len(plain)], plain) {
-			return "", fmt.Errorf("components.CompactorFlags with Deduplicate %q does not extend the flags without it %q", dedup, plain)
+			return "", fmt.Errorf("thanos.CompactorFlags with Deduplicate %q does not extend the flags without it %q", dedup, plain)
 		}
 		for _, f := range dedup[len(plain):] {
 			if n, v, _ := SplitFlag(f); n == name {
 				return v, nil
 			}
 		}
-		return "", fmt.Errorf("components.CompactorFlags with Deduplicate adds no --%s: %q", name, dedup[len(plain):])
+		return "", fmt.Errorf("thanos.CompactorFlags with Deduplicate adds no --%s: %q", name, dedup[len(plain):])
 	}
 }
 
@@ -476,7 +477,7 @@ func SplitFlag(f string) (name, value string, hasValue bool) {
 // rewriteEndpointSDConfig replaces the single dnssrv+ peers address of the generated
 // --endpoint.sd-config with the StoreAPI addresses that SRV lookup would return.
 func rewriteEndpointSDConfig(s *Site, generated string) (string, error) {
-	var sd components.EndpointSDConfig
+	var sd thanos.EndpointSDConfig
 	if err := yaml.Unmarshal([]byte(generated), &sd); err != nil {
 		return "", fmt.Errorf("generated sd-config %q: %w", generated, err)
 	}
@@ -488,7 +489,7 @@ func rewriteEndpointSDConfig(s *Site, generated string) (string, error) {
 	}
 	sd.Endpoints = nil
 	for _, addr := range s.StoreAPIs {
-		sd.Endpoints = append(sd.Endpoints, components.EndpointSDEntry{Address: addr})
+		sd.Endpoints = append(sd.Endpoints, thanos.EndpointSDEntry{Address: addr})
 	}
 	out, err := yaml.Marshal(sd)
 	return string(out), err
@@ -588,7 +589,7 @@ func clusterChartValues(s *Site) (string, error) {
 		if err := yaml.Unmarshal([]byte(raw), &v); err != nil {
 			return "", fmt.Errorf("chart value %s: %w", sub.Key, err)
 		}
-		components.SetValueAt(values, strings.Split(sub.Key, "."), v)
+		chart.SetValueAt(values, strings.Split(sub.Key, "."), v)
 	}
 	out, err := yaml.Marshal(values)
 	return string(out), err
@@ -597,7 +598,7 @@ func clusterChartValues(s *Site) (string, error) {
 // webhookSecretManifest is the admission webhook's certificate Secret, as an extraManifests list
 // (YAML) of the chart: what kube-webhook-certgen would create.
 func webhookSecretManifest(s *Site, _ string) (string, error) {
-	const release = components.ReleaseName
+	const release = chart.ReleaseName
 	out, err := yaml.Marshal([]any{map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata":   map[string]any{"name": release + "-admission", "namespace": s.Stack.Namespace},

@@ -15,6 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
@@ -95,7 +97,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	if err != nil {
 		return nil, err
 	}
-	chart, err := harness.ChartPath()
+	chartPath, err := harness.ChartPath()
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +105,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	if err != nil {
 		return nil, err
 	}
-	config, err := harness.ApplyStackConfig(&harness.Site{Stack: harness.StackSite{Kubeconfig: cp.Kubeconfig, ChartPath: chart, S3: s3}}, fileConfig)
+	config, err := harness.ApplyStackConfig(&harness.Site{Stack: harness.StackSite{Kubeconfig: cp.Kubeconfig, ChartPath: chartPath, S3: s3}}, fileConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +143,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 	if _, err := stack.Up(ctx); err != nil {
 		return nil, fmt.Errorf("pulumi up: %w", err)
 	}
-	const release = components.ReleaseName
+	const release = chart.ReleaseName
 	if _, err := harness.StartOperator(ctx, cp, procs, ports, tools, d.Namespace, release+"-operator"); err != nil {
 		return nil, err
 	}
@@ -153,16 +155,16 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 		collection string
 		labels     components.ThanosLabels
 	}{
-		{&d.Query, "deployments", components.QuerierLabels(program.Instance)},
-		{&d.QueryFrontend, "deployments", components.QueryFrontendLabels(program.Instance)},
-		{&d.Store, "statefulsets", components.StoreGatewayLabels(program.Instance)},
-		{&d.Compact, "statefulsets", components.CompactorLabels(program.Instance)},
+		{&d.Query, "deployments", thanos.QuerierLabels(program.Instance)},
+		{&d.QueryFrontend, "deployments", thanos.QueryFrontendLabels(program.Instance)},
+		{&d.Store, "statefulsets", thanos.StoreGatewayLabels(program.Instance)},
+		{&d.Compact, "statefulsets", thanos.CompactorLabels(program.Instance)},
 	} {
 		if *w.into, err = readWorkload(ctx, cp.Client, d.Namespace, w.collection, w.labels); err != nil {
 			return nil, err
 		}
 	}
-	objstore, err := harness.SecretData(ctx, cp.Client, d.Namespace, components.ObjstoreSecretName)
+	objstore, err := harness.SecretData(ctx, cp.Client, d.Namespace, chart.ObjstoreSecretName)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +173,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 }
 
 // readWorkload reads the one workload of the collection that labels select: a StatefulSet's name
-// carries a hash of its volumes (components.StatefulSetName). The Workload's name is its Service's,
+// carries a hash of its volumes (thanos.StatefulSetName). The Workload's name is its Service's,
 // the job Prometheus gives its series.
 func readWorkload(ctx context.Context, client *harness.KubeClient, namespace, collection string, labels components.ThanosLabels) (Workload, error) {
 	name := labels.ObjectName()

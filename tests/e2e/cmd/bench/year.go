@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 )
@@ -233,7 +233,7 @@ func linkTree(src, dst string) error {
 	})
 }
 
-func yearReport(w io.Writer, sets []replicaData, retention components.CompactorRetention, s yearSettings, rs []yearResult) {
+func yearReport(w io.Writer, sets []replicaData, retention thanos.CompactorRetention, s yearSettings, rs []yearResult) {
 	mib := func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 	data := sets[0].data
 	var samples int64

@@ -1,0 +1,283 @@
+package chart
+
+import (
+	"fmt"
+	"strings"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	k8scorev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
+)
+
+// PrometheusValues are the settings of the Prometheus that kube-prometheus-stack deploys.
+type PrometheusValues struct {
+	// Replicas of Prometheus. Each replica scrapes everything; the querier deduplicates them.
+	Replicas int
+	// ClusterName becomes the `cluster` external label of every series.
+	ClusterName string
+	// Retention is Prometheus's local retention ("24h"); blocks are shipped every 2h, so this only
+	// bounds how much recent data survives a bucket outage. At least 6h.
+	Retention string
+	// StorageSize of each replica's volume ("50Gi"). Empty: an emptyDir (data lost on restart).
+	StorageSize string
+	// StorageClass of the volume. Default: the cluster's default class.
+	StorageClass string
+	// ServiceAccountName of the Prometheus pods: the IRSA subject of the sidecar's role. Its role
+	// annotation is not a value here: NewPrometheusStack adds it as an output, so that only that one
+	// value is unknown in the preview of a new stack.
+	ServiceAccountName string
+	// ObjstoreSecretName names the Secret with the objstore config under ObjstoreSecretKey.
+	ObjstoreSecretName string
+	// PrometheusResources and SidecarResources are the containers' requests and limits.
+	PrometheusResources, SidecarResources components.Resources
+	// PodDisruptionBudget keeps all but one replica up during voluntary disruptions. Default false;
+	// it needs Replicas of at least 2.
+	PodDisruptionBudget bool
+	// ControlPlaneTargets are the control-plane targets the chart scrapes, and loads the rules of.
+	// The zero value: none of them (kube-controller-manager, kube-scheduler, etcd, kube-proxy).
+	ControlPlaneTargets ControlPlaneTargets
+	// GlobalViewURL is the Prometheus-compatible URL of the Thanos query path (the
+	// query-frontend's QueryFrontendURL, or without one the querier's QuerierURL). Set, the chart's Grafana gets a Thanos datasource for it as its default, and the
+	// chart's own Prometheus datasource stays for the live view of one replica. Empty: none.
+	GlobalViewURL string
+	// NodeExporterNamespace is where the chart's node-exporter runs (its namespaceOverride): it
+	// needs the host's network, PID namespace and filesystem, which the restricted Pod Security
+	// level of the release's namespace forbids. It must exist. Empty: the release's namespace.
+	NodeExporterNamespace string
+	// WorkloadResources size the chart's other workloads (Grafana, the operator, its config reloaders,
+	// kube-state-metrics, node-exporter, the admission webhook's Jobs, Alertmanager). An empty
+	// field leaves the chart's default: no requests and no limits.
+	ChartResources WorkloadResources
+}
+
+// ThanosDatasourceName and ThanosDatasourceUID identify the Grafana datasource of the global view.
+const (
+	ThanosDatasourceName = "Thanos"
+	ThanosDatasourceUID  = "thanos"
+)
+
+// ThanosDatasourceQueryParameters are the query parameters the Thanos datasource adds to every
+// query (Grafana's customQueryParameters). max_source_resolution=auto makes the query-frontend
+// treat a dashboard's query as auto-downsampled (ThanosVersion's pkg/queryfrontend,
+// queryrange_codec.go): its results cache then keys it by the resolution step/5 allows, where a
+// query without the parameter is keyed as raw and shares entries with explicitly raw queries; and
+// an empty answer is asked again at 5m and then 1h (downsampled.go), which fills a panel over data
+// whose raw blocks retention has deleted. The querier treats "auto" as its --query.auto-downsampling
+// does.
+const ThanosDatasourceQueryParameters = "max_source_resolution=auto"
+
+// grafanaValues point the chart's Grafana at the deduplicated, long-term view by default. The keys
+// are the chart's (values.yaml of ChartVersion: grafana.additionalDataSources, passed to Grafana's
+// datasource provisioning; grafana.sidecar.datasources.isDefaultDatasource, which otherwise makes
+// the chart's Prometheus datasource the default, and Grafana refuses two defaults).
+func grafanaValues(globalViewURL string) map[string]any {
+	return map[string]any{
+		"sidecar": map[string]any{"datasources": map[string]any{"isDefaultDatasource": false}},
+		"additionalDataSources": []any{map[string]any{
+			"name":      ThanosDatasourceName,
+			"uid":       ThanosDatasourceUID,
+			"type":      "prometheus",
+			"access":    "proxy",
+			"url":       globalViewURL,
+			"isDefault": true,
+			"editable":  false,
+			"jsonData": map[string]any{
+				// Grafana's Prometheus datasource then knows the Thanos query API (no exemplars, etc.).
+				"prometheusType":        "Thanos",
+				"customQueryParameters": ThanosDatasourceQueryParameters,
+			},
+		}},
+	}
+}
+
+// Paths of the chart values the program builds and the tests read.
+var (
+	// ServiceAccountAnnotationsPath holds the Prometheus ServiceAccount's annotations: the sidecar's
+	// IRSA role.
+	ServiceAccountAnnotationsPath = []string{"prometheus", "serviceAccount", "annotations"}
+	// PrometheusSpecPath holds what the chart copies into the Prometheus resource's spec.
+	PrometheusSpecPath = []string{"prometheus", "prometheusSpec"}
+	// PrometheusPodAnnotationsPath holds the annotations the operator puts on the Prometheus pods:
+	// the objstore config's checksum.
+	PrometheusPodAnnotationsPath = []string{"prometheus", "prometheusSpec", "podMetadata", "annotations"}
+)
+
+// PrometheusStackValues builds the kube-prometheus-stack values that turn its Prometheus into a
+// Thanos-shipping, HA pair. The Thanos sidecar spec, pod metadata and storage are prometheus-
+// operator's own Go types, so a misspelt field does not compile; the keys around them are the
+// chart's (values.yaml of ChartVersion), and a test renders the real chart with them and checks each
+// one arrives in the Prometheus resource.
+func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
+	if v.Replicas < 1 || v.ClusterName == "" || v.Retention == "" || v.ServiceAccountName == "" || v.ObjstoreSecretName == "" {
+		return nil, fmt.Errorf("prometheus values: Replicas (>= 1), ClusterName, Retention, ServiceAccountName and ObjstoreSecretName are required")
+	}
+	if v.PodDisruptionBudget {
+		if err := components.CheckPodDisruptionBudget(v.Replicas); err != nil {
+			return nil, fmt.Errorf("prometheus values: %w", err)
+		}
+	}
+	prometheusSpec, err := prometheusSpecValues(v)
+	if err != nil {
+		return nil, err
+	}
+	prometheus := map[string]any{
+		"serviceAccount": map[string]any{"create": true, "name": v.ServiceAccountName},
+		"prometheusSpec": prometheusSpec,
+	}
+	if v.PodDisruptionBudget {
+		// The chart always renders its minAvailable default (1) beside whatever is set here, so
+		// "all but one" is written as minAvailable rather than maxUnavailable.
+		prometheus["podDisruptionBudget"] = map[string]any{"enabled": true, "minAvailable": v.Replicas - 1}
+	}
+	values := map[string]any{"prometheus": prometheus}
+	for key, value := range controlPlaneValues(v.ControlPlaneTargets) {
+		values[key] = value
+	}
+	if v.NodeExporterNamespace != "" {
+		values["prometheus-node-exporter"] = map[string]any{"namespaceOverride": v.NodeExporterNamespace}
+	}
+	if v.GlobalViewURL != "" {
+		values["grafana"] = grafanaValues(v.GlobalViewURL)
+	}
+	if err := chartResourceValues(values, v.ChartResources); err != nil {
+		return nil, fmt.Errorf("prometheus values: %w", err)
+	}
+	return values, nil
+}
+
+// prometheusSpecValues are the chart's prometheus.prometheusSpec: the replicas with their external
+// labels, the Thanos sidecar with its object storage, the pods' labels, resources and storage.
+func prometheusSpecValues(v PrometheusValues) (map[string]any, error) {
+	sidecarResources, err := v.SidecarResources.Requirements()
+	if err != nil {
+		return nil, fmt.Errorf("prometheus values: sidecar resources: %w", err)
+	}
+	prometheusResources, err := v.PrometheusResources.Requirements()
+	if err != nil {
+		return nil, fmt.Errorf("prometheus values: prometheus resources: %w", err)
+	}
+	image, version := components.ThanosImage(), components.ThanosVersion
+	thanos, err := components.ToUntyped(monitoringv1.ThanosSpec{Image: &image, Version: &version, Resources: sidecarResources})
+	if err != nil {
+		return nil, err
+	}
+	// The chart does not pass the operator's objectStorageConfig through: its Prometheus template
+	// (templates/prometheus/prometheus.yaml of ChartVersion, the `thanos:` block) omits the key and
+	// writes spec.thanos.objectStorageConfig back only from `existingSecret: {name, key}`. Given
+	// the operator's own shape, the sidecar runs without --objstore.config and uploads nothing.
+	// With the object storage set, the operator runs the sidecar's shipper and coordinates
+	// Prometheus's local compaction with it (operator v0.93.1 with Prometheus >= 3.9 and Thanos
+	// >= 0.41: --storage.tsdb.delay-compact-file.path).
+	thanos["objectStorageConfig"] = map[string]any{
+		"existingSecret": map[string]any{"name": v.ObjstoreSecretName, "key": components.ObjstoreSecretKey},
+	}
+	podMetadata, err := components.ToUntyped(monitoringv1.EmbeddedObjectMetadata{Labels: components.PrometheusPodLabels()})
+	if err != nil {
+		return nil, err
+	}
+	resources, err := components.ToUntyped(prometheusResources)
+	if err != nil {
+		return nil, err
+	}
+	prometheusSpec := map[string]any{
+		"replicas": v.Replicas,
+		// The operator's default, made explicit: the querier deduplicates on this label.
+		"replicaExternalLabelName": components.PrometheusReplicaLabel,
+		"externalLabels":           map[string]any{components.ClusterLabel: v.ClusterName},
+		"retention":                v.Retention,
+		"podMetadata":              podMetadata,
+		"thanos":                   thanos,
+		"resources":                resources,
+		// Select every ServiceMonitor, PodMonitor and rule, not only the chart's own: the Thanos
+		// components' monitors carry no release label.
+		"serviceMonitorSelectorNilUsesHelmValues": false,
+		"podMonitorSelectorNilUsesHelmValues":     false,
+		"ruleSelectorNilUsesHelmValues":           false,
+	}
+	if v.StorageSize != "" {
+		storage, err := storageSpec(v.StorageSize, v.StorageClass)
+		if err != nil {
+			return nil, fmt.Errorf("prometheus values: %w", err)
+		}
+		prometheusSpec["storageSpec"] = storage
+	}
+	return prometheusSpec, nil
+}
+
+func storageSpec(size, storageClass string) (map[string]any, error) {
+	quantity, err := resource.ParseQuantity(size)
+	if err != nil {
+		return nil, fmt.Errorf("storage size %q: %w", size, err)
+	}
+	claim := k8scorev1.PersistentVolumeClaimSpec{
+		AccessModes: []k8scorev1.PersistentVolumeAccessMode{k8scorev1.ReadWriteOnce},
+		Resources:   k8scorev1.VolumeResourceRequirements{Requests: k8scorev1.ResourceList{k8scorev1.ResourceStorage: quantity}},
+	}
+	if storageClass != "" {
+		claim.StorageClassName = &storageClass
+	}
+	spec, err := components.ToUntyped(monitoringv1.StorageSpec{VolumeClaimTemplate: monitoringv1.EmbeddedPersistentVolumeClaim{Spec: claim}})
+	if err != nil {
+		return nil, err
+	}
+	// Drop the empty status and metadata the upstream structs always marshal.
+	if tmpl, ok := spec["volumeClaimTemplate"].(map[string]any); ok {
+		delete(tmpl, "status")
+		delete(tmpl, "metadata")
+	}
+	return spec, nil
+}
+
+// GrafanaAdminSecret names the Secret with the Grafana admin credentials that the chart creates
+// from values (the chart's merged values) in release releaseName: grafana.admin.existingSecret when
+// set, else the Grafana subchart's fullname (charts/grafana/templates/_helpers.tpl of ChartVersion,
+// "grafana.fullname": the release name if it contains the chart's name ("grafana" or
+// nameOverride), else "<release>-<name>"; fullnameOverride replaces both). Empty when grafana.enabled is false.
+func GrafanaAdminSecret(values map[string]any, releaseName string) string {
+	grafana, enabled := grafanaValuesOf(values)
+	if !enabled {
+		return ""
+	}
+	if admin, ok := grafana["admin"].(map[string]any); ok {
+		if existing, ok := admin["existingSecret"].(string); ok && existing != "" {
+			return existing
+		}
+	}
+	if override, ok := grafana["fullnameOverride"].(string); ok && override != "" {
+		return override
+	}
+	name := grafanaName(grafana)
+	if strings.Contains(releaseName, name) {
+		return releaseName
+	}
+	return releaseName + "-" + name
+}
+
+// GrafanaPodLabels are the selector labels of the chart's Grafana pods in release releaseName
+// (charts/grafana/templates/_helpers.tpl of ChartVersion, "grafana.selectorLabels": the chart's
+// name and the release). Nil when grafana.enabled is false.
+func GrafanaPodLabels(values map[string]any, releaseName string) map[string]string {
+	grafana, enabled := grafanaValuesOf(values)
+	if !enabled {
+		return nil
+	}
+	return map[string]string{components.LabelName: grafanaName(grafana), components.LabelInstance: releaseName}
+}
+
+// grafanaValuesOf returns the Grafana subchart's values and whether it is enabled (the chart's
+// default).
+func grafanaValuesOf(values map[string]any) (map[string]any, bool) {
+	grafana, _ := values["grafana"].(map[string]any)
+	enabled, ok := grafana["enabled"].(bool)
+	return grafana, !ok || enabled
+}
+
+// grafanaName is the Grafana subchart's name: nameOverride, else "grafana" ("grafana.name").
+func grafanaName(grafana map[string]any) string {
+	if override, ok := grafana["nameOverride"].(string); ok && override != "" {
+		return override
+	}
+	return "grafana"
+}
