@@ -310,7 +310,7 @@ func checkPrometheus(ctx context.Context, t *testing.T) {
 			t.Errorf("Prometheus %s = %q, want %q", c.what, c.got, c.want)
 		}
 	}
-	values, _ := harness.Lookup(releaseValues(ctx, t), chart.PrometheusSpecPath)
+	values, _ := harness.FieldOK(releaseValues(ctx, t), chart.PrometheusSpecPath...)
 	prometheusSpecValues, ok := values.(map[string]any)
 	if !ok {
 		t.Fatalf("the release's values have no %v", chart.PrometheusSpecPath)

@@ -174,17 +174,17 @@ func checkRenderedSidecarScrape(t *testing.T, c *rendered) {
 			continue
 		}
 		sidecarPorts := map[string]bool{}
-		for _, p := range list(at(t, map[string]any(svc), "spec.ports")) {
-			if target := fmt.Sprint(lookup(p, []string{"targetPort"})); target == chart.SidecarHTTPPortName || target == fmt.Sprint(thanos.HTTPPort) {
-				sidecarPorts[fmt.Sprint(lookup(p, []string{"name"}))] = true
+		for _, p := range harness.List(at(t, map[string]any(svc), "spec.ports")) {
+			if target := fmt.Sprint(harness.Field(p, "targetPort")); target == chart.SidecarHTTPPortName || target == fmt.Sprint(thanos.HTTPPort) {
+				sidecarPorts[fmt.Sprint(harness.Field(p, "name"))] = true
 			}
 		}
 		for _, sm := range c.all("ServiceMonitor") {
-			if !selects(stringMap(lookup(map[string]any(sm), []string{"spec", "selector", "matchLabels"})), stringMap(svc.Metadata()["labels"])) {
+			if !selects(stringMap(harness.Field(map[string]any(sm), "spec", "selector", "matchLabels")), stringMap(svc.Metadata()["labels"])) {
 				continue
 			}
-			for _, e := range list(lookup(map[string]any(sm), []string{"spec", "endpoints"})) {
-				if sidecarPorts[fmt.Sprint(lookup(e, []string{"port"}))] {
+			for _, e := range harness.List(harness.Field(map[string]any(sm), "spec", "endpoints")) {
+				if sidecarPorts[fmt.Sprint(harness.Field(e, "port"))] {
 					t.Errorf("the chart's ServiceMonitor %s scrapes the sidecars through Service %s too: they would be scraped twice", sm.Name(), svc.Name())
 				}
 			}
@@ -225,18 +225,6 @@ func checkEveryPrometheusSpecValue(t *testing.T, c *rendered) {
 	}
 }
 
-func lookup(v any, path []string) any {
-	out, _ := harness.Lookup(v, path)
-	return out
-}
-
-func lookupOK(v any, path []string) (any, bool) { return harness.Lookup(v, path) }
-
-func list(v any) []any {
-	l, _ := v.([]any)
-	return l
-}
-
 func atoi(t *testing.T, s string) int {
 	t.Helper()
 	var n int
@@ -252,14 +240,14 @@ func atoi(t *testing.T, s string) int {
 func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
 	var datasources []map[string]any
 	for _, cm := range c.all("ConfigMap") {
-		labels, _ := lookup(cm, []string{"metadata", "labels"}).(map[string]any)
+		labels, _ := harness.Field(cm, "metadata", "labels").(map[string]any)
 		if labels["grafana_datasource"] != "1" {
 			continue
 		}
 		var file struct {
 			Datasources []map[string]any `json:"datasources"`
 		}
-		if err := yaml.Unmarshal([]byte(fmt.Sprint(lookup(cm, []string{"data", "datasource.yaml"}))), &file); err != nil {
+		if err := yaml.Unmarshal([]byte(fmt.Sprint(harness.Field(cm, "data", "datasource.yaml"))), &file); err != nil {
 			t.Fatalf("%s: %v", cm.Name(), err)
 		}
 		datasources = append(datasources, file.Datasources...)
@@ -301,7 +289,7 @@ func checkRenderedGrafanaAdminSecret(t *testing.T, c *rendered) {
 		t.Fatalf("grafanaAdminSecret = %q, want <namespace>/<name>", c.run.outputs["grafanaAdminSecret"])
 	}
 	secret := c.one(t, "Secret", name)
-	data, _ := lookup(secret, []string{"data"}).(map[string]any)
+	data, _ := harness.Field(secret, "data").(map[string]any)
 	for _, key := range []string{"admin-user", "admin-password"} {
 		if _, ok := data[key]; !ok {
 			t.Errorf("Secret %s has keys %v, want %s", name, slices.Collect(maps.Keys(data)), key)
@@ -317,7 +305,7 @@ func checkRenderedGrafanaPodLabels(t *testing.T, c *rendered) {
 	var selected []string
 	for _, kind := range []string{"Deployment", "StatefulSet", "DaemonSet"} {
 		for _, o := range c.all(kind) {
-			labels := stringMap(lookup(o, []string{"spec", "template", "metadata", "labels"}))
+			labels := stringMap(harness.Field(o, "spec", "template", "metadata", "labels"))
 			if selects(selector, labels) {
 				selected = append(selected, kind+"/"+o.Name())
 			}
@@ -356,10 +344,10 @@ func renderedControlPlane(t *testing.T, c *rendered) map[string]bool {
 	}
 	groups, alerts := map[string]bool{}, map[string]bool{}
 	for _, rule := range c.all("PrometheusRule") {
-		for _, g := range list(lookup(rule, []string{"spec", "groups"})) {
-			groups[fmt.Sprint(lookup(g, []string{"name"}))] = true
-			for _, r := range list(lookup(g, []string{"rules"})) {
-				if a, ok := lookup(r, []string{"alert"}).(string); ok {
+		for _, g := range harness.List(harness.Field(rule, "spec", "groups")) {
+			groups[fmt.Sprint(harness.Field(g, "name"))] = true
+			for _, r := range harness.List(harness.Field(g, "rules")) {
+				if a, ok := harness.Field(r, "alert").(string); ok {
 					alerts[a] = true
 				}
 			}

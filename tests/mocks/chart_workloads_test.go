@@ -38,15 +38,15 @@ func renderedPods(t *testing.T, c *rendered) []renderedPod {
 	var pods []renderedPod
 	for _, kind := range podKinds {
 		for _, o := range c.all(kind) {
-			spec, _ := lookup(o, []string{"spec", "template", "spec"}).(map[string]any)
-			ns, _ := lookup(o, []string{"metadata", "namespace"}).(string)
+			spec, _ := harness.Field(o, "spec", "template", "spec").(map[string]any)
+			ns, _ := harness.Field(o, "metadata", "namespace").(string)
 			if ns == "" {
 				ns = namespace
 			}
 			p := renderedPod{kind: kind, name: o.Name(), namespace: ns,
-				labels: stringMap(lookup(o, []string{"spec", "template", "metadata", "labels"})), hostNetwork: spec["hostNetwork"] == true}
+				labels: stringMap(harness.Field(o, "spec", "template", "metadata", "labels")), hostNetwork: spec["hostNetwork"] == true}
 			for _, key := range []string{"initContainers", "containers"} {
-				for _, ctr := range list(spec[key]) {
+				for _, ctr := range harness.List(spec[key]) {
 					p.containers = append(p.containers, ctr.(map[string]any))
 				}
 			}
@@ -54,7 +54,7 @@ func renderedPods(t *testing.T, c *rendered) []renderedPod {
 		}
 	}
 	pods = append(pods, renderedPod{kind: "Prometheus", name: c.prometheus.Name(), namespace: namespace,
-		labels: stringMap(lookup(c.spec, []string{"podMetadata", "labels"}))})
+		labels: stringMap(harness.Field(c.spec, "podMetadata", "labels"))})
 	for _, am := range c.all("Alertmanager") {
 		pods = append(pods, renderedPod{kind: "Alertmanager", name: am.Name(), namespace: namespace, labels: alertmanagerPodLabels(t, c, am)})
 	}
@@ -70,9 +70,9 @@ func alertmanagerPodLabels(t *testing.T, c *rendered, am harness.Object) map[str
 		components.LabelName: "alertmanager", components.LabelManagedBy: "prometheus-operator",
 		components.LabelInstance: am.Name(), "alertmanager": am.Name(),
 	}
-	maps.Copy(labels, stringMap(lookup(am, []string{"spec", "podMetadata", "labels"})))
+	maps.Copy(labels, stringMap(harness.Field(am, "spec", "podMetadata", "labels")))
 	svc := c.one(t, "Service", am.Name())
-	if selector := stringMap(lookup(svc, []string{"spec", "selector"})); !selects(selector, labels) {
+	if selector := stringMap(harness.Field(svc, "spec", "selector")); !selects(selector, labels) {
 		t.Fatalf("the chart's Service %s selects %v, not the operator's Alertmanager pod labels %v", svc.Name(), selector, labels)
 	}
 	return labels
@@ -99,14 +99,14 @@ func chartPods(t *testing.T, c *rendered) map[string]netPod {
 			continue
 		}
 		for _, ctr := range p.containers {
-			for _, port := range list(ctr["ports"]) {
-				name := fmt.Sprint(lookup(port, []string{"name"}))
-				n, err := strconv.Atoi(fmt.Sprint(lookup(port, []string{"containerPort"})))
+			for _, port := range harness.List(ctr["ports"]) {
+				name := fmt.Sprint(harness.Field(port, "name"))
+				n, err := strconv.Atoi(fmt.Sprint(harness.Field(port, "containerPort")))
 				if err != nil {
 					t.Fatalf("%s %s port %s: %v", p.kind, p.name, name, err)
 				}
 				pod.ports[name] = int32(n)
-				pod.udp[name] = lookup(port, []string{"protocol"}) == "UDP"
+				pod.udp[name] = harness.Field(port, "protocol") == "UDP"
 			}
 		}
 		out[strings.TrimPrefix(p.name, prefix)] = pod
@@ -132,7 +132,7 @@ func TestTheChartsPodsAreSizedAndFenced(t *testing.T) {
 func hasResources(resources any) []string {
 	var missing []string
 	for _, path := range [][]string{{"requests", "cpu"}, {"requests", "memory"}, {"limits", "memory"}} {
-		if v, ok := lookupOK(resources, path); !ok || v == nil || fmt.Sprint(v) == "" || fmt.Sprint(v) == "0" {
+		if v, ok := harness.FieldOK(resources, path...); !ok || v == nil || fmt.Sprint(v) == "" || fmt.Sprint(v) == "0" {
 			missing = append(missing, strings.Join(path, "."))
 		}
 	}
@@ -152,11 +152,11 @@ func checkRenderedResources(t *testing.T, c *rendered) {
 	if missing := hasResources(c.spec["resources"]); len(missing) > 0 {
 		t.Errorf("Prometheus %s has no %v", c.prometheus.Name(), missing)
 	}
-	if missing := hasResources(lookup(c.spec, []string{"thanos", "resources"})); len(missing) > 0 {
+	if missing := hasResources(harness.Field(c.spec, "thanos", "resources")); len(missing) > 0 {
 		t.Errorf("Prometheus %s's Thanos sidecar has no %v", c.prometheus.Name(), missing)
 	}
 	for _, am := range c.all("Alertmanager") {
-		if missing := hasResources(lookup(am, []string{"spec", "resources"})); len(missing) > 0 {
+		if missing := hasResources(harness.Field(am, "spec", "resources")); len(missing) > 0 {
 			t.Errorf("Alertmanager %s has no %v", am.Name(), missing)
 		}
 	}
@@ -168,8 +168,8 @@ func checkRenderedResources(t *testing.T, c *rendered) {
 		t.Fatalf("%d operator Deployments rendered, want 1", len(operators))
 	}
 	var args []string
-	for _, ctr := range list(lookup(operators[0], []string{"spec", "template", "spec", "containers"})) {
-		for _, a := range list(lookup(ctr, []string{"args"})) {
+	for _, ctr := range harness.List(harness.Field(operators[0], "spec", "template", "spec", "containers")) {
+		for _, a := range harness.List(harness.Field(ctr, "args")) {
 			args = append(args, fmt.Sprint(a))
 		}
 	}
@@ -228,11 +228,11 @@ func checkChartPodSelectors(t *testing.T, c *rendered) {
 			if selectorMatches(t, s.selector, p.labels) {
 				selected = append(selected, p.kind+"/"+p.name)
 				for _, ctr := range p.containers {
-					for _, port := range list(ctr["ports"]) {
-						name := fmt.Sprint(lookup(port, []string{"name"}))
+					for _, port := range harness.List(ctr["ports"]) {
+						name := fmt.Sprint(harness.Field(port, "name"))
 						if want, ok := s.ports[name]; ok {
 							found = append(found, name)
-							if got := fmt.Sprint(lookup(port, []string{"containerPort"})); got != fmt.Sprint(want) {
+							if got := fmt.Sprint(harness.Field(port, "containerPort")); got != fmt.Sprint(want) {
 								t.Errorf("%s's port %s is %s, the NetworkPolicy admits %d", s.what, name, got, want)
 							}
 						}

@@ -277,36 +277,17 @@ func (r *run) one(t *testing.T, typ, name string) registered {
 	return registered{}
 }
 
-// at walks a path of map keys and array indexes ("spec.template.spec.containers.0.args").
+// at walks a path of map keys and list indexes ("spec.template.spec.containers.0.args") with
+// harness.FieldOK, and fails the test where the path does not exist.
 func at(t *testing.T, v any, path string) any {
 	t.Helper()
-	for _, key := range strings.Split(path, ".") {
-		switch node := v.(type) {
-		case map[string]any:
-			next, ok := node[key]
-			if !ok {
-				t.Fatalf("path %q: no key %q in %v", path, key, keys(node))
-			}
-			v = next
-		case []any:
-			var i int
-			if _, err := fmt.Sscan(key, &i); err != nil || i >= len(node) {
-				t.Fatalf("path %q: bad index %q into %d elements", path, key, len(node))
-			}
-			v = node[i]
-		default:
-			t.Fatalf("path %q: cannot descend into %T at %q", path, v, key)
+	keys := strings.Split(path, ".")
+	for i := range keys {
+		if _, ok := harness.FieldOK(v, keys[:i+1]...); !ok {
+			t.Fatalf("path %q: nothing at %q", path, strings.Join(keys[:i+1], "."))
 		}
 	}
-	return v
-}
-
-func keys(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+	return harness.Field(v, keys...)
 }
 
 func strs(t *testing.T, v any) []string {

@@ -3,6 +3,7 @@ package mocks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // TestThanosMixinIsDeployed: the mixin's alerts as one PrometheusRule after the chart's CRDs, and
@@ -50,7 +52,7 @@ func TestThanosMixinIsDeployed(t *testing.T) {
 			}
 			data := stringMap(at(t, cm.Inputs, "data"))
 			if len(data) != 1 || data["thanos-"+file] != text {
-				t.Errorf("%s: data keys %v, want thanos-%s with the mixin's JSON", cm.Name, keys(at(t, cm.Inputs, "data").(map[string]any)), file)
+				t.Errorf("%s: data keys %v, want thanos-%s with the mixin's JSON", cm.Name, slices.Sorted(maps.Keys(at(t, cm.Inputs, "data").(map[string]any))), file)
 			}
 			if !json.Valid([]byte(data["thanos-"+file])) {
 				t.Errorf("%s: not JSON", cm.Name)
@@ -217,13 +219,13 @@ func TestChartGivesTheSeriesTheStackVolumeAlertsRead(t *testing.T) {
 		c := renderStack(t, stack, r)
 		found := 0
 		for _, rule := range c.all("PrometheusRule") {
-			for _, g := range list(lookup(rule, []string{"spec", "groups"})) {
-				for _, rr := range list(lookup(g, []string{"rules"})) {
-					if lookup(rr, []string{"alert"}) != "KubePersistentVolumeFillingUp" {
+			for _, g := range harness.List(harness.Field(rule, "spec", "groups")) {
+				for _, rr := range harness.List(harness.Field(g, "rules")) {
+					if harness.Field(rr, "alert") != "KubePersistentVolumeFillingUp" {
 						continue
 					}
 					found++
-					expr := fmt.Sprint(lookup(rr, []string{"expr"}))
+					expr := fmt.Sprint(harness.Field(rr, "expr"))
 					m := selector.FindStringSubmatch(expr)
 					if m == nil {
 						t.Fatalf("the chart's KubePersistentVolumeFillingUp reads no available bytes: %s", expr)
@@ -241,12 +243,12 @@ func TestChartGivesTheSeriesTheStackVolumeAlertsRead(t *testing.T) {
 		}
 		honorLabels := map[string]bool{}
 		for _, sm := range c.all("ServiceMonitor") {
-			for _, ep := range list(lookup(sm, []string{"spec", "endpoints"})) {
-				path, _ := lookup(ep, []string{"path"}).(string)
+			for _, ep := range harness.List(harness.Field(sm, "spec", "endpoints")) {
+				path, _ := harness.Field(ep, "path").(string)
 				if path == "" {
 					path = "/metrics"
 				}
-				if lookup(ep, []string{"honorLabels"}) == true && path == "/metrics" {
+				if harness.Field(ep, "honorLabels") == true && path == "/metrics" {
 					honorLabels[sm.Name()] = true
 				}
 			}

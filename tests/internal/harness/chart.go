@@ -176,7 +176,7 @@ var chartRenames = []struct {
 func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []string {
 	var out []string
 	for _, leaf := range chart.ValueLeaves(prometheusSpecValues) {
-		path, want := leaf, lookup(prometheusSpecValues, leaf)
+		path, want := leaf, Field(prometheusSpecValues, leaf...)
 		for _, r := range chartRenames {
 			if len(leaf) >= len(r.from) && slices.Equal(leaf[:len(r.from)], r.from) {
 				path = append(slices.Clone(r.to), leaf[len(r.from):]...)
@@ -185,7 +185,7 @@ func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []strin
 				}
 			}
 		}
-		got, ok := lookupOK(spec, path)
+		got, ok := FieldOK(spec, path...)
 		switch {
 		case !ok:
 			out = append(out, fmt.Sprintf("prometheusSpec.%s = %v is not in the Prometheus spec (looked for spec.%s): the chart drops it",
@@ -196,29 +196,3 @@ func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []strin
 	}
 	return out
 }
-
-func lookup(v any, path []string) any {
-	out, _ := lookupOK(v, path)
-	return out
-}
-
-func lookupOK(v any, path []string) (any, bool) {
-	for _, key := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			if o, isObject := v.(Object); isObject {
-				m, ok = o, true
-			}
-		}
-		if !ok {
-			return nil, false
-		}
-		if v, ok = m[key]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-// Lookup walks a values tree by a path of keys; ok is false where the path does not exist.
-func Lookup(v any, path []string) (any, bool) { return lookupOK(v, path) }

@@ -159,37 +159,3 @@ func SecretData(ctx context.Context, client *KubeClient, namespace, name string)
 	}
 	return out, nil
 }
-
-// Field walks a decoded JSON object: Field(obj, "spec", "template", "metadata", "labels").
-func Field(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
-// Str is Field as a string ("" where it is not one).
-func Str(v any, path ...string) string {
-	s, _ := Field(v, path...).(string)
-	return s
-}
-
-// StringMap is Field as a map of strings.
-func StringMap(v any, path ...string) map[string]string {
-	m, _ := Field(v, path...).(map[string]any)
-	out := map[string]string{}
-	for k, e := range m {
-		out[k] = fmt.Sprint(e)
-	}
-	return out
-}
-
-// List is Field as a list.
-func List(v any, path ...string) []any {
-	l, _ := Field(v, path...).([]any)
-	return l
-}
