@@ -15,7 +15,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,90 +27,64 @@ import (
 
 // suite is what every test shares: the cluster, the Pulumi backend, the chart.
 var suite struct {
+	*harness.Suite
 	tools   harness.Tools
 	images  harness.ImageSources
-	dir     string
-	procs   *harness.Processes
-	ports   *harness.Ports
 	cluster *harness.Cluster
-	pulumi  *harness.Pulumi
-	chart   string
 }
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
 func runMain(m *testing.M) int {
-	fail := func(what string, err error) int {
-		fmt.Fprintf(os.Stderr, "cluster: %s: %v\n", what, err)
+	var err error
+	if suite.Suite, err = harness.NewSuite("cluster", "CLUSTER_KEEP_DIR", harness.RemoveLeftoverNodes); err != nil {
+		fmt.Fprintln(os.Stderr, "cluster:", err)
 		return 1
 	}
+	// The cluster stops first (its node's mounts, then its processes), then the suite's directory
+	// goes.
+	defer suite.Close()
 	tools, node, images, err := harness.ClusterTools()
 	if err != nil {
-		return fail("tools", err)
+		return suite.Fail("tools", err)
 	}
 	suite.tools, suite.images = tools, images
-	if suite.chart, err = harness.ChartPath(); err != nil {
-		return fail("chart", err)
-	}
-	const dirPrefix = "prometheus-thanos-cluster-"
-	if errs := harness.RemoveLeftoverNodes(filepath.Join(os.TempDir(), dirPrefix+"*")); len(errs) > 0 {
-		return fail("what an earlier run left", errors.Join(errs...))
-	}
-	if suite.dir, err = os.MkdirTemp("", dirPrefix); err != nil {
-		return fail("temporary directory", err)
-	}
-	keep := os.Getenv("CLUSTER_KEEP_DIR") != ""
-	suite.procs = &harness.Processes{Dir: filepath.Join(suite.dir, "logs")}
-	suite.ports = &harness.Ports{}
 	refs, err := stackImages()
 	if err != nil {
-		return fail("images", err)
+		return suite.Fail("images", err)
 	}
 	if err := volumeSizeFitsEveryClaim(); err != nil {
-		return fail("volumes", err)
+		return suite.Fail("volumes", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
-	suite.cluster, err = harness.StartCluster(ctx, filepath.Join(suite.dir, "cluster"), harness.ClusterOptions{
+	suite.cluster, err = harness.StartCluster(ctx, filepath.Join(suite.Dir, "cluster"), harness.ClusterOptions{
 		Tools: tools, NodeTools: node, Images: images, ImageRefs: refs,
 		PersistentVolumes: 24, PersistentVolumeSize: volumeSize,
 		SmallVolumes: smallVolumes, SmallVolumeSize: smallVolumeSize,
-	}, suite.procs, suite.ports)
-	defer func() {
-		stop, cancelStop := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancelStop()
-		if suite.cluster != nil {
+	}, suite.Procs, suite.Ports)
+	if suite.cluster != nil {
+		defer func() {
+			stop, cancelStop := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancelStop()
 			for _, err := range suite.cluster.Stop(stop) {
 				fmt.Fprintln(os.Stderr, "cluster: teardown:", err)
 			}
-		} else {
-			suite.procs.StopAll()
-		}
-		if keep {
-			fmt.Fprintln(os.Stderr, "cluster: kept", suite.dir)
-			return
-		}
-		if err := os.RemoveAll(suite.dir); err != nil {
-			fmt.Fprintln(os.Stderr, "cluster: remove", suite.dir, err)
-		}
-	}()
+		}()
+	}
 	if err != nil {
-		fmt.Fprint(os.Stderr, suite.procs.Logs(40))
-		return fail("cluster", err)
+		fmt.Fprint(os.Stderr, suite.Procs.Logs(40))
+		return suite.Fail("cluster", err)
 	}
 	fmt.Fprintf(os.Stderr, "cluster: one-node cluster ready in %s:\n", time.Since(start).Round(time.Second))
 	for _, t := range suite.cluster.Timings {
 		fmt.Fprintf(os.Stderr, "cluster:   %-62s %s\n", t.Phase, t.Duration.Round(100*time.Millisecond))
 	}
-	if suite.pulumi, err = harness.NewPulumi(filepath.Join(suite.dir, "pulumi"), tools); err != nil {
-		return fail("pulumi", err)
+	if err := suite.StartPulumi(tools); err != nil {
+		return suite.Fail("pulumi", err)
 	}
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "cluster: process logs:\n%s", suite.procs.Logs(40))
-	}
-	return code
+	return suite.Run(m, 40)
 }
 
 // stackImages are the images the stacks will run: every image of the chart rendered with the
@@ -130,7 +103,7 @@ func stackImages() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	objects, err := harness.RenderChart(suite.chart, "kube-prometheus-stack", "monitoring", values)
+	objects, err := harness.RenderChart(suite.Chart, "kube-prometheus-stack", "monitoring", values)
 	if err != nil {
 		return nil, err
 	}

@@ -24,14 +24,14 @@ import (
 // stackSite is where a stack of the suite deploys: the cluster (nil before it runs), the chart,
 // and the admission webhook's certificate for its namespace.
 func stackSite(c *harness.Cluster, namespace string) (*harness.Site, error) {
-	site := &harness.Site{Stack: harness.StackSite{ChartPath: suite.chart, Namespace: namespace,
+	site := &harness.Site{Stack: harness.StackSite{ChartPath: suite.Chart, Namespace: namespace,
 		WebhookCA: "ca", WebhookCert: "cert", WebhookKey: "key"}}
 	if c == nil {
 		return site, nil
 	}
 	site.Stack.Kubeconfig = c.Kubeconfig
 	service := "kube-prometheus-stack-operator" // the chart's operator Service for the release
-	certFile, keyFile, err := c.IssueCertificate(filepath.Join(suite.dir, "webhook-"+namespace), "webhook",
+	certFile, keyFile, err := c.IssueCertificate(filepath.Join(suite.Dir, "webhook-"+namespace), "webhook",
 		[]string{service, service + "." + namespace + ".svc"})
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func localStackConfig(t *testing.T, namespace string, overrides map[string]strin
 // newStack creates a stack of the program with the configuration.
 func newStack(ctx context.Context, t *testing.T, name string, config map[string]string) auto.Stack {
 	t.Helper()
-	s := suite.pulumi.MustStack(ctx, t, program.ProjectName, name, program.Run)
+	s := suite.Pulumi.MustStack(ctx, t, program.ProjectName, name, program.Run)
 	harness.MustSetConfig(ctx, t, s, config, stackSecrets...)
 	return s
 }

@@ -70,7 +70,7 @@ func TestBadConfigFailsPreview(t *testing.T) {
 			if secrets == nil {
 				secrets = mainSecrets
 			}
-			stack := suite.pulumi.MustStack(ctx, t, program.ProjectName, "bad-"+c.name, program.Run)
+			stack := suite.Pulumi.MustStack(ctx, t, program.ProjectName, "bad-"+c.name, program.Run)
 			harness.MustSetConfig(ctx, t, stack, config, secrets...)
 			_, err := stack.Preview(ctx)
 			if err == nil {

@@ -24,9 +24,9 @@ import (
 // Each sub-benchmark reports ns/op (the mean) and median-s (the median of its b.N previews).
 func BenchmarkPreview(b *testing.B) {
 	ctx := context.Background()
-	full := suite.pulumi.MustStack(ctx, b, program.ProjectName, "bench", program.Run)
+	full := suite.Pulumi.MustStack(ctx, b, program.ProjectName, "bench", program.Run)
 	harness.MustSetConfig(ctx, b, full, kubeconfigConfig(b), mainSecrets...)
-	floor := suite.pulumi.MustStack(ctx, b, "preview-floor", "bench", func(*pulumi.Context) error { return nil })
+	floor := suite.Pulumi.MustStack(ctx, b, "preview-floor", "bench", func(*pulumi.Context) error { return nil })
 
 	b.Run("program", func(b *testing.B) { benchPreview(ctx, b, full) })
 	b.Run("empty-program", func(b *testing.B) { benchPreview(ctx, b, floor) })

@@ -30,7 +30,7 @@ func consumersReadTheOutputs(ctx context.Context, t *testing.T, stack auto.Stack
 	}
 	mainName := harness.FullyQualified(program.ProjectName, mainStack)
 
-	goConsumer := suite.pulumi.MustStack(ctx, t, consumerProject, consumerStack, examples.Program)
+	goConsumer := suite.Pulumi.MustStack(ctx, t, consumerProject, consumerStack, examples.Program)
 	readsTheOutputs(ctx, t, goConsumer, consumerProject, mainName, outputs)
 	// A stack without one of the outputs fails the Go consumer's update, naming the stack and output.
 	harness.MustSetConfig(ctx, t, goConsumer, map[string]string{consumerProject + ":monitoringStack": clusterRef})
@@ -39,7 +39,7 @@ func consumersReadTheOutputs(ctx context.Context, t *testing.T, stack auto.Stack
 	}
 	destroyConsumer(ctx, t, goConsumer)
 
-	yamlConsumer, err := suite.pulumi.ProjectStack(ctx, filepath.Join(harness.RepoRoot(), "examples", "consumer-yaml"), consumerStack)
+	yamlConsumer, err := suite.Pulumi.ProjectStack(ctx, filepath.Join(harness.RepoRoot(), "examples", "consumer-yaml"), consumerStack)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func schemaProperties(version any, path []string) map[string]any {
 }
 
 func installOlderCRDs(ctx context.Context, t *testing.T) {
-	crds, err := harness.ChartCRDs(suite.chart)
+	crds, err := harness.ChartCRDs(suite.Chart)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ const (
 // stack references.
 func mainConfig(t testing.TB) map[string]string {
 	t.Helper()
-	config, err := harness.ApplyStackConfig(&harness.Site{Stack: harness.StackSite{ChartPath: suite.chart, S3: testBucket}}, map[string]string{
+	config, err := harness.ApplyStackConfig(&harness.Site{Stack: harness.StackSite{ChartPath: suite.Chart, S3: testBucket}}, map[string]string{
 		"clusterName":  clusterName,
 		"namespace":    namespace,
 		"clusterStack": harness.FullyQualified(clusterProject, clusterStack),
@@ -163,7 +163,7 @@ func ensureClusterStack(ctx context.Context, t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := suite.pulumi.MustStack(ctx, t, clusterProject, clusterStack, func(ctx *pulumi.Context) error {
+	s := suite.Pulumi.MustStack(ctx, t, clusterProject, clusterStack, func(ctx *pulumi.Context) error {
 		for name, value := range outputs {
 			if strings.HasPrefix(name, "kubeconfig") {
 				ctx.Export(name, pulumi.ToSecret(pulumi.Any(value)))
@@ -190,7 +190,7 @@ func TestLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	ensureClusterStack(ctx, t)
-	stack := suite.pulumi.MustStack(ctx, t, program.ProjectName, mainStack, program.Run)
+	stack := suite.Pulumi.MustStack(ctx, t, program.ProjectName, mainStack, program.Run)
 	harness.MustSetConfig(ctx, t, stack, mainConfig(t), mainSecrets...)
 
 	steps.Run(t, []steps.Step{
@@ -214,7 +214,7 @@ func TestLifecycle(t *testing.T) {
 // the chart's CRDs among them, which it applies whether or not they exist.
 func expectedCreates(t *testing.T) []string {
 	t.Helper()
-	crds, err := harness.ChartCRDNames(suite.chart)
+	crds, err := harness.ChartCRDNames(suite.Chart)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,7 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 	}
 	assertGone(ctx, t, namespace, append(append([]object{{"Namespace", namespace}, {"Namespace", nodeExporterNamespace}}, programObjects...), chartObjects...))
 
-	crdsBefore, err := harness.ChartCRDNames(suite.chart)
+	crdsBefore, err := harness.ChartCRDNames(suite.Chart)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,13 +36,9 @@ import (
 
 // suite is what every test shares: one control plane and one Pulumi state backend.
 var suite struct {
+	*harness.Suite
 	tools   harness.Tools
-	dir     string // temporary root: state, workspaces, logs
-	procs   *harness.Processes
-	ports   *harness.Ports
 	cluster *harness.ControlPlane
-	pulumi  *harness.Pulumi
-	chart   string // the real chart package
 }
 
 func TestMain(m *testing.M) {
@@ -50,46 +46,25 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	fail := func(what string, err error) int {
-		fmt.Fprintf(os.Stderr, "integration: %s: %v\n", what, err)
+	var err error
+	if suite.Suite, err = harness.NewSuite("integration", "INTEGRATION_KEEP_DIR", nil); err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
 		return 1
 	}
-	var err error
+	defer suite.Close()
 	if suite.tools, err = harness.ToolsFromEnv(toolset.Integration, harness.SuiteTools(toolset.Integration)); err != nil {
-		return fail("tools", err)
+		return suite.Fail("tools", err)
 	}
-	if suite.chart, err = harness.ChartPath(); err != nil {
-		return fail("chart", err)
-	}
-	if suite.dir, err = os.MkdirTemp("", "prometheus-thanos-integration-"); err != nil {
-		return fail("temporary directory", err)
-	}
-	keep := os.Getenv("INTEGRATION_KEEP_DIR") != ""
-	defer func() {
-		if keep {
-			fmt.Fprintln(os.Stderr, "integration: kept", suite.dir)
-			return
-		}
-		os.RemoveAll(suite.dir)
-	}()
-	suite.procs = &harness.Processes{Dir: filepath.Join(suite.dir, "logs")}
-	suite.ports = &harness.Ports{}
-	defer suite.procs.StopAll()
-
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	if suite.cluster, err = harness.StartControlPlane(ctx, filepath.Join(suite.dir, "cluster"), suite.tools, suite.procs, suite.ports); err != nil {
-		fmt.Fprint(os.Stderr, suite.procs.Logs(30))
-		return fail("control plane", err)
+	if suite.cluster, err = harness.StartControlPlane(ctx, filepath.Join(suite.Dir, "cluster"), suite.tools, suite.Procs, suite.Ports); err != nil {
+		fmt.Fprint(os.Stderr, suite.Procs.Logs(30))
+		return suite.Fail("control plane", err)
 	}
 	fmt.Fprintf(os.Stderr, "integration: control plane ready at %s in %s\n", suite.cluster.Server, time.Since(start).Round(time.Second))
-	if suite.pulumi, err = harness.NewPulumi(filepath.Join(suite.dir, "pulumi"), suite.tools); err != nil {
-		return fail("pulumi", err)
+	if err := suite.StartPulumi(suite.tools); err != nil {
+		return suite.Fail("pulumi", err)
 	}
-	code := m.Run()
-	if code != 0 {
-		fmt.Fprintf(os.Stderr, "integration: process logs:\n%s", suite.procs.Logs(30))
-	}
-	return code
+	return suite.Run(m, 30)
 }

@@ -48,7 +48,7 @@ func operatorFlag(t *testing.T, name string) string {
 // the querier deduplicates on.
 func operatorGeneratesPrometheus(ctx context.Context, t *testing.T) {
 	var err error
-	operator, err = harness.StartOperator(ctx, suite.cluster, suite.procs, suite.ports, suite.tools, namespace, operatorName)
+	operator, err = harness.StartOperator(ctx, suite.cluster, suite.Procs, suite.Ports, suite.tools, namespace, operatorName)
 	if err != nil {
 		t.Fatal(err)
 	}

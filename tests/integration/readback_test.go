@@ -30,7 +30,7 @@ import (
 // checkCRDs: Helm installed every CRD of the chart's CRDs subchart, of the pinned operator version,
 // and the API server established them.
 func checkCRDs(ctx context.Context, t *testing.T) {
-	names, err := harness.ChartCRDNames(suite.chart)
+	names, err := harness.ChartCRDNames(suite.Chart)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,9 +407,9 @@ func keysOnlyInSecret(ctx context.Context, t *testing.T, stack auto.Stack) {
 		"Slack URL of chartSecretValues": slackURL,
 	}
 	dirs := []string{
-		suite.pulumi.StateDir(),
-		suite.pulumi.WorkDir(program.ProjectName, mainStack),
-		suite.pulumi.WorkDir(clusterProject, clusterStack),
+		suite.Pulumi.StateDir(),
+		suite.Pulumi.WorkDir(program.ProjectName, mainStack),
+		suite.Pulumi.WorkDir(clusterProject, clusterStack),
 	}
 	for what, files := range plaintextOnDisk(t, dirs, secrets) {
 		t.Errorf("the %s is stored in plaintext in %v", what, files)
