@@ -257,6 +257,10 @@ func (p *stackRun) bucketOutage(t *testing.T) {
 
 func (p *stackRun) destroy(t *testing.T) {
 	ctx := p.ctx
+	if p.stack.Name() == "" {
+		t.Log("nothing to destroy: the stack was never created")
+		return
+	}
 	if _, err := p.stack.Destroy(ctx); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}

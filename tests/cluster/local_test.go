@@ -23,6 +23,6 @@ func TestLocalStack(t *testing.T) {
 		{Name: "the querier finds the sidecar and the store gateway through DNS SRV", Run: p.discovery},
 		{Name: "Prometheus loads the Thanos alerts and scrapes every job they select", Run: p.mixinLoaded},
 		{Name: "settled: no alert but the always-on ones, every target up", Run: p.settled},
-		{Name: "destroy removes everything of the stack", Run: p.destroy},
+		{Name: "destroy removes everything of the stack", Run: p.destroy, Always: true},
 	})
 }

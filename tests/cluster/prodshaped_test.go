@@ -83,7 +83,7 @@ func TestProdShapedStack(t *testing.T) {
 		{Name: "MinIO stopped for minutes: every block cut meanwhile reaches the bucket", Run: p.bucketOutage},
 		{Name: "store volume size changed: a new StatefulSet serves before the old one goes", Run: p.storeVolumeResized},
 		{Name: "a store gateway's volume full: ThanosStoreBlockLoadsFailing names its pod, and ends once freed", Run: p.storeVolumeFull},
-		{Name: "destroy removes everything of the stack", Run: p.destroy},
+		{Name: "destroy removes everything of the stack", Run: p.destroy, Always: true},
 	})
 }
 

@@ -32,6 +32,14 @@ func TestRunStopsAtAFailedStepTheOthersDependOn(t *testing.T) {
 		t.Errorf("fatal: %q", r.fatal)
 	}
 	r = &recorder{}
+	Run(r, []Step{{Name: "a"}, {Name: "fails required"}, {Name: "skipped"}, {Name: "cleanup", Always: true}, {Name: "fails cleanup", Always: true}})
+	if got, want := strings.Join(r.ran, ","), "a,fails required,cleanup,fails cleanup"; got != want {
+		t.Errorf("with Always steps: ran %s, want %s", got, want)
+	}
+	if !strings.Contains(r.fatal, `"fails required"`) {
+		t.Errorf("with Always steps: fatal %q, want the first failed step", r.fatal)
+	}
+	r = &recorder{}
 	Run(r, []Step{{Name: "a"}, {Name: "b"}})
 	if len(r.ran) != 2 || r.fatal != "" {
 		t.Errorf("all passing: ran %v, fatal %q", r.ran, r.fatal)
