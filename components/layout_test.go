@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,7 +85,7 @@ func TestAWSAndKubernetesMeetOnlyInTheProgram(t *testing.T) {
 		for _, imp := range importsOf(t, dir) {
 			aws = aws || strings.HasPrefix(imp, awsSDK)
 			kubernetes = kubernetes || strings.HasPrefix(imp, kubernetesSDK)
-			if strings.HasPrefix(imp, module) && !contains(allowed, imp) {
+			if strings.HasPrefix(imp, module) && !slices.Contains(allowed, imp) {
 				t.Errorf("package %s imports %s; it may import only %v", dir, imp, allowed)
 			}
 		}
@@ -95,13 +96,4 @@ func TestAWSAndKubernetesMeetOnlyInTheProgram(t *testing.T) {
 			t.Errorf("package bucket imports the Kubernetes SDK: Kubernetes objects belong to chart, thanos or network")
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -282,12 +282,16 @@ func (r *run) one(t *testing.T, typ, name string) registered {
 func at(t *testing.T, v any, path string) any {
 	t.Helper()
 	keys := strings.Split(path, ".")
-	for i := range keys {
-		if _, ok := harness.FieldOK(v, keys[:i+1]...); !ok {
-			t.Fatalf("path %q: nothing at %q", path, strings.Join(keys[:i+1], "."))
+	out, ok := harness.FieldOK(v, keys...)
+	if !ok {
+		// Only to name it: the first step with nothing at it.
+		for i := range keys {
+			if _, ok := harness.FieldOK(v, keys[:i+1]...); !ok {
+				t.Fatalf("path %q: nothing at %q", path, strings.Join(keys[:i+1], "."))
+			}
 		}
 	}
-	return harness.Field(v, keys...)
+	return out
 }
 
 func strs(t *testing.T, v any) []string {
