@@ -169,6 +169,7 @@ func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTar
 			ServiceAccountName:    prometheusServiceAccount,
 			PrometheusResources:   cfg.PrometheusResources,
 			SidecarResources:      cfg.SidecarResources,
+			Drain:                 thanos.StoreAPIDrain,
 			PodDisruptionBudget:   cfg.PodDisruptionBudgets,
 			ControlPlaneTargets:   chart.ControlPlaneTargets{ControlPlane: cfg.ControlPlaneMetrics, KubeProxy: cfg.KubeProxyMetrics},
 			GlobalViewURL:         globalViewURL(cfg),

@@ -3,6 +3,7 @@ package chart
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	k8scorev1 "k8s.io/api/core/v1"
@@ -32,6 +33,11 @@ type PrometheusValues struct {
 	ObjstoreSecretName string
 	// PrometheusResources and SidecarResources are the containers' requests and limits.
 	PrometheusResources, SidecarResources components.Resources
+	// Drain keeps a deleted Prometheus pod serving that long before its containers get SIGTERM
+	// (a preStop sleep of the prometheus and thanos-sidecar containers), so that the queriers find
+	// the replica that replaced it before it goes: thanos.StoreAPIDrain. Zero: none. It must be
+	// shorter than the operator's termination grace period of 600 s.
+	Drain time.Duration
 	// PodDisruptionBudget keeps all but one replica up during voluntary disruptions. Default false;
 	// it needs Replicas of at least 2.
 	PodDisruptionBudget bool
@@ -196,6 +202,12 @@ func prometheusSpecValues(v PrometheusValues) (map[string]any, error) {
 		"podMonitorSelectorNilUsesHelmValues":     false,
 		"ruleSelectorNilUsesHelmValues":           false,
 	}
+	if v.Drain >= prometheusTerminationGracePeriod {
+		return nil, fmt.Errorf("prometheus values: drain %v must be shorter than the pods' termination grace period of %v", v.Drain, prometheusTerminationGracePeriod)
+	}
+	if v.Drain > 0 {
+		prometheusSpec["containers"] = drainingContainers(v.Drain)
+	}
 	if v.StorageSize != "" {
 		storage, err := storageSpec(v.StorageSize, v.StorageClass)
 		if err != nil {
@@ -204,6 +216,31 @@ func prometheusSpecValues(v PrometheusValues) (map[string]any, error) {
 		prometheusSpec["storageSpec"] = storage
 	}
 	return prometheusSpec, nil
+}
+
+// Containers of the operator's Prometheus pods (operator v0.93.1, pkg/prometheus/server/statefulset.go),
+// which the Prometheus resource's spec.containers patches by name.
+const (
+	PrometheusContainer = "prometheus"
+	SidecarContainer    = "thanos-sidecar"
+)
+
+// prometheusTerminationGracePeriod is the operator's default for the Prometheus pods (operator
+// v0.93.1, pkg/prometheus/common.go DefaultTerminationGracePeriodSeconds), which the program keeps.
+const prometheusTerminationGracePeriod = 600 * time.Second
+
+// drainingContainers patch the Prometheus and sidecar containers with a preStop sleep of d: the
+// sidecar answers the queriers from a Prometheus that is still up until both stop. The kubelet's
+// own sleep action (Kubernetes 1.30 and later), so the images need no shell.
+func drainingContainers(d time.Duration) []any {
+	var containers []any
+	for _, name := range []string{PrometheusContainer, SidecarContainer} {
+		containers = append(containers, map[string]any{
+			"name":      name,
+			"lifecycle": map[string]any{"preStop": map[string]any{"sleep": map[string]any{"seconds": int(d.Seconds())}}},
+		})
+	}
+	return containers
 }
 
 func storageSpec(size, storageClass string) (map[string]any, error) {

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	k8scorev1 "k8s.io/api/core/v1"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 )
@@ -17,6 +20,7 @@ func testValues() PrometheusValues {
 		Replicas: 2, ClusterName: "prod", Retention: "2d", StorageSize: "100Gi", StorageClass: "gp3",
 		ServiceAccountName: "prometheus", ObjstoreSecretName: "thanos-objstore", PodDisruptionBudget: true,
 		SidecarResources: components.Resources{CPURequest: "50m", MemoryRequest: "128Mi", MemoryLimit: "512Mi"},
+		Drain:            50 * time.Second,
 	}
 }
 
@@ -65,6 +69,19 @@ func TestPrometheusSpecValuesAreOperatorFields(t *testing.T) {
 	if claim.Resources.Requests.Storage().String() != "100Gi" || *claim.StorageClassName != "gp3" {
 		t.Errorf("storage %+v", claim)
 	}
+	// The operator patches its containers of the same names with these (strategic merge).
+	var containers []k8scorev1.Container
+	strictDecode(t, spec["containers"], &containers)
+	var drained []string
+	for _, c := range containers {
+		if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil || c.Lifecycle.PreStop.Sleep.Seconds != 50 {
+			t.Errorf("container %s: lifecycle %+v, want a preStop sleep of 50 s", c.Name, c.Lifecycle)
+		}
+		drained = append(drained, c.Name)
+	}
+	if !slices.Equal(drained, []string{PrometheusContainer, SidecarContainer}) {
+		t.Errorf("drained containers %v, want the Prometheus and the sidecar", drained)
+	}
 	var common monitoringv1.CommonPrometheusFields
 	strictDecode(t, map[string]any{
 		"replicas": spec["replicas"], "replicaExternalLabelName": spec["replicaExternalLabelName"],
@@ -83,6 +100,7 @@ func TestPrometheusValuesRejectBadInput(t *testing.T) {
 		"no objstore secret": func(v *PrometheusValues) { v.ObjstoreSecretName = "" },
 		"no service account": func(v *PrometheusValues) { v.ServiceAccountName = "" },
 		"PDB over one":       func(v *PrometheusValues) { v.Replicas = 1 },
+		"drain past grace":   func(v *PrometheusValues) { v.Drain = prometheusTerminationGracePeriod },
 	} {
 		v := testValues()
 		mutate(&v)

@@ -43,6 +43,7 @@ var OwnedChartValues = []OwnedChartValue{
 	{prometheusSpecValue("podMetadata", "labels", components.LabelStoreAPI), "the peers Service selects the sidecars' StoreAPI by it"},
 	{prometheusSpecValue("podMetadata", "labels", components.LabelComponent), "the sidecars' PodMonitor selects the Prometheus pods by it"},
 	{prometheusSpecValue("podMetadata", "annotations", components.ObjstoreChecksumAnnotation), "the Prometheus pods roll when the objstore config changes"},
+	{prometheusSpecValue("containers"), "the Prometheus and sidecar containers drain before they stop, so that the queriers find the replica's successor first (thanos.StoreAPIDrain)"},
 	{prometheusSpecValue("thanos", "image"), "the Thanos sidecar is pinned with the other Thanos components"},
 	{prometheusSpecValue("thanos", "version"), "the Thanos sidecar is pinned with the other Thanos components"},
 	{prometheusSpecValue("thanos", "objectStorageConfig"), "the sidecar's object storage is the program's objstore Secret"},

@@ -25,6 +25,7 @@ func TestQuerierFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 		"--grpc-address=0.0.0.0:10901",
 		"--http-address=0.0.0.0:10902",
 		"--endpoint.sd-config=endpoints:\n    - address: dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n",
+		"--store.sd-dns-interval=10s",
 		"--query.replica-label=prometheus_replica",
 		"--query.auto-downsampling",
 		"--query.timeout=5m",

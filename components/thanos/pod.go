@@ -2,6 +2,7 @@ package thanos
 
 import (
 	"fmt"
+	"time"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -61,7 +62,14 @@ type thanosContainer struct {
 	DataPath string
 	// ObjstoreSecret, when set, mounts that Secret's objstore config read-only.
 	ObjstoreSecret pulumi.StringInput
+	// Drain, when set, keeps a deleted pod serving that long before Thanos gets SIGTERM (a
+	// preStop sleep): long enough for clients that find the pod through DNS to find its successor.
+	Drain time.Duration
 }
+
+// terminationGracePeriod is how long a Thanos pod has to stop once deleted: its Drain, then
+// Thanos's own graceful shutdown of in-flight requests.
+const terminationGracePeriod = 120 * time.Second
 
 // thanosPodSpec builds a pod spec with the project's secure defaults: non-root, read-only root
 // filesystem, no capabilities, RuntimeDefault seccomp, health and readiness probes, and optionally
@@ -101,7 +109,7 @@ func thanosPodSpec(serviceAccount pulumi.StringInput, c thanosContainer, spreadB
 			FsGroup:        pulumi.Int(thanosUID),
 			SeccompProfile: corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 		},
-		TerminationGracePeriodSeconds: pulumi.Int(120),
+		TerminationGracePeriodSeconds: pulumi.Int(int(terminationGracePeriod.Seconds())),
 		Containers: corev1.ContainerArray{corev1.ContainerArgs{
 			Name:  pulumi.String("thanos"),
 			Image: pulumi.String(components.ThanosImage()),
@@ -127,6 +135,7 @@ func thanosPodSpec(serviceAccount pulumi.StringInput, c thanosContainer, spreadB
 				SeccompProfile:           corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
 			},
 			TerminationMessagePolicy: pulumi.String("FallbackToLogsOnError"),
+			Lifecycle:                drainLifecycle(c.Drain),
 		}},
 		Volumes: volumes,
 	}
@@ -152,4 +161,16 @@ func serviceAccountAnnotations(roleArn pulumi.StringInput) pulumi.StringMap {
 		return nil
 	}
 	return pulumi.StringMap{components.IRSARoleAnnotation: roleArn}
+}
+
+// drainLifecycle is the preStop sleep of a container that drains for d (none for zero). The
+// kubelet's own sleep action (Kubernetes 1.30 and later), not `sleep` in the image: the Thanos
+// image needs no shell or coreutils for it.
+func drainLifecycle(d time.Duration) corev1.LifecyclePtrInput {
+	if d <= 0 {
+		return nil
+	}
+	return corev1.LifecycleArgs{PreStop: corev1.LifecycleHandlerArgs{
+		Sleep: corev1.SleepActionArgs{Seconds: pulumi.Int(int(d.Seconds()))},
+	}}
 }

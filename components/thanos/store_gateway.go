@@ -252,7 +252,7 @@ func NewStoreGateway(ctx *pulumi.Context, name string, args *StoreGatewayArgs, o
 		// The StoreAPI label puts the pods behind the peers Service.
 		extraPodLabels: components.StoreAPISelector(),
 		servicePorts:   map[string]int{GRPCPortName: GRPCPort, HTTPPortName: HTTPPort},
-		container:      thanosContainer{Args: pulumi.ToStringArray(append([]string{"store"}, flags...)), ServesGRPC: true},
+		container:      thanosContainer{Args: pulumi.ToStringArray(append([]string{"store"}, flags...)), ServesGRPC: true, Drain: StoreAPIDrain},
 		spread:         true,
 		// Replicas are independent caches of the same bucket: start them together.
 		parallel: true,

@@ -4,8 +4,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 )
 
 // statefulSetNames are the Kubernetes names of the store gateway's and the compactor's
@@ -84,5 +86,50 @@ func TestAStorageChangeIsANewStatefulSet(t *testing.T) {
 		if want := sts.Name == "thanos-compact"; sts.DeleteBeforeReplace != want {
 			t.Errorf("StatefulSet %s deleteBeforeReplace %v, want %v", sts.Name, sts.DeleteBeforeReplace, want)
 		}
+	}
+}
+
+// TestStoreAPIPodsDrainBeforeTheyStop: a deleted store gateway, and a deleted Prometheus pod's
+// prometheus and thanos-sidecar containers, keep serving for thanos.StoreAPIDrain (a preStop
+// sleep), within the termination grace period, so that the queriers find the successor before
+// it goes; no other Thanos workload waits.
+func TestStoreAPIPodsDrainBeforeTheyStop(t *testing.T) {
+	r := runProgram(t, "prod", stackConfig(t, "prod"))
+	want := thanos.StoreAPIDrain.Seconds()
+	var workloads []registered
+	for _, typ := range []string{"kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:Deployment"} {
+		workloads = append(workloads, r.all(typ)...)
+	}
+	if len(workloads) != 4 {
+		t.Fatalf("%d Thanos workloads registered, want the querier, query-frontend, store gateway and compactor", len(workloads))
+	}
+	for _, w := range workloads {
+		pod := at(t, w.Inputs, "spec.template.spec").(map[string]any)
+		sleep, drains := harness.FieldOK(pod, "containers", "0", "lifecycle", "preStop", "sleep", "seconds")
+		if w.Name != "thanos-store" {
+			if drains {
+				t.Errorf("%s sleeps %v s before it stops; only StoreAPI pods drain", w.Name, sleep)
+			}
+			continue
+		}
+		if !drains || sleep != want {
+			t.Fatalf("store gateway preStop sleep %v (set: %v), want %v s", sleep, drains, want)
+		}
+		grace := at(t, pod, "terminationGracePeriodSeconds").(float64)
+		// What is left of the grace period is Thanos's own graceful stop of in-flight requests.
+		if grace-want < 60 {
+			t.Errorf("store gateway: grace period %v s leaves %v s after the %v s drain, want a minute or more", grace, grace-want, want)
+		}
+	}
+	values := at(t, r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").Inputs, "values")
+	var drained []string
+	for _, c := range at(t, values, "prometheus.prometheusSpec.containers").([]any) {
+		if sleep, _ := harness.FieldOK(c, "lifecycle", "preStop", "sleep", "seconds"); sleep != want {
+			t.Errorf("Prometheus container %v: preStop sleep %v, want %v s", harness.Field(c, "name"), sleep, want)
+		}
+		drained = append(drained, harness.Str(c, "name"))
+	}
+	if !slices.Equal(drained, []string{chart.PrometheusContainer, chart.SidecarContainer}) {
+		t.Errorf("Prometheus containers drained: %v, want the Prometheus and its sidecar", drained)
 	}
 }
