@@ -12,7 +12,7 @@ import (
 
 func TestQuerierFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	peers := PeersSRVAddress("thanos-peers", "monitoring")
-	if peers != "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local" {
+	if peers != "dnssrvnoa+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local" {
 		t.Fatalf("peers address = %q", peers)
 	}
 	flags, err := QuerierFlags(peers, QuerierSettings{})
@@ -24,7 +24,7 @@ func TestQuerierFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 		"--log.format=logfmt",
 		"--grpc-address=0.0.0.0:10901",
 		"--http-address=0.0.0.0:10902",
-		"--endpoint.sd-config=endpoints:\n    - address: dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n",
+		"--endpoint.sd-config=endpoints:\n    - address: dnssrvnoa+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n",
 		"--store.sd-dns-interval=10s",
 		"--query.replica-label=prometheus_replica",
 		"--query.auto-downsampling",

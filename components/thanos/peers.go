@@ -25,13 +25,23 @@ type Peers struct {
 	pulumi.ResourceState
 
 	// SRVAddress is the querier's endpoint address for this Service:
-	// dnssrv+_grpc._tcp.<service>.<namespace>.svc.cluster.local.
+	// dnssrvnoa+_grpc._tcp.<service>.<namespace>.svc.cluster.local.
 	SRVAddress pulumi.StringOutput `pulumi:"srvAddress"`
 }
 
 // PeersSRVAddress is the DNS SRV endpoint address of a headless Service's "grpc" port.
+//
+// dnssrvnoa+, not dnssrv+: the querier takes each SRV target's name as an endpoint and dials it,
+// rather than resolving the targets to addresses itself on every lookup. The cluster DNS caches
+// the SRV answer and each target's address apart, so an SRV answer may still list pods that have
+// left the Service while their names no longer resolve: with dnssrv+ the querier then finds none
+// of them (ThanosVersion's pkg/discovery/dns/resolver.go skips a target whose name is not found)
+// and drops every store gateway at once, which the cluster suite saw during a store volume change
+// ("failed to lookup IP addresses ... no such host", then no store gateway for 10 s). With names,
+// it keeps its connections to those pods, which serve on through StoreAPIDrain, until an SRV
+// answer lists their successors.
 func PeersSRVAddress(service, namespace string) string {
-	return fmt.Sprintf("dnssrv+_%s._tcp.%s.%s.svc.cluster.local", GRPCPortName, service, namespace)
+	return fmt.Sprintf("dnssrvnoa+_%s._tcp.%s.%s.svc.cluster.local", GRPCPortName, service, namespace)
 }
 
 // NewPeers registers the peers Service.

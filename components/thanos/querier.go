@@ -42,7 +42,7 @@ type QuerierArgs struct {
 	// Replicas of the querier. Default 1; the querier is stateless, 2 or more make it HA.
 	Replicas int
 	// PeersAddress is the DNS SRV name of the headless peers Service
-	// (dnssrv+_grpc._tcp.<service>.<namespace>.svc.cluster.local), Peers.SRVAddress. Required.
+	// (dnssrvnoa+_grpc._tcp.<service>.<namespace>.svc.cluster.local), Peers.SRVAddress. Required.
 	PeersAddress pulumi.StringInput
 	QuerierSettings
 	// Resources of the querier container.
@@ -86,8 +86,9 @@ func QuerierFlags(peersAddress string, s QuerierSettings) ([]string, error) {
 	if timeout == "" {
 		timeout = DefaultQuerierTimeout
 	}
-	// --endpoint.sd-config replaces the --endpoint flag v0.42 marks deprecated; the dnssrv+ prefix
-	// makes Thanos resolve the headless Service's SRV records into one endpoint per StoreAPI pod.
+	// --endpoint.sd-config replaces the --endpoint flag v0.42 marks deprecated; the dnssrvnoa+
+	// prefix makes Thanos resolve the headless Service's SRV records into one endpoint per StoreAPI
+	// pod (PeersSRVAddress says why without its own address lookups).
 	sdConfig, err := yaml.Marshal(EndpointSDConfig{Endpoints: []EndpointSDEntry{{Address: peersAddress}}})
 	if err != nil {
 		return nil, err

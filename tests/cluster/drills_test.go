@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -34,8 +35,89 @@ func watch(stop <-chan struct{}, check func() string) []string {
 	}
 }
 
+// logChanges wraps a check so that each change of its answer is logged with the time (UTC), to
+// be read beside the components' logs.
+func logChanges(t *testing.T, check func() string) func() string {
+	last := ""
+	return func() string {
+		s := check()
+		if s != last {
+			t.Logf("%s %s", time.Now().UTC().Format("15:04:05.000"), s)
+			last = s
+		}
+		return s
+	}
+}
+
+// drainWatch follows the pods of one StatefulSet (by name prefix, "<set>-") through their
+// deletion: when each was deleted (its deletionTimestamp less its grace period) and when it was
+// last seen. Pods are told apart by UID: a StatefulSet's new pod takes the old one's name.
+type drainWatch struct {
+	statefulSet       string
+	names             map[string]string // by UID
+	deleted, lastSeen map[string]time.Time
+}
+
+func newDrainWatch(statefulSet string) *drainWatch {
+	return &drainWatch{statefulSet: statefulSet, names: map[string]string{}, deleted: map[string]time.Time{}, lastSeen: map[string]time.Time{}}
+}
+
+// poll records the StatefulSet's pods as they are now.
+func (d *drainWatch) poll(ctx context.Context, namespace string) error {
+	pods, err := suite.cluster.Client.List(ctx, fmt.Sprintf("/api/v1/namespaces/%s/pods", namespace))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, pod := range pods {
+		name, uid := podName(pod), harness.Str(pod, "metadata", "uid")
+		if !strings.HasPrefix(name, d.statefulSet+"-") {
+			continue
+		}
+		d.names[uid], d.lastSeen[uid] = name, now
+		if at, err := time.Parse(time.RFC3339, harness.Str(pod, "metadata", "deletionTimestamp")); err == nil {
+			// The deletion timestamp is when the grace period ends.
+			grace, _ := harness.Field(pod, "metadata", "deletionGracePeriodSeconds").(float64)
+			d.deleted[uid] = at.Add(-time.Duration(grace) * time.Second)
+		}
+	}
+	return nil
+}
+
+// check fails unless `want` pods were seen deleted and each then alive for at least drain: the
+// preStop sleep that keeps a deleted StoreAPI pod serving ran on the kubelet, and a watch beside
+// it did not pass by timing alone.
+func (d *drainWatch) check(t *testing.T, want int, drain time.Duration) {
+	t.Helper()
+	if len(d.deleted) != want {
+		t.Errorf("%d pods of %s seen deleted, want %d", len(d.deleted), d.statefulSet, want)
+	}
+	for uid, deleted := range d.deleted {
+		// Seconds: the deletion timestamp has no finer resolution.
+		lived := d.lastSeen[uid].Sub(deleted).Truncate(time.Second)
+		t.Logf("%s (%s): seen %v after its deletion (drain %v)", d.names[uid], uid, lived, drain)
+		if lived < drain-time.Second {
+			t.Errorf("%s (%s) was gone %v after its deletion, before its drain of %v", d.names[uid], uid, lived, drain)
+		}
+	}
+}
+
 // upWhileWatching changes the stack's config, runs `pulumi up`, and returns what check saw during it.
 func (p *stackRun) upWhileWatching(t *testing.T, config map[string]string, check func() string) []string {
+	t.Helper()
+	// Pulumi's await returns once the rollout is done; watch the end of it settle too.
+	var upDone time.Time
+	return p.upWatchingUntil(t, config, check, 10*time.Second, func() (bool, string) {
+		if upDone.IsZero() {
+			upDone = time.Now()
+		}
+		return time.Since(upDone) >= 2*time.Second, "settling"
+	})
+}
+
+// upWatchingUntil changes the stack's config, runs `pulumi up`, goes on until done holds (within
+// timeout after up; for what an operator does after up returns), and returns what check saw.
+func (p *stackRun) upWatchingUntil(t *testing.T, config map[string]string, check func() string, timeout time.Duration, done func() (bool, string)) []string {
 	t.Helper()
 	harness.MustSetConfig(p.ctx, t, p.stack, config)
 	stop := make(chan struct{})
@@ -43,15 +125,44 @@ func (p *stackRun) upWhileWatching(t *testing.T, config map[string]string, check
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); seen = watch(stop, check) }()
-	_, err := p.stack.Up(p.ctx)
-	// Pulumi's await returns once the rollout is done; watch the end of it settle too.
-	time.Sleep(2 * time.Second)
-	close(stop)
-	wg.Wait()
-	if err != nil {
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop); wg.Wait() }) }
+	defer halt() // also when a failure below ends the test
+	if _, err := p.stack.Up(p.ctx); err != nil {
 		t.Fatalf("up: %v", err)
 	}
+	harness.WaitFor(p.ctx, t, timeout, "the change done", done)
+	halt()
 	return seen
+}
+
+// prometheusRollout: a sidecar setting changed (its CPU request). The operator rolls the
+// Prometheus StatefulSet after `up`, one replica at a time; a querier lists a sidecar throughout,
+// which needs each old pod to serve for thanos.StoreAPIDrain after its deletion (a replica's new
+// pod has a new IP, which the queriers learn from DNS only later).
+func (p *stackRun) prometheusRollout(t *testing.T) {
+	replicas := p.replicas(t, "prometheusReplicas")
+	before := map[string]bool{}
+	for _, pod := range p.prometheusPods(t) {
+		before[harness.Str(pod, "metadata", "uid")] = true
+	}
+	drain, start := newDrainWatch("prometheus-"+prometheusName), time.Now()
+	seen := p.upWatchingUntil(t, map[string]string{"sidecarCpuRequest": "25m"}, logChanges(t, func() string {
+		if err := drain.poll(p.ctx, p.namespace); err != nil {
+			return "error: " + err.Error()
+		}
+		return p.storeAPIsServing(t, "sidecar", "sidecars")
+	}), 10*time.Minute, func() (bool, string) {
+		replaced := 0
+		for _, pod := range p.prometheusPods(t) {
+			if !before[harness.Str(pod, "metadata", "uid")] {
+				replaced++
+			}
+		}
+		return replaced == replicas, fmt.Sprintf("%d of %d replicas replaced and Ready", replaced, replicas)
+	})
+	p.servedThroughout(t, "the Prometheus rollout", seen, start)
+	drain.check(t, replicas, thanos.StoreAPIDrain)
 }
 
 func (p *stackRun) querierRollout(t *testing.T) {

@@ -5,6 +5,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -77,6 +78,7 @@ func TestProdShapedStack(t *testing.T) {
 		{Name: "one store gateway deleted: old data still answered", Run: p.oneStoreDeleted},
 		{Name: "a querier flag changed: rolling update, the Service always has a ready endpoint", Run: p.querierRollout},
 		{Name: "a compactor flag changed: never two compactor pods", Run: p.compactorRollout},
+		{Name: "a sidecar setting changed: the Prometheus replicas roll, a querier lists a sidecar throughout", Run: p.prometheusRollout},
 		{Name: "evictions through the PodDisruptionBudgets", Run: p.evictions},
 		{Name: "hand changes: preview --refresh shows each, up --refresh puts back what the program declares", Run: p.driftCorrected},
 		{Name: "bucket keys rotated: every objstore reader rolls and ships with the new key", Run: p.bucketCredentialsRotated},
@@ -168,6 +170,31 @@ func (p *stackRun) storeAPIAddresses(t testing.TB) []string {
 	return out
 }
 
+// storeAPIPodAddress is the pod address ("10.244.0.12:10901") of a querier's endpoint: the SRV
+// target name CoreDNS gives a headless Service's pod that has no hostname in that Service,
+// "10-244-0-12.<service>.<namespace>.svc.<domain>:10901", which dnssrvnoa+ keeps as it is.
+func storeAPIPodAddress(endpoint string) string {
+	host, port, err := net.SplitHostPort(endpoint)
+	if err != nil {
+		return endpoint
+	}
+	label, _, _ := strings.Cut(host, ".")
+	if ip := net.ParseIP(strings.ReplaceAll(label, "-", ".")); ip != nil {
+		return net.JoinHostPort(ip.String(), port)
+	}
+	return endpoint
+}
+
+// onlyFrom are query parameters that make a querier ask only the StoreAPIs of these pods
+// (storeMatch[] on the endpoint names: see storeAPIPodAddress).
+func onlyFrom(pods []map[string]any) map[string][]string {
+	var names []string
+	for _, pod := range pods {
+		names = append(names, strings.ReplaceAll(podIP(pod), ".", "-"))
+	}
+	return harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"(%s)[.].+"}`, strings.Join(names, "|")))
+}
+
 func (p *stackRun) discovery(t *testing.T) {
 	want := p.storeAPIAddresses(t)
 	if n := p.replicas(t, "prometheusReplicas") + p.replicas(t, "storeReplicas"); len(want) != n {
@@ -185,8 +212,8 @@ func (p *stackRun) discovery(t *testing.T) {
 	}
 }
 
-// healthyStores are the addresses a querier lists as healthy StoreAPIs (its /api/v1/stores), by
-// the type of StoreAPI ("sidecar", "store"), and all of them, sorted.
+// healthyStores are the pod addresses of the StoreAPIs a querier lists as healthy (its
+// /api/v1/stores), by the type of StoreAPI ("sidecar", "store"), and all of them, sorted.
 func healthyStores(ctx context.Context, api *harness.PromAPI) (all []string, byType map[string][]string, err error) {
 	var stores map[string][]struct {
 		Name      string  `json:"name"`
@@ -199,8 +226,8 @@ func healthyStores(ctx context.Context, api *harness.PromAPI) (all []string, byT
 	for typ, list := range stores {
 		for _, s := range list {
 			if s.LastError == nil || *s.LastError == "" {
-				all = append(all, s.Name)
-				byType[typ] = append(byType[typ], s.Name)
+				all = append(all, storeAPIPodAddress(s.Name))
+				byType[typ] = append(byType[typ], storeAPIPodAddress(s.Name))
 			}
 		}
 	}
@@ -384,11 +411,7 @@ func (p *stackRun) oneStoreDeleted(t *testing.T) {
 		t.Fatalf("%d store gateways Ready, want 2", len(stores))
 	}
 	// Only the store gateways answer: the sidecars are left out by address.
-	var addresses []string
-	for _, s := range stores {
-		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), thanos.GRPCPort))
-	}
-	storesOnly := harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"%s"}`, strings.Join(addresses, "|")))
+	storesOnly := onlyFrom(stores)
 	p.sameAnswer(t, "both store gateways' answer", storesOnly)
 	deletePod(p.ctx, t, p.namespace, podName(stores[1]))
 	waitPodGone(p.ctx, t, p.namespace, stores[1])

@@ -30,19 +30,69 @@ const smallVolumeSize = "64Mi"
 // smallVolumes: enough for the prod-shaped stack's two store gateways, and one spare.
 const smallVolumes = 3
 
-// storeGatewaysServing is how many store gateways a querier lists as healthy StoreAPIs (its
-// /api/v1/stores, the "store" group).
-func (p *stackRun) storeGatewaysServing(t *testing.T) string {
+// storeAPIsServing is how many StoreAPIs of a type ("store", "sidecar") the queriers list as
+// healthy (their /api/v1/stores), as "<n> <what> serving": the fewest any Ready querier lists.
+func (p *stackRun) storeAPIsServing(t *testing.T, typ, what string) string {
 	pods := readyPods(p.ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector())
 	if len(pods) == 0 {
 		return "no querier Ready"
 	}
-	api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), thanos.HTTPPort)}
-	_, byType, err := healthyStores(p.ctx, api)
-	if err != nil {
-		return "error: " + err.Error()
+	fewest := -1
+	for _, pod := range pods {
+		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), thanos.HTTPPort)}
+		_, byType, err := healthyStores(p.ctx, api)
+		if err != nil {
+			return podName(pod) + " error: " + err.Error()
+		}
+		if n := len(byType[typ]); fewest < 0 || n < fewest {
+			fewest = n
+		}
 	}
-	return fmt.Sprintf("%d store gateways serving", len(byType["store"]))
+	return fmt.Sprintf("%d %s serving", fewest, what)
+}
+
+// servedThroughout fails on every observation of storeAPIsServing that is not a StoreAPI serving,
+// and then logs what the queriers' logs say of their endpoints since start.
+func (p *stackRun) servedThroughout(t *testing.T, during string, seen []string, start time.Time) {
+	t.Helper()
+	t.Logf("a querier's StoreAPIs during %s: %v", during, seen)
+	gap := false
+	for _, s := range seen {
+		if strings.HasPrefix(s, "0 ") || strings.Contains(s, "error") || strings.HasPrefix(s, "no ") {
+			t.Errorf("during %s: %s (one must serve throughout)", during, s)
+			gap = true
+		}
+	}
+	if gap {
+		p.logQueriersEndpoints(t, time.Since(start))
+	}
+}
+
+// logQueriersEndpoints logs the lines of the queriers' logs of the last `since` that speak of
+// their endpoints and DNS: what a querier saw when it listed none. It reads the kubelet's log
+// files on the node, under /var/log/containers: this cluster's API server has no credentials to
+// read logs through the kubelet.
+func (p *stackRun) logQueriersEndpoints(t *testing.T, since time.Duration) {
+	t.Helper()
+	for _, pod := range readyPods(p.ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector()) {
+		files, _ := filepath.Glob(fmt.Sprintf("/var/log/containers/%s_%s_*.log", podName(pod), p.namespace))
+		for _, file := range files {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Logf("%s: %v", podName(pod), err)
+				continue
+			}
+			for _, line := range strings.Split(string(raw), "\n") {
+				at, err := time.Parse(time.RFC3339Nano, strings.SplitN(line, " ", 2)[0])
+				if err != nil || time.Since(at) > since {
+					continue
+				}
+				if strings.Contains(line, "endpoint") || strings.Contains(line, "lookup") || strings.Contains(line, "adding new") {
+					t.Logf("%s: %s", podName(pod), line)
+				}
+			}
+		}
+	}
 }
 
 // claimsOf lists the PersistentVolumeClaims of a StatefulSet's pods (named "<claim>-<set>-<i>").
@@ -74,18 +124,20 @@ func (p *stackRun) storeVolumeResized(t *testing.T) {
 	if len(oldClaims) != p.replicas(t, "storeReplicas") {
 		t.Fatalf("%d claims of %s, want one per store gateway", len(oldClaims), oldName)
 	}
-	seen := p.upWhileWatching(t, map[string]string{"storeStorageSize": smallVolumeSize}, func() string { return p.storeGatewaysServing(t) })
-	t.Logf("the queriers' store gateways during the change: %v", seen)
-	for _, s := range seen {
-		if strings.HasPrefix(s, "0 ") || strings.HasPrefix(s, "error") || strings.HasPrefix(s, "no ") {
-			t.Errorf("during the change: %s (a store gateway must serve throughout)", s)
+	drain, start := newDrainWatch(oldName), time.Now()
+	seen := p.upWhileWatching(t, map[string]string{"storeStorageSize": smallVolumeSize}, logChanges(t, func() string {
+		if err := drain.poll(p.ctx, p.namespace); err != nil {
+			return "error: " + err.Error()
 		}
-	}
+		return p.storeAPIsServing(t, "store", "store gateways")
+	}))
+	p.servedThroughout(t, "the volume change", seen, start)
 	newSet := p.statefulSetPath(t, labels)
 	newName := newSet[strings.LastIndex(newSet, "/")+1:]
 	if newName == oldName {
 		t.Fatalf("the store gateways' StatefulSet is still %s after the volume change", oldName)
 	}
+	drain.check(t, p.replicas(t, "storeReplicas"), thanos.StoreAPIDrain)
 	harness.WaitFor(p.ctx, t, 2*time.Minute, "the old StatefulSet's claims deleted with it", func() (bool, string) {
 		left := p.claimsOf(t, oldName)
 		return len(left) == 0, fmt.Sprintf("%d claims of %s left", len(left), oldName)
@@ -100,11 +152,7 @@ func (p *stackRun) storeVolumeResized(t *testing.T) {
 		}
 	}
 	stores := waitReplicasReady(p.ctx, t, p.namespace, labels.Selector(), p.replicas(t, "storeReplicas"), "store gateways")
-	var addresses []string
-	for _, s := range stores {
-		addresses = append(addresses, fmt.Sprintf("%s:%d", podIP(s), thanos.GRPCPort))
-	}
-	p.sameAnswer(t, "the new store gateways' answer", harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"%s"}`, strings.Join(addresses, "|"))))
+	p.sameAnswer(t, "the new store gateways' answer", onlyFrom(stores))
 }
 
 // volumePath is the node directory of the local volume bound to a claim.

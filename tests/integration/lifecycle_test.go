@@ -295,7 +295,7 @@ func upCreates(ctx context.Context, t *testing.T, stack auto.Stack) {
 		"querierUrl":       "http://thanos-query." + namespace + ".svc.cluster.local:9090",
 		"queryFrontendUrl": "http://thanos-query-frontend." + namespace + ".svc.cluster.local:9090",
 		"storeApiEndpoint": "thanos-query." + namespace + ".svc.cluster.local:10901",
-		"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local",
+		"peersSrvAddress":  "dnssrvnoa+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local",
 		"namespace":        namespace,
 		"bucketName":       testBucket.Bucket,
 		// The chart's Grafana is on here; its Secret is among the objects Helm installs.

@@ -127,7 +127,7 @@ func checkWorkloads(ctx context.Context, t *testing.T) {
 
 	query := containerOf(t, mustGet(ctx, t, object{"Deployment", "thanos-query"}, namespace))
 	args := strings.Join(argsOf(query), "\n")
-	for _, want := range []string{"--query.replica-label=" + components.PrometheusReplicaLabel, "dnssrv+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local"} {
+	for _, want := range []string{"--query.replica-label=" + components.PrometheusReplicaLabel, "dnssrvnoa+_grpc._tcp.thanos-peers." + namespace + ".svc.cluster.local"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("querier args lack %q:\n%s", want, args)
 		}

@@ -62,7 +62,7 @@ func TestOutputsQuerierURLFirst(t *testing.T) {
 			"querierUrl":       "http://thanos-query.monitoring.svc.cluster.local:9090",
 			"queryFrontendUrl": "http://thanos-query-frontend.monitoring.svc.cluster.local:9090",
 			"storeApiEndpoint": "thanos-query.monitoring.svc.cluster.local:10901",
-			"peersSrvAddress":  "dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local",
+			"peersSrvAddress":  "dnssrvnoa+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local",
 			"namespace":        "monitoring",
 			"bucketName":       "thanos-a1b2c3d",
 			"bucketArn":        "arn:aws:s3:::thanos-a1b2c3d",
@@ -389,7 +389,7 @@ func TestThanosWorkloads(t *testing.T) {
 
 		queryArgs := strs(t, container(t, query)["args"])
 		if queryArgs[0] != "query" ||
-			!slices.Contains(queryArgs, "--endpoint.sd-config=endpoints:\n    - address: dnssrv+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n") ||
+			!slices.Contains(queryArgs, "--endpoint.sd-config=endpoints:\n    - address: dnssrvnoa+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local\n") ||
 			!slices.Contains(queryArgs, "--query.replica-label=prometheus_replica") ||
 			!slices.Contains(queryArgs, "--query.auto-downsampling") || !slices.Contains(queryArgs, "--query.timeout=5m") {
 			t.Errorf("query args %q", queryArgs)

@@ -292,7 +292,7 @@ var Substitutions = []Substitution{
 	{QuerierFlags, "grpc-address", Replace, "0.0.0.0:10901 in the pod; " + loopbackPort, grpcAddr},
 	{QuerierFlags, "http-address", Replace, "0.0.0.0:10902 in the pod; " + loopbackPort, httpAddr},
 	{QuerierFlags, "endpoint.sd-config", Replace,
-		"the dnssrv+ name of the headless peers Service resolves only in the cluster; here its SRV answer, the StoreAPI gRPC addresses, one static endpoint each",
+		"the dnssrvnoa+ name of the headless peers Service resolves only in the cluster; here its SRV answer, the StoreAPI gRPC addresses, one static endpoint each",
 		rewriteEndpointSDConfig},
 
 	// The query-frontend, as the program runs it.
@@ -474,15 +474,15 @@ func SplitFlag(f string) (name, value string, hasValue bool) {
 	return strings.Cut(strings.TrimPrefix(f, "--"), "=")
 }
 
-// rewriteEndpointSDConfig replaces the single dnssrv+ peers address of the generated
+// rewriteEndpointSDConfig replaces the single dnssrvnoa+ peers address of the generated
 // --endpoint.sd-config with the StoreAPI addresses that SRV lookup would return.
 func rewriteEndpointSDConfig(s *Site, generated string) (string, error) {
 	var sd thanos.EndpointSDConfig
 	if err := yaml.Unmarshal([]byte(generated), &sd); err != nil {
 		return "", fmt.Errorf("generated sd-config %q: %w", generated, err)
 	}
-	if len(sd.Endpoints) != 1 || !strings.HasPrefix(sd.Endpoints[0].Address, "dnssrv+_grpc._tcp.") {
-		return "", fmt.Errorf("generated sd-config %q: expected one dnssrv+_grpc._tcp. address", generated)
+	if len(sd.Endpoints) != 1 || !strings.HasPrefix(sd.Endpoints[0].Address, "dnssrvnoa+_grpc._tcp.") {
+		return "", fmt.Errorf("generated sd-config %q: expected one dnssrvnoa+_grpc._tcp. address", generated)
 	}
 	if len(s.StoreAPIs) == 0 {
 		return "", fmt.Errorf("no StoreAPI addresses to put in the sd-config")
