@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // handChange is an operator's change, by hand, to an object the program declares: what
@@ -61,7 +62,7 @@ func (p *stackRun) handChanges(t *testing.T) []handChange {
 				}
 			},
 			restored: func(t *testing.T) string {
-				if n := harness.Field(p.get(t, deployment(query.ObjectName())), "spec", "replicas"); fmt.Sprint(n) != fmt.Sprint(p.replicas(t, "querierReplicas")) {
+				if n := objects.Field(p.get(t, deployment(query.ObjectName())), "spec", "replicas"); fmt.Sprint(n) != fmt.Sprint(p.replicas(t, "querierReplicas")) {
 					return fmt.Sprintf("querier replicas %v", n)
 				}
 				return ""
@@ -110,7 +111,7 @@ func (p *stackRun) handChanges(t *testing.T) []handChange {
 				}
 			},
 			restored: func(t *testing.T) string {
-				labels := harness.StringMap(p.get(t, service), "metadata", "labels")
+				labels := objects.StringMap(p.get(t, service), "metadata", "labels")
 				if labels[components.LabelPartOf] != "thanos" || labels[undeclaredLabel] != "platform" {
 					return fmt.Sprintf("store Service labels %v: want %s=thanos (declared) and %s=platform (left alone)", labels, components.LabelPartOf, undeclaredLabel)
 				}
@@ -197,9 +198,9 @@ func podTemplatePatch(container map[string]any) map[string]any {
 
 // containerField is a field of the "thanos" container of a workload's pod template.
 func containerField(workload map[string]any, field string) any {
-	for _, c := range harness.List(workload, "spec", "template", "spec", "containers") {
-		if harness.Str(c, "name") == "thanos" {
-			return harness.Field(c, field)
+	for _, c := range objects.List(workload, "spec", "template", "spec", "containers") {
+		if objects.Str(c, "name") == "thanos" {
+			return objects.Field(c, field)
 		}
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // watch polls check every 200ms until stop is closed and returns every distinct observation, in
@@ -70,14 +71,14 @@ func (d *drainWatch) poll(ctx context.Context, namespace string) error {
 	}
 	now := time.Now()
 	for _, pod := range pods {
-		name, uid := podName(pod), harness.Str(pod, "metadata", "uid")
+		name, uid := podName(pod), objects.Str(pod, "metadata", "uid")
 		if !strings.HasPrefix(name, d.statefulSet+"-") {
 			continue
 		}
 		d.names[uid], d.lastSeen[uid] = name, now
-		if at, err := time.Parse(time.RFC3339, harness.Str(pod, "metadata", "deletionTimestamp")); err == nil {
+		if at, err := time.Parse(time.RFC3339, objects.Str(pod, "metadata", "deletionTimestamp")); err == nil {
 			// The deletion timestamp is when the grace period ends.
-			grace, _ := harness.Field(pod, "metadata", "deletionGracePeriodSeconds").(float64)
+			grace, _ := objects.Field(pod, "metadata", "deletionGracePeriodSeconds").(float64)
 			d.deleted[uid] = at.Add(-time.Duration(grace) * time.Second)
 		}
 	}
@@ -144,7 +145,7 @@ func (p *stackRun) prometheusRollout(t *testing.T) {
 	replicas := p.replicas(t, "prometheusReplicas")
 	before := map[string]bool{}
 	for _, pod := range p.prometheusPods(t) {
-		before[harness.Str(pod, "metadata", "uid")] = true
+		before[objects.Str(pod, "metadata", "uid")] = true
 	}
 	drain, start := newDrainWatch("prometheus-"+prometheusName), time.Now()
 	seen := p.upWatchingUntil(t, map[string]string{"sidecarCpuRequest": "25m"}, logChanges(t, func() string {
@@ -155,7 +156,7 @@ func (p *stackRun) prometheusRollout(t *testing.T) {
 	}), 10*time.Minute, func() (bool, string) {
 		replaced := 0
 		for _, pod := range p.prometheusPods(t) {
-			if !before[harness.Str(pod, "metadata", "uid")] {
+			if !before[objects.Str(pod, "metadata", "uid")] {
 				replaced++
 			}
 		}
@@ -205,10 +206,10 @@ func (p *stackRun) compactorRollout(t *testing.T) {
 		var names []string
 		for _, pod := range pods {
 			state := "running"
-			if harness.Field(pod, "metadata", "deletionTimestamp") != nil {
+			if objects.Field(pod, "metadata", "deletionTimestamp") != nil {
 				state = "terminating"
 			}
-			names = append(names, podName(pod)+" "+harness.Str(pod, "metadata", "uid")[:8]+" "+state)
+			names = append(names, podName(pod)+" "+objects.Str(pod, "metadata", "uid")[:8]+" "+state)
 		}
 		return strings.Join(names, ", ")
 	})
@@ -245,8 +246,8 @@ func (p *stackRun) evictions(t *testing.T) {
 			// Prometheus, the queriers, the query-frontends and the store gateways.
 			ok := len(pdbs) == 4
 			for _, pdb := range pdbs {
-				allowed := fmt.Sprint(harness.Field(pdb, "status", "disruptionsAllowed"))
-				states = append(states, harness.Str(pdb, "metadata", "name")+": "+allowed)
+				allowed := fmt.Sprint(objects.Field(pdb, "status", "disruptionsAllowed"))
+				states = append(states, objects.Str(pdb, "metadata", "name")+": "+allowed)
 				ok = ok && allowed == "1"
 			}
 			return ok, strings.Join(states, ", ")
@@ -277,12 +278,12 @@ func (p *stackRun) tsdbBlocks(t *testing.T, pod string) []string {
 	if err != nil || !found {
 		t.Fatalf("claim %s: found %v, %v", claim, found, err)
 	}
-	pv, _, err := suite.cluster.Client.Get(p.ctx, "/api/v1/persistentvolumes/"+harness.Str(pvc, "spec", "volumeName"))
+	pv, _, err := suite.cluster.Client.Get(p.ctx, "/api/v1/persistentvolumes/"+objects.Str(pvc, "spec", "volumeName"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The operator mounts the volume's prometheus-db directory as the TSDB.
-	dir := filepath.Join(harness.Str(pv, "spec", "local", "path"), "prometheus-db")
+	dir := filepath.Join(objects.Str(pv, "spec", "local", "path"), "prometheus-db")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -387,8 +388,8 @@ func (p *stackRun) destroy(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, item := range items {
-			if labels := harness.StringMap(item, "metadata", "labels"); labels["release"] == "kube-prometheus-stack" || labels["app.kubernetes.io/instance"] == "kube-prometheus-stack" {
-				t.Errorf("%s %s of the release left after destroy", kind, harness.Str(item, "metadata", "name"))
+			if labels := objects.StringMap(item, "metadata", "labels"); labels["release"] == "kube-prometheus-stack" || labels["app.kubernetes.io/instance"] == "kube-prometheus-stack" {
+				t.Errorf("%s %s of the release left after destroy", kind, objects.Str(item, "metadata", "name"))
 			}
 		}
 	}

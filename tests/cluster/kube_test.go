@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // listPods lists the pods of a namespace that carry labels (all of them for nil).
@@ -27,20 +29,20 @@ func listPods(ctx context.Context, t testing.TB, namespace string, labels map[st
 		t.Fatal(err)
 	}
 	sort.Slice(pods, func(i, j int) bool {
-		return harness.Str(pods[i], "metadata", "name") < harness.Str(pods[j], "metadata", "name")
+		return objects.Str(pods[i], "metadata", "name") < objects.Str(pods[j], "metadata", "name")
 	})
 	return pods
 }
 
-func podName(p map[string]any) string { return harness.Str(p, "metadata", "name") }
-func podIP(p map[string]any) string   { return harness.Str(p, "status", "podIP") }
+func podName(p map[string]any) string { return objects.Str(p, "metadata", "name") }
+func podIP(p map[string]any) string   { return objects.Str(p, "status", "podIP") }
 
 // readyPods are the Ready pods with the labels.
 func readyPods(ctx context.Context, t testing.TB, namespace string, labels map[string]string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, p := range listPods(ctx, t, namespace, labels) {
-		if podReady(p) && harness.Field(p, "metadata", "deletionTimestamp") == nil {
+		if podReady(p) && objects.Field(p, "metadata", "deletionTimestamp") == nil {
 			out = append(out, p)
 		}
 	}
@@ -61,13 +63,13 @@ func waitReplicasReady(ctx context.Context, t *testing.T, namespace string, labe
 }
 
 // querier is the Prometheus API of a Ready querier pod.
-func querier(ctx context.Context, t testing.TB, namespace string) *harness.PromAPI {
+func querier(ctx context.Context, t testing.TB, namespace string) *promapi.PromAPI {
 	t.Helper()
 	pods := readyPods(ctx, t, namespace, thanos.QuerierLabels("thanos").Selector())
 	if len(pods) == 0 {
 		t.Fatal("no querier pod is Ready")
 	}
-	return &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), thanos.HTTPPort)}
+	return &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pods[0]), thanos.HTTPPort)}
 }
 
 // evict asks the eviction API to evict a pod and returns the HTTP status: 201 evicted, 429 refused
@@ -100,10 +102,10 @@ func deletePod(ctx context.Context, t testing.TB, namespace, pod string) {
 // StatefulSet's replacement).
 func waitPodGone(ctx context.Context, t testing.TB, namespace string, pod map[string]any) {
 	t.Helper()
-	name, uid := podName(pod), harness.Str(pod, "metadata", "uid")
+	name, uid := podName(pod), objects.Str(pod, "metadata", "uid")
 	harness.WaitFor(ctx, t, 3*time.Minute, name+" gone", func() (bool, string) {
 		for _, p := range listPods(ctx, t, namespace, nil) {
-			if podName(p) == name && harness.Str(p, "metadata", "uid") == uid {
+			if podName(p) == name && objects.Str(p, "metadata", "uid") == uid {
 				return false, "terminating"
 			}
 		}
@@ -129,8 +131,8 @@ func readyEndpoints(ctx context.Context, namespace, service string) (int, error)
 	}
 	n := 0
 	for _, s := range slices {
-		for _, e := range harness.List(s, "endpoints") {
-			if ready, _ := harness.Field(e, "conditions", "ready").(bool); ready {
+		for _, e := range objects.List(s, "endpoints") {
+			if ready, _ := objects.Field(e, "conditions", "ready").(bool); ready {
 				n++
 			}
 		}
@@ -140,10 +142,10 @@ func readyEndpoints(ctx context.Context, namespace, service string) (int, error)
 
 // containerArgs are the arguments of a pod's one container named name.
 func containerArgs(p map[string]any, name string) []string {
-	for _, c := range harness.List(p, "spec", "containers") {
-		if harness.Str(c, "name") == name {
+	for _, c := range objects.List(p, "spec", "containers") {
+		if objects.Str(c, "name") == name {
 			var out []string
-			for _, a := range harness.List(c, "args") {
+			for _, a := range objects.List(c, "args") {
 				out = append(out, fmt.Sprint(a))
 			}
 			return out
@@ -161,7 +163,7 @@ func (p *stackRun) statefulSetPath(t *testing.T, labels components.ThanosLabels)
 	if err != nil || len(sets) != 1 {
 		t.Fatalf("StatefulSets of %s: %d, %v; want one", labels.ObjectName(), len(sets), err)
 	}
-	return collection + "/" + harness.Str(sets[0], "metadata", "name")
+	return collection + "/" + objects.Str(sets[0], "metadata", "name")
 }
 
 // get reads an object the test expects to exist.

@@ -103,7 +103,7 @@ func stackImages() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	objects, err := harness.RenderChart(suite.Chart, "kube-prometheus-stack", "monitoring", values)
+	rendered, err := harness.RenderChart(suite.Chart, "kube-prometheus-stack", "monitoring", values)
 	if err != nil {
 		return nil, err
 	}
@@ -111,5 +111,5 @@ func stackImages() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(append(harness.PodImages(objects), harness.PodImages(minio)...), components.ThanosImage()), nil
+	return append(append(harness.PodImages(rendered), harness.PodImages(minio)...), components.ThanosImage()), nil
 }

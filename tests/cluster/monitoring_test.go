@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // prometheusWebPort is the Prometheus container's web port (the operator's "http-web").
@@ -25,7 +26,7 @@ func (p *stackRun) mixinLoaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pod := range p.prometheusPods(t) {
-		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)}
+		api := &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)}
 		harness.WaitFor(p.ctx, t, 4*time.Minute, podName(pod)+" to load the Thanos mixin's alerts", func() (bool, string) {
 			var rules struct {
 				Groups []struct {

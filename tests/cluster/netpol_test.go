@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // probeScript tries a TCP connection to each address given as an argument (busybox nc, 3 s to
@@ -50,9 +52,9 @@ func probeTCP(ctx context.Context, t *testing.T, namespace, name string, labels 
 		if err != nil {
 			return false, err.Error()
 		}
-		phase = harness.Str(p, "status", "phase")
-		if statuses := harness.List(p, "status", "containerStatuses"); len(statuses) == 1 {
-			raw = harness.Str(statuses[0], "state", "terminated", "message")
+		phase = objects.Str(p, "status", "phase")
+		if statuses := objects.List(p, "status", "containerStatuses"); len(statuses) == 1 {
+			raw = objects.Str(statuses[0], "state", "terminated", "message")
 		}
 		return phase == "Succeeded" || phase == "Failed", phase
 	})
@@ -130,7 +132,7 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 		waitPodGone(p.ctx, t, p.namespace, q)
 	}
 	for _, q := range waitReplicasReady(p.ctx, t, p.namespace, queryLabels, len(old), "queriers") {
-		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), thanos.HTTPPort)}
+		api := &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), thanos.HTTPPort)}
 		harness.WaitFor(p.ctx, t, 2*time.Minute, "the new "+podName(q)+" to reach every StoreAPI", func() (bool, string) {
 			got, _, err := healthyStores(p.ctx, api)
 			if err != nil {
@@ -191,12 +193,12 @@ func reachability(ctx context.Context, t testing.TB, namespace, name string) (ip
 	if err != nil || !found {
 		t.Fatalf("reachability pod %s/%s: found %v, %v", namespace, name, found, err)
 	}
-	if phase := harness.Str(pod, "status", "phase"); phase != "Pending" && phase != "Running" {
+	if phase := objects.Str(pod, "status", "phase"); phase != "Pending" && phase != "Running" {
 		t.Fatalf("reachability pod %s/%s: phase %s: %s", namespace, name, phase, podState(pod))
 	}
 	reaches = map[string]bool{}
-	for _, c := range harness.List(pod, "status", "containerStatuses") {
-		reaches[harness.Str(c, "name")] = harness.Field(c, "ready") == true
+	for _, c := range objects.List(pod, "status", "containerStatuses") {
+		reaches[objects.Str(c, "name")] = objects.Field(c, "ready") == true
 	}
 	return podIP(pod), reaches
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 )
 
@@ -53,7 +55,7 @@ type stackRun struct {
 type longTerm struct {
 	query  string
 	at     time.Time
-	series []harness.Series
+	series []promapi.Series
 }
 
 const prometheusName = "kube-prometheus-stack-prometheus" // the chart's Prometheus resource
@@ -125,8 +127,8 @@ func (p *stackRun) up(t *testing.T) {
 	// The program's security contexts ran unchanged with the real images: non-root, the image's
 	// user, a read-only root filesystem, every capability dropped.
 	for _, pod := range readyPods(ctx, t, p.namespace, map[string]string{components.LabelPartOf: "thanos"}) {
-		sc := harness.Field(harness.List(pod, "spec", "containers")[0], "securityContext")
-		if harness.Field(sc, "readOnlyRootFilesystem") != true || harness.Field(harness.Field(pod, "spec", "securityContext"), "runAsNonRoot") != true {
+		sc := objects.Field(objects.List(pod, "spec", "containers")[0], "securityContext")
+		if objects.Field(sc, "readOnlyRootFilesystem") != true || objects.Field(objects.Field(pod, "spec", "securityContext"), "runAsNonRoot") != true {
 			t.Errorf("pod %s runs without the program's security context: %v", podName(pod), sc)
 		}
 	}
@@ -192,7 +194,7 @@ func onlyFrom(pods []map[string]any) map[string][]string {
 	for _, pod := range pods {
 		names = append(names, strings.ReplaceAll(podIP(pod), ".", "-"))
 	}
-	return harness.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"(%s)[.].+"}`, strings.Join(names, "|")))
+	return promapi.Params("dedup", "false", "storeMatch[]", fmt.Sprintf(`{__address__=~"(%s)[.].+"}`, strings.Join(names, "|")))
 }
 
 func (p *stackRun) discovery(t *testing.T) {
@@ -201,7 +203,7 @@ func (p *stackRun) discovery(t *testing.T) {
 		t.Fatalf("%d pods behind the peers Service, want the %d Prometheus and store gateway pods: %v", len(want), n, want)
 	}
 	for _, q := range readyPods(p.ctx, t, p.namespace, thanos.QuerierLabels("thanos").Selector()) {
-		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), thanos.HTTPPort)}
+		api := &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(q), thanos.HTTPPort)}
 		harness.WaitFor(p.ctx, t, 2*time.Minute, podName(q)+" to see every StoreAPI", func() (bool, string) {
 			got, _, err := healthyStores(p.ctx, api)
 			if err != nil {
@@ -214,7 +216,7 @@ func (p *stackRun) discovery(t *testing.T) {
 
 // healthyStores are the pod addresses of the StoreAPIs a querier lists as healthy (its
 // /api/v1/stores), by the type of StoreAPI ("sidecar", "store"), and all of them, sorted.
-func healthyStores(ctx context.Context, api *harness.PromAPI) (all []string, byType map[string][]string, err error) {
+func healthyStores(ctx context.Context, api *promapi.PromAPI) (all []string, byType map[string][]string, err error) {
 	var stores map[string][]struct {
 		Name      string  `json:"name"`
 		LastError *string `json:"lastError"`
@@ -242,10 +244,10 @@ func (p *stackRun) deduplication(t *testing.T) {
 	for _, pod := range pods {
 		replicas = append(replicas, podName(pod))
 	}
-	var all harness.Result
+	var all promapi.Result
 	harness.WaitFor(ctx, t, 3*time.Minute, "both replicas' series of up", func() (bool, string) {
 		var err error
-		if all, err = query.Query(ctx, "up", time.Now(), harness.Params("dedup", "false")); err != nil {
+		if all, err = query.Query(ctx, "up", time.Now(), promapi.Params("dedup", "false")); err != nil {
 			return false, err.Error()
 		}
 		seen := map[string]bool{}
@@ -254,7 +256,7 @@ func (p *stackRun) deduplication(t *testing.T) {
 		}
 		return len(seen) == 2 && seen[replicas[0]] && seen[replicas[1]], fmt.Sprintf("replicas %v", seen)
 	})
-	deduped, err := query.Query(ctx, "up", time.Now(), harness.Params("dedup", "true"))
+	deduped, err := query.Query(ctx, "up", time.Now(), promapi.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func (p *stackRun) uploads(t *testing.T) {
 	from, to := uploadedOverlap(blocks)
 	p.uploaded.query = fmt.Sprintf(`up{job=~"thanos-.*"}[%dms]`, to-from)
 	p.uploaded.at = time.UnixMilli(to - 1)
-	r, err := querier(p.ctx, t, p.namespace).Query(p.ctx, p.uploaded.query, p.uploaded.at, harness.Params("dedup", "false"))
+	r, err := querier(p.ctx, t, p.namespace).Query(p.ctx, p.uploaded.query, p.uploaded.at, promapi.Params("dedup", "false"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +354,7 @@ func (p *stackRun) sameAnswer(t *testing.T, what string, params map[string][]str
 		if err != nil {
 			return false, err.Error()
 		}
-		diff := harness.DiffSeries(p.uploaded.series, r.Series)
+		diff := promapi.DiffSeries(p.uploaded.series, r.Series)
 		return diff == "", diff
 	})
 }
@@ -372,7 +374,7 @@ func (p *stackRun) bothPrometheusGone(t *testing.T) {
 		pods := listPods(p.ctx, t, p.namespace, map[string]string{"operator.prometheus.io/name": prometheusName})
 		return len(pods) == 0, fmt.Sprintf("%d pods", len(pods))
 	})
-	p.sameAnswer(t, "the store gateways' answer for the uploaded range", harness.Params("dedup", "false"))
+	p.sameAnswer(t, "the store gateways' answer for the uploaded range", promapi.Params("dedup", "false"))
 	p.setPrometheusReplicas(t, 2)
 	p.waitPrometheusReady(t, 2)
 	waitPodsReady(p.ctx, t, p.namespace, 5*time.Minute)

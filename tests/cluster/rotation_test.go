@@ -18,6 +18,8 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // minioLabels select the pod of deploy/local/minio.yaml.
@@ -83,7 +85,7 @@ func (p *stackRun) podUIDs(t *testing.T, groups map[string]map[string]string) ma
 	out := map[string]string{}
 	for what, labels := range groups {
 		for _, pod := range listPods(p.ctx, t, p.namespace, labels) {
-			out[what+" "+podName(pod)] = harness.Str(pod, "metadata", "uid")
+			out[what+" "+podName(pod)] = objects.Str(pod, "metadata", "uid")
 		}
 	}
 	return out
@@ -197,7 +199,7 @@ func (p *stackRun) noBucketFailures(t *testing.T) {
 	} {
 		for _, pod := range c.pods {
 			addr := fmt.Sprintf("%s:%d", podIP(pod), thanos.HTTPPort)
-			v, found, err := harness.Metric(p.ctx, addr, c.metric)
+			v, found, err := promapi.Metric(p.ctx, addr, c.metric)
 			if err != nil || !found {
 				t.Fatalf("%s %s: %s: found %v, %v", c.what, podName(pod), c.metric, found, err)
 			}
@@ -213,7 +215,7 @@ func (p *stackRun) noBucketFailures(t *testing.T) {
 func (p *stackRun) noGap(t *testing.T, query string, from, to time.Time, during string) {
 	t.Helper()
 	step := scrapeCheckStep
-	r, err := querier(p.ctx, t, p.namespace).QueryRange(p.ctx, query, from, to, step, harness.Params("dedup", "true"))
+	r, err := querier(p.ctx, t, p.namespace).QueryRange(p.ctx, query, from, to, step, promapi.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +262,7 @@ func (p *stackRun) waitScrapedSince(t *testing.T, jobPattern string, since time.
 					LastScrape time.Time         `json:"lastScrape"`
 				} `json:"activeTargets"`
 			}
-			api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)}
+			api := &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)}
 			if err := api.Get(p.ctx, "/api/v1/targets?state=active", &answer); err != nil {
 				return false, err.Error()
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // settleTime is how long a stack is left alone after every pod became Ready before the settled
@@ -59,7 +60,7 @@ func allowedAlerts(t *testing.T, logged map[string]bool) []string {
 
 // unexpectedAlerts are the alerts active on a Prometheus pod now (pending or firing) that are not
 // allowed, from one fetch of its alerts.
-func (p *stackRun) unexpectedAlerts(t *testing.T, api *harness.PromAPI, allowed []string) []activeAlert {
+func (p *stackRun) unexpectedAlerts(t *testing.T, api *promapi.PromAPI, allowed []string) []activeAlert {
 	var answer struct {
 		Alerts []activeAlert `json:"alerts"`
 	}
@@ -85,9 +86,9 @@ func (p *stackRun) settled(t *testing.T) {
 		t.Fatal("the up step recorded no time at which every pod was Ready")
 	}
 	allowances := map[string]bool{}
-	var apis []*harness.PromAPI
+	var apis []*promapi.PromAPI
 	for _, pod := range p.prometheusPods(t) {
-		apis = append(apis, &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)})
+		apis = append(apis, &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)})
 	}
 	settledAt := p.readyAt.Add(settleTime)
 	t.Logf("settling until %s (every pod Ready at %s)", settledAt.Format(time.TimeOnly), p.readyAt.Format(time.TimeOnly))

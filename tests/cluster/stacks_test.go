@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // stackSite is where a stack of the suite deploys: the cluster (nil before it runs), the chart,
@@ -57,7 +58,7 @@ func parseYAMLMap(raw string) (map[string]any, error) {
 
 // localMinIOObjects are the objects of deploy/local/minio.yaml, the README's MinIO for the local
 // stack.
-func localMinIOObjects() ([]harness.Object, error) {
+func localMinIOObjects() ([]objects.Object, error) {
 	raw, err := os.ReadFile(filepath.Join(harness.RepoRoot(), "deploy", "local", "minio.yaml"))
 	if err != nil {
 		return nil, err
@@ -69,13 +70,13 @@ func localMinIOObjects() ([]harness.Object, error) {
 // users to set as the stack's bucket keys.
 func minioCredentials(t testing.TB) (access, secret string) {
 	t.Helper()
-	objects, err := localMinIOObjects()
+	manifests, err := localMinIOObjects()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range objects {
+	for _, o := range manifests {
 		if o.Kind() == "Secret" {
-			data := harness.StringMap(map[string]any(o), "stringData")
+			data := objects.StringMap(map[string]any(o), "stringData")
 			return data["MINIO_ROOT_USER"], data["MINIO_ROOT_PASSWORD"]
 		}
 	}
@@ -87,11 +88,11 @@ func minioCredentials(t testing.TB) (access, secret string) {
 // MinIO to be ready.
 func deployLocalMinIO(ctx context.Context, t *testing.T) {
 	t.Helper()
-	objects, err := localMinIOObjects()
+	manifests, err := localMinIOObjects()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range objects {
+	for _, o := range manifests {
 		if err := suite.cluster.Apply(ctx, map[string]any(o)); err != nil {
 			t.Fatalf("apply %s %s: %v", o.Kind(), o.Name(), err)
 		}
@@ -147,7 +148,7 @@ func waitPodsReady(ctx context.Context, t *testing.T, namespace string, timeout 
 		}
 		var notReady []string
 		for _, p := range pods {
-			if !podReady(p) && harness.Str(p, "status", "phase") != "Succeeded" {
+			if !podReady(p) && objects.Str(p, "status", "phase") != "Succeeded" {
 				notReady = append(notReady, podState(p))
 			}
 		}
@@ -166,8 +167,8 @@ func waitPodsReady(ctx context.Context, t *testing.T, namespace string, timeout 
 }
 
 func podReady(p map[string]any) bool {
-	for _, c := range harness.List(p, "status", "conditions") {
-		if harness.Str(c, "type") == "Ready" && harness.Str(c, "status") == "True" {
+	for _, c := range objects.List(p, "status", "conditions") {
+		if objects.Str(c, "type") == "Ready" && objects.Str(c, "status") == "True" {
 			return true
 		}
 	}
@@ -178,18 +179,18 @@ func podReady(p map[string]any) bool {
 func podState(p map[string]any) string {
 	var states []string
 	for _, key := range []string{"initContainerStatuses", "containerStatuses"} {
-		for _, c := range harness.List(p, "status", key) {
+		for _, c := range objects.List(p, "status", key) {
 			state := "running"
 			for _, s := range []string{"waiting", "terminated"} {
-				if st := harness.Field(c, "state", s); st != nil {
-					state = fmt.Sprintf("%s %s %s", s, harness.Str(st, "reason"), harness.Str(st, "message"))
+				if st := objects.Field(c, "state", s); st != nil {
+					state = fmt.Sprintf("%s %s %s", s, objects.Str(st, "reason"), objects.Str(st, "message"))
 				}
 			}
-			states = append(states, fmt.Sprintf("%s(ready %v, restarts %v): %s", harness.Str(c, "name"), harness.Field(c, "ready"), harness.Field(c, "restartCount"), state))
+			states = append(states, fmt.Sprintf("%s(ready %v, restarts %v): %s", objects.Str(c, "name"), objects.Field(c, "ready"), objects.Field(c, "restartCount"), state))
 		}
 	}
 	sort.Strings(states)
-	return fmt.Sprintf("%s %s [%s]", harness.Str(p, "metadata", "name"), harness.Str(p, "status", "phase"), strings.Join(states, "; "))
+	return fmt.Sprintf("%s %s [%s]", objects.Str(p, "metadata", "name"), objects.Str(p, "status", "phase"), strings.Join(states, "; "))
 }
 
 func decodeBase64(t testing.TB, s string) string {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // volumeSize is the size of the cluster's volumes: the largest claim of the stacks and of
@@ -39,7 +41,7 @@ func (p *stackRun) storeAPIsServing(t *testing.T, typ, what string) string {
 	}
 	fewest := -1
 	for _, pod := range pods {
-		api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), thanos.HTTPPort)}
+		api := &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), thanos.HTTPPort)}
 		_, byType, err := healthyStores(p.ctx, api)
 		if err != nil {
 			return podName(pod) + " error: " + err.Error()
@@ -104,7 +106,7 @@ func (p *stackRun) claimsOf(t *testing.T, statefulSet string) []map[string]any {
 	}
 	var out []map[string]any
 	for _, c := range claims {
-		if strings.HasSuffix(strings.TrimRight(harness.Str(c, "metadata", "name"), "0123456789"), "-"+statefulSet+"-") {
+		if strings.HasSuffix(strings.TrimRight(objects.Str(c, "metadata", "name"), "0123456789"), "-"+statefulSet+"-") {
 			out = append(out, c)
 		}
 	}
@@ -147,8 +149,8 @@ func (p *stackRun) storeVolumeResized(t *testing.T) {
 		t.Fatalf("%d claims of %s, want one per store gateway", len(newClaims), newName)
 	}
 	for _, c := range newClaims {
-		if got := harness.Str(c, "spec", "resources", "requests", "storage"); got != smallVolumeSize || harness.Str(c, "status", "phase") != "Bound" {
-			t.Errorf("claim %s requests %s (%s), want %s, Bound", harness.Str(c, "metadata", "name"), got, harness.Str(c, "status", "phase"), smallVolumeSize)
+		if got := objects.Str(c, "spec", "resources", "requests", "storage"); got != smallVolumeSize || objects.Str(c, "status", "phase") != "Bound" {
+			t.Errorf("claim %s requests %s (%s), want %s, Bound", objects.Str(c, "metadata", "name"), got, objects.Str(c, "status", "phase"), smallVolumeSize)
 		}
 	}
 	stores := waitReplicasReady(p.ctx, t, p.namespace, labels.Selector(), p.replicas(t, "storeReplicas"), "store gateways")
@@ -158,10 +160,10 @@ func (p *stackRun) storeVolumeResized(t *testing.T) {
 // volumePath is the node directory of the local volume bound to a claim.
 func (p *stackRun) volumePath(t *testing.T, claim map[string]any) string {
 	t.Helper()
-	pv := p.get(t, "/api/v1/persistentvolumes/"+harness.Str(claim, "spec", "volumeName"))
-	path := harness.Str(pv, "spec", "local", "path")
+	pv := p.get(t, "/api/v1/persistentvolumes/"+objects.Str(claim, "spec", "volumeName"))
+	path := objects.Str(pv, "spec", "local", "path")
 	if path == "" {
-		t.Fatalf("claim %s is bound to %s, which is not a local volume", harness.Str(claim, "metadata", "name"), harness.Str(pv, "metadata", "name"))
+		t.Fatalf("claim %s is bound to %s, which is not a local volume", objects.Str(claim, "metadata", "name"), objects.Str(pv, "metadata", "name"))
 	}
 	return path
 }
@@ -187,7 +189,7 @@ func fillUp(t *testing.T, dir string) string {
 }
 
 // alertsOf are the ALERTS series of alertname in state on a Prometheus pod now.
-func alertsOf(ctx context.Context, t *testing.T, api *harness.PromAPI, alertname, state string) ([]harness.Series, error) {
+func alertsOf(ctx context.Context, t *testing.T, api *promapi.PromAPI, alertname, state string) ([]promapi.Series, error) {
 	r, err := api.Query(ctx, fmt.Sprintf(`ALERTS{alertname=%q, alertstate=%q}`, alertname, state), time.Now(), nil)
 	return r.Series, err
 }
@@ -205,8 +207,8 @@ func (p *stackRun) storeVolumeFull(t *testing.T) {
 	}
 	full := stores[0]
 	var claim map[string]any
-	for _, v := range harness.List(full, "spec", "volumes") {
-		if name := harness.Str(v, "persistentVolumeClaim", "claimName"); name != "" {
+	for _, v := range objects.List(full, "spec", "volumes") {
+		if name := objects.Str(v, "persistentVolumeClaim", "claimName"); name != "" {
 			claim = p.get(t, fmt.Sprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s", p.namespace, name))
 		}
 	}
@@ -215,10 +217,10 @@ func (p *stackRun) storeVolumeFull(t *testing.T) {
 	}
 	filled := fillUp(t, p.volumePath(t, claim))
 	defer os.Remove(filled)
-	t.Logf("filled the volume of %s (claim %s)", podName(full), harness.Str(claim, "metadata", "name"))
+	t.Logf("filled the volume of %s (claim %s)", podName(full), objects.Str(claim, "metadata", "name"))
 
-	api := &harness.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(p.prometheusPods(t)[0]), prometheusWebPort)}
-	onlyFor := func(series []harness.Series) (bool, string) {
+	api := &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(p.prometheusPods(t)[0]), prometheusWebPort)}
+	onlyFor := func(series []promapi.Series) (bool, string) {
 		var pods []string
 		for _, s := range series {
 			pods = append(pods, s.Labels["pod"])
@@ -286,8 +288,8 @@ func volumeSizeFitsEveryClaim() error {
 		return err
 	}
 	for _, o := range minio {
-		if harness.Str(o, "kind") == "PersistentVolumeClaim" {
-			claims["deploy/local/minio.yaml claim "+harness.Str(o, "metadata", "name")] = harness.Str(o, "spec", "resources", "requests", "storage")
+		if objects.Str(o, "kind") == "PersistentVolumeClaim" {
+			claims["deploy/local/minio.yaml claim "+objects.Str(o, "metadata", "name")] = objects.Str(o, "spec", "resources", "requests", "storage")
 		}
 	}
 	for what, size := range claims {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // compactorDeduplicates: a compactor with deduplication on (the flags the program adds for
@@ -26,7 +28,7 @@ func (e *e2eRun) compactorDeduplicates(t *testing.T) {
 	}
 	// Query-time deduplication, before: both replicas are stopped, the store gateways answer from
 	// the blocks each replica uploaded.
-	before, err := query.Query(ctx, lts.query, lts.at, harness.Params("dedup", "true"))
+	before, err := query.Query(ctx, lts.query, lts.at, promapi.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +44,7 @@ func (e *e2eRun) compactorDeduplicates(t *testing.T) {
 	if err := c.StartDedupCompactor(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: %s", c.Compactor.Name, strings.Join(harness.QuoteArgs(c.Compactor.Args), " "))
+	t.Logf("%s: %s", c.Compactor.Name, strings.Join(procs.QuoteArgs(c.Compactor.Args), " "))
 	if err := c.Compactor.WaitIteration(ctx, 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,7 @@ func (e *e2eRun) compactorDeduplicates(t *testing.T) {
 	merged := strings.Replace(lts.query, "{", fmt.Sprintf(`{%s="",`, replicaLabel), 1)
 	var diff string
 	harness.WaitFor(ctx, t, time.Minute, "the merged blocks' series", func() (bool, string) {
-		after, err := query.Query(ctx, merged, lts.at, harness.Params("dedup", "false"))
+		after, err := query.Query(ctx, merged, lts.at, promapi.Params("dedup", "false"))
 		if err != nil {
 			return false, err.Error()
 		}
@@ -82,18 +84,18 @@ func (e *e2eRun) compactorDeduplicates(t *testing.T) {
 // the whole range. So they must have the same series; every merged sample must be one a replica
 // recorded (timestamp and value); and each answer must have a sample within one scrape interval
 // of every sample of the other (the same scrapes, none lost, none added).
-func diffDeduplicated(querier, merged, replicas []harness.Series, replicaLabel string, interval time.Duration) string {
-	recorded := map[string]map[harness.Sample]bool{}
+func diffDeduplicated(querier, merged, replicas []promapi.Series, replicaLabel string, interval time.Duration) string {
+	recorded := map[string]map[promapi.Sample]bool{}
 	for _, s := range replicas {
 		key := s.Key(replicaLabel)
 		if recorded[key] == nil {
-			recorded[key] = map[harness.Sample]bool{}
+			recorded[key] = map[promapi.Sample]bool{}
 		}
 		for _, p := range s.Samples {
 			recorded[key][p] = true
 		}
 	}
-	byKey := map[string]harness.Series{}
+	byKey := map[string]promapi.Series{}
 	for _, s := range merged {
 		byKey[s.Key()] = s
 	}
@@ -126,7 +128,7 @@ func diffDeduplicated(querier, merged, replicas []harness.Series, replicaLabel s
 
 // uncovered returns the timestamp of the first sample of a with no sample of b closer than d
 // (both in time order), and false; or 0 and true if every sample of a has one.
-func uncovered(a, b []harness.Sample, d time.Duration) (int64, bool) {
+func uncovered(a, b []promapi.Sample, d time.Duration) (int64, bool) {
 	j := 0
 	for _, p := range a {
 		for j < len(b) && b[j].T <= p.T-d.Milliseconds() {

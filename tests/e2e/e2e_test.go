@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
@@ -32,7 +34,7 @@ type e2eRun struct {
 	began time.Time
 	// query is the first querier's API; interval the scrape interval; targets the scrape targets
 	// of each Prometheus.
-	query    *harness.PromAPI
+	query    *promapi.PromAPI
 	interval time.Duration
 	targets  int
 	readyAt  time.Time
@@ -92,19 +94,19 @@ func setUp(t *testing.T) *e2eRun {
 		e.ctx = ctx
 	}
 	dir := t.TempDir()
-	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
+	processes := &procs.Processes{Dir: filepath.Join(dir, "logs")}
 	t.Cleanup(func() {
-		procs.StopAll()
+		processes.StopAll()
 		if t.Failed() {
-			t.Log(procs.Logs(30))
+			t.Log(processes.Logs(30))
 		}
 	})
 	stackFile, err := harness.StackFileConfig(loopback.StackName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports := &harness.Ports{}
-	minio, err := harness.StartMinIO(e.ctx, procs, ports, tools.MinIO, stackFile["aws:region"])
+	ports := &procs.Ports{}
+	minio, err := harness.StartMinIO(e.ctx, processes, ports, tools.MinIO, stackFile["aws:region"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func setUp(t *testing.T) *e2eRun {
 	t.Logf("stack %s: %d Prometheus replicas, %d store gateways, %d queriers; retention raw %s, 5m %s, 1h %s; index cache %s",
 		loopback.StackName, len(e.d.Prometheus.Pods), e.d.Store.Replicas, e.d.Query.Replicas,
 		cfg.Compactor.Settings.Retention.Raw, cfg.Compactor.Settings.Retention.FiveMinutes, cfg.Compactor.Settings.Retention.OneHour, cfg.Store.Settings.IndexCacheSize)
-	if e.c, err = loopback.NewLoopback(tools, e.d, minio, procs, ports, filepath.Join(dir, "cluster")); err != nil {
+	if e.c, err = loopback.NewLoopback(tools, e.d, minio, processes, ports, filepath.Join(dir, "cluster")); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("objstore config (the program's Secret, unchanged):\n%s", e.d.ObjstoreYAML)
@@ -152,11 +154,11 @@ func (e *e2eRun) flagsKnown(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	out, err := harness.Run(e.ctx, e.tools.Thanos, "--version")
+	out, err := procs.Run(e.ctx, e.tools.Thanos, "--version")
 	if err != nil || !strings.Contains(out, strings.TrimPrefix(components.ThanosVersion, "v")) {
 		t.Errorf("THANOS_BIN is not Thanos %s: %s %v", components.ThanosVersion, out, err)
 	}
-	out, err = harness.Run(e.ctx, e.tools.Prometheus, "--version")
+	out, err = procs.Run(e.ctx, e.tools.Prometheus, "--version")
 	if err != nil || !strings.Contains(out, strings.TrimPrefix(components.PrometheusVersion, "v")) {
 		t.Errorf("PROMETHEUS_BIN is not Prometheus %s: %s %v", components.PrometheusVersion, out, err)
 	}
@@ -189,10 +191,10 @@ func (e *e2eRun) startAll(t *testing.T) {
 		}
 	}
 	for _, comp := range c.Components() {
-		t.Logf("%s: %s", comp.Name, strings.Join(harness.QuoteArgs(comp.Args), " "))
+		t.Logf("%s: %s", comp.Name, strings.Join(procs.QuoteArgs(comp.Args), " "))
 	}
 	e.readyAt = time.Now()
-	e.query = &harness.PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
+	e.query = &promapi.PromAPI{Addr: c.Queriers[0].Site.HTTPAddr}
 	for _, list := range c.Replicas[0].Prometheus.Site.ScrapeTargets {
 		e.targets += len(list)
 	}
@@ -203,8 +205,8 @@ func (e *e2eRun) storeServesRawBlocks(t *testing.T) {
 	ctx, query := e.ctx, e.query
 	old, windowStart := e.old, e.windowStart
 	at := windowStart.Add(7*24*time.Hour + 30*time.Minute)
-	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, harness.Params("max_source_resolution", "0s"), old.SeriesCount(),
-		"a day of raw points", func(s harness.Series) bool { return len(s.Samples) == 1440 })
+	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, promapi.Params("max_source_resolution", "0s"), old.SeriesCount(),
+		"a day of raw points", func(s promapi.Series) bool { return len(s.Samples) == 1440 })
 	for _, s := range series {
 		if len(s.Samples) != 1440 {
 			t.Errorf("%s: %d raw samples in one day, want 1440", s.Key(), len(s.Samples))
@@ -224,20 +226,20 @@ func (e *e2eRun) querierDeduplicates(t *testing.T) {
 	targets := e.targets
 	// Both replicas have scraped every target.
 	harness.WaitFor(ctx, t, time.Minute, "both replicas scraped every target", func() (bool, string) {
-		r, err := query.Query(ctx, "up", time.Now(), harness.Params("dedup", "false"))
+		r, err := query.Query(ctx, "up", time.Now(), promapi.Params("dedup", "false"))
 		if err != nil {
 			return false, err.Error()
 		}
 		return len(r.Series) == len(c.Replicas)*targets, fmt.Sprintf("%d series", len(r.Series))
 	})
 	for _, q := range c.Queriers {
-		api := &harness.PromAPI{Addr: q.Site.HTTPAddr}
+		api := &promapi.PromAPI{Addr: q.Site.HTTPAddr}
 		now := time.Now()
-		deduped, err := api.Query(ctx, "up", now, harness.Params("dedup", "true"))
+		deduped, err := api.Query(ctx, "up", now, promapi.Params("dedup", "true"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, err := api.Query(ctx, "up", now, harness.Params("dedup", "false"))
+		all, err := api.Query(ctx, "up", now, promapi.Params("dedup", "false"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +337,7 @@ func (e *e2eRun) oneReplicaDown(t *testing.T) {
 	sleep(ctx, 6*interval)
 	now := time.Now()
 	window := now.Sub(from).Truncate(time.Second)
-	r, err := query.Query(ctx, fmt.Sprintf("up[%ds]", int(window.Seconds())), now, harness.Params("dedup", "true"))
+	r, err := query.Query(ctx, fmt.Sprintf("up[%ds]", int(window.Seconds())), now, promapi.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +367,7 @@ func (e *e2eRun) oneReplicaDown(t *testing.T) {
 		}
 	}
 	// And a graph of the range has a point at every step for every target.
-	rr, err := query.QueryRange(ctx, "up", from, now, interval, harness.Params("dedup", "true"))
+	rr, err := query.QueryRange(ctx, "up", from, now, interval, promapi.Params("dedup", "true"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,11 +391,11 @@ func (e *e2eRun) bothReplicasDown(t *testing.T) {
 	}
 	var diff string
 	harness.WaitFor(ctx, t, 90*time.Second, "the same answer from the store gateway", func() (bool, string) {
-		got, err := query.Query(ctx, lts.query, lts.at, harness.Params("dedup", "false"))
+		got, err := query.Query(ctx, lts.query, lts.at, promapi.Params("dedup", "false"))
 		if err != nil {
 			return false, err.Error()
 		}
-		diff = harness.DiffSeries(lts.series, got.Series)
+		diff = promapi.DiffSeries(lts.series, got.Series)
 		return diff == "", diff
 	})
 	t.Logf("%d series, %d samples over [%s, %s) answered with no Prometheus running", len(lts.series), lts.samples,
@@ -471,11 +473,11 @@ func (e *e2eRun) compactor(t *testing.T) {
 	// gateways load the new blocks (every harness.TestStoreSyncInterval) the raw ones answer.
 	// A downsampled point sits at the end of its window, or at the window's last sample where
 	// an aggregate chunk ends; either way inside the window it aggregates.
-	window := func(p harness.Sample, res time.Duration) time.Time {
+	window := func(p promapi.Sample, res time.Duration) time.Time {
 		return time.UnixMilli(p.T / res.Milliseconds() * res.Milliseconds()).UTC()
 	}
-	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, harness.Params("max_source_resolution", "1h"), old.SeriesCount(),
-		"1h-resolution points", func(s harness.Series) bool {
+	series := waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, promapi.Params("max_source_resolution", "1h"), old.SeriesCount(),
+		"1h-resolution points", func(s promapi.Series) bool {
 			// A day has 24 hourly points; aggregate chunk boundaries may split a few hours in two.
 			return len(s.Samples) >= 24 && len(s.Samples) <= 28
 		})
@@ -491,8 +493,8 @@ func (e *e2eRun) compactor(t *testing.T) {
 		}
 	}
 	// max_source_resolution=5m: 5-minute averages, m+2 for the window starting at minute m.
-	series = waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, harness.Params("max_source_resolution", "5m"), old.SeriesCount(),
-		"5m-resolution points", func(s harness.Series) bool { return len(s.Samples) == 288 })
+	series = waitQuery(t, ctx, query, `e2e_minute_of_hour[1d]`, at, promapi.Params("max_source_resolution", "5m"), old.SeriesCount(),
+		"5m-resolution points", func(s promapi.Series) bool { return len(s.Samples) == 288 })
 	for _, s := range series {
 		windows := map[time.Time]bool{}
 		for _, p := range s.Samples {
@@ -514,13 +516,13 @@ type ltsCapture struct {
 	query    string
 	at       time.Time
 	from, to time.Time
-	series   []harness.Series
+	series   []promapi.Series
 	samples  int
 }
 
 // captureLTS picks the range every replica has uploaded without a gap and records the raw
 // samples the querier returns for it (no deduplication, so each replica's samples are compared).
-func captureLTS(t *testing.T, ctx context.Context, query *harness.PromAPI, blocks map[string][]*harness.Block, replicas []*loopback.Replica) ltsCapture {
+func captureLTS(t *testing.T, ctx context.Context, query *promapi.PromAPI, blocks map[string][]*harness.Block, replicas []*loopback.Replica) ltsCapture {
 	t.Helper()
 	interval := mustDuration(t, harness.TestScrapeInterval).Milliseconds()
 	var from, to int64 = math.MinInt64, math.MaxInt64
@@ -545,7 +547,7 @@ func captureLTS(t *testing.T, ctx context.Context, query *harness.PromAPI, block
 		at:    time.UnixMilli(to - 1),
 		from:  time.UnixMilli(from), to: time.UnixMilli(to),
 	}
-	r, err := query.Query(ctx, lts.query, lts.at, harness.Params("dedup", "false"))
+	r, err := query.Query(ctx, lts.query, lts.at, promapi.Params("dedup", "false"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,9 +580,9 @@ func sidecarBlocks(all map[string]*harness.Block, replicas []*loopback.Replica) 
 
 // waitQuery retries an instant query until it returns n series that all satisfy ok (the store
 // gateway syncs the bucket every harness.TestStoreSyncInterval).
-func waitQuery(t *testing.T, ctx context.Context, api *harness.PromAPI, q string, at time.Time, params map[string][]string, n int, what string, ok func(harness.Series) bool) []harness.Series {
+func waitQuery(t *testing.T, ctx context.Context, api *promapi.PromAPI, q string, at time.Time, params map[string][]string, n int, what string, ok func(promapi.Series) bool) []promapi.Series {
 	t.Helper()
-	var series []harness.Series
+	var series []promapi.Series
 	harness.WaitFor(ctx, t, time.Minute, fmt.Sprintf("%d series of %s %v with %s", n, q, params, what), func() (bool, string) {
 		r, err := api.Query(ctx, q, at, params)
 		if err != nil {
@@ -605,7 +607,7 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func keys(series []harness.Series) []string {
+func keys(series []promapi.Series) []string {
 	var out []string
 	for _, s := range series {
 		out = append(out, s.Key())

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // The results cache's counters (Thanos's embedded Cortex cache, internal/cortex/chunk/cache:
@@ -25,7 +26,7 @@ const (
 // componentMetric reads a metric from a component's /metrics; a missing one fails the test.
 func componentMetric(t *testing.T, ctx context.Context, c *loopback.Component, name string) float64 {
 	t.Helper()
-	v, found, err := harness.Metric(ctx, c.Site.HTTPAddr, name)
+	v, found, err := promapi.Metric(ctx, c.Site.HTTPAddr, name)
 	if err != nil || !found {
 		t.Fatalf("%s on %s: found %v, %v", name, c.Name, found, err)
 	}
@@ -40,7 +41,7 @@ func (e *e2eRun) frontendCaches(t *testing.T) {
 		t.Fatalf("stack %s runs no query-frontend", loopback.StackName)
 	}
 	frontend := e.c.QueryFrontends[0]
-	api := &harness.PromAPI{Addr: frontend.Site.HTTPAddr}
+	api := &promapi.PromAPI{Addr: frontend.Site.HTTPAddr}
 	// Hour-aligned, so that the frontend's alignment to the step changes nothing, and ended long
 	// ago, so that every split query is cacheable (the newest minute never is).
 	const step = time.Hour
@@ -61,7 +62,7 @@ func (e *e2eRun) frontendCaches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := harness.DiffSeries(direct.Series, cold.Series); diff != "" {
+	if diff := promapi.DiffSeries(direct.Series, cold.Series); diff != "" {
 		t.Fatalf("the query-frontend's answer differs from the querier's: %s", diff)
 	}
 	fetched1, hits1 := metric(cacheFetchedKeys), metric(cacheHits)
@@ -69,7 +70,7 @@ func (e *e2eRun) frontendCaches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := harness.DiffSeries(direct.Series, cached.Series); diff != "" {
+	if diff := promapi.DiffSeries(direct.Series, cached.Series); diff != "" {
 		t.Fatalf("the cached answer differs from the querier's: %s", diff)
 	}
 	fetched2, hits2 := metric(cacheFetchedKeys), metric(cacheHits)
@@ -95,7 +96,7 @@ func (e *e2eRun) frontendCaches(t *testing.T) {
 func (e *e2eRun) frontendKeysDashboardQueriesByResolution(t *testing.T) {
 	ctx := e.ctx
 	frontend := e.c.QueryFrontends[0]
-	api := &harness.PromAPI{Addr: frontend.Site.HTTPAddr}
+	api := &promapi.PromAPI{Addr: frontend.Site.HTTPAddr}
 	datasource, err := url.ParseQuery(chart.ThanosDatasourceQueryParameters)
 	if err != nil {
 		t.Fatalf("the datasource's query parameters %q: %v", chart.ThanosDatasourceQueryParameters, err)
@@ -113,7 +114,7 @@ func (e *e2eRun) frontendKeysDashboardQueriesByResolution(t *testing.T) {
 		params url.Values
 		hit    bool
 	}{
-		{"max_source_resolution=0s", harness.Params("max_source_resolution", "0s"), true},
+		{"max_source_resolution=0s", promapi.Params("max_source_resolution", "0s"), true},
 		{chart.ThanosDatasourceQueryParameters, datasource, false},
 		{chart.ThanosDatasourceQueryParameters + ", repeated", datasource, true},
 	} {
@@ -128,7 +129,7 @@ func (e *e2eRun) frontendKeysDashboardQueriesByResolution(t *testing.T) {
 		}
 		fetched, hits := metric(cacheFetchedKeys)-fetched0, metric(cacheHits)-hits0
 		t.Logf("query %d, %s: %v keys fetched, %v hits", i+1, q.name, fetched, hits)
-		if diff := harness.DiffSeries(direct.Series, r.Series); diff != "" {
+		if diff := promapi.DiffSeries(direct.Series, r.Series); diff != "" {
 			t.Fatalf("%s: the query-frontend's answer differs from the querier's: %s", q.name, diff)
 		}
 		// 13 days or more of the 14-day window, one key a day.
@@ -147,8 +148,8 @@ func (e *e2eRun) storeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &harness.PromAPI{Addr: querier.Site.HTTPAddr}
-	raw := harness.Params("max_source_resolution", "0s")
+	api := &promapi.PromAPI{Addr: querier.Site.HTTPAddr}
+	raw := promapi.Params("max_source_resolution", "0s")
 	oneDay := func() {
 		t.Helper()
 		r, err := api.Query(ctx, `e2e_minute_of_hour[1d]`, e.windowStart.Add(7*24*time.Hour+30*time.Minute), raw)
@@ -164,7 +165,7 @@ func (e *e2eRun) storeLimits(t *testing.T) {
 	// generated --query.partial-response, Thanos's default) it answers what the other StoreAPIs
 	// have, with the limit error as a warning.
 	fourteenDays := `e2e_minute_of_hour[14d]`
-	_, err = api.Query(ctx, fourteenDays, e.windowEnd, harness.Params("max_source_resolution", "0s", "partial_response", "false"))
+	_, err = api.Query(ctx, fourteenDays, e.windowEnd, promapi.Params("max_source_resolution", "0s", "partial_response", "false"))
 	if err == nil || !strings.Contains(err.Error(), "exceeded") || !strings.Contains(err.Error(), "limit") {
 		t.Fatalf("14 days over the samples limit %s: error %v, want Thanos's limit error", harness.TestStoreSamplesLimit, err)
 	}
@@ -177,7 +178,7 @@ func (e *e2eRun) storeLimits(t *testing.T) {
 		t.Fatalf("the store gateway exited: %v\n%s", err, store.Proc.Tail(20))
 	}
 	oneDay()
-	refused, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_queries_dropped_total")
+	refused, _, err := promapi.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_queries_dropped_total")
 	if err != nil || refused < 1 {
 		t.Errorf("the store gateway counted %v refused requests (thanos_bucket_store_queries_dropped_total), %v", refused, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // partialResponses: the querier's and the query-frontend's partial responses, as the program
@@ -70,7 +71,7 @@ func (e *e2eRun) partialResponses(t *testing.T) {
 	t.Logf("removed %s (%d bytes) of the block [%s, %s)", object, len(data),
 		time.UnixMilli(broken.Meta.MinTime).UTC().Format(time.RFC3339), time.UnixMilli(broken.Meta.MaxTime).UTC().Format(time.RFC3339))
 
-	raw := harness.Params("max_source_resolution", "0s")
+	raw := promapi.Params("max_source_resolution", "0s")
 	day := `e2e_minute_of_hour[1d]`
 	dayEnd := at.Add(12 * time.Hour)
 	answer, err := e.query.Query(ctx, day, dayEnd, raw)
@@ -84,7 +85,7 @@ func (e *e2eRun) partialResponses(t *testing.T) {
 		t.Errorf("a day over the broken block: %d points, all %d of the day; want part of them", n, all)
 	}
 	t.Logf("a day over the broken block, the querier's default: %d points, warnings %q", points(answer.Series), answer.Warnings)
-	_, err = e.query.Query(ctx, day, dayEnd, harness.Params("max_source_resolution", "0s", "partial_response", "false"))
+	_, err = e.query.Query(ctx, day, dayEnd, promapi.Params("max_source_resolution", "0s", "partial_response", "false"))
 	if err == nil {
 		t.Fatal("a day over the broken block with partial_response=false: an answer, want the store gateways' failure")
 	}
@@ -92,7 +93,7 @@ func (e *e2eRun) partialResponses(t *testing.T) {
 
 	// Through the query-frontend: three days, split by day, the broken block in the second. A query
 	// text no earlier step asked, so nothing comes from the cache but what this step put there.
-	frontend := &harness.PromAPI{Addr: c.QueryFrontends[0].Site.HTTPAddr}
+	frontend := &promapi.PromAPI{Addr: c.QueryFrontends[0].Site.HTTPAddr}
 	const step = time.Hour
 	query := `e2e_minute_of_hour * 1`
 	start := at.Truncate(24 * time.Hour).Add(-24 * time.Hour)
@@ -115,7 +116,7 @@ func (e *e2eRun) partialResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := harness.DiffSeries(whole.Series, again.Series); diff != "" || len(again.Warnings) > 0 {
+	if diff := promapi.DiffSeries(whole.Series, again.Series); diff != "" || len(again.Warnings) > 0 {
 		t.Errorf("three days through the query-frontend with the object back (warnings %q) differ from the querier's answer: %s; the partial day was served from the cache", again.Warnings, diff)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // TestThanosRefusesWhatTheConfigRefuses runs the pinned thanos binary on each of
@@ -29,7 +30,7 @@ func TestThanosRefusesWhatTheConfigRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, dir := context.Background(), t.TempDir()
-	procs, ports := &harness.Processes{Dir: filepath.Join(dir, "logs")}, &harness.Ports{}
+	procs, ports := &procs.Processes{Dir: filepath.Join(dir, "logs")}, &procs.Ports{}
 	t.Cleanup(procs.StopAll)
 	minio, err := harness.StartMinIO(ctx, procs, ports, tools.MinIO, "eu-west-1")
 	if err != nil {

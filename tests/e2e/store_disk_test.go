@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // The store gateway's files under its --data-dir (Thanos v0.42.4): <block>/index-header, built from
@@ -74,14 +75,14 @@ func (e *e2eRun) storeIndexHeaders(t *testing.T) {
 	dir := loopback.FlagValue(store.Args, "data-dir")
 	var disk storeDisk
 	harness.WaitFor(ctx, t, time.Minute, store.Name+"'s index-headers, one per loaded block", func() (bool, string) {
-		loaded, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
+		loaded, _, err := promapi.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
 		if err != nil {
 			return false, err.Error()
 		}
 		if disk, err = readStoreDisk(dir); err != nil {
 			return false, err.Error()
 		}
-		again, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
+		again, _, err := promapi.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
 		if err != nil {
 			return false, err.Error()
 		}
@@ -184,7 +185,7 @@ func (e *e2eRun) storeDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	metric := func(name string, where map[string]string) float64 {
-		v, found, err := harness.MetricWhere(ctx, store.Site.HTTPAddr, name, where)
+		v, found, err := promapi.MetricWhere(ctx, store.Site.HTTPAddr, name, where)
 		if err != nil || !found {
 			t.Fatalf("%s%v on %s: found %v, %v", name, where, store.Name, found, err)
 		}
@@ -214,12 +215,12 @@ func (e *e2eRun) storeDiskFull(t *testing.T) {
 	// Its querier's answer over the backfilled window: part of the points, and nothing to say so.
 	const step = time.Hour
 	start, end := e.windowStart.Truncate(step).Add(step), e.windowEnd.Truncate(step)
-	raw := harness.Params("max_source_resolution", "0s")
+	raw := promapi.Params("max_source_resolution", "0s")
 	full, err := e.query.QueryRange(ctx, `e2e_minute_of_hour`, start, end, step, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &harness.PromAPI{Addr: querier.Site.HTTPAddr}
+	api := &promapi.PromAPI{Addr: querier.Site.HTTPAddr}
 	partial, err := api.QueryRange(ctx, `e2e_minute_of_hour`, start, end, step, raw)
 	if err != nil {
 		t.Fatalf("the full store gateway's querier: %v", err)
@@ -237,7 +238,7 @@ func (e *e2eRun) storeDiskFull(t *testing.T) {
 }
 
 // points counts the samples of every series.
-func points(series []harness.Series) int {
+func points(series []promapi.Series) int {
 	n := 0
 	for _, s := range series {
 		n += len(s.Samples)

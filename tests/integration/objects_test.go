@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // object is one Kubernetes object by kind and name, in the suite's namespace unless cluster-scoped.
@@ -68,10 +68,10 @@ func mustGet(ctx context.Context, t testing.TB, o object, namespace string) map[
 }
 
 var (
-	field     = harness.Field
-	str       = harness.Str
-	stringMap = harness.StringMap
-	list      = harness.List
+	field     = objects.Field
+	str       = objects.Str
+	stringMap = objects.StringMap
+	list      = objects.List
 )
 
 // subset reports whether every label of sel is in labels with the same value: whether a selector

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // operator is the running prometheus-operator, once operatorGeneratesPrometheus started it; it
@@ -52,7 +53,7 @@ func operatorGeneratesPrometheus(ctx context.Context, t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("operator: %s", strings.Join(harness.QuoteArgs(operator.Args), " "))
+	t.Logf("operator: %s", strings.Join(procs.QuoteArgs(operator.Args), " "))
 	statefulSet := object{"StatefulSet", "prometheus-" + prometheusName}
 	var sts map[string]any
 	deadline := time.Now().Add(2 * time.Minute)

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // checkCRDs: Helm installed every CRD of the chart's CRDs subchart, of the pinned operator version,
@@ -310,7 +311,7 @@ func checkPrometheus(ctx context.Context, t *testing.T) {
 			t.Errorf("Prometheus %s = %q, want %q", c.what, c.got, c.want)
 		}
 	}
-	values, _ := harness.FieldOK(releaseValues(ctx, t), chart.PrometheusSpecPath...)
+	values, _ := objects.FieldOK(releaseValues(ctx, t), chart.PrometheusSpecPath...)
 	prometheusSpecValues, ok := values.(map[string]any)
 	if !ok {
 		t.Fatalf("the release's values have no %v", chart.PrometheusSpecPath)

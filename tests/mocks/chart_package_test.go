@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // TestTheRepositoryKeepsThePinnedChartPackage: charts/ holds one package, the pinned chart's, with
@@ -47,8 +48,8 @@ func TestTheRepositoryKeepsThePinnedChartPackage(t *testing.T) {
 		{"name", chart.Metadata.Name, components.ChartName},
 		{"version", chart.Metadata.Version, components.ChartVersion},
 		{"appVersion (prometheus-operator)", chart.Metadata.AppVersion, components.PrometheusOperatorVersion},
-		{"prometheusOperator.thanosImage.tag (the sidecar)", str(harness.Field(chart.Values, "prometheusOperator", "thanosImage", "tag")), components.ThanosVersion},
-		{"prometheus.prometheusSpec.image.tag", strings.TrimSuffix(str(harness.Field(chart.Values, "prometheus", "prometheusSpec", "image", "tag")), "-distroless"), components.PrometheusVersion},
+		{"prometheusOperator.thanosImage.tag (the sidecar)", str(objects.Field(chart.Values, "prometheusOperator", "thanosImage", "tag")), components.ThanosVersion},
+		{"prometheus.prometheusSpec.image.tag", strings.TrimSuffix(str(objects.Field(chart.Values, "prometheus", "prometheusSpec", "image", "tag")), "-distroless"), components.PrometheusVersion},
 	} {
 		if c.got != c.want {
 			t.Errorf("the chart package's %s is %q, the program pins %q", c.what, c.got, c.want)

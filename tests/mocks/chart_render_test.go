@@ -13,15 +13,16 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // rendered is the real chart rendered with the values one stack's program sent.
 type rendered struct {
 	run     *run
 	release registered
-	objects []harness.Object
+	objects []objects.Object
 	// prometheus is the one Prometheus resource the chart renders; spec its spec.
-	prometheus harness.Object
+	prometheus objects.Object
 	spec       map[string]any
 }
 
@@ -55,8 +56,8 @@ func renderStack(t *testing.T, stack string, r *run) *rendered {
 	return out
 }
 
-func (r *rendered) all(kind string) []harness.Object {
-	var out []harness.Object
+func (r *rendered) all(kind string) []objects.Object {
+	var out []objects.Object
 	for _, o := range r.objects {
 		if o.Kind() == kind {
 			out = append(out, o)
@@ -65,7 +66,7 @@ func (r *rendered) all(kind string) []harness.Object {
 	return out
 }
 
-func (r *rendered) one(t *testing.T, kind, name string) harness.Object {
+func (r *rendered) one(t *testing.T, kind, name string) objects.Object {
 	t.Helper()
 	for _, o := range r.all(kind) {
 		if o.Name() == name {
@@ -174,17 +175,17 @@ func checkRenderedSidecarScrape(t *testing.T, c *rendered) {
 			continue
 		}
 		sidecarPorts := map[string]bool{}
-		for _, p := range harness.List(at(t, map[string]any(svc), "spec.ports")) {
-			if target := fmt.Sprint(harness.Field(p, "targetPort")); target == chart.SidecarHTTPPortName || target == fmt.Sprint(thanos.HTTPPort) {
-				sidecarPorts[fmt.Sprint(harness.Field(p, "name"))] = true
+		for _, p := range objects.List(at(t, map[string]any(svc), "spec.ports")) {
+			if target := fmt.Sprint(objects.Field(p, "targetPort")); target == chart.SidecarHTTPPortName || target == fmt.Sprint(thanos.HTTPPort) {
+				sidecarPorts[fmt.Sprint(objects.Field(p, "name"))] = true
 			}
 		}
 		for _, sm := range c.all("ServiceMonitor") {
-			if !selects(stringMap(harness.Field(map[string]any(sm), "spec", "selector", "matchLabels")), stringMap(svc.Metadata()["labels"])) {
+			if !selects(stringMap(objects.Field(map[string]any(sm), "spec", "selector", "matchLabels")), stringMap(svc.Metadata()["labels"])) {
 				continue
 			}
-			for _, e := range harness.List(harness.Field(map[string]any(sm), "spec", "endpoints")) {
-				if sidecarPorts[fmt.Sprint(harness.Field(e, "port"))] {
+			for _, e := range objects.List(objects.Field(map[string]any(sm), "spec", "endpoints")) {
+				if sidecarPorts[fmt.Sprint(objects.Field(e, "port"))] {
 					t.Errorf("the chart's ServiceMonitor %s scrapes the sidecars through Service %s too: they would be scraped twice", sm.Name(), svc.Name())
 				}
 			}
@@ -194,7 +195,7 @@ func checkRenderedSidecarScrape(t *testing.T, c *rendered) {
 
 func checkRenderedPDB(t *testing.T, stack string, c *rendered) {
 	pdbs := c.all("PodDisruptionBudget")
-	var prometheus []harness.Object
+	var prometheus []objects.Object
 	for _, p := range pdbs {
 		if stringMap(at(t, map[string]any(p), "spec.selector.matchLabels"))["operator.prometheus.io/name"] == c.prometheus.Name() {
 			prometheus = append(prometheus, p)
@@ -240,14 +241,14 @@ func atoi(t *testing.T, s string) int {
 func checkRenderedGrafanaDatasources(t *testing.T, c *rendered) {
 	var datasources []map[string]any
 	for _, cm := range c.all("ConfigMap") {
-		labels, _ := harness.Field(cm, "metadata", "labels").(map[string]any)
+		labels, _ := objects.Field(cm, "metadata", "labels").(map[string]any)
 		if labels["grafana_datasource"] != "1" {
 			continue
 		}
 		var file struct {
 			Datasources []map[string]any `json:"datasources"`
 		}
-		if err := yaml.Unmarshal([]byte(fmt.Sprint(harness.Field(cm, "data", "datasource.yaml"))), &file); err != nil {
+		if err := yaml.Unmarshal([]byte(fmt.Sprint(objects.Field(cm, "data", "datasource.yaml"))), &file); err != nil {
 			t.Fatalf("%s: %v", cm.Name(), err)
 		}
 		datasources = append(datasources, file.Datasources...)
@@ -289,7 +290,7 @@ func checkRenderedGrafanaAdminSecret(t *testing.T, c *rendered) {
 		t.Fatalf("grafanaAdminSecret = %q, want <namespace>/<name>", c.run.outputs["grafanaAdminSecret"])
 	}
 	secret := c.one(t, "Secret", name)
-	data, _ := harness.Field(secret, "data").(map[string]any)
+	data, _ := objects.Field(secret, "data").(map[string]any)
 	for _, key := range []string{"admin-user", "admin-password"} {
 		if _, ok := data[key]; !ok {
 			t.Errorf("Secret %s has keys %v, want %s", name, slices.Collect(maps.Keys(data)), key)
@@ -305,7 +306,7 @@ func checkRenderedGrafanaPodLabels(t *testing.T, c *rendered) {
 	var selected []string
 	for _, kind := range []string{"Deployment", "StatefulSet", "DaemonSet"} {
 		for _, o := range c.all(kind) {
-			labels := stringMap(harness.Field(o, "spec", "template", "metadata", "labels"))
+			labels := stringMap(objects.Field(o, "spec", "template", "metadata", "labels"))
 			if selects(selector, labels) {
 				selected = append(selected, kind+"/"+o.Name())
 			}
@@ -344,10 +345,10 @@ func renderedControlPlane(t *testing.T, c *rendered) map[string]bool {
 	}
 	groups, alerts := map[string]bool{}, map[string]bool{}
 	for _, rule := range c.all("PrometheusRule") {
-		for _, g := range harness.List(harness.Field(rule, "spec", "groups")) {
-			groups[fmt.Sprint(harness.Field(g, "name"))] = true
-			for _, r := range harness.List(harness.Field(g, "rules")) {
-				if a, ok := harness.Field(r, "alert").(string); ok {
+		for _, g := range objects.List(objects.Field(rule, "spec", "groups")) {
+			groups[fmt.Sprint(objects.Field(g, "name"))] = true
+			for _, r := range objects.List(objects.Field(g, "rules")) {
+				if a, ok := objects.Field(r, "alert").(string); ok {
 					alerts[a] = true
 				}
 			}

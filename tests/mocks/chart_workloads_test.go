@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/network"
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // podKinds are the kinds of the chart's objects with a pod template.
@@ -38,15 +38,15 @@ func renderedPods(t *testing.T, c *rendered) []renderedPod {
 	var pods []renderedPod
 	for _, kind := range podKinds {
 		for _, o := range c.all(kind) {
-			spec, _ := harness.Field(o, "spec", "template", "spec").(map[string]any)
-			ns, _ := harness.Field(o, "metadata", "namespace").(string)
+			spec, _ := objects.Field(o, "spec", "template", "spec").(map[string]any)
+			ns, _ := objects.Field(o, "metadata", "namespace").(string)
 			if ns == "" {
 				ns = namespace
 			}
 			p := renderedPod{kind: kind, name: o.Name(), namespace: ns,
-				labels: stringMap(harness.Field(o, "spec", "template", "metadata", "labels")), hostNetwork: spec["hostNetwork"] == true}
+				labels: stringMap(objects.Field(o, "spec", "template", "metadata", "labels")), hostNetwork: spec["hostNetwork"] == true}
 			for _, key := range []string{"initContainers", "containers"} {
-				for _, ctr := range harness.List(spec[key]) {
+				for _, ctr := range objects.List(spec[key]) {
 					p.containers = append(p.containers, ctr.(map[string]any))
 				}
 			}
@@ -54,7 +54,7 @@ func renderedPods(t *testing.T, c *rendered) []renderedPod {
 		}
 	}
 	pods = append(pods, renderedPod{kind: "Prometheus", name: c.prometheus.Name(), namespace: namespace,
-		labels: stringMap(harness.Field(c.spec, "podMetadata", "labels"))})
+		labels: stringMap(objects.Field(c.spec, "podMetadata", "labels"))})
 	for _, am := range c.all("Alertmanager") {
 		pods = append(pods, renderedPod{kind: "Alertmanager", name: am.Name(), namespace: namespace, labels: alertmanagerPodLabels(t, c, am)})
 	}
@@ -64,15 +64,15 @@ func renderedPods(t *testing.T, c *rendered) []renderedPod {
 // alertmanagerPodLabels are the labels prometheus-operator v0.93.1 gives the pods of an
 // Alertmanager resource (pkg/alertmanager/operator.go, makeSelectorLabels), checked against the
 // chart's Service for them, which must select them.
-func alertmanagerPodLabels(t *testing.T, c *rendered, am harness.Object) map[string]string {
+func alertmanagerPodLabels(t *testing.T, c *rendered, am objects.Object) map[string]string {
 	t.Helper()
 	labels := map[string]string{
 		components.LabelName: "alertmanager", components.LabelManagedBy: "prometheus-operator",
 		components.LabelInstance: am.Name(), "alertmanager": am.Name(),
 	}
-	maps.Copy(labels, stringMap(harness.Field(am, "spec", "podMetadata", "labels")))
+	maps.Copy(labels, stringMap(objects.Field(am, "spec", "podMetadata", "labels")))
 	svc := c.one(t, "Service", am.Name())
-	if selector := stringMap(harness.Field(svc, "spec", "selector")); !selects(selector, labels) {
+	if selector := stringMap(objects.Field(svc, "spec", "selector")); !selects(selector, labels) {
 		t.Fatalf("the chart's Service %s selects %v, not the operator's Alertmanager pod labels %v", svc.Name(), selector, labels)
 	}
 	return labels
@@ -99,14 +99,14 @@ func chartPods(t *testing.T, c *rendered) map[string]netPod {
 			continue
 		}
 		for _, ctr := range p.containers {
-			for _, port := range harness.List(ctr["ports"]) {
-				name := fmt.Sprint(harness.Field(port, "name"))
-				n, err := strconv.Atoi(fmt.Sprint(harness.Field(port, "containerPort")))
+			for _, port := range objects.List(ctr["ports"]) {
+				name := fmt.Sprint(objects.Field(port, "name"))
+				n, err := strconv.Atoi(fmt.Sprint(objects.Field(port, "containerPort")))
 				if err != nil {
 					t.Fatalf("%s %s port %s: %v", p.kind, p.name, name, err)
 				}
 				pod.ports[name] = int32(n)
-				pod.udp[name] = harness.Field(port, "protocol") == "UDP"
+				pod.udp[name] = objects.Field(port, "protocol") == "UDP"
 			}
 		}
 		out[strings.TrimPrefix(p.name, prefix)] = pod
@@ -132,7 +132,7 @@ func TestTheChartsPodsAreSizedAndFenced(t *testing.T) {
 func hasResources(resources any) []string {
 	var missing []string
 	for _, path := range [][]string{{"requests", "cpu"}, {"requests", "memory"}, {"limits", "memory"}} {
-		if v, ok := harness.FieldOK(resources, path...); !ok || v == nil || fmt.Sprint(v) == "" || fmt.Sprint(v) == "0" {
+		if v, ok := objects.FieldOK(resources, path...); !ok || v == nil || fmt.Sprint(v) == "" || fmt.Sprint(v) == "0" {
 			missing = append(missing, strings.Join(path, "."))
 		}
 	}
@@ -152,24 +152,24 @@ func checkRenderedResources(t *testing.T, c *rendered) {
 	if missing := hasResources(c.spec["resources"]); len(missing) > 0 {
 		t.Errorf("Prometheus %s has no %v", c.prometheus.Name(), missing)
 	}
-	if missing := hasResources(harness.Field(c.spec, "thanos", "resources")); len(missing) > 0 {
+	if missing := hasResources(objects.Field(c.spec, "thanos", "resources")); len(missing) > 0 {
 		t.Errorf("Prometheus %s's Thanos sidecar has no %v", c.prometheus.Name(), missing)
 	}
 	for _, am := range c.all("Alertmanager") {
-		if missing := hasResources(harness.Field(am, "spec", "resources")); len(missing) > 0 {
+		if missing := hasResources(objects.Field(am, "spec", "resources")); len(missing) > 0 {
 			t.Errorf("Alertmanager %s has no %v", am.Name(), missing)
 		}
 	}
 	operators := c.all("Deployment")
-	operators = slices.DeleteFunc(operators, func(o harness.Object) bool {
+	operators = slices.DeleteFunc(operators, func(o objects.Object) bool {
 		return !strings.HasSuffix(o.Name(), "-operator")
 	})
 	if len(operators) != 1 {
 		t.Fatalf("%d operator Deployments rendered, want 1", len(operators))
 	}
 	var args []string
-	for _, ctr := range harness.List(harness.Field(operators[0], "spec", "template", "spec", "containers")) {
-		for _, a := range harness.List(harness.Field(ctr, "args")) {
+	for _, ctr := range objects.List(objects.Field(operators[0], "spec", "template", "spec", "containers")) {
+		for _, a := range objects.List(objects.Field(ctr, "args")) {
 			args = append(args, fmt.Sprint(a))
 		}
 	}
@@ -228,11 +228,11 @@ func checkChartPodSelectors(t *testing.T, c *rendered) {
 			if selectorMatches(t, s.selector, p.labels) {
 				selected = append(selected, p.kind+"/"+p.name)
 				for _, ctr := range p.containers {
-					for _, port := range harness.List(ctr["ports"]) {
-						name := fmt.Sprint(harness.Field(port, "name"))
+					for _, port := range objects.List(ctr["ports"]) {
+						name := fmt.Sprint(objects.Field(port, "name"))
 						if want, ok := s.ports[name]; ok {
 							found = append(found, name)
-							if got := fmt.Sprint(harness.Field(port, "containerPort")); got != fmt.Sprint(want) {
+							if got := fmt.Sprint(objects.Field(port, "containerPort")); got != fmt.Sprint(want) {
 								t.Errorf("%s's port %s is %s, the NetworkPolicy admits %d", s.what, name, got, want)
 							}
 						}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 const account = "123456789012"
@@ -278,15 +279,15 @@ func (r *run) one(t *testing.T, typ, name string) registered {
 }
 
 // at walks a path of map keys and list indexes ("spec.template.spec.containers.0.args") with
-// harness.FieldOK, and fails the test where the path does not exist.
+// objects.FieldOK, and fails the test where the path does not exist.
 func at(t *testing.T, v any, path string) any {
 	t.Helper()
 	keys := strings.Split(path, ".")
-	out, ok := harness.FieldOK(v, keys...)
+	out, ok := objects.FieldOK(v, keys...)
 	if !ok {
 		// Only to name it: the first step with nothing at it.
 		for i := range keys {
-			if _, ok := harness.FieldOK(v, keys[:i+1]...); !ok {
+			if _, ok := objects.FieldOK(v, keys[:i+1]...); !ok {
 				t.Fatalf("path %q: nothing at %q", path, strings.Join(keys[:i+1], "."))
 			}
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // TestThanosMixinIsDeployed: the mixin's alerts as one PrometheusRule after the chart's CRDs, and
@@ -219,13 +219,13 @@ func TestChartGivesTheSeriesTheStackVolumeAlertsRead(t *testing.T) {
 		c := renderStack(t, stack, r)
 		found := 0
 		for _, rule := range c.all("PrometheusRule") {
-			for _, g := range harness.List(harness.Field(rule, "spec", "groups")) {
-				for _, rr := range harness.List(harness.Field(g, "rules")) {
-					if harness.Field(rr, "alert") != "KubePersistentVolumeFillingUp" {
+			for _, g := range objects.List(objects.Field(rule, "spec", "groups")) {
+				for _, rr := range objects.List(objects.Field(g, "rules")) {
+					if objects.Field(rr, "alert") != "KubePersistentVolumeFillingUp" {
 						continue
 					}
 					found++
-					expr := fmt.Sprint(harness.Field(rr, "expr"))
+					expr := fmt.Sprint(objects.Field(rr, "expr"))
 					m := selector.FindStringSubmatch(expr)
 					if m == nil {
 						t.Fatalf("the chart's KubePersistentVolumeFillingUp reads no available bytes: %s", expr)
@@ -243,12 +243,12 @@ func TestChartGivesTheSeriesTheStackVolumeAlertsRead(t *testing.T) {
 		}
 		honorLabels := map[string]bool{}
 		for _, sm := range c.all("ServiceMonitor") {
-			for _, ep := range harness.List(harness.Field(sm, "spec", "endpoints")) {
-				path, _ := harness.Field(ep, "path").(string)
+			for _, ep := range objects.List(objects.Field(sm, "spec", "endpoints")) {
+				path, _ := objects.Field(ep, "path").(string)
 				if path == "" {
 					path = "/metrics"
 				}
-				if harness.Field(ep, "honorLabels") == true && path == "/metrics" {
+				if objects.Field(ep, "honorLabels") == true && path == "/metrics" {
 					honorLabels[sm.Name()] = true
 				}
 			}

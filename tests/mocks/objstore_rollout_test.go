@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // objstoreReaders are the checksum annotations of every pod template that reads the objstore
@@ -16,7 +16,7 @@ func objstoreReaders(t *testing.T, r *run) map[string]string {
 	t.Helper()
 	release := r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")
 	out := map[string]string{
-		"prometheus": stringMap(harness.Field(release.Inputs, append([]string{"values"}, chart.PrometheusPodAnnotationsPath...)...))[components.ObjstoreChecksumAnnotation],
+		"prometheus": stringMap(objects.Field(release.Inputs, append([]string{"values"}, chart.PrometheusPodAnnotationsPath...)...))[components.ObjstoreChecksumAnnotation],
 	}
 	for _, name := range []string{"thanos-store", "thanos-compact"} {
 		sts := r.one(t, "kubernetes:apps/v1:StatefulSet", name)

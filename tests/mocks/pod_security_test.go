@@ -12,7 +12,7 @@ import (
 	psapolicy "k8s.io/pod-security-admission/policy"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // podTemplate is one pod template of a workload, by where it comes from.
@@ -54,7 +54,7 @@ func stackPodTemplates(t *testing.T, stack string, r *run) []podTemplate {
 			if namespace == "" {
 				namespace = r.outputs["namespace"]
 			}
-			out = append(out, decodeTemplate(t, "chart "+kind+" "+o.Name(), namespace, harness.Field(o, "spec", "template")))
+			out = append(out, decodeTemplate(t, "chart "+kind+" "+o.Name(), namespace, objects.Field(o, "spec", "template")))
 		}
 	}
 	return out

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/bucket"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 var stacks = []string{"dev", "prod"}
@@ -319,11 +319,11 @@ func TestHelmReleaseValues(t *testing.T) {
 		if at(t, spec, "storageSpec.volumeClaimTemplate.spec.resources.requests.storage") != size {
 			t.Errorf("storage %v", at(t, spec, "storageSpec"))
 		}
-		storageClass, _ := harness.FieldOK(spec, "storageSpec", "volumeClaimTemplate", "spec", "storageClassName")
+		storageClass, _ := objects.FieldOK(spec, "storageSpec", "volumeClaimTemplate", "spec", "storageClassName")
 		if want := map[string]any{"dev": nil, "prod": "gp3"}[stack]; storageClass != want {
 			t.Errorf("prometheus storage class %v, want %v", storageClass, want)
 		}
-		pdb, _ := harness.FieldOK(in, "values", "prometheus", "podDisruptionBudget")
+		pdb, _ := objects.FieldOK(in, "values", "prometheus", "podDisruptionBudget")
 		if want := map[string]any{"dev": nil, "prod": map[string]any{"enabled": true, "minAvailable": float64(1)}}[stack]; fmt.Sprint(pdb) != fmt.Sprint(want) {
 			t.Errorf("prometheus PodDisruptionBudget values %v, want %v", pdb, want)
 		}
@@ -462,8 +462,8 @@ func TestThanosWorkloads(t *testing.T) {
 			t.Errorf("store volume %v", at(t, store.Inputs, "spec.volumeClaimTemplates"))
 		}
 		for _, w := range []registered{store, compact} {
-			class, _ := harness.FieldOK(w.Inputs, "spec", "volumeClaimTemplates")
-			if want := map[string]any{"dev": nil, "prod": "gp3"}[stack]; harness.Field(harness.List(class)[0], "spec", "storageClassName") != want {
+			class, _ := objects.FieldOK(w.Inputs, "spec", "volumeClaimTemplates")
+			if want := map[string]any{"dev": nil, "prod": "gp3"}[stack]; objects.Field(objects.List(class)[0], "spec", "storageClassName") != want {
 				t.Errorf("%s volume storage class %v, want %v (storageClass)", w.Name, class, want)
 			}
 		}
@@ -689,7 +689,7 @@ func TestStatefulSetsAreGovernedByHeadlessServices(t *testing.T) {
 				t.Errorf("StatefulSet %s does not wait for its governing Service %s: %v", sts.Name, name, sts.Dependencies)
 			}
 			client := r.one(t, "kubernetes:core/v1:Service", sts.Name)
-			if clusterIP, set := harness.FieldOK(client.Inputs, "spec", "clusterIP"); set {
+			if clusterIP, set := objects.FieldOK(client.Inputs, "spec", "clusterIP"); set {
 				t.Errorf("client Service %s clusterIP %v, want one assigned", sts.Name, clusterIP)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // statefulSetNames are the Kubernetes names of the store gateway's and the compactor's
@@ -105,7 +105,7 @@ func TestStoreAPIPodsDrainBeforeTheyStop(t *testing.T) {
 	}
 	for _, w := range workloads {
 		pod := at(t, w.Inputs, "spec.template.spec").(map[string]any)
-		sleep, drains := harness.FieldOK(pod, "containers", "0", "lifecycle", "preStop", "sleep", "seconds")
+		sleep, drains := objects.FieldOK(pod, "containers", "0", "lifecycle", "preStop", "sleep", "seconds")
 		if w.Name != "thanos-store" {
 			if drains {
 				t.Errorf("%s sleeps %v s before it stops; only StoreAPI pods drain", w.Name, sleep)
@@ -124,10 +124,10 @@ func TestStoreAPIPodsDrainBeforeTheyStop(t *testing.T) {
 	values := at(t, r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").Inputs, "values")
 	var drained []string
 	for _, c := range at(t, values, "prometheus.prometheusSpec.containers").([]any) {
-		if sleep, _ := harness.FieldOK(c, "lifecycle", "preStop", "sleep", "seconds"); sleep != want {
-			t.Errorf("Prometheus container %v: preStop sleep %v, want %v s", harness.Field(c, "name"), sleep, want)
+		if sleep, _ := objects.FieldOK(c, "lifecycle", "preStop", "sleep", "seconds"); sleep != want {
+			t.Errorf("Prometheus container %v: preStop sleep %v, want %v s", objects.Field(c, "name"), sleep, want)
 		}
-		drained = append(drained, harness.Str(c, "name"))
+		drained = append(drained, objects.Str(c, "name"))
 	}
 	if !slices.Equal(drained, []string{chart.PrometheusContainer, chart.SidecarContainer}) {
 		t.Errorf("Prometheus containers drained: %v, want the Prometheus and its sidecar", drained)

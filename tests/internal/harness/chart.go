@@ -23,6 +23,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // KubeVersion is the Kubernetes version charts are rendered for: the one the test clusters run.
@@ -38,28 +39,10 @@ func ChartPath() (string, error) {
 	return path, nil
 }
 
-// Object is one rendered Kubernetes object.
-type Object map[string]any
-
-// Kind, Name and Annotations read the object's identity.
-func (o Object) Kind() string { s, _ := o["kind"].(string); return s }
-
-func (o Object) Name() string { s, _ := o.Metadata()["name"].(string); return s }
-
-func (o Object) Metadata() map[string]any { m, _ := o["metadata"].(map[string]any); return m }
-
-// Hook is the object's helm.sh/hook annotation: empty for an object Helm installs as part of the
-// release rather than as a hook.
-func (o Object) Hook() string {
-	annotations, _ := o.Metadata()["annotations"].(map[string]any)
-	s, _ := annotations["helm.sh/hook"].(string)
-	return s
-}
-
 // RenderChart renders the chart at path for a release as `helm template` does, client-only, and returns
 // every object of the release, hooks included (CRDs in crds/ directories are not templates and are
 // not rendered, as with `helm template` without --include-crds).
-func RenderChart(path, releaseName, namespace string, values map[string]any) ([]Object, error) {
+func RenderChart(path, releaseName, namespace string, values map[string]any) ([]objects.Object, error) {
 	chart, err := loader.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -82,7 +65,7 @@ func RenderChart(path, releaseName, namespace string, values map[string]any) ([]
 	for _, h := range rel.Hooks {
 		manifests = append(manifests, h.Manifest)
 	}
-	var out []Object
+	var out []objects.Object
 	for _, m := range manifests {
 		objs, err := decodeAll(m)
 		if err != nil {
@@ -93,9 +76,9 @@ func RenderChart(path, releaseName, namespace string, values map[string]any) ([]
 	return out, nil
 }
 
-func decodeAll(manifest string) ([]Object, error) {
+func decodeAll(manifest string) ([]objects.Object, error) {
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(manifest)))
-	var out []Object
+	var out []objects.Object
 	for {
 		// Decoded as a plain map: yaml.v3 would give nested maps the named type too.
 		var obj map[string]any
@@ -122,12 +105,12 @@ func firstLines(s string, n int) string {
 
 // ChartCRDs are the CRDs the chart package installs from its crds/ directories (its own and its
 // subcharts', as Helm's loader finds them), sorted by name.
-func ChartCRDs(path string) ([]Object, error) {
+func ChartCRDs(path string) ([]objects.Object, error) {
 	chart, err := loader.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
-	var crds []Object
+	var crds []objects.Object
 	for _, crd := range chart.CRDObjects() {
 		objs, err := decodeAll(string(crd.File.Data))
 		if err != nil {
@@ -176,7 +159,7 @@ var chartRenames = []struct {
 func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []string {
 	var out []string
 	for _, leaf := range chart.ValueLeaves(prometheusSpecValues) {
-		path, want := leaf, Field(prometheusSpecValues, leaf...)
+		path, want := leaf, objects.Field(prometheusSpecValues, leaf...)
 		for _, r := range chartRenames {
 			if len(leaf) >= len(r.from) && slices.Equal(leaf[:len(r.from)], r.from) {
 				path = append(slices.Clone(r.to), leaf[len(r.from):]...)
@@ -185,7 +168,7 @@ func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []strin
 				}
 			}
 		}
-		got, ok := FieldOK(spec, path...)
+		got, ok := objects.FieldOK(spec, path...)
 		switch {
 		case !ok:
 			out = append(out, fmt.Sprintf("prometheusSpec.%s = %v is not in the Prometheus spec (looked for spec.%s): the chart drops it",

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -24,7 +26,7 @@ type Cluster struct {
 	Timings []Timing
 
 	tools Tools
-	procs *Processes
+	procs *procs.Processes
 	// volumesDir holds the local volumes' directories (and the small volumes' tmpfs mounts).
 	volumesDir string
 }
@@ -58,7 +60,7 @@ type ClusterOptions struct {
 const StorageClassName = "local"
 
 // StartCluster brings up the cluster in dir. procs owns every process; Stop tears it all down.
-func StartCluster(ctx context.Context, dir string, opts ClusterOptions, procs *Processes, ports *Ports) (*Cluster, error) {
+func StartCluster(ctx context.Context, dir string, opts ClusterOptions, procs *procs.Processes, ports *procs.Ports) (*Cluster, error) {
 	c := &Cluster{tools: opts.Tools, procs: procs}
 	phase := func(name string, start time.Time) { c.Timings = append(c.Timings, Timing{name, time.Since(start)}) }
 	if err := CheckNodeHost(); err != nil {
@@ -243,7 +245,7 @@ func (c *Cluster) provideStorage(ctx context.Context, dir string, opts ClusterOp
 
 // collection is the API path of an object's collection.
 func collection(obj map[string]any) (string, error) {
-	apiVersion, kind := Str(obj, "apiVersion"), Str(obj, "kind")
+	apiVersion, kind := objects.Str(obj, "apiVersion"), objects.Str(obj, "kind")
 	plural := strings.ToLower(kind) + "s"
 	switch kind {
 	case "StorageClass":
@@ -255,7 +257,7 @@ func collection(obj map[string]any) (string, error) {
 	if apiVersion == "v1" {
 		prefix = "/api/v1"
 	}
-	if ns := Str(obj, "metadata", "namespace"); ns != "" {
+	if ns := objects.Str(obj, "metadata", "namespace"); ns != "" {
 		return fmt.Sprintf("%s/namespaces/%s/%s", prefix, ns, plural), nil
 	}
 	if kind == "" || apiVersion == "" {
@@ -280,13 +282,13 @@ func (cp *ControlPlane) WaitDeploymentReady(ctx context.Context, namespace, name
 	for {
 		d, found, err := cp.Client.Get(ctx, path)
 		if err == nil && found {
-			want := fmt.Sprint(Field(d, "spec", "replicas"))
-			if fmt.Sprint(Field(d, "status", "availableReplicas")) == want && fmt.Sprint(Field(d, "status", "updatedReplicas")) == want {
+			want := fmt.Sprint(objects.Field(d, "spec", "replicas"))
+			if fmt.Sprint(objects.Field(d, "status", "availableReplicas")) == want && fmt.Sprint(objects.Field(d, "status", "updatedReplicas")) == want {
 				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("deployment %s/%s not available after %v: %v", namespace, name, timeout, Field(d, "status"))
+			return fmt.Errorf("deployment %s/%s not available after %v: %v", namespace, name, timeout, objects.Field(d, "status"))
 		}
 		select {
 		case <-ctx.Done():

@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // ControlPlane is a real etcd, kube-apiserver and kube-controller-manager on loopback. With the
@@ -39,7 +41,7 @@ type ControlPlane struct {
 
 	opts   ControlPlaneOptions
 	tokens map[string]string // user -> bearer token
-	procs  *Processes
+	procs  *procs.Processes
 	pki    pki
 }
 
@@ -62,7 +64,7 @@ var users = map[string]string{
 
 // StartControlPlane starts etcd, kube-apiserver and kube-controller-manager in dir and waits until
 // the API server is ready and the controller manager healthy. procs owns the processes.
-func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *Processes, ports *Ports, opts ...ControlPlaneOptions) (*ControlPlane, error) {
+func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *procs.Processes, ports *procs.Ports, opts ...ControlPlaneOptions) (*ControlPlane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -101,7 +103,7 @@ func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *Proc
 	return cp, nil
 }
 
-func (cp *ControlPlane) startEtcd(ctx context.Context, tools Tools, ports *Ports) (string, error) {
+func (cp *ControlPlane) startEtcd(ctx context.Context, tools Tools, ports *procs.Ports) (string, error) {
 	clientAddr, err := ports.Addr()
 	if err != nil {
 		return "", err
@@ -138,7 +140,7 @@ func (cp *ControlPlane) startEtcd(ctx context.Context, tools Tools, ports *Ports
 	})
 }
 
-func (cp *ControlPlane) startAPIServer(ctx context.Context, tools Tools, ports *Ports, etcdURL string) error {
+func (cp *ControlPlane) startAPIServer(ctx context.Context, tools Tools, ports *procs.Ports, etcdURL string) error {
 	tokenFile := filepath.Join(cp.Dir, "tokens.csv")
 	// token,user,uid,"groups": system:masters is bound to cluster-admin by the bootstrap RBAC policy.
 	var lines []string
@@ -212,7 +214,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, tools Tools, ports *
 	return os.WriteFile(cp.KubeconfigFile, []byte(cp.Kubeconfig), 0o600)
 }
 
-func (cp *ControlPlane) startControllerManager(ctx context.Context, tools Tools, ports *Ports) error {
+func (cp *ControlPlane) startControllerManager(ctx context.Context, tools Tools, ports *procs.Ports) error {
 	port, err := ports.Port()
 	if err != nil {
 		return err
@@ -244,7 +246,7 @@ func (cp *ControlPlane) startControllerManager(ctx context.Context, tools Tools,
 }
 
 // waitHealthz waits until a control-plane component's secure /healthz answers 200.
-func (cp *ControlPlane) waitHealthz(ctx context.Context, p *Process, port int) error {
+func (cp *ControlPlane) waitHealthz(ctx context.Context, p *procs.Process, port int) error {
 	insecure := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	return p.WaitUntil(ctx, 2*time.Minute, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d/healthz", port), nil)
@@ -265,7 +267,7 @@ func (cp *ControlPlane) waitHealthz(ctx context.Context, p *Process, port int) e
 	})
 }
 
-func (cp *ControlPlane) startScheduler(ctx context.Context, tools Tools, ports *Ports) error {
+func (cp *ControlPlane) startScheduler(ctx context.Context, tools Tools, ports *procs.Ports) error {
 	port, err := ports.Port()
 	if err != nil {
 		return err

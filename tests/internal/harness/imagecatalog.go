@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // ImageSources are the binaries and pinned versions the cluster's images are built from, from
@@ -252,7 +253,7 @@ func ModuleDir(module, version string) (string, error) {
 
 // PodImages are the images of every container and init container in the objects' pod templates
 // and pod specs, and those a Prometheus or Alertmanager resource and the operator's arguments name.
-func PodImages(objects []Object) []string {
+func PodImages(rendered []objects.Object) []string {
 	var out []string
 	var walk func(v any)
 	walk = func(v any) {
@@ -260,11 +261,11 @@ func PodImages(objects []Object) []string {
 		case map[string]any:
 			for k, e := range t {
 				if (k == "containers" || k == "initContainers") && e != nil {
-					for _, c := range List(t, k) {
-						if img := Str(c, "image"); img != "" {
+					for _, c := range objects.List(t, k) {
+						if img := objects.Str(c, "image"); img != "" {
 							out = append(out, img)
 						}
-						for _, a := range List(c, "args") {
+						for _, a := range objects.List(c, "args") {
 							if v, ok := strings.CutPrefix(fmt.Sprint(a), "--prometheus-config-reloader="); ok {
 								out = append(out, v)
 							}
@@ -280,12 +281,12 @@ func PodImages(objects []Object) []string {
 			}
 		}
 	}
-	for _, o := range objects {
+	for _, o := range rendered {
 		if o.Kind() == "Prometheus" || o.Kind() == "Alertmanager" {
-			if img := Str(map[string]any(o), "spec", "image"); img != "" {
+			if img := objects.Str(map[string]any(o), "spec", "image"); img != "" {
 				out = append(out, img)
 			}
-			if img := Str(map[string]any(o), "spec", "thanos", "image"); img != "" {
+			if img := objects.Str(map[string]any(o), "spec", "thanos", "image"); img != "" {
 				out = append(out, img)
 			}
 		}

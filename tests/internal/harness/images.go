@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // Image is a container image built here, from binaries built from their pinned sources, and
@@ -213,7 +215,7 @@ func ImportImages(ctx context.Context, ctr, socket, dir string, images []Image) 
 		if err := img.WriteArchive(file); err != nil {
 			return fmt.Errorf("image %s: %w", img.Name, err)
 		}
-		if out, err := Run(ctx, ctr, "--address", socket, "--namespace", "k8s.io", "images", "import", file); err != nil {
+		if out, err := procs.Run(ctx, ctr, "--address", socket, "--namespace", "k8s.io", "images", "import", file); err != nil {
 			return fmt.Errorf("import %s: %w\n%s", img.Name, err, out)
 		}
 		os.Remove(file)

@@ -17,6 +17,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/signer"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // S3Site is a MinIO server and bucket standing in for S3.
@@ -28,12 +29,12 @@ type S3Site struct {
 type MinIO struct {
 	S3     S3Site
 	Region string
-	Proc   *Process
+	Proc   *procs.Process
 	Client *minio.Client
 }
 
 // NewS3Site is a MinIO bucket on a free loopback port, with the test credentials and KMS key name.
-func NewS3Site(ports *Ports) (S3Site, error) {
+func NewS3Site(ports *procs.Ports) (S3Site, error) {
 	addr, err := ports.Addr()
 	return S3Site{
 		Endpoint: addr, Bucket: "thanos-test",
@@ -43,7 +44,7 @@ func NewS3Site(ports *Ports) (S3Site, error) {
 }
 
 // StartMinIO starts MinIO for a new S3Site; see StartMinIOAt.
-func StartMinIO(ctx context.Context, ps *Processes, ports *Ports, bin, region string) (*MinIO, error) {
+func StartMinIO(ctx context.Context, ps *procs.Processes, ports *procs.Ports, bin, region string) (*MinIO, error) {
 	site, err := NewS3Site(ports)
 	if err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func StartMinIO(ctx context.Context, ps *Processes, ports *Ports, bin, region st
 // StartMinIOAt starts MinIO at the site's address, with an empty data directory and a built-in KMS
 // key of the site's key name (MINIO_KMS_SECRET_KEY) so that SSE-KMS uploads are really encrypted,
 // in region (the stack's region: the objstore config keeps it), and creates the bucket.
-func StartMinIOAt(ctx context.Context, ps *Processes, ports *Ports, bin, region string, site S3Site) (*MinIO, error) {
+func StartMinIOAt(ctx context.Context, ps *procs.Processes, ports *procs.Ports, bin, region string, site S3Site) (*MinIO, error) {
 	console, err := ports.Addr()
 	if err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // MountedFiles are the files a container of a workload's pod template sees from its Secret and
@@ -14,39 +16,39 @@ import (
 // kubelet creates it even where the volume holds no file.
 func MountedFiles(ctx context.Context, client *KubeClient, namespace string, workload, container map[string]any) (map[string][]byte, error) {
 	volumes := map[string]any{}
-	for _, v := range List(PodTemplate(workload), "spec", "volumes") {
-		volumes[Str(v, "name")] = v
+	for _, v := range objects.List(PodTemplate(workload), "spec", "volumes") {
+		volumes[objects.Str(v, "name")] = v
 	}
 	claims := map[string]bool{}
-	for _, c := range List(workload, "spec", "volumeClaimTemplates") {
-		claims[Str(c, "metadata", "name")] = true
+	for _, c := range objects.List(workload, "spec", "volumeClaimTemplates") {
+		claims[objects.Str(c, "metadata", "name")] = true
 	}
 	out := map[string][]byte{}
-	for _, m := range List(container, "volumeMounts") {
-		volume, ok := volumes[Str(m, "name")]
-		if claims[Str(m, "name")] {
+	for _, m := range objects.List(container, "volumeMounts") {
+		volume, ok := volumes[objects.Str(m, "name")]
+		if claims[objects.Str(m, "name")] {
 			continue
 		}
 		if !ok {
-			return nil, fmt.Errorf("container %s mounts volume %q, which the pod lacks", Str(container, "name"), Str(m, "name"))
+			return nil, fmt.Errorf("container %s mounts volume %q, which the pod lacks", objects.Str(container, "name"), objects.Str(m, "name"))
 		}
 		files, err := volumeFiles(ctx, client, namespace, volume)
 		if err != nil {
-			return nil, fmt.Errorf("volume %s: %w", Str(m, "name"), err)
+			return nil, fmt.Errorf("volume %s: %w", objects.Str(m, "name"), err)
 		}
-		sub := Str(m, "subPath")
+		sub := objects.Str(m, "subPath")
 		if sub == "" {
-			out[strings.TrimSuffix(Str(m, "mountPath"), "/")+"/"] = nil
+			out[strings.TrimSuffix(objects.Str(m, "mountPath"), "/")+"/"] = nil
 		}
 		for name, data := range files {
 			if sub != "" {
 				if name != sub {
 					continue
 				}
-				out[Str(m, "mountPath")] = data
+				out[objects.Str(m, "mountPath")] = data
 				continue
 			}
-			out[path.Join(Str(m, "mountPath"), name)] = data
+			out[path.Join(objects.Str(m, "mountPath"), name)] = data
 		}
 	}
 	return out, nil
@@ -76,7 +78,7 @@ func volumeFiles(ctx context.Context, client *KubeClient, namespace string, volu
 				return err
 			}
 			data = map[string][]byte{}
-			for k, v := range StringMap(cm, "data") {
+			for k, v := range objects.StringMap(cm, "data") {
 				data[k] = []byte(v)
 			}
 		}
@@ -87,27 +89,27 @@ func volumeFiles(ctx context.Context, client *KubeClient, namespace string, volu
 			return nil
 		}
 		for _, item := range items {
-			v, ok := data[Str(item, "key")]
+			v, ok := data[objects.Str(item, "key")]
 			if !ok {
-				return fmt.Errorf("%s %s has no key %q", kind, name, Str(item, "key"))
+				return fmt.Errorf("%s %s has no key %q", kind, name, objects.Str(item, "key"))
 			}
-			out[Str(item, "path")] = v
+			out[objects.Str(item, "path")] = v
 		}
 		return nil
 	}
-	optional := func(src any) bool { b, _ := Field(src, "optional").(bool); return b }
+	optional := func(src any) bool { b, _ := objects.Field(src, "optional").(bool); return b }
 	switch {
-	case Field(volume, "secret") != nil:
-		src := Field(volume, "secret")
-		return out, add("secret", Str(src, "secretName"), List(src, "items"), optional(src))
-	case Field(volume, "configMap") != nil:
-		src := Field(volume, "configMap")
-		return out, add("configMap", Str(src, "name"), List(src, "items"), optional(src))
-	case Field(volume, "projected") != nil:
-		for _, s := range List(volume, "projected", "sources") {
+	case objects.Field(volume, "secret") != nil:
+		src := objects.Field(volume, "secret")
+		return out, add("secret", objects.Str(src, "secretName"), objects.List(src, "items"), optional(src))
+	case objects.Field(volume, "configMap") != nil:
+		src := objects.Field(volume, "configMap")
+		return out, add("configMap", objects.Str(src, "name"), objects.List(src, "items"), optional(src))
+	case objects.Field(volume, "projected") != nil:
+		for _, s := range objects.List(volume, "projected", "sources") {
 			for _, kind := range []string{"secret", "configMap"} {
-				if src := Field(s, kind); src != nil {
-					if err := add(kind, Str(src, "name"), List(src, "items"), optional(src)); err != nil {
+				if src := objects.Field(s, kind); src != nil {
+					if err := add(kind, objects.Str(src, "name"), objects.List(src, "items"), optional(src)); err != nil {
 						return nil, err
 					}
 				}

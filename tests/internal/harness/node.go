@@ -14,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // Cluster networking of the one-node cluster.
@@ -45,7 +48,7 @@ type Node struct {
 	// Socket is containerd's socket; the kubelet and ctr talk to it.
 	Socket string
 	tools  NodeTools
-	procs  *Processes
+	procs  *procs.Processes
 }
 
 // HostIP is the address the API server advertises and pods reach the host at: the machine's
@@ -117,7 +120,7 @@ type NodeOptions struct {
 
 // StartNode starts containerd and imports the images, then starts the kubelet, kube-proxy and
 // kube-router against the control plane, and waits until the node is Ready.
-func StartNode(ctx context.Context, dir string, cp *ControlPlane, tools Tools, opts NodeOptions, procs *Processes, ports *Ports) (*Node, error) {
+func StartNode(ctx context.Context, dir string, cp *ControlPlane, tools Tools, opts NodeOptions, procs *procs.Processes, ports *procs.Ports) (*Node, error) {
 	n := &Node{Dir: dir, tools: opts.Tools, procs: procs, Socket: filepath.Join(dir, "containerd", "containerd.sock")}
 	for _, d := range []string{"containerd/root", "containerd/state", "cni/conf", "cni/ipam", "kubelet", "pki"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -180,7 +183,7 @@ state = %q
 		return err
 	}
 	return p.WaitUntil(ctx, time.Minute, func() error {
-		_, err := Run(ctx, n.tools.Ctr, "--address", n.Socket, "version")
+		_, err := procs.Run(ctx, n.tools.Ctr, "--address", n.Socket, "version")
 		return err
 	})
 }
@@ -213,7 +216,7 @@ func (n *Node) writeCNIConfig() error {
 	return os.WriteFile(filepath.Join(n.Dir, "cni", "conf", "10-pods.conflist"), []byte(conf), 0o644)
 }
 
-func (n *Node) startKubelet(ctx context.Context, cp *ControlPlane, tools Tools, ports *Ports) error {
+func (n *Node) startKubelet(ctx context.Context, cp *ControlPlane, tools Tools, ports *procs.Ports) error {
 	hostIP, err := HostIP()
 	if err != nil {
 		return err
@@ -274,7 +277,7 @@ imageGCLowThresholdPercent: 99
 	return p.WaitReady(ctx, 2*time.Minute)
 }
 
-func (n *Node) startKubeProxy(ctx context.Context, cp *ControlPlane, tools Tools, ports *Ports) error {
+func (n *Node) startKubeProxy(ctx context.Context, cp *ControlPlane, tools Tools, ports *procs.Ports) error {
 	kubeconfig, err := cp.UserKubeconfig(filepath.Join(n.Dir, "kube-proxy"), "system:kube-proxy")
 	if err != nil {
 		return err
@@ -314,7 +317,7 @@ conntrack: {maxPerCore: 0}
 // proxy), on the host like the kubelet: it enforces NetworkPolicies with iptables and ipsets on the
 // bridge's traffic, which the bridge CNI alone does not. Its credentials are the admin's: what is
 // under test is the policies it enforces, not its RBAC.
-func (n *Node) startKubeRouter(ctx context.Context, cp *ControlPlane, ports *Ports) error {
+func (n *Node) startKubeRouter(ctx context.Context, cp *ControlPlane, ports *procs.Ports) error {
 	kubeconfig, err := cp.UserKubeconfig(filepath.Join(n.Dir, "kube-router"), "admin")
 	if err != nil {
 		return err
@@ -345,14 +348,14 @@ func (n *Node) waitReady(ctx context.Context, cp *ControlPlane) error {
 	for {
 		node, found, err := cp.Client.Get(ctx, "/api/v1/nodes/"+NodeName)
 		if err == nil && found {
-			for _, c := range List(node, "status", "conditions") {
-				if Str(c, "type") == "Ready" && Str(c, "status") == "True" {
+			for _, c := range objects.List(node, "status", "conditions") {
+				if objects.Str(c, "type") == "Ready" && objects.Str(c, "status") == "True" {
 					return nil
 				}
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("node %s not Ready after 2 minutes (found %v, %v): %v", NodeName, found, err, List(node, "status", "conditions"))
+			return fmt.Errorf("node %s not Ready after 2 minutes (found %v, %v): %v", NodeName, found, err, objects.List(node, "status", "conditions"))
 		}
 		select {
 		case <-ctx.Done():
@@ -375,18 +378,18 @@ func (n *Node) Stop(ctx context.Context, tools Tools) []error {
 		}
 	}
 	// Every container and sandbox: kill, wait, delete (containerd keeps running for it).
-	if out, err := Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "tasks", "list", "--quiet"); err == nil {
+	if out, err := procs.Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "tasks", "list", "--quiet"); err == nil {
 		for _, id := range strings.Fields(out) {
-			_, _ = Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "tasks", "kill", "--signal", "SIGKILL", id)
+			_, _ = procs.Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "tasks", "kill", "--signal", "SIGKILL", id)
 		}
 		time.Sleep(2 * time.Second)
 		for _, id := range strings.Fields(out) {
-			_, _ = Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "tasks", "delete", "--force", id)
+			_, _ = procs.Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "tasks", "delete", "--force", id)
 		}
 	}
-	if out, err := Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "containers", "list", "--quiet"); err == nil {
+	if out, err := procs.Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "containers", "list", "--quiet"); err == nil {
 		for _, id := range strings.Fields(out) {
-			_, _ = Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "containers", "delete", id)
+			_, _ = procs.Run(ctx, n.tools.Ctr, "--address", n.Socket, "--namespace", "k8s.io", "containers", "delete", id)
 		}
 	}
 	for _, p := range n.procs.All() {
@@ -409,7 +412,7 @@ func (n *Node) Stop(ctx context.Context, tools Tools) []error {
 			}
 		}
 	}
-	if out, err := Run(ctx, tools.Kubernetes("kube-proxy"), "--cleanup"); err != nil {
+	if out, err := procs.Run(ctx, tools.Kubernetes("kube-proxy"), "--cleanup"); err != nil {
 		errs = append(errs, fmt.Errorf("kube-proxy --cleanup: %w: %s", err, out))
 	}
 	// Not kube-router --cleanup-config: v2.1.0's cleans up its service proxy too, which never ran

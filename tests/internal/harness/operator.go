@@ -8,13 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // Operator is the real prometheus-operator binary running with the container arguments of the
 // chart's operator Deployment, read back from the API server, and only the OperatorFlags
 // substitutions.
 type Operator struct {
-	Proc *Process
+	Proc *procs.Process
 	// Generated are the Deployment's container arguments; Args what ran.
 	Generated, Args []string
 	// ServiceAccount is the operator's ServiceAccount, whose token it runs with.
@@ -23,13 +26,13 @@ type Operator struct {
 
 // StartOperator starts the operator of the chart's Deployment namespace/deployment and waits until
 // it reports healthy.
-func StartOperator(ctx context.Context, cp *ControlPlane, procs *Processes, ports *Ports, tools Tools, namespace, deployment string) (*Operator, error) {
+func StartOperator(ctx context.Context, cp *ControlPlane, procs *procs.Processes, ports *procs.Ports, tools Tools, namespace, deployment string) (*Operator, error) {
 	dep, err := mustGet(ctx, cp.Client, fmt.Sprintf("/apis/apps/v1/namespaces/%s/deployments/%s", namespace, deployment))
 	if err != nil {
 		return nil, fmt.Errorf("the chart's operator: %w", err)
 	}
 	template := PodTemplate(dep)
-	containers := List(template, "spec", "containers")
+	containers := objects.List(template, "spec", "containers")
 	if len(containers) != 1 {
 		return nil, fmt.Errorf("deployment %s has %d containers, want the operator alone", deployment, len(containers))
 	}
@@ -37,7 +40,7 @@ func StartOperator(ctx context.Context, cp *ControlPlane, procs *Processes, port
 	if err != nil {
 		return nil, err
 	}
-	op := &Operator{Generated: container.Args, ServiceAccount: Str(template, "spec", "serviceAccountName")}
+	op := &Operator{Generated: container.Args, ServiceAccount: objects.Str(template, "spec", "serviceAccountName")}
 	dir := filepath.Join(procs.Dir, "prometheus-operator")
 	site := &Site{Dir: dir}
 	if site.HTTPAddr, err = ports.Addr(); err != nil {

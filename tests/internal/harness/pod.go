@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // Container is one container of a pod template as the kubelet would start it: its environment
@@ -22,7 +24,7 @@ type Container struct {
 
 // PodTemplate is the pod template of a Deployment or StatefulSet.
 func PodTemplate(workload map[string]any) map[string]any {
-	t, _ := Field(workload, "spec", "template").(map[string]any)
+	t, _ := objects.Field(workload, "spec", "template").(map[string]any)
 	return t
 }
 
@@ -33,12 +35,12 @@ func TemplateContainer(template map[string]any, name string, init bool) (map[str
 		key = "initContainers"
 	}
 	var names []string
-	for _, c := range List(template, "spec", key) {
+	for _, c := range objects.List(template, "spec", key) {
 		m, _ := c.(map[string]any)
-		if Str(m, "name") == name {
+		if objects.Str(m, "name") == name {
 			return m, nil
 		}
-		names = append(names, Str(m, "name"))
+		names = append(names, objects.Str(m, "name"))
 	}
 	return nil, fmt.Errorf("no %s %q in the pod template (it has %v)", key, name, names)
 }
@@ -47,47 +49,47 @@ func TemplateContainer(template map[string]any, name string, init bool) (map[str
 // fieldRef to metadata.name or metadata.namespace, for a pod named podName) from the API server, and
 // expands $(VAR) in its command and arguments, as the kubelet does.
 func ResolveContainer(ctx context.Context, client *KubeClient, namespace, podName string, c map[string]any) (Container, error) {
-	out := Container{Name: Str(c, "name"), Image: Str(c, "image"), Env: map[string]string{}}
-	for _, e := range List(c, "env") {
-		name := Str(e, "name")
+	out := Container{Name: objects.Str(c, "name"), Image: objects.Str(c, "image"), Env: map[string]string{}}
+	for _, e := range objects.List(c, "env") {
+		name := objects.Str(e, "name")
 		value, err := envValue(ctx, client, namespace, podName, e)
 		if err != nil {
 			return out, fmt.Errorf("container %s, env %s: %w", out.Name, name, err)
 		}
 		out.Env[name] = value
 	}
-	for _, a := range List(c, "command") {
+	for _, a := range objects.List(c, "command") {
 		out.Command = append(out.Command, ExpandEnv(fmt.Sprint(a), out.Env))
 	}
-	for _, a := range List(c, "args") {
+	for _, a := range objects.List(c, "args") {
 		out.Args = append(out.Args, ExpandEnv(fmt.Sprint(a), out.Env))
 	}
 	return out, nil
 }
 
 func envValue(ctx context.Context, client *KubeClient, namespace, podName string, e any) (string, error) {
-	if v, ok := Field(e, "value").(string); ok {
+	if v, ok := objects.Field(e, "value").(string); ok {
 		return v, nil
 	}
-	from, _ := Field(e, "valueFrom").(map[string]any)
+	from, _ := objects.Field(e, "valueFrom").(map[string]any)
 	switch {
 	case from["secretKeyRef"] != nil:
 		ref := from["secretKeyRef"]
-		secret, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/secrets/%s", namespace, Str(ref, "name")))
+		secret, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/secrets/%s", namespace, objects.Str(ref, "name")))
 		if err != nil {
 			return "", err
 		}
-		raw, err := base64.StdEncoding.DecodeString(Str(secret, "data", Str(ref, "key")))
+		raw, err := base64.StdEncoding.DecodeString(objects.Str(secret, "data", objects.Str(ref, "key")))
 		return string(raw), err
 	case from["configMapKeyRef"] != nil:
 		ref := from["configMapKeyRef"]
-		cm, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/configmaps/%s", namespace, Str(ref, "name")))
+		cm, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/configmaps/%s", namespace, objects.Str(ref, "name")))
 		if err != nil {
 			return "", err
 		}
-		return Str(cm, "data", Str(ref, "key")), nil
+		return objects.Str(cm, "data", objects.Str(ref, "key")), nil
 	case from["fieldRef"] != nil:
-		switch path := Str(from["fieldRef"], "fieldPath"); path {
+		switch path := objects.Str(from["fieldRef"], "fieldPath"); path {
 		case "metadata.name":
 			return podName, nil
 		case "metadata.namespace":
@@ -150,7 +152,7 @@ func SecretData(ctx context.Context, client *KubeClient, namespace, name string)
 		return nil, err
 	}
 	out := map[string][]byte{}
-	for k, v := range StringMap(secret, "data") {
+	for k, v := range objects.StringMap(secret, "data") {
 		raw, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
 			return nil, fmt.Errorf("secret %s key %s: %w", name, k, err)

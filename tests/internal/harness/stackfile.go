@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // StackFileConfig reads the committed Pulumi.<stack>.yaml: its keys, the program's without the
@@ -32,4 +33,4 @@ func StackFileConfig(stack string) (map[string]string, error) {
 }
 
 // DecodeManifests decodes a multi-document YAML file of Kubernetes objects.
-func DecodeManifests(raw []byte) ([]Object, error) { return decodeAll(string(raw)) }
+func DecodeManifests(raw []byte) ([]objects.Object, error) { return decodeAll(string(raw)) }

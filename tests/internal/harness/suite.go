@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // Suite is what every test of a tagged suite shares: a temporary directory (state, workspaces,
@@ -16,8 +18,8 @@ type Suite struct {
 	Name string
 	// Dir is the suite's temporary directory.
 	Dir   string
-	Procs *Processes
-	Ports *Ports
+	Procs *procs.Processes
+	Ports *procs.Ports
 	// Pulumi is the state backend, once StartPulumi has run.
 	Pulumi *Pulumi
 	// Chart is the path of the chart package the repository keeps.
@@ -46,7 +48,7 @@ func NewSuite(name, keepEnv string, removeLeftovers func(pattern string) []error
 	}
 	return &Suite{
 		Name: name, Dir: dir, Chart: chart, keep: os.Getenv(keepEnv) != "",
-		Procs: &Processes{Dir: filepath.Join(dir, "logs")}, Ports: &Ports{},
+		Procs: &procs.Processes{Dir: filepath.Join(dir, "logs")}, Ports: &procs.Ports{},
 	}, nil
 }
 

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // Family is one synthetic metric family of a Dataset.
@@ -79,7 +79,7 @@ func (d Dataset) WriteBlocks(ctx context.Context, promtool, workDir, outDir stri
 				return
 			}
 			dayDir := filepath.Join(workDir, fmt.Sprintf("day-%03d", i))
-			if _, err := harness.Run(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dayDir); err != nil {
+			if _, err := procs.Run(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", input, dayDir); err != nil {
 				errs <- err
 				return
 			}
@@ -151,7 +151,7 @@ func UploadBlocks(ctx context.Context, thanos, objstoreFile, dir string, labels 
 	for _, k := range sortedKeys(labels) {
 		args = append(args, "--label="+k+"="+strconv.Quote(labels[k]))
 	}
-	_, err := harness.Run(ctx, thanos, args...)
+	_, err := procs.Run(ctx, thanos, args...)
 	return err
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
 // StackName is the committed stack whose settings the suite runs: the HA one.
@@ -71,7 +73,7 @@ type PrometheusPod struct {
 
 // ExternalLabels are the external labels of a pod's blocks and series.
 func (p PrometheusPod) ExternalLabels() map[string]string {
-	return harness.StringMap(p.Config, "global", "external_labels")
+	return objects.StringMap(p.Config, "global", "external_labels")
 }
 
 // stackSecrets are the keys the suite's stack sets as secrets.
@@ -82,18 +84,18 @@ var stackSecrets = []string{"kubeconfig", "existingBucketAccessKey", "existingBu
 // operator, and reads back what they generated. Everything it started is stopped when it returns;
 // dir keeps the logs.
 func Generate(ctx context.Context, tools harness.Tools, dir string, s3 harness.S3Site) (*Generated, error) {
-	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
-	defer procs.StopAll()
-	d, err := generate(ctx, tools, dir, procs, s3)
+	processes := &procs.Processes{Dir: filepath.Join(dir, "logs")}
+	defer processes.StopAll()
+	d, err := generate(ctx, tools, dir, processes, s3)
 	if err != nil {
-		return nil, fmt.Errorf("%w\nprocess logs:\n%s", err, procs.Logs(20))
+		return nil, fmt.Errorf("%w\nprocess logs:\n%s", err, processes.Logs(20))
 	}
 	return d, nil
 }
 
-func generate(ctx context.Context, tools harness.Tools, dir string, procs *harness.Processes, s3 harness.S3Site) (*Generated, error) {
-	ports := &harness.Ports{}
-	cp, err := harness.StartControlPlane(ctx, filepath.Join(dir, "cluster"), tools, procs, ports)
+func generate(ctx context.Context, tools harness.Tools, dir string, processes *procs.Processes, s3 harness.S3Site) (*Generated, error) {
+	ports := &procs.Ports{}
+	cp, err := harness.StartControlPlane(ctx, filepath.Join(dir, "cluster"), tools, processes, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +146,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, procs *harne
 		return nil, fmt.Errorf("pulumi up: %w", err)
 	}
 	const release = chart.ReleaseName
-	if _, err := harness.StartOperator(ctx, cp, procs, ports, tools, d.Namespace, release+"-operator"); err != nil {
+	if _, err := harness.StartOperator(ctx, cp, processes, ports, tools, d.Namespace, release+"-operator"); err != nil {
 		return nil, err
 	}
 	if err := d.readPrometheus(ctx, cp, tools, dir, release); err != nil {
@@ -183,13 +185,13 @@ func readWorkload(ctx context.Context, client *harness.KubeClient, namespace, co
 	}
 	obj := objs[0]
 	template := harness.PodTemplate(obj)
-	containers := harness.List(template, "spec", "containers")
+	containers := objects.List(template, "spec", "containers")
 	if len(containers) != 1 {
 		return Workload{}, fmt.Errorf("%s %s has %d containers", collection, name, len(containers))
 	}
 	raw := containers[0].(map[string]any)
-	w := Workload{Name: name, Replicas: int(harness.Field(obj, "spec", "replicas").(float64))}
-	if w.Container, err = harness.ResolveContainer(ctx, client, namespace, harness.Str(obj, "metadata", "name")+"-0", raw); err != nil {
+	w := Workload{Name: name, Replicas: int(objects.Field(obj, "spec", "replicas").(float64))}
+	if w.Container, err = harness.ResolveContainer(ctx, client, namespace, objects.Str(obj, "metadata", "name")+"-0", raw); err != nil {
 		return w, err
 	}
 	w.Files, err = harness.MountedFiles(ctx, client, namespace, obj, raw)
@@ -205,8 +207,8 @@ func (d *Generated) readPrometheus(ctx context.Context, cp *harness.ControlPlane
 		return fmt.Errorf("want one Prometheus resource in %s, got %d (%v)", d.Namespace, len(crs), err)
 	}
 	cr := crs[0]
-	d.Prometheus.Service = harness.Str(cr, "metadata", "name")
-	d.Prometheus.ReplicaLabel = harness.Str(cr, "spec", "replicaExternalLabelName")
+	d.Prometheus.Service = objects.Str(cr, "metadata", "name")
+	d.Prometheus.ReplicaLabel = objects.Str(cr, "spec", "replicaExternalLabelName")
 	d.Prometheus.Name = "prometheus-" + d.Prometheus.Service
 	path := fmt.Sprintf("/apis/apps/v1/namespaces/%s/statefulsets/%s", d.Namespace, d.Prometheus.Name)
 	var sts map[string]any
@@ -224,7 +226,7 @@ func (d *Generated) readPrometheus(ctx context.Context, cp *harness.ControlPlane
 		}
 	}
 	template := harness.PodTemplate(sts)
-	replicas := int(harness.Field(sts, "spec", "replicas").(float64))
+	replicas := int(objects.Field(sts, "spec", "replicas").(float64))
 	for i := range replicas {
 		pod := PrometheusPod{Name: fmt.Sprintf("%s-%d", d.Prometheus.Name, i), Files: map[string][]byte{}}
 		for _, c := range []struct {
@@ -260,7 +262,7 @@ func (d *Generated) readPrometheus(ctx context.Context, cp *harness.ControlPlane
 func runReloaderOnce(ctx context.Context, tools harness.Tools, dir string, pod PrometheusPod) (map[string]any, error) {
 	site := &harness.Site{Dir: dir}
 	var err error
-	if site.HTTPAddr, err = (&harness.Ports{}).Addr(); err != nil {
+	if site.HTTPAddr, err = (&procs.Ports{}).Addr(); err != nil {
 		return nil, err
 	}
 	args, err := harness.ApplyFlags(harness.ReloaderFlags, site, pod.Reloader.Args)
@@ -274,7 +276,7 @@ func runReloaderOnce(ctx context.Context, tools harness.Tools, dir string, pod P
 	for k, v := range pod.Reloader.Env {
 		env = append(env, k+"="+v)
 	}
-	if out, err := harness.RunEnv(ctx, env, tools.ConfigReloader, args...); err != nil {
+	if out, err := procs.RunEnv(ctx, env, tools.ConfigReloader, args...); err != nil {
 		return nil, fmt.Errorf("config reloader: %w\n%s", err, out)
 	}
 	output := FlagValue(args, "config-envsubst-file")

@@ -20,6 +20,8 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // CheckThanosBuild checks that the Thanos binary was built the way Thanos releases are: with the
@@ -47,7 +49,7 @@ type Component struct {
 	Site *harness.Site
 	// Generated are the container's arguments as generated; Args the command line that ran.
 	Generated, Args []string
-	Proc            *harness.Process
+	Proc            *procs.Process
 }
 
 // Replica is one Prometheus pod: Prometheus and its Thanos sidecar over one TSDB directory.
@@ -74,8 +76,8 @@ type Loopback struct {
 	Tools harness.Tools
 	D     *Generated
 	Dir   string
-	Procs *harness.Processes
-	Ports *harness.Ports
+	Procs *procs.Processes
+	Ports *procs.Ports
 	MinIO *harness.MinIO
 
 	// ObjstoreFile holds the objstore Secret's config, for the test's own uploads.
@@ -90,7 +92,7 @@ type Loopback struct {
 }
 
 // NewLoopback prepares the deployment d on loopback; components start with StartAll.
-func NewLoopback(tools harness.Tools, d *Generated, minio *harness.MinIO, procs *harness.Processes, ports *harness.Ports, dir string) (*Loopback, error) {
+func NewLoopback(tools harness.Tools, d *Generated, minio *harness.MinIO, procs *procs.Processes, ports *procs.Ports, dir string) (*Loopback, error) {
 	c := &Loopback{Tools: tools, D: d, Dir: dir, Procs: procs, Ports: ports, MinIO: minio}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -345,10 +347,10 @@ func (c *Component) WaitIteration(ctx context.Context, timeout time.Duration) er
 		if exited, err := c.Proc.Exited(); exited {
 			return fmt.Errorf("%s exited: %v\n%s", c.Name, err, c.Proc.Tail(30))
 		}
-		if halted, _, _ := harness.Metric(ctx, c.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
+		if halted, _, _ := promapi.Metric(ctx, c.Site.HTTPAddr, "thanos_compact_halted"); halted > 0 {
 			return fmt.Errorf("%s halted:\n%s", c.Name, c.Proc.Tail(30))
 		}
-		if n, _, err := harness.Metric(ctx, c.Site.HTTPAddr, "thanos_compact_iterations_total"); err == nil && n >= 1 {
+		if n, _, err := promapi.Metric(ctx, c.Site.HTTPAddr, "thanos_compact_iterations_total"); err == nil && n >= 1 {
 			return nil
 		}
 		select {
@@ -416,7 +418,7 @@ func (c *Loopback) startStoreAndQuerier(ctx context.Context, suffix string, laun
 
 // WaitForStores waits until a querier reports n healthy StoreAPIs.
 func WaitForStores(ctx context.Context, q *Component, n int, timeout time.Duration) error {
-	api := &harness.PromAPI{Addr: q.Site.HTTPAddr}
+	api := &promapi.PromAPI{Addr: q.Site.HTTPAddr}
 	deadline := time.Now().Add(timeout)
 	var last string
 	for {
@@ -473,7 +475,7 @@ func CheckFlagsKnown(ctx context.Context, bin, subcommand string, flags []string
 		args = []string{subcommand, "--help"}
 		key = subcommand
 	}
-	help, err := harness.Run(ctx, bin, args...)
+	help, err := procs.Run(ctx, bin, args...)
 	if err != nil {
 		return err
 	}

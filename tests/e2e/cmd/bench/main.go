@@ -35,6 +35,8 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
@@ -89,7 +91,7 @@ func main() {
 		logger.Fatal(err)
 	}
 	defer os.RemoveAll(genDir)
-	ports := &harness.Ports{}
+	ports := &procs.Ports{}
 	site, err := harness.NewS3Site(ports)
 	if err != nil {
 		logger.Fatal(err)
@@ -267,7 +269,7 @@ var modes = []mode{
 }
 
 // ask runs the mode's query once; run and i make a cold query's text unique.
-func (m mode) ask(ctx context.Context, c *loopback.Loopback, run, i int, start, end time.Time) (harness.Result, error) {
+func (m mode) ask(ctx context.Context, c *loopback.Loopback, run, i int, start, end time.Time) (promapi.Result, error) {
 	addr, q := c.Queriers[0].Site.HTTPAddr, benchQuery(m.step)
 	if m.frontend {
 		addr = c.QueryFrontends[0].Site.HTTPAddr
@@ -279,11 +281,11 @@ func (m mode) ask(ctx context.Context, c *loopback.Loopback, run, i int, start, 
 		q = strings.Replace(q, "e2e_bench_requests_total", fmt.Sprintf(`e2e_bench_requests_total{series!="cold %s %d %d"}`, m.name, run, i), 1)
 	}
 	// Without partial responses a refused request is an error, not a warning beside a part.
-	params := harness.Params("partial_response", "false")
+	params := promapi.Params("partial_response", "false")
 	if m.param != "" {
 		params.Set("max_source_resolution", m.param)
 	}
-	api := &harness.PromAPI{Addr: addr}
+	api := &promapi.PromAPI{Addr: addr}
 	return api.QueryRange(ctx, q, start, end, m.step, params)
 }
 
@@ -293,7 +295,7 @@ func frontendCacheHits(ctx context.Context, c *loopback.Loopback, m mode) float6
 	if !m.frontend {
 		return 0
 	}
-	v, _, err := harness.Metric(ctx, c.QueryFrontends[0].Site.HTTPAddr, "cortex_cache_hits_total")
+	v, _, err := promapi.Metric(ctx, c.QueryFrontends[0].Site.HTTPAddr, "cortex_cache_hits_total")
 	if err != nil {
 		logger.Printf("%s: cache hits: %v", m.name, err)
 	}
@@ -308,7 +310,7 @@ func limitError(err error) bool {
 // freshBucket starts MinIO with an empty bucket in dir, creates the deployment's processes around it
 // (none started) and uploads every replica's blocks into the bucket with its external labels: the
 // start of every run of the benchmarks. The processes stop with procs.StopAll.
-func freshBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, dir string) (*loopback.Loopback, *harness.Processes, error) {
+func freshBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, dir string) (*loopback.Loopback, *procs.Processes, error) {
 	c, procs, err := emptyBucket(ctx, tools, d, ports, site, dir)
 	if err != nil {
 		return nil, procs, err
@@ -322,8 +324,8 @@ func freshBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated
 }
 
 // emptyBucket is freshBucket without the upload.
-func emptyBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, dir string) (*loopback.Loopback, *harness.Processes, error) {
-	procs := &harness.Processes{Dir: filepath.Join(dir, "logs")}
+func emptyBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, dir string) (*loopback.Loopback, *procs.Processes, error) {
+	procs := &procs.Processes{Dir: filepath.Join(dir, "logs")}
 	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, d.Config.ExistingBucket.Region, site)
 	if err != nil {
 		return nil, procs, err
@@ -356,7 +358,7 @@ func compactOnce(ctx context.Context, c *loopback.Loopback, start func(context.C
 	return took, blocks, err
 }
 
-func run(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
+func run(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
 	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}, Refused: map[string]string{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
 	if err != nil {
@@ -479,7 +481,7 @@ func liveBlocks(blocks map[string]*harness.Block) int {
 func waitBlocksLoaded(ctx context.Context, stores []*loopback.Component, live int) error {
 	for _, store := range stores {
 		for deadline := time.Now().Add(5 * time.Minute); ; {
-			loaded, _, err := harness.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
+			loaded, _, err := promapi.Metric(ctx, store.Site.HTTPAddr, "thanos_bucket_store_blocks_loaded")
 			if err == nil && int(loaded) >= live {
 				break
 			}

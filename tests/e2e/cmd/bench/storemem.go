@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
 
 // memPoint is one load the store memory benchmark puts on a store gateway: concurrent Series
@@ -84,7 +86,7 @@ func (r memResult) countedBytes() int64 { return int64(r.touchedBytes + r.fetche
 // the compactor leaves the query benchmark's data set: each point, in each run, on a fresh store
 // gateway (the generated flags, the per-request limits lifted: harness.StoreUnlimitedFlags) with its
 // own querier, after one small query over the whole range has mapped every block's index-header.
-func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *loopback.Generated, ports *harness.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
+func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
 	dir, err := os.MkdirTemp("", "e2e-bench-store-memory-")
 	if err != nil {
 		return err
@@ -139,7 +141,7 @@ func measureStoreMemory(ctx context.Context, c *loopback.Loopback, suffix string
 	if err := waitBlocksLoaded(ctx, []*loopback.Component{store}, live); err != nil {
 		return res, err
 	}
-	api := &harness.PromAPI{Addr: querier.Site.HTTPAddr}
+	api := &promapi.PromAPI{Addr: querier.Site.HTTPAddr}
 	start := end.Add(-queryLen)
 	// The lazy index-header reader maps a block's index-header on its first query: map them all,
 	// so that the load's cost is its own.
@@ -217,7 +219,7 @@ func storeRequestStats(ctx context.Context, store *loopback.Component) (map[stri
 		"bytes":   {"thanos_bucket_store_series_data_size_touched_bytes_sum", nil},
 		"fetched": {"thanos_bucket_store_series_data_size_fetched_bytes_sum", nil},
 	} {
-		v, _, err := harness.MetricWhere(ctx, store.Site.HTTPAddr, m.name, m.where)
+		v, _, err := promapi.MetricWhere(ctx, store.Site.HTTPAddr, m.name, m.where)
 		if err != nil {
 			return nil, err
 		}
@@ -228,15 +230,15 @@ func storeRequestStats(ctx context.Context, store *loopback.Component) (map[stri
 
 // rawQuery asks for every sample selector selects over [start, end] at raw resolution, one Series
 // request to the store gateway; it returns the number of series answered.
-func rawQuery(ctx context.Context, api *harness.PromAPI, selector string, start, end time.Time) (int, error) {
+func rawQuery(ctx context.Context, api *promapi.PromAPI, selector string, start, end time.Time) (int, error) {
 	q := fmt.Sprintf(`count_over_time(%s[%ds])`, selector, int(end.Sub(start).Seconds()))
-	r, err := api.Query(ctx, q, end, harness.Params("partial_response", "false", "max_source_resolution", "0s"))
+	r, err := api.Query(ctx, q, end, promapi.Params("partial_response", "false", "max_source_resolution", "0s"))
 	return len(r.Series), err
 }
 
 // seriesRequest lists every series of the data set over [start, end]: a Series request that loads
 // the series but no chunks.
-func seriesRequest(ctx context.Context, api *harness.PromAPI, start, end time.Time) error {
+func seriesRequest(ctx context.Context, api *promapi.PromAPI, start, end time.Time) error {
 	v := url.Values{"match[]": {`{__name__=~"e2e_bench_.+"}`}, "start": {strconv.FormatInt(start.Unix(), 10)}, "end": {strconv.FormatInt(end.Unix(), 10)}}
 	var series []map[string]string
 	if err := api.Get(ctx, "/api/v1/series?"+v.Encode(), &series); err != nil {

@@ -1,10 +1,11 @@
-package harness
+package promapi
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -42,7 +43,7 @@ type Series struct {
 // Key is the series' label set as a sorted string.
 func (s Series) Key(drop ...string) string {
 	var parts []string
-	for _, k := range sortedKeys(s.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
 		skip := false
 		for _, d := range drop {
 			skip = skip || d == k

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package harness
+package procs
 
 import (
 	"errors"
@@ -16,6 +16,3 @@ func (p *Process) Memory() (rss, peak int64, err error) { return 0, 0, errNoProc
 
 // ResetPeakMemory resets the process's peak resident memory: Linux only.
 func (p *Process) ResetPeakMemory() error { return errNoProcMemory }
-
-// ClockUnsynchronised reports whether the machine's clock is unsynchronised: Linux only.
-func ClockUnsynchronised() (bool, string) { return false, "adjtimex is Linux's" }
