@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 )
@@ -22,7 +23,7 @@ func listPods(ctx context.Context, t testing.TB, namespace string, labels map[st
 	t.Helper()
 	path := "/api/v1/namespaces/" + namespace + "/pods"
 	if len(labels) > 0 {
-		path += "?labelSelector=" + harness.LabelSelector(labels)
+		path += "?labelSelector=" + kube.LabelSelector(labels)
 	}
 	pods, err := suite.cluster.Client.List(ctx, path)
 	if err != nil {
@@ -159,7 +160,7 @@ func containerArgs(p map[string]any, name string) []string {
 func (p *stackRun) statefulSetPath(t *testing.T, labels components.ThanosLabels) string {
 	t.Helper()
 	collection := fmt.Sprintf("/apis/apps/v1/namespaces/%s/statefulsets", p.namespace)
-	sets, err := suite.cluster.Client.List(p.ctx, collection+"?labelSelector="+harness.LabelSelector(labels.Selector()))
+	sets, err := suite.cluster.Client.List(p.ctx, collection+"?labelSelector="+kube.LabelSelector(labels.Selector()))
 	if err != nil || len(sets) != 1 {
 		t.Fatalf("StatefulSets of %s: %d, %v; want one", labels.ObjectName(), len(sets), err)
 	}

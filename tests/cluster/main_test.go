@@ -23,28 +23,30 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // suite is what every test shares: the cluster, the Pulumi backend, the chart.
 var suite struct {
 	*harness.Suite
-	tools   harness.Tools
-	images  harness.ImageSources
-	cluster *harness.Cluster
+	tools   toolenv.Tools
+	images  kube.ImageSources
+	cluster *kube.Cluster
 }
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
 func runMain(m *testing.M) int {
 	var err error
-	if suite.Suite, err = harness.NewSuite("cluster", "CLUSTER_KEEP_DIR", harness.RemoveLeftoverNodes); err != nil {
+	if suite.Suite, err = harness.NewSuite("cluster", "CLUSTER_KEEP_DIR", kube.RemoveLeftoverNodes); err != nil {
 		fmt.Fprintln(os.Stderr, "cluster:", err)
 		return 1
 	}
 	// The cluster stops first (its node's mounts, then its processes), then the suite's directory
 	// goes.
 	defer suite.Close()
-	tools, node, images, err := harness.ClusterTools()
+	tools, node, images, err := kube.ClusterTools()
 	if err != nil {
 		return suite.Fail("tools", err)
 	}
@@ -59,7 +61,7 @@ func runMain(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
-	suite.cluster, err = harness.StartCluster(ctx, filepath.Join(suite.Dir, "cluster"), harness.ClusterOptions{
+	suite.cluster, err = kube.StartCluster(ctx, filepath.Join(suite.Dir, "cluster"), kube.ClusterOptions{
 		Tools: tools, NodeTools: node, Images: images, ImageRefs: refs,
 		PersistentVolumes: 24, PersistentVolumeSize: volumeSize,
 		SmallVolumes: smallVolumes, SmallVolumeSize: smallVolumeSize,
@@ -111,5 +113,5 @@ func stackImages() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(append(harness.PodImages(rendered), harness.PodImages(minio)...), components.ThanosImage()), nil
+	return append(append(kube.PodImages(rendered), kube.PodImages(minio)...), components.ThanosImage()), nil
 }

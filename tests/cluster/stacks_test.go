@@ -19,12 +19,13 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // stackSite is where a stack of the suite deploys: the cluster (nil before it runs), the chart,
 // and the admission webhook's certificate for its namespace.
-func stackSite(c *harness.Cluster, namespace string) (*harness.Site, error) {
+func stackSite(c *kube.Cluster, namespace string) (*harness.Site, error) {
 	site := &harness.Site{Stack: harness.StackSite{ChartPath: suite.Chart, Namespace: namespace,
 		WebhookCA: "ca", WebhookCert: "cert", WebhookKey: "key"}}
 	if c == nil {

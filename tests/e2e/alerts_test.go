@@ -21,7 +21,9 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // TestThanosAlertsFireOnThisStacksSeries runs the real promtool (`promtool test rules`) over the
@@ -90,7 +92,7 @@ func stackAlertSettings(t *testing.T) thanos.StackAlertSettings {
 // promtoolTestRules runs the real promtool's rule unit tests over groups.
 func promtoolTestRules(t *testing.T, groups []monitoringv1.RuleGroup, tests []any) {
 	t.Helper()
-	tools, err := harness.ToolsFromEnv("e2e", []string{"PROMTOOL_BIN"})
+	tools, err := toolenv.Read("e2e", []string{"PROMTOOL_BIN"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +362,7 @@ func writeYAML(t *testing.T, path string, v any) {
 // TestMixinIsThePinnedThanos: every file in components/mixin is byte for byte the file of the
 // Thanos module at the version the program deploys (scripts/sync-thanos-mixin.sh copies them).
 func TestMixinIsThePinnedThanos(t *testing.T) {
-	dir, err := harness.ModuleDir("github.com/thanos-io/thanos", components.ThanosVersion)
+	dir, err := kube.ModuleDir("github.com/thanos-io/thanos", components.ThanosVersion)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,13 +22,14 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
 // e2eRun is what the steps of TestE2E share.
 type e2eRun struct {
 	ctx   context.Context
-	tools harness.Tools
+	tools toolenv.Tools
 	d     *loopback.Generated
 	c     *loopback.Loopback
 	began time.Time
@@ -80,7 +81,7 @@ func TestE2E(t *testing.T) {
 // setUp starts MinIO, generates the deployment through the real engine, chart and operator, and
 // prepares it on loopback. The suite fails, never skips, when a tool is missing.
 func setUp(t *testing.T) *e2eRun {
-	tools, err := harness.ToolsFromEnv(toolset.E2E, harness.SuiteTools(toolset.E2E))
+	tools, err := toolenv.Read(toolset.E2E, toolenv.Variables(toolset.E2E))
 	if err != nil {
 		t.Fatal(err)
 	}

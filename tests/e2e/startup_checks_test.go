@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // TestThanosRefusesWhatTheConfigRefuses runs the pinned thanos binary on each of
@@ -25,7 +26,7 @@ import (
 // report healthy (ready would need the query-frontend's querier): the boundaries the unit suite
 // holds the config to are the binary's own.
 func TestThanosRefusesWhatTheConfigRefuses(t *testing.T) {
-	tools, err := harness.ToolsFromEnv("e2e", []string{"THANOS_BIN", "MINIO_BIN"})
+	tools, err := toolenv.Read("e2e", []string{"THANOS_BIN", "MINIO_BIN"})
 	if err != nil {
 		t.Fatal(err)
 	}

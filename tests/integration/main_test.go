@@ -31,14 +31,16 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
 // suite is what every test shares: one control plane and one Pulumi state backend.
 var suite struct {
 	*harness.Suite
-	tools   harness.Tools
-	cluster *harness.ControlPlane
+	tools   toolenv.Tools
+	cluster *kube.ControlPlane
 }
 
 func TestMain(m *testing.M) {
@@ -52,13 +54,13 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer suite.Close()
-	if suite.tools, err = harness.ToolsFromEnv(toolset.Integration, harness.SuiteTools(toolset.Integration)); err != nil {
+	if suite.tools, err = toolenv.Read(toolset.Integration, toolenv.Variables(toolset.Integration)); err != nil {
 		return suite.Fail("tools", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	if suite.cluster, err = harness.StartControlPlane(ctx, filepath.Join(suite.Dir, "cluster"), suite.tools, suite.Procs, suite.Ports); err != nil {
+	if suite.cluster, err = kube.StartControlPlane(ctx, filepath.Join(suite.Dir, "cluster"), suite.tools, suite.Procs, suite.Ports); err != nil {
 		fmt.Fprint(os.Stderr, suite.Procs.Logs(30))
 		return suite.Fail("control plane", err)
 	}

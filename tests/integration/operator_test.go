@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 )
 
@@ -70,7 +71,7 @@ func operatorGeneratesPrometheus(ctx context.Context, t *testing.T) {
 			time.Sleep(time.Second)
 		}
 	}
-	template := harness.PodTemplate(sts)
+	template := kube.PodTemplate(sts)
 	if got := fmt.Sprint(field(sts, "spec", "replicas")); got != "2" {
 		t.Errorf("%s replicas %s, want 2", statefulSet, got)
 	}
@@ -84,15 +85,15 @@ func operatorGeneratesPrometheus(ctx context.Context, t *testing.T) {
 
 // checkGeneratedSidecar: the sidecar container uploads to the objstore Secret's bucket.
 func checkGeneratedSidecar(ctx context.Context, t *testing.T, template map[string]any) {
-	raw, err := harness.TemplateContainer(template, "thanos-sidecar", false)
+	raw, err := kube.TemplateContainer(template, "thanos-sidecar", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sidecar, err := harness.ResolveContainer(ctx, suite.cluster.Client, namespace, "prometheus-"+prometheusName+"-0", raw)
+	sidecar, err := kube.ResolveContainer(ctx, suite.cluster.Client, namespace, "prometheus-"+prometheusName+"-0", raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	objstore, err := harness.SecretData(ctx, suite.cluster.Client, namespace, objstoreSecret)
+	objstore, err := kube.SecretData(ctx, suite.cluster.Client, namespace, objstoreSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func checkGeneratedPodLabels(ctx context.Context, t *testing.T, template map[str
 // checkGeneratedConfig: the configuration the operator generated carries the external labels the
 // querier deduplicates on, and scrape jobs for the program's ServiceMonitors and PodMonitor.
 func checkGeneratedConfig(ctx context.Context, t *testing.T) {
-	data, err := harness.SecretData(ctx, suite.cluster.Client, namespace, "prometheus-"+prometheusName)
+	data, err := kube.SecretData(ctx, suite.cluster.Client, namespace, "prometheus-"+prometheusName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // Operator is the real prometheus-operator binary running with the container arguments of the
@@ -26,17 +28,17 @@ type Operator struct {
 
 // StartOperator starts the operator of the chart's Deployment namespace/deployment and waits until
 // it reports healthy.
-func StartOperator(ctx context.Context, cp *ControlPlane, procs *procs.Processes, ports *procs.Ports, tools Tools, namespace, deployment string) (*Operator, error) {
-	dep, err := mustGet(ctx, cp.Client, fmt.Sprintf("/apis/apps/v1/namespaces/%s/deployments/%s", namespace, deployment))
+func StartOperator(ctx context.Context, cp *kube.ControlPlane, procs *procs.Processes, ports *procs.Ports, tools toolenv.Tools, namespace, deployment string) (*Operator, error) {
+	dep, err := cp.Client.GetExisting(ctx, fmt.Sprintf("/apis/apps/v1/namespaces/%s/deployments/%s", namespace, deployment))
 	if err != nil {
 		return nil, fmt.Errorf("the chart's operator: %w", err)
 	}
-	template := PodTemplate(dep)
+	template := kube.PodTemplate(dep)
 	containers := objects.List(template, "spec", "containers")
 	if len(containers) != 1 {
 		return nil, fmt.Errorf("deployment %s has %d containers, want the operator alone", deployment, len(containers))
 	}
-	container, err := ResolveContainer(ctx, cp.Client, namespace, deployment, containers[0].(map[string]any))
+	container, err := kube.ResolveContainer(ctx, cp.Client, namespace, deployment, containers[0].(map[string]any))
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // Pulumi runs stacks through the real pulumi CLI and engine (the Automation API with inline
@@ -37,7 +38,7 @@ type Pulumi struct {
 const Passphrase = "test-suite-passphrase"
 
 // NewPulumi prepares a backend in dir for the CLI and kubernetes provider in tools.
-func NewPulumi(dir string, tools Tools) (*Pulumi, error) {
+func NewPulumi(dir string, tools toolenv.Tools) (*Pulumi, error) {
 	for _, d := range []string{"state", "home", "workspaces"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err

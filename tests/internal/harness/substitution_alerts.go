@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 )
 
 // SubstitutionAlert is an alert that a healthy stack raises on the one-node cluster only because
@@ -69,7 +71,7 @@ var SubstitutionAlerts = []SubstitutionAlert{
 			"it unsynchronised, maximum error 16 s), and no time server can be reached from here; " +
 			"EKS nodes run chrony against the Amazon Time Sync Service. Allowed only while adjtimex " +
 			"reports the clock unsynchronised",
-		Holds: ClockUnsynchronised,
+		Holds: kube.ClockUnsynchronised,
 	},
 }
 

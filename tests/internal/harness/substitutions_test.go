@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 )
 
 // TestSubstitutionsDocumented checks that docs/substitutions.md lists exactly the substitutions the
@@ -72,7 +74,7 @@ func TestExpandEnvAsTheKubeletDoes(t *testing.T) {
 		"$$(POD_NAME)":                         "$(POD_NAME)",
 		"cost: $5":                             "cost: $5",
 	} {
-		if got := ExpandEnv(in, env); got != want {
+		if got := kube.ExpandEnv(in, env); got != want {
 			t.Errorf("ExpandEnv(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // Suite is what every test of a tagged suite shares: a temporary directory (state, workspaces,
@@ -59,7 +60,7 @@ func (s *Suite) Fail(what string, err error) int {
 }
 
 // StartPulumi sets up the Pulumi state backend in the suite's directory.
-func (s *Suite) StartPulumi(tools Tools) error {
+func (s *Suite) StartPulumi(tools toolenv.Tools) error {
 	p, err := NewPulumi(filepath.Join(s.Dir, "pulumi"), tools)
 	if err != nil {
 		return fmt.Errorf("pulumi: %w", err)

@@ -19,8 +19,10 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // StackName is the committed stack whose settings the suite runs: the HA one.
@@ -45,7 +47,7 @@ type Generated struct {
 type Workload struct {
 	Name      string
 	Replicas  int
-	Container harness.Container
+	Container kube.Container
 	// Files are the files the container sees in its Secret volumes, by path.
 	Files map[string][]byte
 }
@@ -63,7 +65,7 @@ type PrometheusSet struct {
 // PrometheusPod is one pod of the StatefulSet: its containers for that pod's name.
 type PrometheusPod struct {
 	Name                          string
-	Prometheus, Sidecar, Reloader harness.Container
+	Prometheus, Sidecar, Reloader kube.Container
 	// Files are what the pod's Secret and ConfigMap volumes hold, by path in the containers.
 	Files map[string][]byte
 	// Config is the configuration the real config reloader wrote for this pod from the operator's
@@ -83,7 +85,7 @@ var stackSecrets = []string{"kubeconfig", "existingBucketAccessKey", "existingBu
 // MinIO bucket s3) onto a control plane on loopback through the real Pulumi engine, runs the real
 // operator, and reads back what they generated. Everything it started is stopped when it returns;
 // dir keeps the logs.
-func Generate(ctx context.Context, tools harness.Tools, dir string, s3 harness.S3Site) (*Generated, error) {
+func Generate(ctx context.Context, tools toolenv.Tools, dir string, s3 harness.S3Site) (*Generated, error) {
 	processes := &procs.Processes{Dir: filepath.Join(dir, "logs")}
 	defer processes.StopAll()
 	d, err := generate(ctx, tools, dir, processes, s3)
@@ -93,9 +95,9 @@ func Generate(ctx context.Context, tools harness.Tools, dir string, s3 harness.S
 	return d, nil
 }
 
-func generate(ctx context.Context, tools harness.Tools, dir string, processes *procs.Processes, s3 harness.S3Site) (*Generated, error) {
+func generate(ctx context.Context, tools toolenv.Tools, dir string, processes *procs.Processes, s3 harness.S3Site) (*Generated, error) {
 	ports := &procs.Ports{}
-	cp, err := harness.StartControlPlane(ctx, filepath.Join(dir, "cluster"), tools, processes, ports)
+	cp, err := kube.StartControlPlane(ctx, filepath.Join(dir, "cluster"), tools, processes, ports)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +168,7 @@ func generate(ctx context.Context, tools harness.Tools, dir string, processes *p
 			return nil, err
 		}
 	}
-	objstore, err := harness.SecretData(ctx, cp.Client, d.Namespace, chart.ObjstoreSecretName)
+	objstore, err := kube.SecretData(ctx, cp.Client, d.Namespace, chart.ObjstoreSecretName)
 	if err != nil {
 		return nil, err
 	}
@@ -177,30 +179,30 @@ func generate(ctx context.Context, tools harness.Tools, dir string, processes *p
 // readWorkload reads the one workload of the collection that labels select: a StatefulSet's name
 // carries a hash of its volumes (thanos.StatefulSetName). The Workload's name is its Service's,
 // the job Prometheus gives its series.
-func readWorkload(ctx context.Context, client *harness.KubeClient, namespace, collection string, labels components.ThanosLabels) (Workload, error) {
+func readWorkload(ctx context.Context, client *kube.KubeClient, namespace, collection string, labels components.ThanosLabels) (Workload, error) {
 	name := labels.ObjectName()
-	objs, err := client.List(ctx, fmt.Sprintf("/apis/apps/v1/namespaces/%s/%s?labelSelector=%s", namespace, collection, harness.LabelSelector(labels.Selector())))
+	objs, err := client.List(ctx, fmt.Sprintf("/apis/apps/v1/namespaces/%s/%s?labelSelector=%s", namespace, collection, kube.LabelSelector(labels.Selector())))
 	if err != nil || len(objs) != 1 {
 		return Workload{}, fmt.Errorf("%s of %s: %d, %v; want one", collection, name, len(objs), err)
 	}
 	obj := objs[0]
-	template := harness.PodTemplate(obj)
+	template := kube.PodTemplate(obj)
 	containers := objects.List(template, "spec", "containers")
 	if len(containers) != 1 {
 		return Workload{}, fmt.Errorf("%s %s has %d containers", collection, name, len(containers))
 	}
 	raw := containers[0].(map[string]any)
 	w := Workload{Name: name, Replicas: int(objects.Field(obj, "spec", "replicas").(float64))}
-	if w.Container, err = harness.ResolveContainer(ctx, client, namespace, objects.Str(obj, "metadata", "name")+"-0", raw); err != nil {
+	if w.Container, err = kube.ResolveContainer(ctx, client, namespace, objects.Str(obj, "metadata", "name")+"-0", raw); err != nil {
 		return w, err
 	}
-	w.Files, err = harness.MountedFiles(ctx, client, namespace, obj, raw)
+	w.Files, err = kube.MountedFiles(ctx, client, namespace, obj, raw)
 	return w, err
 }
 
 // readPrometheus waits for the operator's StatefulSet, reads its pods' containers and files, and
 // runs the real config reloader once per pod (as the pod's init container does) for its config.
-func (d *Generated) readPrometheus(ctx context.Context, cp *harness.ControlPlane, tools harness.Tools, dir, release string) error {
+func (d *Generated) readPrometheus(ctx context.Context, cp *kube.ControlPlane, tools toolenv.Tools, dir, release string) error {
 	client := cp.Client
 	crs, err := client.List(ctx, fmt.Sprintf("/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses", d.Namespace))
 	if err != nil || len(crs) != 1 {
@@ -225,23 +227,23 @@ func (d *Generated) readPrometheus(ctx context.Context, cp *harness.ControlPlane
 			time.Sleep(time.Second)
 		}
 	}
-	template := harness.PodTemplate(sts)
+	template := kube.PodTemplate(sts)
 	replicas := int(objects.Field(sts, "spec", "replicas").(float64))
 	for i := range replicas {
 		pod := PrometheusPod{Name: fmt.Sprintf("%s-%d", d.Prometheus.Name, i), Files: map[string][]byte{}}
 		for _, c := range []struct {
-			into *harness.Container
+			into *kube.Container
 			name string
 			init bool
 		}{{&pod.Prometheus, "prometheus", false}, {&pod.Sidecar, "thanos-sidecar", false}, {&pod.Reloader, "init-config-reloader", true}} {
-			raw, err := harness.TemplateContainer(template, c.name, c.init)
+			raw, err := kube.TemplateContainer(template, c.name, c.init)
 			if err != nil {
 				return err
 			}
-			if *c.into, err = harness.ResolveContainer(ctx, client, d.Namespace, pod.Name, raw); err != nil {
+			if *c.into, err = kube.ResolveContainer(ctx, client, d.Namespace, pod.Name, raw); err != nil {
 				return err
 			}
-			files, err := harness.MountedFiles(ctx, client, d.Namespace, sts, raw)
+			files, err := kube.MountedFiles(ctx, client, d.Namespace, sts, raw)
 			if err != nil {
 				return err
 			}
@@ -259,7 +261,7 @@ func (d *Generated) readPrometheus(ctx context.Context, cp *harness.ControlPlane
 
 // runReloaderOnce runs the real config reloader with the init container's arguments (substituted
 // for loopback) and returns the configuration it writes.
-func runReloaderOnce(ctx context.Context, tools harness.Tools, dir string, pod PrometheusPod) (map[string]any, error) {
+func runReloaderOnce(ctx context.Context, tools toolenv.Tools, dir string, pod PrometheusPod) (map[string]any, error) {
 	site := &harness.Site{Dir: dir}
 	var err error
 	if site.HTTPAddr, err = (&procs.Ports{}).Addr(); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // CheckThanosBuild checks that the Thanos binary was built the way Thanos releases are: with the
@@ -73,7 +74,7 @@ func (r *Replica) Stop() {
 // Loopback is the whole deployment on loopback, run from what the program, the chart and the
 // operator generated (Generated), changed only by harness.Substitutions.
 type Loopback struct {
-	Tools harness.Tools
+	Tools toolenv.Tools
 	D     *Generated
 	Dir   string
 	Procs *procs.Processes
@@ -92,7 +93,7 @@ type Loopback struct {
 }
 
 // NewLoopback prepares the deployment d on loopback; components start with StartAll.
-func NewLoopback(tools harness.Tools, d *Generated, minio *harness.MinIO, procs *procs.Processes, ports *procs.Ports, dir string) (*Loopback, error) {
+func NewLoopback(tools toolenv.Tools, d *Generated, minio *harness.MinIO, procs *procs.Processes, ports *procs.Ports, dir string) (*Loopback, error) {
 	c := &Loopback{Tools: tools, D: d, Dir: dir, Procs: procs, Ports: ports, MinIO: minio}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err

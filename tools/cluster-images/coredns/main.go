@@ -1,5 +1,5 @@
 // Command coredns is CoreDNS with only the plugins the one-node cluster's Corefile uses
-// (tests/internal/harness, deployDNS): coremain plus those plugin packages, each registering
+// (tests/internal/kube, deployDNS): coremain plus those plugin packages, each registering
 // itself, which is what upstream's plugin.cfg build generates for a shorter list. Upstream's main
 // imports every plugin, and with them the AWS, Azure and Google Cloud SDKs: a quarter of this
 // module's cold compile. A Corefile naming a plugin not listed here fails to start ("unknown

@@ -37,6 +37,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
@@ -67,7 +68,7 @@ func main() {
 	if err != nil {
 		logger.Fatal(err)
 	}
-	tools, err := harness.ToolsFromEnv(toolset.E2E, harness.SuiteTools(toolset.E2E))
+	tools, err := toolenv.Read(toolset.E2E, toolenv.Variables(toolset.E2E))
 	if err != nil {
 		logger.Fatal(err)
 	}
@@ -310,7 +311,7 @@ func limitError(err error) bool {
 // freshBucket starts MinIO with an empty bucket in dir, creates the deployment's processes around it
 // (none started) and uploads every replica's blocks into the bucket with its external labels: the
 // start of every run of the benchmarks. The processes stop with procs.StopAll.
-func freshBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, dir string) (*loopback.Loopback, *procs.Processes, error) {
+func freshBucket(ctx context.Context, tools toolenv.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, dir string) (*loopback.Loopback, *procs.Processes, error) {
 	c, procs, err := emptyBucket(ctx, tools, d, ports, site, dir)
 	if err != nil {
 		return nil, procs, err
@@ -324,7 +325,7 @@ func freshBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated
 }
 
 // emptyBucket is freshBucket without the upload.
-func emptyBucket(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, dir string) (*loopback.Loopback, *procs.Processes, error) {
+func emptyBucket(ctx context.Context, tools toolenv.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, dir string) (*loopback.Loopback, *procs.Processes, error) {
 	procs := &procs.Processes{Dir: filepath.Join(dir, "logs")}
 	minio, err := harness.StartMinIOAt(ctx, procs, ports, tools.MinIO, d.Config.ExistingBucket.Region, site)
 	if err != nil {
@@ -358,7 +359,7 @@ func compactOnce(ctx context.Context, c *loopback.Loopback, start func(context.C
 	return took, blocks, err
 }
 
-func run(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
+func run(ctx context.Context, tools toolenv.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, runIndex, queries int, queryLen time.Duration, keep bool) (result, error) {
 	res := result{BytesByRes: map[int64]int64{}, Latency: map[string]time.Duration{}, Refused: map[string]string{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-")
 	if err != nil {

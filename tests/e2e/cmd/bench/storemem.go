@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/promapi"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // memPoint is one load the store memory benchmark puts on a store gateway: concurrent Series
@@ -86,7 +87,7 @@ func (r memResult) countedBytes() int64 { return int64(r.touchedBytes + r.fetche
 // the compactor leaves the query benchmark's data set: each point, in each run, on a fresh store
 // gateway (the generated flags, the per-request limits lifted: harness.StoreUnlimitedFlags) with its
 // own querier, after one small query over the whole range has mapped every block's index-header.
-func storeMemoryBench(ctx context.Context, w io.Writer, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
+func storeMemoryBench(ctx context.Context, w io.Writer, tools toolenv.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, runs int, queryLen time.Duration, keep bool) error {
 	dir, err := os.MkdirTemp("", "e2e-bench-store-memory-")
 	if err != nil {
 		return err

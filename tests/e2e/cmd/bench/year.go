@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/loopback"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // yearSettings is the bucket-bytes benchmark's data set.
@@ -78,7 +79,7 @@ type yearResult struct {
 // yearBench uploads a year of every replica's blocks into a fresh bucket per scenario, lets the
 // real compactor (as generated, or with deduplication) run its first iteration over it, and
 // reports the bytes that remain: what a year of history costs under the stack's retention.
-func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, s yearSettings) error {
+func yearBench(ctx context.Context, w io.Writer, tools toolenv.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, s yearSettings) error {
 	if s.replicas < 1 || s.replicas > len(d.Prometheus.Pods) {
 		return fmt.Errorf("-replicas %d: the %s stack runs %d Prometheus replicas", s.replicas, loopback.StackName, len(d.Prometheus.Pods))
 	}
@@ -114,7 +115,7 @@ func yearBench(ctx context.Context, w io.Writer, tools harness.Tools, d *loopbac
 // deleted, by the real `thanos tools bucket cleanup` (the compactor's own cleaner, pkg/compact's
 // BlocksCleaner): a slice later is days later, past the compactor's --delete-delay, after which it
 // deletes them itself.
-func yearRun(ctx context.Context, tools harness.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, sc yearScenario, sliceDays int) (yearResult, error) {
+func yearRun(ctx context.Context, tools toolenv.Tools, d *loopback.Generated, ports *procs.Ports, site harness.S3Site, sets []replicaData, sc yearScenario, sliceDays int) (yearResult, error) {
 	res := yearResult{live: map[int64]int64{}}
 	dir, err := os.MkdirTemp("", "e2e-bench-year-")
 	if err != nil {

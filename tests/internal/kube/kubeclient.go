@@ -1,4 +1,4 @@
-package harness
+package kube
 
 import (
 	"bytes"
@@ -102,6 +102,18 @@ func (c *KubeClient) Get(ctx context.Context, path string) (obj map[string]any, 
 		return nil, false, nil
 	}
 	return nil, false, fmt.Errorf("GET %s: %d %s", path, status, raw)
+}
+
+// GetExisting reads the object at path, which must exist.
+func (c *KubeClient) GetExisting(ctx context.Context, path string) (map[string]any, error) {
+	obj, found, err := c.Get(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%s does not exist", path)
+	}
+	return obj, nil
 }
 
 // List returns the items of a collection (an empty list when the resource type does not exist).

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package harness
+package kube
 
 // ClockUnsynchronised reports whether the machine's clock is unsynchronised: Linux only.
 func ClockUnsynchronised() (bool, string) { return false, "adjtimex is Linux's" }

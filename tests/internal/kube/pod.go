@@ -1,4 +1,4 @@
-package harness
+package kube
 
 import (
 	"context"
@@ -75,7 +75,7 @@ func envValue(ctx context.Context, client *KubeClient, namespace, podName string
 	switch {
 	case from["secretKeyRef"] != nil:
 		ref := from["secretKeyRef"]
-		secret, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/secrets/%s", namespace, objects.Str(ref, "name")))
+		secret, err := client.GetExisting(ctx, fmt.Sprintf("/api/v1/namespaces/%s/secrets/%s", namespace, objects.Str(ref, "name")))
 		if err != nil {
 			return "", err
 		}
@@ -83,7 +83,7 @@ func envValue(ctx context.Context, client *KubeClient, namespace, podName string
 		return string(raw), err
 	case from["configMapKeyRef"] != nil:
 		ref := from["configMapKeyRef"]
-		cm, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/configmaps/%s", namespace, objects.Str(ref, "name")))
+		cm, err := client.GetExisting(ctx, fmt.Sprintf("/api/v1/namespaces/%s/configmaps/%s", namespace, objects.Str(ref, "name")))
 		if err != nil {
 			return "", err
 		}
@@ -99,17 +99,6 @@ func envValue(ctx context.Context, client *KubeClient, namespace, podName string
 		}
 	}
 	return "", fmt.Errorf("unsupported env source %v", from)
-}
-
-func mustGet(ctx context.Context, client *KubeClient, path string) (map[string]any, error) {
-	obj, found, err := client.Get(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, fmt.Errorf("%s does not exist", path)
-	}
-	return obj, nil
 }
 
 // ExpandEnv expands "$(VAR)" references from env, as the kubelet does for command and arguments;
@@ -147,7 +136,7 @@ func ExpandEnv(s string, env map[string]string) string {
 
 // SecretData reads a Secret's data, decoded.
 func SecretData(ctx context.Context, client *KubeClient, namespace, name string) (map[string][]byte, error) {
-	secret, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/secrets/%s", namespace, name))
+	secret, err := client.GetExisting(ctx, fmt.Sprintf("/api/v1/namespaces/%s/secrets/%s", namespace, name))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package harness
+package kube
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -25,7 +26,7 @@ type Cluster struct {
 	// Timings of the start, by phase.
 	Timings []Timing
 
-	tools Tools
+	tools toolenv.Tools
 	procs *procs.Processes
 	// volumesDir holds the local volumes' directories (and the small volumes' tmpfs mounts).
 	volumesDir string
@@ -39,7 +40,7 @@ type Timing struct {
 
 // ClusterOptions configure StartCluster.
 type ClusterOptions struct {
-	Tools     Tools
+	Tools     toolenv.Tools
 	NodeTools NodeTools
 	Images    ImageSources
 	// ImageRefs are the images the workloads will run (the cluster adds its own: pause, CoreDNS).

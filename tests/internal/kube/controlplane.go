@@ -1,4 +1,4 @@
-package harness
+package kube
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // ControlPlane is a real etcd, kube-apiserver and kube-controller-manager on loopback. With the
@@ -64,7 +65,7 @@ var users = map[string]string{
 
 // StartControlPlane starts etcd, kube-apiserver and kube-controller-manager in dir and waits until
 // the API server is ready and the controller manager healthy. procs owns the processes.
-func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *procs.Processes, ports *procs.Ports, opts ...ControlPlaneOptions) (*ControlPlane, error) {
+func StartControlPlane(ctx context.Context, dir string, tools toolenv.Tools, procs *procs.Processes, ports *procs.Ports, opts ...ControlPlaneOptions) (*ControlPlane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func StartControlPlane(ctx context.Context, dir string, tools Tools, procs *proc
 	return cp, nil
 }
 
-func (cp *ControlPlane) startEtcd(ctx context.Context, tools Tools, ports *procs.Ports) (string, error) {
+func (cp *ControlPlane) startEtcd(ctx context.Context, tools toolenv.Tools, ports *procs.Ports) (string, error) {
 	clientAddr, err := ports.Addr()
 	if err != nil {
 		return "", err
@@ -140,7 +141,7 @@ func (cp *ControlPlane) startEtcd(ctx context.Context, tools Tools, ports *procs
 	})
 }
 
-func (cp *ControlPlane) startAPIServer(ctx context.Context, tools Tools, ports *procs.Ports, etcdURL string) error {
+func (cp *ControlPlane) startAPIServer(ctx context.Context, tools toolenv.Tools, ports *procs.Ports, etcdURL string) error {
 	tokenFile := filepath.Join(cp.Dir, "tokens.csv")
 	// token,user,uid,"groups": system:masters is bound to cluster-admin by the bootstrap RBAC policy.
 	var lines []string
@@ -214,7 +215,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, tools Tools, ports *
 	return os.WriteFile(cp.KubeconfigFile, []byte(cp.Kubeconfig), 0o600)
 }
 
-func (cp *ControlPlane) startControllerManager(ctx context.Context, tools Tools, ports *procs.Ports) error {
+func (cp *ControlPlane) startControllerManager(ctx context.Context, tools toolenv.Tools, ports *procs.Ports) error {
 	port, err := ports.Port()
 	if err != nil {
 		return err
@@ -267,7 +268,7 @@ func (cp *ControlPlane) waitHealthz(ctx context.Context, p *procs.Process, port 
 	})
 }
 
-func (cp *ControlPlane) startScheduler(ctx context.Context, tools Tools, ports *procs.Ports) error {
+func (cp *ControlPlane) startScheduler(ctx context.Context, tools toolenv.Tools, ports *procs.Ports) error {
 	port, err := ports.Port()
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package harness
+package kube
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/procs"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // Cluster networking of the one-node cluster.
@@ -120,7 +121,7 @@ type NodeOptions struct {
 
 // StartNode starts containerd and imports the images, then starts the kubelet, kube-proxy and
 // kube-router against the control plane, and waits until the node is Ready.
-func StartNode(ctx context.Context, dir string, cp *ControlPlane, tools Tools, opts NodeOptions, procs *procs.Processes, ports *procs.Ports) (*Node, error) {
+func StartNode(ctx context.Context, dir string, cp *ControlPlane, tools toolenv.Tools, opts NodeOptions, procs *procs.Processes, ports *procs.Ports) (*Node, error) {
 	n := &Node{Dir: dir, tools: opts.Tools, procs: procs, Socket: filepath.Join(dir, "containerd", "containerd.sock")}
 	for _, d := range []string{"containerd/root", "containerd/state", "cni/conf", "cni/ipam", "kubelet", "pki"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -216,7 +217,7 @@ func (n *Node) writeCNIConfig() error {
 	return os.WriteFile(filepath.Join(n.Dir, "cni", "conf", "10-pods.conflist"), []byte(conf), 0o644)
 }
 
-func (n *Node) startKubelet(ctx context.Context, cp *ControlPlane, tools Tools, ports *procs.Ports) error {
+func (n *Node) startKubelet(ctx context.Context, cp *ControlPlane, tools toolenv.Tools, ports *procs.Ports) error {
 	hostIP, err := HostIP()
 	if err != nil {
 		return err
@@ -277,7 +278,7 @@ imageGCLowThresholdPercent: 99
 	return p.WaitReady(ctx, 2*time.Minute)
 }
 
-func (n *Node) startKubeProxy(ctx context.Context, cp *ControlPlane, tools Tools, ports *procs.Ports) error {
+func (n *Node) startKubeProxy(ctx context.Context, cp *ControlPlane, tools toolenv.Tools, ports *procs.Ports) error {
 	kubeconfig, err := cp.UserKubeconfig(filepath.Join(n.Dir, "kube-proxy"), "system:kube-proxy")
 	if err != nil {
 		return err
@@ -368,7 +369,7 @@ func (n *Node) waitReady(ctx context.Context, cp *ControlPlane) error {
 // Stop stops kube-router, the kubelet and kube-proxy, every container and sandbox, and containerd,
 // then removes what they left on the host: mounts under the node's directory, kube-proxy's and
 // kube-router's iptables rules and ipsets, the CNI bridge and its veths.
-func (n *Node) Stop(ctx context.Context, tools Tools) []error {
+func (n *Node) Stop(ctx context.Context, tools toolenv.Tools) []error {
 	var errs []error
 	for _, name := range []string{"kube-router", "kube-proxy", "kubelet"} {
 		for _, p := range n.procs.All() {

@@ -1,4 +1,4 @@
-package harness
+package kube
 
 import (
 	"context"
@@ -70,7 +70,7 @@ func volumeFiles(ctx context.Context, client *KubeClient, namespace string, volu
 			}
 			data = d
 		case "configMap":
-			cm, err := mustGet(ctx, client, fmt.Sprintf("/api/v1/namespaces/%s/configmaps/%s", namespace, name))
+			cm, err := client.GetExisting(ctx, fmt.Sprintf("/api/v1/namespaces/%s/configmaps/%s", namespace, name))
 			if err != nil {
 				if optional && strings.Contains(err.Error(), "does not exist") {
 					return nil

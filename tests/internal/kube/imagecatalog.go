@@ -1,4 +1,4 @@
-package harness
+package kube
 
 import (
 	"context"
@@ -13,12 +13,13 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 )
 
 // ImageSources are the binaries and pinned versions the cluster's images are built from, from
 // go run ./tools/build --print-env cluster.
 type ImageSources struct {
-	Tools Tools
+	Tools toolenv.Tools
 	// ClusterImagesDir holds coredns, kube-state-metrics and node_exporter; Busybox is Debian's
 	// static busybox; Pause the pause binary.
 	ClusterImagesDir, Busybox, Pause string

@@ -1,8 +1,9 @@
-package harness
+package kube
 
 import (
 	"testing"
 
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
 	"github.com/prometheus-thanos/prometheus-thanos/tools/build/toolset"
 )
 
@@ -15,8 +16,8 @@ func TestHarnessReadsEveryBuiltTool(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := map[string]bool{}
-	for _, tl := range tools {
-		read[tl.env] = true
+	for _, name := range toolenv.Variables(toolset.Cluster) {
+		read[name] = true
 	}
 	for _, f := range clusterFields(&NodeTools{}, &ImageSources{}) {
 		read[f.env] = true
