@@ -76,6 +76,12 @@ func (d *drainWatch) poll(ctx context.Context, namespace string) error {
 			continue
 		}
 		d.names[uid], d.lastSeen[uid] = name, now
+		if _, known := d.deleted[uid]; known {
+			// Only the first deletion counts: once the containers have stopped, the kubelet deletes
+			// the pod again with a grace period of 0, and the API server writes both fields anew
+			// (deletion now, grace 0) just before it removes the pod.
+			continue
+		}
 		if at, err := time.Parse(time.RFC3339, objects.Str(pod, "metadata", "deletionTimestamp")); err == nil {
 			// The deletion timestamp is when the grace period ends.
 			grace, _ := objects.Field(pod, "metadata", "deletionGracePeriodSeconds").(float64)
