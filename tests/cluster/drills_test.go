@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
@@ -388,16 +389,8 @@ func (p *stackRun) destroy(t *testing.T) {
 			return err == nil && !found, fmt.Sprintf("found %v, %v", found, err)
 		})
 	}
-	for _, kind := range []string{"clusterroles", "clusterrolebindings"} {
-		items, err := suite.cluster.Client.List(ctx, "/apis/rbac.authorization.k8s.io/v1/"+kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range items {
-			if labels := objects.StringMap(item, "metadata", "labels"); labels["release"] == "kube-prometheus-stack" || labels["app.kubernetes.io/instance"] == "kube-prometheus-stack" {
-				t.Errorf("%s %s of the release left after destroy", kind, objects.Str(item, "metadata", "name"))
-			}
-		}
+	if left, err := harness.ReleaseRBACLeft(ctx, suite.cluster.Client, chart.ReleaseName); err != nil || len(left) > 0 {
+		t.Errorf("the release's RBAC left after destroy: %v (%v)", left, err)
 	}
 	for _, kind := range []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"} {
 		items, err := suite.cluster.Client.List(ctx, "/apis/admissionregistration.k8s.io/v1/"+kind)

@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
@@ -40,7 +41,7 @@ const (
 	bucketRegion = "us-east-1"
 
 	// The chart's release, and the names the chart gives its objects for it.
-	releaseName    = "kube-prometheus-stack"
+	releaseName    = chart.ReleaseName
 	prometheusName = releaseName + "-prometheus"
 	operatorName   = releaseName + "-operator"
 	objstoreSecret = "thanos-objstore"
@@ -455,15 +456,10 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crds, err := suite.cluster.Client.List(ctx, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+	crdsAfter, err := suite.cluster.Client.Names(ctx, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var crdsAfter []string
-	for _, crd := range crds {
-		crdsAfter = append(crdsAfter, str(crd, "metadata", "name"))
-	}
-	sort.Strings(crdsAfter)
 	if !slices.Equal(crdsAfter, crdsBefore) {
 		t.Errorf("CRDs after destroy %v, want exactly the chart's %v", crdsAfter, crdsBefore)
 	}
@@ -477,15 +473,10 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 		}
 	}
 	// Only the API server's own namespaces remain.
-	namespaces, err := suite.cluster.Client.List(ctx, "/api/v1/namespaces")
+	nsNames, err := suite.cluster.Client.Names(ctx, "/api/v1/namespaces")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var nsNames []string
-	for _, ns := range namespaces {
-		nsNames = append(nsNames, str(ns, "metadata", "name"))
-	}
-	sort.Strings(nsNames)
 	if want := []string{"default", "kube-node-lease", "kube-public", "kube-system"}; !slices.Equal(nsNames, want) {
 		t.Errorf("namespaces after destroy %v, want %v", nsNames, want)
 	}
@@ -500,16 +491,8 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 			t.Errorf("Service kube-system/%s left after destroy", name)
 		}
 	}
-	for _, kind := range []string{"clusterroles", "clusterrolebindings"} {
-		items, err := suite.cluster.Client.List(ctx, "/apis/rbac.authorization.k8s.io/v1/"+kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range items {
-			if labels := stringMap(item, "metadata", "labels"); labels["app.kubernetes.io/instance"] == releaseName || labels["release"] == releaseName {
-				t.Errorf("%s %s of the release left after destroy", kind, str(item, "metadata", "name"))
-			}
-		}
+	if left, err := harness.ReleaseRBACLeft(ctx, suite.cluster.Client, releaseName); err != nil || len(left) > 0 {
+		t.Errorf("the release's RBAC left after destroy: %v (%v)", left, err)
 	}
 
 	state, err := stack.Export(ctx)

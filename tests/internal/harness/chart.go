@@ -7,6 +7,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
@@ -178,4 +180,22 @@ func PrometheusSpecMismatches(prometheusSpecValues, spec map[string]any) []strin
 		}
 	}
 	return out
+}
+
+// ReleaseRBACLeft lists the cluster roles and bindings still labelled as the chart release's
+// ("clusterroles NAME"): after a destroy, there must be none.
+func ReleaseRBACLeft(ctx context.Context, client *kube.KubeClient, release string) ([]string, error) {
+	var left []string
+	for _, kind := range []string{"clusterroles", "clusterrolebindings"} {
+		items, err := client.List(ctx, "/apis/rbac.authorization.k8s.io/v1/"+kind)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range items {
+			if labels := objects.StringMap(item, "metadata", "labels"); labels["app.kubernetes.io/instance"] == release || labels["release"] == release {
+				left = append(left, kind+" "+objects.Str(item, "metadata", "name"))
+			}
+		}
+	}
+	return left, nil
 }

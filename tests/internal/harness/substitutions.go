@@ -414,48 +414,32 @@ func ApplyFlags(target Target, s *Site, generated []string) ([]string, error) {
 
 // ApplyEnv applies the target's substitutions to a container's resolved environment.
 func ApplyEnv(target Target, s *Site, env map[string]string) (map[string]string, error) {
-	out := maps.Clone(env)
-	if out == nil {
-		out = map[string]string{}
-	}
-	for _, sub := range SubstitutionsFor(target) {
-		old, ok := out[sub.Key]
-		switch {
-		case sub.Action != Add && !ok:
-			return nil, fmt.Errorf("%s: the table %ss %s, which is not set", target, sub.Action, sub.Key)
-		case sub.Action == Add && ok:
-			return nil, fmt.Errorf("%s: the table adds %s, which is already set to %q", target, sub.Key, old)
-		case sub.Action == Remove:
-			delete(out, sub.Key)
-			continue
-		}
-		v, err := sub.Value(s, old)
-		if err != nil {
-			return nil, err
-		}
-		out[sub.Key] = v
-	}
-	return out, nil
+	return applyToMap(target, s, env, nil)
 }
 
 // ApplyStackConfig applies the StackConfig substitutions to a stack's configuration (keys without
 // the project prefix), but for the keys in except, which the suite sets itself on purpose (the
 // integration suite reaches the cluster through a cluster stack, to test stack references).
 func ApplyStackConfig(s *Site, config map[string]string, except ...string) (map[string]string, error) {
-	out := map[string]string{}
-	for k, v := range config {
-		out[k] = v
+	return applyToMap(StackConfig, s, config, except)
+}
+
+// applyToMap applies the target's substitutions to a copy of in, but for the keys in except.
+func applyToMap(target Target, s *Site, in map[string]string, except []string) (map[string]string, error) {
+	out := maps.Clone(in)
+	if out == nil {
+		out = map[string]string{}
 	}
-	for _, sub := range SubstitutionsFor(StackConfig) {
+	for _, sub := range SubstitutionsFor(target) {
 		if slices.Contains(except, sub.Key) {
 			continue
 		}
 		old, ok := out[sub.Key]
 		switch {
 		case sub.Action != Add && !ok:
-			return nil, fmt.Errorf("stack config: the table %ss %s, which the stack does not set", sub.Action, sub.Key)
+			return nil, fmt.Errorf("%s: the table %ss %s, which is not set", target, sub.Action, sub.Key)
 		case sub.Action == Add && ok:
-			return nil, fmt.Errorf("stack config: the table adds %s, which the stack already sets to %q", sub.Key, old)
+			return nil, fmt.Errorf("%s: the table adds %s, which is already set to %q", target, sub.Key, old)
 		case sub.Action == Remove:
 			delete(out, sub.Key)
 			continue

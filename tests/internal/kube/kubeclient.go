@@ -10,9 +10,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
 // KubeClient reads and writes API objects with plain HTTPS and JSON, so the suites need no
@@ -174,4 +177,18 @@ func LabelSelector(labels map[string]string) string {
 	}
 	sort.Strings(parts)
 	return url.QueryEscape(strings.Join(parts, ","))
+}
+
+// Names lists the names of the objects at a collection path, sorted.
+func (c *KubeClient) Names(ctx context.Context, path string) ([]string, error) {
+	items, err := c.List(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(items))
+	for _, item := range items {
+		names = append(names, objects.Str(item, "metadata", "name"))
+	}
+	slices.Sort(names)
+	return names, nil
 }
