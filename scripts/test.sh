@@ -63,6 +63,11 @@ if [ ${#tagged_suites[@]} -gt 0 ]; then
   build_tools_dir=$(mktemp -d)
   export BUILD_TOOLS="$build_tools_dir/build-tools"
   go build -o "$BUILD_TOOLS" ./tools/build
+  # testreport prints a suite's output and ends it with each failed step's last lines, kept in
+  # TEST_SUMMARIES for the end of this script: a failure stays in the last lines of the log.
+  export TEST_REPORT="$build_tools_dir/testreport" TEST_SUMMARIES="$build_tools_dir/summaries"
+  go build -o "$TEST_REPORT" ./tools/testreport
+  mkdir "$TEST_SUMMARIES"
   "$BUILD_TOOLS" --plan "${tagged_suites[@]}"
 fi
 
@@ -100,7 +105,7 @@ run_tagged_suite() {
   tool_env=$("$BUILD_TOOLS" --print-env "$tag") || return 1
   eval "$tool_env"
   go vet -tags "$tag" "./tests/$tag/" || return 1
-  "${GO_TEST[@]}" -tags "$tag" -timeout "$timeout" -v "./tests/$tag/" 2>&1 | grep --line-buffered -v '^=== \(RUN\|PAUSE\|CONT\|NAME\)'
+  "${GO_TEST[@]}" -tags "$tag" -timeout "$timeout" -json "./tests/$tag/" 2>&1 | "$TEST_REPORT" -summary "$TEST_SUMMARIES/$tag"
 }
 
 run_cluster_suite() { run_tagged_suite cluster 60m "cluster suite (the stacks as pods on a one-node Kubernetes)"; }
@@ -167,6 +172,12 @@ if [ -n "$cluster_pid" ]; then
   cluster_pid=""
 fi
 if [ ${#failed[@]} -gt 0 ]; then
+  for suite in "${failed[@]}"; do
+    if [ -s "${TEST_SUMMARIES:-}/$suite" ]; then
+      echo "== the $suite suite's failed tests" >&2
+      cat "$TEST_SUMMARIES/$suite" >&2
+    fi
+  done
   echo "== $(date +%T) FAILED: ${failed[*]}" >&2
   exit 1
 fi
