@@ -31,6 +31,8 @@ type Config struct {
 	ExistingBucket *ExistingBucket
 
 	Chart chart.Source
+	// ChartReleaseName is the chart's Helm release (chart.CheckReleaseName).
+	ChartReleaseName string
 	// ChartValues are the extra kube-prometheus-stack values of chartValues.
 	ChartValues map[string]any
 	// ChartSecretValues are those of chartSecretValues, each kept secret.

@@ -30,6 +30,10 @@ func readChart(r *reader, c *Config) {
 	if c.Chart.Path == "" && c.Chart.Name != components.ChartName {
 		r.fail("chartName", "%q: from a repository only %s, whose CRDs the program applies; for another chart set chartPath to its package", c.Chart.Name, components.ChartName)
 	}
+	c.ChartReleaseName = r.str("chartReleaseName")
+	if err := chart.CheckReleaseName(c.ChartReleaseName); err != nil {
+		r.fail("chartReleaseName", "%v", err)
+	}
 	c.ChartValues = readChartValues(r, "chartValues")
 	c.ChartSecretValues = readChartValues(r, "chartSecretValues")
 	if both := chart.CommonLeaves(c.ChartValues, c.ChartSecretValues); len(both) > 0 {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
 
@@ -86,6 +87,7 @@ var configKeys = concat(
 		{"chartName", "string", components.ChartName, false, "Name of the prometheus-operator chart."},
 		{"chartVersion", "string", components.ChartVersion, false, "Version of the prometheus-operator chart. From a repository only the pinned version: the program applies the CRDs of the package it keeps (charts/). Another version needs chartPath."},
 		{"chartPath", "string", "", false, "Local path of the chart, a package or a directory (air-gapped clusters, another version); replaces chartRepository and chartVersion. The program applies this chart's CRDs."},
+		{"chartReleaseName", "string", chart.DefaultReleaseName, false, "Helm release of the chart: the prefix of its objects' names, cluster-wide ones included (ClusterRoles, admission webhooks, the kubelet Service). A second stack in the same cluster needs another (and its node-exporter another host port, or none: chartValues). At most 26 characters. Set it when the stack is created: another name is another release, and the old one goes with all of its workloads."},
 		{"chartValues", "string", "", false, "More kube-prometheus-stack values, as a YAML mapping, deep-merged into the program's (alertmanager, grafana, exporters). Values the program owns (the Thanos sidecar and its object storage, the replica label, the Prometheus ServiceAccount, and what other keys set) are refused."},
 		{"chartSecretValues", "string", "", true, "More kube-prometheus-stack values, as chartValues, each of them a secret, encrypted in the state and masked in previews and diffs (Alertmanager receivers' keys, SMTP passwords). Set it with --secret. A value also in chartValues is refused; a chartValues set with --secret is kept secret the same way."},
 

@@ -160,7 +160,9 @@ func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTar
 		SkipAwait:        cfg.SkipAwait,
 		ReleaseDependsOn: target.namespaces,
 		CRDs:             crds,
+		ReleaseName:      cfg.ChartReleaseName,
 		Values: chart.PrometheusValues{
+			Namespace:             cfg.Namespace,
 			Replicas:              cfg.PrometheusReplicas,
 			ClusterName:           cfg.ClusterName,
 			Retention:             cfg.PrometheusRetention,

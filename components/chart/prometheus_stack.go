@@ -2,6 +2,7 @@ package chart
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -42,8 +43,31 @@ func (c Source) withDefaults() Source {
 	return c
 }
 
-// ReleaseName is the Helm release of the chart; the names of the chart's objects start with it.
-const ReleaseName = "kube-prometheus-stack"
+// DefaultReleaseName is the Helm release of the chart unless PrometheusStackArgs.ReleaseName
+// names another; the names of the chart's objects start with it.
+const DefaultReleaseName = "kube-prometheus-stack"
+
+// MaxReleaseNameLength is the longest release name whose chart objects keep it whole: the chart
+// cuts the prefix of its object names (kube-prometheus-stack.fullname, templates/_helpers.tpl of
+// ChartVersion) to 26 characters, so two longer names that start alike would name the same
+// cluster-wide objects.
+const MaxReleaseNameLength = 26
+
+// releaseNamePattern is what Helm accepts as a release name (a DNS-1123 label, pkg/chartutil of
+// Helm 3).
+var releaseNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// CheckReleaseName is the rule of a release name: Helm's, and short enough that the chart's
+// object names keep it whole.
+func CheckReleaseName(name string) error {
+	if !releaseNamePattern.MatchString(name) {
+		return fmt.Errorf("%q is not a Helm release name (lowercase letters, digits and '-', starting and ending with a letter or digit)", name)
+	}
+	if len(name) > MaxReleaseNameLength {
+		return fmt.Errorf("%q is longer than %d characters, where the chart cuts the prefix of its objects' names: two such names could name the same cluster-wide objects", name, MaxReleaseNameLength)
+	}
+	return nil
+}
 
 // ObjstoreSecretName names the Secret holding the objstore config under ObjstoreSecretKey.
 const ObjstoreSecretName = "thanos-objstore"
@@ -54,6 +78,10 @@ type PrometheusStackArgs struct {
 	Namespace pulumi.StringInput
 	// Chart source. Defaults: the pinned kube-prometheus-stack.
 	Chart Source
+	// ReleaseName is the Helm release's name, the prefix of the chart's objects' names, cluster-wide
+	// ones included (ClusterRoles, webhooks, the kubelet Service): two stacks in one cluster need
+	// two names. At most MaxReleaseNameLength characters. Default DefaultReleaseName.
+	ReleaseName string
 	// ObjstoreConfig is Thanos's objstore YAML (ObjstoreConfigYAML); stored as a Secret. Required.
 	ObjstoreConfig pulumi.StringInput
 	// Values are the Prometheus settings; ObjstoreSecretName is filled in.
@@ -109,6 +137,9 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	if args.Namespace == nil || args.ObjstoreConfig == nil || len(args.CRDs) == 0 {
 		return nil, fmt.Errorf("prometheus stack: Namespace, ObjstoreConfig and CRDs are required")
 	}
+	if err := CheckReleaseName(args.releaseName()); err != nil {
+		return nil, fmt.Errorf("prometheus stack: release name: %w", err)
+	}
 	// Fail on bad values now, before anything is registered.
 	values, err := releaseValues(args)
 	if err != nil {
@@ -131,14 +162,15 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	// Prometheus pods mount the objstore Secret: it exists before they start. The operator needs
 	// its CRDs at start.
 	releaseDependsOn := append(append([]pulumi.Resource{secret}, crds...), args.ReleaseDependsOn...)
-	release, err := helmv3.NewRelease(ctx, ReleaseName, releaseArgs(args, values.helm), parent, pulumi.DependsOn(releaseDependsOn))
+	releaseName := args.releaseName()
+	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs(args, values.helm), parent, pulumi.DependsOn(releaseDependsOn))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
 	p.Release = release
-	p.GrafanaAdminSecret = GrafanaAdminSecret(values.merged, ReleaseName)
-	p.GrafanaPodLabels = GrafanaPodLabels(values.merged, ReleaseName)
-	p.ChartPods = PodsOf(values.merged, ReleaseName)
+	p.GrafanaAdminSecret = GrafanaAdminSecret(values.merged, releaseName)
+	p.GrafanaPodLabels = GrafanaPodLabels(values.merged, releaseName)
+	p.ChartPods = PodsOf(values.merged, releaseName)
 	if err := newSidecarPodMonitor(ctx, args.Namespace, crds, parent); err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}
@@ -148,6 +180,13 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{
 		"objstoreSecretName": p.ObjstoreSecretName, "objstoreChecksum": p.ObjstoreChecksum, "releaseName": p.ReleaseName,
 	})
+}
+
+func (args *PrometheusStackArgs) releaseName() string {
+	if args.ReleaseName == "" {
+		return DefaultReleaseName
+	}
+	return args.ReleaseName
 }
 
 // stackValues are the release's values, as the chart reads them and as Pulumi sends them.
@@ -213,7 +252,7 @@ func newObjstoreSecret(ctx *pulumi.Context, namespace, config pulumi.StringInput
 func releaseArgs(args *PrometheusStackArgs, values pulumi.Map) *helmv3.ReleaseArgs {
 	chart := args.Chart.withDefaults()
 	release := &helmv3.ReleaseArgs{
-		Name:      pulumi.String(ReleaseName),
+		Name:      pulumi.String(args.releaseName()),
 		Namespace: args.Namespace,
 		Values:    values,
 		SkipAwait: pulumi.Bool(args.SkipAwait),

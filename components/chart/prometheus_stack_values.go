@@ -14,6 +14,10 @@ import (
 
 // PrometheusValues are the settings of the Prometheus that kube-prometheus-stack deploys.
 type PrometheusValues struct {
+	// Namespace is the release's: the chart's operator manages the Prometheus, Alertmanager and
+	// ThanosRuler resources of this namespace only (OperatorInstanceNamespacesPaths), so that
+	// another stack's operator in the same cluster manages its own. Required.
+	Namespace string
 	// Replicas of Prometheus. Each replica scrapes everything; the querier deduplicates them.
 	Replicas int
 	// ClusterName becomes the `cluster` external label of every series.
@@ -57,6 +61,18 @@ type PrometheusValues struct {
 	// field leaves the chart's default: no requests and no limits.
 	ChartResources WorkloadResources
 }
+
+// OperatorInstanceNamespacesPaths are the chart values that limit its operator to the Prometheus,
+// Alertmanager and ThanosRuler resources of the namespaces they list (the operator's
+// --prometheus-instance-namespaces, --alertmanager-instance-namespaces and
+// --thanos-ruler-instance-namespaces).
+var OperatorInstanceNamespacesPaths = [][]string{
+	{"prometheusOperator", "prometheusInstanceNamespaces"},
+	{"prometheusOperator", "alertmanagerInstanceNamespaces"},
+	{"prometheusOperator", "thanosRulerInstanceNamespaces"},
+}
+
+const operatorInstanceNamespacesWhy = "the operator manages the instances of the release's namespace only: another stack's operator in the cluster manages its own"
 
 // ThanosDatasourceName and ThanosDatasourceUID identify the Grafana datasource of the global view.
 const (
@@ -116,8 +132,8 @@ var (
 // chart's (values.yaml of ChartVersion), and a test renders the real chart with them and checks each
 // one arrives in the Prometheus resource.
 func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
-	if v.Replicas < 1 || v.ClusterName == "" || v.Retention == "" || v.ServiceAccountName == "" || v.ObjstoreSecretName == "" {
-		return nil, fmt.Errorf("prometheus values: Replicas (>= 1), ClusterName, Retention, ServiceAccountName and ObjstoreSecretName are required")
+	if v.Namespace == "" || v.Replicas < 1 || v.ClusterName == "" || v.Retention == "" || v.ServiceAccountName == "" || v.ObjstoreSecretName == "" {
+		return nil, fmt.Errorf("prometheus values: Namespace, Replicas (>= 1), ClusterName, Retention, ServiceAccountName and ObjstoreSecretName are required")
 	}
 	if v.PodDisruptionBudget {
 		if err := components.CheckPodDisruptionBudget(v.Replicas); err != nil {
@@ -140,6 +156,12 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 	values := map[string]any{"prometheus": prometheus}
 	for key, value := range controlPlaneValues(v.ControlPlaneTargets) {
 		values[key] = value
+	}
+	// The chart's default, an operator managing every namespace's instances, has two stacks'
+	// operators in one cluster both reconcile every Prometheus. Its ServiceMonitors and rules may
+	// still come from any namespace.
+	for _, path := range OperatorInstanceNamespacesPaths {
+		SetValueAt(values, path, []any{v.Namespace})
 	}
 	if v.NodeExporterNamespace != "" {
 		values["prometheus-node-exporter"] = map[string]any{"namespaceOverride": v.NodeExporterNamespace}

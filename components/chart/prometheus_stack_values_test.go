@@ -17,7 +17,7 @@ import (
 
 func testValues() PrometheusValues {
 	return PrometheusValues{
-		Replicas: 2, ClusterName: "prod", Retention: "2d", StorageSize: "100Gi", StorageClass: "gp3",
+		Namespace: "monitoring", Replicas: 2, ClusterName: "prod", Retention: "2d", StorageSize: "100Gi", StorageClass: "gp3",
 		ServiceAccountName: "prometheus", ObjstoreSecretName: "thanos-objstore", PodDisruptionBudget: true,
 		SidecarResources: components.Resources{CPURequest: "50m", MemoryRequest: "128Mi", MemoryLimit: "512Mi"},
 		Drain:            50 * time.Second,

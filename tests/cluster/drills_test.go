@@ -389,7 +389,7 @@ func (p *stackRun) destroy(t *testing.T) {
 			return err == nil && !found, fmt.Sprintf("found %v, %v", found, err)
 		})
 	}
-	if left, err := harness.ReleaseRBACLeft(ctx, suite.cluster.Client, chart.ReleaseName); err != nil || len(left) > 0 {
+	if left, err := harness.ReleaseRBACLeft(ctx, suite.cluster.Client, chart.DefaultReleaseName); err != nil || len(left) > 0 {
 		t.Errorf("the release's RBAC left after destroy: %v (%v)", left, err)
 	}
 	for _, kind := range []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"} {

@@ -41,7 +41,7 @@ const (
 	bucketRegion = "us-east-1"
 
 	// The chart's release, and the names the chart gives its objects for it.
-	releaseName    = chart.ReleaseName
+	releaseName    = chart.DefaultReleaseName
 	prometheusName = releaseName + "-prometheus"
 	operatorName   = releaseName + "-operator"
 	objstoreSecret = "thanos-objstore"

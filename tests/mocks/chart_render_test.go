@@ -39,7 +39,11 @@ func renderStack(t *testing.T, stack string, r *run) *rendered {
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := r.one(t, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack")
+	releases := r.all("kubernetes:helm.sh/v3:Release")
+	if len(releases) != 1 {
+		t.Fatalf("%d Helm releases, want 1", len(releases))
+	}
+	release := releases[0]
 	values, _ := release.Inputs["values"].(map[string]any)
 	objects, err := harness.RenderChart(path, fmt.Sprint(release.Inputs["name"]), fmt.Sprint(release.Inputs["namespace"]), values)
 	if err != nil {

@@ -582,7 +582,7 @@ func clusterChartValues(s *Site) (string, error) {
 // webhookSecretManifest is the admission webhook's certificate Secret, as an extraManifests list
 // (YAML) of the chart: what kube-webhook-certgen would create.
 func webhookSecretManifest(s *Site, _ string) (string, error) {
-	const release = chart.ReleaseName
+	const release = chart.DefaultReleaseName
 	out, err := yaml.Marshal([]any{map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata":   map[string]any{"name": release + "-admission", "namespace": s.Stack.Namespace},

@@ -147,7 +147,7 @@ func generate(ctx context.Context, tools toolenv.Tools, dir string, processes *p
 	if _, err := stack.Up(ctx); err != nil {
 		return nil, fmt.Errorf("pulumi up: %w", err)
 	}
-	const release = chart.ReleaseName
+	const release = chart.DefaultReleaseName
 	if _, err := harness.StartOperator(ctx, cp, processes, ports, tools, d.Namespace, release+"-operator"); err != nil {
 		return nil, err
 	}
