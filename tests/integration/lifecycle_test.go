@@ -204,6 +204,7 @@ func TestLifecycle(t *testing.T) {
 		{Name: "second preview has no changes", Run: func(t *testing.T) { previewNoChanges(ctx, t, stack) }},
 		{Name: "a changed secret chart value: the preview's diff masks both values", Run: func(t *testing.T) { previewMasksSecretValues(ctx, t, stack) }},
 		{Name: "querierReplicas 2 to 3 updates only the querier Deployment", Run: func(t *testing.T) { scaleQuerier(ctx, t, stack) }},
+		{Name: "a second stack beside it: its own release, namespace and operator; its destroy leaves the first whole", Run: func(t *testing.T) { stackBeside(ctx, t) }},
 		{Name: "stack references: a pulumi-eks-shaped cluster stack in, the README's consumers out", Run: func(t *testing.T) { stackReferences(ctx, t, stack) }},
 		{Name: "kube-score: nothing on the program's objects, only accepted findings on the chart's (prod shape)", Run: func(t *testing.T) { lintProgramObjects(ctx, t, prodLintPolicy) }},
 		{Name: "kube-score: nothing on the program's objects, only accepted findings on the chart's (dev shape)", Run: func(t *testing.T) { lintDevShape(ctx, t, stack) }},
@@ -480,14 +481,14 @@ func destroy(ctx context.Context, t *testing.T, stack auto.Stack) {
 	if want := []string{"default", "kube-node-lease", "kube-public", "kube-system"}; !slices.Equal(nsNames, want) {
 		t.Errorf("namespaces after destroy %v, want %v", nsNames, want)
 	}
-	// In kube-system, only the operator's kubelet Service (its --kubelet-service flag).
+	// In kube-system, only the operators' kubelet Services (their --kubelet-service flag).
 	kubeletService := strings.TrimPrefix(operatorFlag(t, "kubelet-service"), "kube-system/")
 	services, err := suite.cluster.Client.List(ctx, "/api/v1/namespaces/kube-system/services")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, svc := range services {
-		if name := str(svc, "metadata", "name"); name != kubeletService {
+		if name := str(svc, "metadata", "name"); name != kubeletService && name != besideKubeletService {
 			t.Errorf("Service kube-system/%s left after destroy", name)
 		}
 	}

@@ -43,7 +43,9 @@ func StartOperator(ctx context.Context, cp *kube.ControlPlane, procs *procs.Proc
 		return nil, err
 	}
 	op := &Operator{Generated: container.Args, ServiceAccount: objects.Str(template, "spec", "serviceAccountName")}
-	dir := filepath.Join(procs.Dir, "prometheus-operator")
+	// One directory and log per release's operator: two stacks in a cluster run two.
+	name := "prometheus-operator-" + namespace
+	dir := filepath.Join(procs.Dir, name)
 	site := &Site{Dir: dir}
 	if site.HTTPAddr, err = ports.Addr(); err != nil {
 		return nil, err
@@ -73,7 +75,7 @@ func StartOperator(ctx context.Context, cp *kube.ControlPlane, procs *procs.Proc
 	for k, v := range resolved {
 		env = append(env, k+"="+v)
 	}
-	if op.Proc, err = procs.Start("prometheus-operator", tools.Operator, op.Args, env, ""); err != nil {
+	if op.Proc, err = procs.Start(name, tools.Operator, op.Args, env, ""); err != nil {
 		return nil, err
 	}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
