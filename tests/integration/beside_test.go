@@ -105,24 +105,18 @@ func stackBeside(ctx context.Context, t *testing.T) {
 	}
 }
 
-// operatorDeploymentIn is the name of the chart's operator Deployment in a release's namespace:
-// the one whose name ends in -operator (the chart's "kube-prometheus-stack.operator.fullname").
+// operatorDeploymentIn is the name of the chart's operator Deployment in a release's namespace.
 func operatorDeploymentIn(ctx context.Context, t *testing.T, ns string) string {
 	t.Helper()
 	names, err := suite.cluster.Client.Names(ctx, "/apis/apps/v1/namespaces/"+ns+"/deployments")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var operators []string
-	for _, name := range names {
-		if strings.HasSuffix(name, "-operator") {
-			operators = append(operators, name)
-		}
+	name, err := harness.OperatorDeployment(names)
+	if err != nil {
+		t.Fatalf("%s: %v", ns, err)
 	}
-	if len(operators) != 1 {
-		t.Fatalf("operator Deployments in %s: %v, want one", ns, operators)
-	}
-	return operators[0]
+	return name
 }
 
 // onlyName is the name of the one object a list path holds.

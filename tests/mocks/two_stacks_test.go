@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
+	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
 )
 
@@ -91,20 +91,18 @@ func sharedKeys(a, b map[string]bool) []string {
 	return out
 }
 
-// operatorDeployment is the chart's prometheus-operator Deployment: the one whose name ends in
-// -operator (the chart's "kube-prometheus-stack.operator.fullname").
+// operatorDeployment is the chart's prometheus-operator Deployment.
 func operatorDeployment(t *testing.T, r *rendered) objects.Object {
 	t.Helper()
-	var found []objects.Object
+	var names []string
 	for _, d := range r.all("Deployment") {
-		if strings.HasSuffix(d.Name(), "-operator") {
-			found = append(found, d)
-		}
+		names = append(names, d.Name())
 	}
-	if len(found) != 1 {
-		t.Fatalf("%d operator Deployments rendered, want 1", len(found))
+	name, err := harness.OperatorDeployment(names)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return found[0]
+	return r.one(t, "Deployment", name)
 }
 
 // containerArgs are the arguments of a workload's first container.

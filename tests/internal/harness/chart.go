@@ -199,3 +199,19 @@ func ReleaseRBACLeft(ctx context.Context, client *kube.KubeClient, release strin
 	}
 	return left, nil
 }
+
+// OperatorDeployment picks the chart's prometheus-operator Deployment among the names of a
+// release's Deployments: the one whose name ends in -operator (the chart's
+// "kube-prometheus-stack.operator.fullname", the release's prefix cut to 26 characters).
+func OperatorDeployment(names []string) (string, error) {
+	var operators []string
+	for _, name := range names {
+		if strings.HasSuffix(name, "-operator") {
+			operators = append(operators, name)
+		}
+	}
+	if len(operators) != 1 {
+		return "", fmt.Errorf("operator Deployments %v, want one", operators)
+	}
+	return operators[0], nil
+}
