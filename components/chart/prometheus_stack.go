@@ -162,8 +162,13 @@ func NewPrometheusStack(ctx *pulumi.Context, name string, args *PrometheusStackA
 	// Prometheus pods mount the objstore Secret: it exists before they start. The operator needs
 	// its CRDs at start.
 	releaseDependsOn := append(append([]pulumi.Resource{secret}, crds...), args.ReleaseDependsOn...)
+	// The resource keeps one name whatever the release's: another release name (or namespace)
+	// replaces the release, and the old one goes first, since two releases of the chart in one
+	// cluster would want the same node-exporter host port, and the same cluster-wide names under
+	// the same release name.
 	releaseName := args.releaseName()
-	release, err := helmv3.NewRelease(ctx, releaseName, releaseArgs(args, values.helm), parent, pulumi.DependsOn(releaseDependsOn))
+	release, err := helmv3.NewRelease(ctx, DefaultReleaseName, releaseArgs(args, values.helm), parent,
+		pulumi.DependsOn(releaseDependsOn), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("prometheus stack: %w", err)
 	}

@@ -36,6 +36,11 @@ func TestTwoStacksInOneClusterKeepApart(t *testing.T) {
 		if got := s.rendered.release.Inputs["name"]; got != s.release {
 			t.Errorf("%s: the Helm release is %v, want %s", s.name, got, s.release)
 		}
+		// One resource name whatever the release's: a new release name replaces the release (and
+		// the old goes first: two releases in one cluster collide on node-exporter's host port).
+		if r := s.rendered.release; r.Name != chart.DefaultReleaseName || !r.DeleteBeforeReplace {
+			t.Errorf("%s: the release is resource %q with deleteBeforeReplace %v, want %q and true", s.name, r.Name, r.DeleteBeforeReplace, chart.DefaultReleaseName)
+		}
 		args := containerArgs(operatorDeployment(t, s.rendered))
 		for _, flag := range []string{"--prometheus-instance-namespaces", "--alertmanager-instance-namespaces", "--thanos-ruler-instance-namespaces"} {
 			if want := flag + "=" + s.namespace; !slices.Contains(args, want) {
