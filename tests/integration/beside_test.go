@@ -53,7 +53,7 @@ func stackBeside(ctx context.Context, t *testing.T) {
 		generated []string
 		namespace string
 	}{{"the main stack's", operator.Generated, namespace}, {"the stack beside's", besideOperator.Generated, besideNamespace}} {
-		for _, flag := range []string{"--prometheus-instance-namespaces", "--alertmanager-instance-namespaces", "--thanos-ruler-instance-namespaces"} {
+		for _, flag := range harness.OperatorInstanceNamespaceFlags {
 			if want := flag + "=" + op.namespace; !slices.Contains(op.generated, want) {
 				t.Errorf("%s operator runs without %s: %q", op.name, want, op.generated)
 			}

@@ -42,7 +42,7 @@ func TestTwoStacksInOneClusterKeepApart(t *testing.T) {
 			t.Errorf("%s: the release is resource %q with deleteBeforeReplace %v, want %q and true", s.name, r.Name, r.DeleteBeforeReplace, chart.DefaultReleaseName)
 		}
 		args := containerArgs(operatorDeployment(t, s.rendered))
-		for _, flag := range []string{"--prometheus-instance-namespaces", "--alertmanager-instance-namespaces", "--thanos-ruler-instance-namespaces"} {
+		for _, flag := range harness.OperatorInstanceNamespaceFlags {
 			if want := flag + "=" + s.namespace; !slices.Contains(args, want) {
 				t.Errorf("%s: the operator's arguments %q lack %s", s.name, args, want)
 			}

@@ -215,3 +215,8 @@ func OperatorDeployment(names []string) (string, error) {
 	}
 	return operators[0], nil
 }
+
+// OperatorInstanceNamespaceFlags are the operator's flags that the chart renders from the values
+// of chart.OperatorInstanceNamespacesPaths (templates/prometheus-operator/deployment.yaml of
+// ChartVersion): each names the namespaces whose instances the operator manages.
+var OperatorInstanceNamespaceFlags = []string{"--prometheus-instance-namespaces", "--alertmanager-instance-namespaces", "--thanos-ruler-instance-namespaces"}
