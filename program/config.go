@@ -65,6 +65,11 @@ type Config struct {
 	// NodeExporterNamespace is where the chart's node-exporter runs; empty when the chart's
 	// node-exporter is off (chartValues nodeExporter.enabled: false).
 	NodeExporterNamespace string
+	// NodeExporterPort is the port node-exporter listens on, on the node's network.
+	NodeExporterPort int
+	// MonitorNamespaces are the namespaces whose monitors and rules the stack loads besides its
+	// own; empty: every namespace's.
+	MonitorNamespaces []string
 	// ChartResources size the chart's own workloads.
 	ChartResources chart.WorkloadResources
 }
@@ -107,6 +112,8 @@ func readConfig(r *reader) Config {
 	c.ThanosDashboards = r.boolean("thanosDashboards")
 	readNetworkPolicies(r, &c)
 	c.NodeExporterNamespace = readNodeExporterNamespace(r, c.Namespace, c.ChartValues)
+	c.NodeExporterPort = readNodeExporterPort(r, c.NodeExporterNamespace != "")
+	c.MonitorNamespaces = readNamespaceList(r, "monitorNamespaces")
 	checkPodDisruptionBudgets(r, c)
 	c.ChartResources = readChartResources(r)
 	return c

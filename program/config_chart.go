@@ -105,3 +105,19 @@ func readNodeExporterNamespace(r *reader, namespace string, chartValues map[stri
 	}
 	return name
 }
+
+// readNodeExporterPort reads node-exporter's port; node-exporter off (enabled false), the key may
+// not be set.
+func readNodeExporterPort(r *reader, enabled bool) int {
+	if !enabled {
+		if _, set := r.lookup(ProjectName + ":nodeExporterPort"); set {
+			r.fail("nodeExporterPort", "is set while chartValues turn node-exporter off (nodeExporter.enabled: false); remove one of them")
+		}
+		return 0
+	}
+	port := r.integer("nodeExporterPort", chart.MinNodeExporterPort)
+	if port > 65535 {
+		r.fail("nodeExporterPort", "%d is not a port (at most 65535)", port)
+	}
+	return port
+}

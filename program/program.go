@@ -176,6 +176,8 @@ func deployPrometheusStack(ctx *pulumi.Context, cfg Config, target kubernetesTar
 			ControlPlaneTargets:   chart.ControlPlaneTargets{ControlPlane: cfg.ControlPlaneMetrics, KubeProxy: cfg.KubeProxyMetrics},
 			GlobalViewURL:         globalViewURL(cfg),
 			NodeExporterNamespace: cfg.NodeExporterNamespace,
+			NodeExporterPort:      cfg.NodeExporterPort,
+			MonitorNamespaces:     cfg.MonitorNamespaces,
 			ChartResources:        cfg.ChartResources,
 		},
 	}, target.children)

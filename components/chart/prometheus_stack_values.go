@@ -56,6 +56,15 @@ type PrometheusValues struct {
 	// needs the host's network, PID namespace and filesystem, which the restricted Pod Security
 	// level of the release's namespace forbids. It must exist. Empty: the release's namespace.
 	NodeExporterNamespace string
+	// NodeExporterPort is the port node-exporter listens on, on each node's network, and its
+	// Service targets (DefaultNodeExporterPort, at least MinNodeExporterPort). Required with
+	// NodeExporterNamespace.
+	NodeExporterPort int
+	// MonitorNamespaces are the namespaces whose ServiceMonitors, PodMonitors, Probes,
+	// ScrapeConfigs and PrometheusRules the Prometheus loads, and whose AlertmanagerConfigs the
+	// Alertmanager does, with Namespace always among them (MonitorNamespaceSelectorPaths). Empty:
+	// every namespace's, the chart's default.
+	MonitorNamespaces []string
 	// WorkloadResources size the chart's other workloads (Grafana, the operator, its config reloaders,
 	// kube-state-metrics, node-exporter, the admission webhook's Jobs, Alertmanager). An empty
 	// field leaves the chart's default: no requests and no limits.
@@ -73,6 +82,55 @@ var OperatorInstanceNamespacesPaths = [][]string{
 }
 
 const operatorInstanceNamespacesWhy = "the operator manages the instances of the release's namespace only: another stack's operator in the cluster manages its own"
+
+// MonitorNamespaceSelectorPaths are the chart values that select the namespaces whose monitors,
+// rules and AlertmanagerConfigs the release's Prometheus and Alertmanager load.
+var MonitorNamespaceSelectorPaths = [][]string{
+	prometheusSpecValue("serviceMonitorNamespaceSelector"),
+	prometheusSpecValue("podMonitorNamespaceSelector"),
+	prometheusSpecValue("probeNamespaceSelector"),
+	prometheusSpecValue("scrapeConfigNamespaceSelector"),
+	prometheusSpecValue("ruleNamespaceSelector"),
+	{"alertmanager", "alertmanagerSpec", "alertmanagerConfigNamespaceSelector"},
+}
+
+const monitorNamespacesWhy = "set from monitorNamespaces: the namespaces whose monitors and rules the stack loads"
+
+// NamespaceNameLabel is the label Kubernetes gives every namespace, its name (1.22 and later).
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// monitorNamespaceSelector selects the namespaces listed and the release's own.
+func monitorNamespaceSelector(own string, listed []string) map[string]any {
+	names := []any{own}
+	seen := map[string]bool{own: true}
+	for _, n := range listed {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return map[string]any{"matchExpressions": []any{map[string]any{
+		"key": NamespaceNameLabel, "operator": "In", "values": names,
+	}}}
+}
+
+// Node-exporter's port on each node's network: the chart's default, and the lowest a process
+// that is not root may listen on (node-exporter runs as nobody, without capabilities).
+const (
+	DefaultNodeExporterPort = 9100
+	MinNodeExporterPort     = 1024
+)
+
+// NodeExporterPortPaths are the chart values of node-exporter's port: the port it listens on
+// (and, on the host's network, takes on the node) and the one its Service sends to, which the
+// subchart does not derive from it (prometheus-node-exporter's values.yaml: service.targetPort
+// 9100).
+var NodeExporterPortPaths = [][]string{
+	{"prometheus-node-exporter", "service", "port"},
+	{"prometheus-node-exporter", "service", "targetPort"},
+}
+
+const nodeExporterPortWhy = "set from nodeExporterPort: node-exporter's port on the node, which its Service must target too"
 
 // ThanosDatasourceName and ThanosDatasourceUID identify the Grafana datasource of the global view.
 const (
@@ -158,13 +216,24 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 		values[key] = value
 	}
 	// The chart's default, an operator managing every namespace's instances, has two stacks'
-	// operators in one cluster both reconcile every Prometheus. Its ServiceMonitors and rules may
-	// still come from any namespace.
+	// operators in one cluster both reconcile every Prometheus. Its ServiceMonitors and rules come
+	// from any namespace unless MonitorNamespaces lists them.
 	for _, path := range OperatorInstanceNamespacesPaths {
 		SetValueAt(values, path, []any{v.Namespace})
 	}
+	if len(v.MonitorNamespaces) > 0 {
+		for _, path := range MonitorNamespaceSelectorPaths {
+			SetValueAt(values, path, monitorNamespaceSelector(v.Namespace, v.MonitorNamespaces))
+		}
+	}
 	if v.NodeExporterNamespace != "" {
+		if v.NodeExporterPort < MinNodeExporterPort || v.NodeExporterPort > 65535 {
+			return nil, fmt.Errorf("prometheus values: node-exporter port %d is not within %d-65535", v.NodeExporterPort, MinNodeExporterPort)
+		}
 		values["prometheus-node-exporter"] = map[string]any{"namespaceOverride": v.NodeExporterNamespace}
+		for _, path := range NodeExporterPortPaths {
+			SetValueAt(values, path, v.NodeExporterPort)
+		}
 	}
 	if v.GlobalViewURL != "" {
 		values["grafana"] = grafanaValues(v.GlobalViewURL)

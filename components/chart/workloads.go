@@ -185,9 +185,10 @@ func chartName(values map[string]any) string {
 	return truncName(name, 50)
 }
 
-// chartFullname is "kube-prometheus-stack.fullname": fullnameOverride; else the release's name if
+// Fullname is "kube-prometheus-stack.fullname", the prefix of the release's objects' names:
+// fullnameOverride; else the release's name if
 // it contains the chart's name, else "<release>-<name>"; at most 26 characters.
-func chartFullname(values map[string]any, releaseName string) string {
+func Fullname(values map[string]any, releaseName string) string {
 	if override := stringValue(values, "fullnameOverride"); override != "" {
 		return truncName(override, 26)
 	}
@@ -234,9 +235,9 @@ func PodsOf(values map[string]any, releaseName string) Pods {
 	if chartEnabled(values, true, "alertmanager", "enabled") {
 		// "kube-prometheus-stack.alertmanager.crname", and the labels the operator gives its pods
 		// (pkg/alertmanager/operator.go, makeSelectorLabels), which the chart's Service selects.
-		crName := chartFullname(values, releaseName) + "-alertmanager"
+		crName := Fullname(values, releaseName) + "-alertmanager"
 		if chartEnabled(values, false, "cleanPrometheusOperatorObjectNames") {
-			crName = chartFullname(values, releaseName)
+			crName = Fullname(values, releaseName)
 		}
 		pods.Alertmanager = map[string]string{"alertmanager": crName, components.LabelName: "alertmanager"}
 	}

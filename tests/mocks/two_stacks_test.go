@@ -3,6 +3,7 @@ package mocks
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -13,26 +14,39 @@ import (
 )
 
 // TestTwoStacksInOneClusterKeepApart: a second stack in the cluster of the first, with its own
-// namespace, chartReleaseName and node-exporter port, as the key's description says, renders (real
-// chart, the program's values) no cluster-wide object and no object in a namespace of the first
-// stack that the first renders too, and no host port the first uses; and each stack's operator
-// manages the Prometheus, Alertmanager and ThanosRuler resources of its own namespace only.
+// namespace, chartReleaseName and nodeExporterPort, and both with monitorNamespaces, as the keys'
+// descriptions say, renders (real chart, the program's values) no cluster-wide object and no
+// object in a namespace of the first stack that the first renders too, and no host port the first
+// uses; every Service sends to a port its pods listen on; each stack's operator manages the
+// Prometheus, Alertmanager and ThanosRuler resources of its own namespace only, and its Prometheus
+// and Alertmanager load the monitors, rules and AlertmanagerConfigs of its own namespace only.
 func TestTwoStacksInOneClusterKeepApart(t *testing.T) {
 	const secondNamespace, secondRelease = "monitoring-b", "kps-b"
+	scoped := stackConfig(t, "dev")
+	scoped[program.ProjectName+":monitorNamespaces"] = "monitoring"
 	second := stackConfig(t, "dev")
 	maps.Copy(second, map[string]string{
-		program.ProjectName + ":namespace":        secondNamespace,
-		program.ProjectName + ":chartReleaseName": secondRelease,
-		program.ProjectName + ":chartValues":      "prometheus-node-exporter: {service: {port: 9101}}",
+		program.ProjectName + ":namespace":         secondNamespace,
+		program.ProjectName + ":chartReleaseName":  secondRelease,
+		program.ProjectName + ":nodeExporterPort":  "9101",
+		program.ProjectName + ":monitorNamespaces": secondNamespace,
 	})
 	stacks := []struct {
 		name, namespace, release string
 		rendered                 *rendered
 	}{
-		{"dev", "monitoring", chart.DefaultReleaseName, renderStack(t, "dev", runProgram(t, "dev", stackConfig(t, "dev")))},
+		{"dev", "monitoring", chart.DefaultReleaseName, renderStack(t, "dev scoped", runProgram(t, "dev", scoped))},
 		{"dev beside it", secondNamespace, secondRelease, renderStack(t, "dev beside it", runProgram(t, "dev", second))},
 	}
 	for _, s := range stacks {
+		for _, miss := range servicePortsMissed(t, s.rendered) {
+			t.Errorf("%s: %s", s.name, miss)
+		}
+		for _, selector := range monitorNamespaceSelectors(t, s.rendered) {
+			if want := []any{s.namespace}; !reflect.DeepEqual(selector.namespaces, want) {
+				t.Errorf("%s: %s selects namespaces %v, want %v", s.name, selector.what, selector.namespaces, want)
+			}
+		}
 		if got := s.rendered.release.Inputs["name"]; got != s.release {
 			t.Errorf("%s: the Helm release is %v, want %s", s.name, got, s.release)
 		}
@@ -115,6 +129,86 @@ func containerArgs(workload objects.Object) []string {
 	var out []string
 	for _, a := range objects.List(objects.List(workload, "spec", "template", "spec", "containers")[0], "args") {
 		out = append(out, fmt.Sprint(a))
+	}
+	return out
+}
+
+// servicePortsMissed names each port of a rendered Service that sends to a port no container of
+// its pods (the rendered workloads it selects) declares: the prometheus-node-exporter subchart,
+// for one, moves its container's port with service.port but its Service's targetPort only with
+// service.targetPort.
+func servicePortsMissed(t *testing.T, r *rendered) []string {
+	t.Helper()
+	var missed []string
+	pods, services := renderedPods(t, r), r.all("Service")
+	if len(services) == 0 {
+		t.Fatal("the chart rendered no Service")
+	}
+	for _, svc := range services {
+		selector := stringMap(objects.Field(svc, "spec", "selector"))
+		declared := map[string]bool{}
+		found := false
+		for _, p := range pods {
+			if p.containers == nil || !selects(selector, p.labels) {
+				continue
+			}
+			found = true
+			for _, ctr := range p.containers {
+				for _, port := range objects.List(ctr["ports"]) {
+					declared[fmt.Sprint(objects.Field(port, "containerPort"))] = true
+					declared[fmt.Sprint(objects.Field(port, "name"))] = true
+				}
+			}
+		}
+		if !found {
+			continue // no selector, or pods the operator makes (their ports are the operator's)
+		}
+		for _, port := range objects.List(svc, "spec", "ports") {
+			target := fmt.Sprint(objects.Field(port, "targetPort"))
+			if objects.Field(port, "targetPort") == nil {
+				target = fmt.Sprint(objects.Field(port, "port"))
+			}
+			if !declared[target] {
+				missed = append(missed, fmt.Sprintf("Service %s port %v sends to %s, which none of its pods declares", svc.Name(), objects.Field(port, "port"), target))
+			}
+		}
+	}
+	return missed
+}
+
+// namespaceSelection is one namespace selector of the rendered Prometheus or Alertmanager
+// resource, and the namespaces its one matchExpression (kubernetes.io/metadata.name In) lists.
+type namespaceSelection struct {
+	what       string
+	namespaces []any
+}
+
+// monitorNamespaceSelectors are the rendered Prometheus's and Alertmanagers' namespace selectors
+// of monitors, rules and AlertmanagerConfigs; every one must be a single In expression on the
+// namespace name.
+func monitorNamespaceSelectors(t *testing.T, r *rendered) []namespaceSelection {
+	t.Helper()
+	fields := map[string][]string{
+		"Prometheus":   {"serviceMonitorNamespaceSelector", "podMonitorNamespaceSelector", "probeNamespaceSelector", "scrapeConfigNamespaceSelector", "ruleNamespaceSelector"},
+		"Alertmanager": {"alertmanagerConfigNamespaceSelector"},
+	}
+	var out []namespaceSelection
+	for kind, names := range fields {
+		resources := r.all(kind)
+		if len(resources) == 0 {
+			t.Fatalf("the chart rendered no %s", kind)
+		}
+		for _, o := range resources {
+			for _, field := range names {
+				what := kind + " " + o.Name() + " " + field
+				expressions := objects.List(o, "spec", field, "matchExpressions")
+				if len(expressions) != 1 || objects.Field(expressions[0], "key") != chart.NamespaceNameLabel || objects.Field(expressions[0], "operator") != "In" {
+					t.Errorf("%s is %v, want one In expression on %s", what, objects.Field(o, "spec", field), chart.NamespaceNameLabel)
+					continue
+				}
+				out = append(out, namespaceSelection{what, objects.List(expressions[0], "values")})
+			}
+		}
 	}
 	return out
 }
