@@ -83,6 +83,20 @@ var OperatorInstanceNamespacesPaths = [][]string{
 
 const operatorInstanceNamespacesWhy = "the operator manages the instances of the release's namespace only: another stack's operator in the cluster manages its own"
 
+// KubeletServicePath is the chart value naming the kube-system Service through which the
+// release's operator lists every node's kubelet (its --kubelet-service), and which the chart's
+// kubelet ServiceMonitor finds by labels every operator gives it.
+var KubeletServicePath = []string{"prometheusOperator", "kubeletService", "name"}
+
+// KubeletService is that Service's name for every stack: the chart's default for the default
+// release ("<fullname>-kubelet"), so that a stack of one cluster keeps the Service it had. One per
+// cluster, kept alike by every stack's operator: with one per release, each stack's kubelet
+// ServiceMonitor would select every release's and scrape each kubelet once per stack, doubling
+// every kubelet and cAdvisor series (and the sums over them) beside a second stack.
+const KubeletService = DefaultReleaseName + "-kubelet"
+
+const kubeletServiceWhy = "one kubelet Service per cluster, whatever the release: every stack's kubelet ServiceMonitor selects every such Service (KubeletService)"
+
 // MonitorNamespaceSelectorPaths are the chart values that select the namespaces whose monitors,
 // rules and AlertmanagerConfigs the release's Prometheus and Alertmanager load.
 var MonitorNamespaceSelectorPaths = [][]string{
@@ -221,6 +235,7 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 	for _, path := range OperatorInstanceNamespacesPaths {
 		SetValueAt(values, path, []any{v.Namespace})
 	}
+	SetValueAt(values, KubeletServicePath, KubeletService)
 	if len(v.MonitorNamespaces) > 0 {
 		for _, path := range MonitorNamespaceSelectorPaths {
 			SetValueAt(values, path, monitorNamespaceSelector(v.Namespace, v.MonitorNamespaces))

@@ -57,6 +57,7 @@ var OwnedChartValues = []OwnedChartValue{
 	{OperatorInstanceNamespacesPaths[0], operatorInstanceNamespacesWhy},
 	{OperatorInstanceNamespacesPaths[1], operatorInstanceNamespacesWhy},
 	{OperatorInstanceNamespacesPaths[2], operatorInstanceNamespacesWhy},
+	{KubeletServicePath, kubeletServiceWhy},
 	{MonitorNamespaceSelectorPaths[0], monitorNamespacesWhy},
 	{MonitorNamespaceSelectorPaths[1], monitorNamespacesWhy},
 	{MonitorNamespaceSelectorPaths[2], monitorNamespacesWhy},

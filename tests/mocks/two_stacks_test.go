@@ -56,6 +56,11 @@ func TestTwoStacksInOneClusterKeepApart(t *testing.T) {
 			t.Errorf("%s: the release is resource %q with deleteBeforeReplace %v, want %q and true", s.name, r.Name, r.DeleteBeforeReplace, chart.DefaultReleaseName)
 		}
 		args := containerArgs(operatorDeployment(t, s.rendered))
+		// One kubelet Service in the cluster, which both operators keep: each stack's kubelet
+		// ServiceMonitor selects every operator's kubelet Service by its labels.
+		if want := "--kubelet-service=kube-system/" + chart.KubeletService; !slices.Contains(args, want) {
+			t.Errorf("%s: the operator's arguments %q lack %s", s.name, args, want)
+		}
 		for _, flag := range harness.OperatorInstanceNamespaceFlags {
 			if want := flag + "=" + s.namespace; !slices.Contains(args, want) {
 				t.Errorf("%s: the operator's arguments %q lack %s", s.name, args, want)
