@@ -2,6 +2,7 @@ package chart
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,8 +63,9 @@ type PrometheusValues struct {
 	NodeExporterPort int
 	// MonitorNamespaces are the namespaces whose ServiceMonitors, PodMonitors, Probes,
 	// ScrapeConfigs and PrometheusRules the Prometheus loads, and whose AlertmanagerConfigs the
-	// Alertmanager does, with Namespace always among them (MonitorNamespaceSelectorPaths). Empty:
-	// every namespace's, the chart's default.
+	// Alertmanager does, with Namespace and NodeExporterNamespace (node-exporter's ServiceMonitor
+	// is there) always among them (MonitorNamespaceSelectorPaths). Empty: every namespace's, the
+	// chart's default.
 	MonitorNamespaces []string
 	// WorkloadResources size the chart's other workloads (Grafana, the operator, its config reloaders,
 	// kube-state-metrics, node-exporter, the admission webhook's Jobs, Alertmanager). An empty
@@ -113,11 +115,15 @@ const monitorNamespacesWhy = "set from monitorNamespaces: the namespaces whose m
 // NamespaceNameLabel is the label Kubernetes gives every namespace, its name (1.22 and later).
 const NamespaceNameLabel = "kubernetes.io/metadata.name"
 
-// monitorNamespaceSelector selects the namespaces listed and the release's own.
-func monitorNamespaceSelector(own string, listed []string) map[string]any {
-	names := []any{own}
-	seen := map[string]bool{own: true}
-	for _, n := range listed {
+// monitorNamespaceSelector selects the stack's own namespaces (the release's, and node-exporter's,
+// where the subchart puts its ServiceMonitor) and the ones listed.
+func monitorNamespaceSelector(own, listed []string) map[string]any {
+	var names []any
+	seen := map[string]bool{}
+	for _, n := range append(slices.Clone(own), listed...) {
+		if n == "" {
+			continue
+		}
 		if !seen[n] {
 			seen[n] = true
 			names = append(names, n)
@@ -238,7 +244,7 @@ func PrometheusStackValues(v PrometheusValues) (map[string]any, error) {
 	SetValueAt(values, KubeletServicePath, KubeletService)
 	if len(v.MonitorNamespaces) > 0 {
 		for _, path := range MonitorNamespaceSelectorPaths {
-			SetValueAt(values, path, monitorNamespaceSelector(v.Namespace, v.MonitorNamespaces))
+			SetValueAt(values, path, monitorNamespaceSelector([]string{v.Namespace, v.NodeExporterNamespace}, v.MonitorNamespaces))
 		}
 	}
 	if v.NodeExporterNamespace != "" {

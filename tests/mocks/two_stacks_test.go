@@ -43,7 +43,8 @@ func TestTwoStacksInOneClusterKeepApart(t *testing.T) {
 			t.Errorf("%s: %s", s.name, miss)
 		}
 		for _, selector := range monitorNamespaceSelectors(t, s.rendered) {
-			if want := []any{s.namespace}; !reflect.DeepEqual(selector.namespaces, want) {
+			// node-exporter's ServiceMonitor is in its own namespace.
+			if want := []any{s.namespace, s.namespace + "-node-exporter"}; !reflect.DeepEqual(selector.namespaces, want) {
 				t.Errorf("%s: %s selects namespaces %v, want %v", s.name, selector.what, selector.namespaces, want)
 			}
 		}
