@@ -154,7 +154,7 @@ func (p *stackRun) prometheusRollout(t *testing.T) {
 	for _, pod := range p.prometheusPods(t) {
 		before[objects.Str(pod, "metadata", "uid")] = true
 	}
-	drain, start := newDrainWatch("prometheus-"+prometheusName), time.Now()
+	drain, start := newDrainWatch("prometheus-"+p.prometheus), time.Now()
 	seen := p.upWatchingUntil(t, map[string]string{"sidecarCpuRequest": "25m"}, logChanges(t, func() string {
 		if err := drain.poll(p.ctx, p.namespace); err != nil {
 			return "error: " + err.Error()
@@ -237,7 +237,7 @@ func (p *stackRun) evictions(t *testing.T) {
 		labels map[string]string
 	}{
 		{"store gateways", thanos.StoreGatewayLabels("thanos").Selector()},
-		{"Prometheus", map[string]string{"operator.prometheus.io/name": prometheusName}},
+		{"Prometheus", p.prometheusSelector()},
 		{"queriers", thanos.QuerierLabels("thanos").Selector()},
 	} {
 		// Both replicas healthy first: the drills before this one delete and restart pods.
@@ -280,7 +280,7 @@ func (p *stackRun) evictions(t *testing.T) {
 // bucket already).
 func (p *stackRun) tsdbBlocks(t *testing.T, pod string) []string {
 	t.Helper()
-	claim := "prometheus-" + prometheusName + "-db-" + pod // the operator's volume claim template
+	claim := "prometheus-" + p.prometheus + "-db-" + pod // the operator's volume claim template
 	pvc, found, err := suite.cluster.Client.Get(p.ctx, fmt.Sprintf("/api/v1/namespaces/%s/persistentvolumeclaims/%s", p.namespace, claim))
 	if err != nil || !found {
 		t.Fatalf("claim %s: found %v, %v", claim, found, err)
@@ -324,6 +324,11 @@ func (p *stackRun) tsdbBlocks(t *testing.T, pod string) []string {
 }
 
 func (p *stackRun) bucketOutage(t *testing.T) {
+	p.withMinIOAlone(t, func() { p.stopMinIO(t) })
+}
+
+// stopMinIO stops MinIO for minutes and checks that every block cut meanwhile reaches the bucket.
+func (p *stackRun) stopMinIO(t *testing.T) {
 	ctx := p.ctx
 	const outage = 3 * time.Minute
 	start := time.Now()
@@ -376,6 +381,7 @@ func (p *stackRun) bucketOutage(t *testing.T) {
 
 func (p *stackRun) destroy(t *testing.T) {
 	ctx := p.ctx
+	defer p.releaseMinIO()
 	if p.stack.Name() == "" {
 		t.Log("nothing to destroy: the stack was never created")
 		return
@@ -389,16 +395,18 @@ func (p *stackRun) destroy(t *testing.T) {
 			return err == nil && !found, fmt.Sprintf("found %v, %v", found, err)
 		})
 	}
-	if left, err := harness.ReleaseRBACLeft(ctx, suite.cluster.Client, chart.DefaultReleaseName); err != nil || len(left) > 0 {
+	if left, err := harness.ReleaseRBACLeft(ctx, suite.cluster.Client, p.release); err != nil || len(left) > 0 {
 		t.Errorf("the release's RBAC left after destroy: %v (%v)", left, err)
 	}
+	// The chart's webhook configurations ("<fullname>-admission"); another stack's stay.
+	webhooks := chart.Fullname(nil, p.release) + "-admission"
 	for _, kind := range []string{"validatingwebhookconfigurations", "mutatingwebhookconfigurations"} {
-		items, err := suite.cluster.Client.List(ctx, "/apis/admissionregistration.k8s.io/v1/"+kind)
+		names, err := suite.cluster.Client.Names(ctx, "/apis/admissionregistration.k8s.io/v1/"+kind)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(items) > 0 {
-			t.Errorf("%d %s left after destroy", len(items), kind)
+		if slices.Contains(names, webhooks) {
+			t.Errorf("%s %s left after destroy", kind, webhooks)
 		}
 	}
 	// MinIO is the environment's, not the stack's: it stays, with the blocks.

@@ -7,17 +7,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 )
 
 // TestLocalStack runs the local stack as the README's "Try it locally" says, on the one-node
 // cluster: MinIO from deploy/local/minio.yaml, `pulumi up`, every pod Ready, the querier finding
 // the sidecar and the store gateway, Prometheus loading the Thanos mixin's alerts and scraping the
-// jobs they select, ten minutes later no alert but the always-on ones, then `pulumi destroy`.
+// jobs they select, ten minutes later no alert but the always-on ones, then `pulumi destroy`. It
+// runs beside TestProdShapedStack, as a second stack of the cluster (shared_test.go).
 func TestLocalStack(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	p := &stackRun{ctx: ctx, name: "local", namespace: "monitoring"}
+	// Beside the prod-shaped stack, it loads the monitors and rules of its namespace only.
+	p := &stackRun{ctx: ctx, name: "local", namespace: "monitoring", release: chart.DefaultReleaseName,
+		overrides: map[string]string{"monitorNamespaces": "monitoring"}}
 	steps.Run(t, []steps.Step{
 		{Name: "up: every pod of the program and the chart Ready", Run: p.up},
 		{Name: "the querier finds the sidecar and the store gateway through DNS SRV", Run: p.discovery},

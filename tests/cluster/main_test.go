@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/prometheus-thanos/prometheus-thanos/components"
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/toolenv"
@@ -93,7 +94,7 @@ func runMain(m *testing.M) int {
 // cluster suite's chart values (the Prometheus resource's and the operator's arguments included),
 // the program's Thanos image, and the MinIO of deploy/local/minio.yaml.
 func stackImages() ([]string, error) {
-	site, err := stackSite(nil, "monitoring")
+	site, err := stackSite(nil, "monitoring", chart.DefaultReleaseName)
 	if err != nil {
 		return nil, err
 	}

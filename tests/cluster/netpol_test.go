@@ -97,7 +97,7 @@ func (p *stackRun) networkPoliciesEnforced(t *testing.T) {
 	}
 	control := podIP(minio[0]) + ":9000"
 	fenced := slices.Clone(storeAPIs)
-	ksm := readyPods(p.ctx, t, p.namespace, chart.PodsOf(map[string]any{}, components.ChartName).KubeStateMetrics)
+	ksm := readyPods(p.ctx, t, p.namespace, chart.PodsOf(map[string]any{}, p.release).KubeStateMetrics)
 	if len(ksm) == 0 {
 		t.Fatal("no kube-state-metrics pod Ready")
 	}

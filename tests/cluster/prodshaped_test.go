@@ -22,8 +22,22 @@ import (
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/steps"
 )
 
+// The prod-shaped stack's namespace and release: it runs beside the local stack, which keeps the
+// program's defaults.
+const (
+	prodShapedNamespace = "prod-shaped"
+	prodShapedRelease   = "prod-kube-prometheus-stack"
+)
+
 // prodShapedOverrides make the local stack prod-shaped: the test's scenario, not a substitution.
+// Beside the local stack, it has a namespace, a release and a node-exporter port of its own, and
+// each stack loads the monitors and rules of its own namespace only (docs/operations.md, "Several
+// stacks in one cluster").
 var prodShapedOverrides = map[string]string{
+	"namespace":             prodShapedNamespace,
+	"chartReleaseName":      prodShapedRelease,
+	"nodeExporterPort":      "9101",
+	"monitorNamespaces":     prodShapedNamespace,
 	"clusterName":           "prod-shaped",
 	"prometheusReplicas":    "2",
 	"querierReplicas":       "2",
@@ -34,13 +48,15 @@ var prodShapedOverrides = map[string]string{
 
 // stackRun is one stack of the suite on the cluster, and what its steps share.
 type stackRun struct {
-	ctx       context.Context
-	name      string
-	namespace string
-	overrides map[string]string
-	stack     auto.Stack
-	config    map[string]string
-	minio     *harness.MinIO
+	ctx  context.Context
+	name string
+	// namespace and release are the stack's namespace and chart release, as its configuration
+	// (overrides) sets them.
+	namespace, release string
+	overrides          map[string]string
+	stack              auto.Stack
+	config             map[string]string
+	minio              *harness.MinIO
 	// ownBucket gives the stack a bucket and a MinIO user of its own instead of Pulumi.local.yaml's
 	// bucket and MinIO's root user.
 	ownBucket bool
@@ -49,6 +65,10 @@ type stackRun struct {
 	// readyAt is when the up step saw every pod of the stack Ready: the settled step counts its
 	// settling from there.
 	readyAt time.Time
+	// prometheus names the chart's Prometheus resource, found after up.
+	prometheus string
+	// holdsMinIO: the stack holds the shared MinIO (sharedMinIO).
+	holdsMinIO bool
 }
 
 // longTerm is a query over an uploaded range and its answer, taken with every replica running.
@@ -58,15 +78,14 @@ type longTerm struct {
 	series []promapi.Series
 }
 
-const prometheusName = "kube-prometheus-stack-prometheus" // the chart's Prometheus resource
-
 // TestProdShapedStack runs a prod-shaped stack (2 Prometheus, 2 queriers, 2 store gateways,
 // PodDisruptionBudgets) as pods, checks the data path end to end, runs the drills, and destroys
 // it. Each step depends on the ones before it.
 func TestProdShapedStack(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
-	p := &stackRun{ctx: ctx, name: "prod-shaped", namespace: "monitoring", overrides: prodShapedOverrides, ownBucket: true}
+	p := &stackRun{ctx: ctx, name: "prod-shaped", namespace: prodShapedNamespace, release: prodShapedRelease, overrides: prodShapedOverrides, ownBucket: true}
 	steps.Run(t, []steps.Step{
 		{Name: "up: every pod of the program and the chart Ready", Run: p.up},
 		{Name: "the queriers find every sidecar and store gateway through DNS SRV", Run: p.discovery},
@@ -93,10 +112,9 @@ func TestProdShapedStack(t *testing.T) {
 
 func (p *stackRun) up(t *testing.T) {
 	ctx := p.ctx
-	if len(readyPods(ctx, t, "minio", map[string]string{"app.kubernetes.io/name": "minio"})) == 0 {
-		deployLocalMinIO(ctx, t)
-	}
-	p.config = localStackConfig(t, p.namespace, p.overrides)
+	p.holdMinIO(ctx, t)
+	p.registerNamespaces()
+	p.config = localStackConfig(t, p.namespace, p.release, p.overrides)
 	if p.ownBucket {
 		// The stack's own bucket and MinIO user, as a platform team gives each cluster: the blocks
 		// the local stack uploaded stay out of this stack's answers, and rotating the user's keys
@@ -114,6 +132,11 @@ func (p *stackRun) up(t *testing.T) {
 	// node-exporter runs apart, in a namespace that lets it use the host.
 	waitPodsReady(ctx, t, p.namespace+"-node-exporter", 5*time.Minute)
 	p.readyAt = time.Now()
+	names, err := suite.cluster.Client.Names(ctx, "/apis/monitoring.coreos.com/v1/namespaces/"+p.namespace+"/prometheuses")
+	if err != nil || len(names) != 1 {
+		t.Fatalf("Prometheus resources of %s: %v (%v), want the chart's one", p.namespace, names, err)
+	}
+	p.prometheus = names[0]
 	t.Logf("up to every pod Ready: %v", time.Since(start).Round(time.Second))
 	for component, want := range map[string]int{"query": p.replicas(t, "querierReplicas"), "store": p.replicas(t, "storeReplicas"), "compact": 1} {
 		labels := components.ThanosLabels{Component: component, Instance: "thanos"}.Selector()
@@ -136,7 +159,6 @@ func (p *stackRun) up(t *testing.T) {
 	site.AccessKey, site.SecretKey = minioCredentials(t)
 	minioPods := readyPods(ctx, t, "minio", map[string]string{"app.kubernetes.io/name": "minio"})
 	site.Endpoint = podIP(minioPods[0]) + ":9000"
-	var err error
 	if p.minio, err = harness.ConnectMinIO(site, p.config["existingBucketRegion"]); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +181,12 @@ func atoi(t testing.TB, s string) int {
 
 // prometheusPods are the Ready Prometheus pods of the stack.
 func (p *stackRun) prometheusPods(t testing.TB) []map[string]any {
-	return readyPods(p.ctx, t, p.namespace, map[string]string{"operator.prometheus.io/name": prometheusName})
+	return readyPods(p.ctx, t, p.namespace, p.prometheusSelector())
+}
+
+// prometheusSelector selects the pods of the stack's Prometheus.
+func (p *stackRun) prometheusSelector() map[string]string {
+	return map[string]string{"operator.prometheus.io/name": p.prometheus}
 }
 
 // storeAPIAddresses are the gRPC addresses of the pods behind the peers Service.
@@ -362,7 +389,7 @@ func (p *stackRun) sameAnswer(t *testing.T, what string, params map[string][]str
 // setPrometheusReplicas scales the chart's Prometheus resource; the operator scales its pods.
 func (p *stackRun) setPrometheusReplicas(t *testing.T, n int) {
 	t.Helper()
-	path := fmt.Sprintf("/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses/%s", p.namespace, prometheusName)
+	path := fmt.Sprintf("/apis/monitoring.coreos.com/v1/namespaces/%s/prometheuses/%s", p.namespace, p.prometheus)
 	if err := suite.cluster.Client.MergePatch(p.ctx, path, map[string]any{"spec": map[string]any{"replicas": n}}); err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +398,7 @@ func (p *stackRun) setPrometheusReplicas(t *testing.T, n int) {
 func (p *stackRun) bothPrometheusGone(t *testing.T) {
 	p.setPrometheusReplicas(t, 0)
 	harness.WaitFor(p.ctx, t, 3*time.Minute, "no Prometheus pod left", func() (bool, string) {
-		pods := listPods(p.ctx, t, p.namespace, map[string]string{"operator.prometheus.io/name": prometheusName})
+		pods := listPods(p.ctx, t, p.namespace, p.prometheusSelector())
 		return len(pods) == 0, fmt.Sprintf("%d pods", len(pods))
 	})
 	p.sameAnswer(t, "the store gateways' answer for the uploaded range", promapi.Params("dedup", "false"))

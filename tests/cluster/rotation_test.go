@@ -91,13 +91,17 @@ func (p *stackRun) podUIDs(t *testing.T, groups map[string]map[string]string) ma
 	return out
 }
 
-// objstoreReaders are the pods that read the objstore config; objstoreBystanders some that do not.
-var (
-	objstoreReaders = map[string]map[string]string{
-		"Prometheus":    {"operator.prometheus.io/name": prometheusName},
+// objstoreReaders are the stack's pods that read the objstore config; objstoreBystanders some
+// that do not.
+func (p *stackRun) objstoreReaders() map[string]map[string]string {
+	return map[string]map[string]string{
+		"Prometheus":    p.prometheusSelector(),
 		"store gateway": thanos.StoreGatewayLabels("thanos").Selector(),
 		"compactor":     thanos.CompactorLabels("thanos").Selector(),
 	}
+}
+
+var (
 	objstoreBystanders = map[string]map[string]string{
 		"querier":        thanos.QuerierLabels("thanos").Selector(),
 		"query-frontend": thanos.QueryFrontendLabels("thanos").Selector(),
@@ -112,7 +116,7 @@ var (
 func (p *stackRun) bucketCredentialsRotated(t *testing.T) {
 	ctx := p.ctx
 	waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
-	readersBefore, bystandersBefore := p.podUIDs(t, objstoreReaders), p.podUIDs(t, objstoreBystanders)
+	readersBefore, bystandersBefore := p.podUIDs(t, p.objstoreReaders()), p.podUIDs(t, objstoreBystanders)
 	oldUser := p.config["existingBucketAccessKey"]
 	access, secret := p.addBucketUser(t, p.name+"-rotated")
 	keys := map[string]string{"existingBucketAccessKey": access, "existingBucketSecretKey": secret}
@@ -130,13 +134,13 @@ func (p *stackRun) bucketCredentialsRotated(t *testing.T) {
 	// the README tells users to do (Bring your own bucket).
 	harness.WaitFor(ctx, t, 8*time.Minute, "every objstore reader replaced and Ready", func() (bool, string) {
 		var old []string
-		for pod, uid := range p.podUIDs(t, objstoreReaders) {
+		for pod, uid := range p.podUIDs(t, p.objstoreReaders()) {
 			if readersBefore[pod] == uid {
 				old = append(old, pod)
 			}
 		}
 		slices.Sort(old)
-		return len(old) == 0 && len(readyPods(ctx, t, p.namespace, objstoreReaders["Prometheus"])) == 2, fmt.Sprintf("not replaced yet: %v", old)
+		return len(old) == 0 && len(readyPods(ctx, t, p.namespace, p.prometheusSelector())) == 2, fmt.Sprintf("not replaced yet: %v", old)
 	})
 	waitPodsReady(ctx, t, p.namespace, 5*time.Minute)
 	t.Logf("every reader rolled %v after up began", time.Since(start).Round(time.Second))

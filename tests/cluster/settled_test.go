@@ -59,7 +59,8 @@ func allowedAlerts(t *testing.T, logged map[string]bool) []string {
 }
 
 // unexpectedAlerts are the alerts active on a Prometheus pod now (pending or firing) that are not
-// allowed, from one fetch of its alerts.
+// allowed, from one fetch of its alerts. Alerts about another stack's namespace are that stack's
+// test's to hold (otherStackOwns), and left out.
 func (p *stackRun) unexpectedAlerts(t *testing.T, api *promapi.PromAPI, allowed []string) []activeAlert {
 	var answer struct {
 		Alerts []activeAlert `json:"alerts"`
@@ -69,7 +70,7 @@ func (p *stackRun) unexpectedAlerts(t *testing.T, api *promapi.PromAPI, allowed 
 	}
 	var out []activeAlert
 	for _, a := range answer.Alerts {
-		if !slices.Contains(allowed, a.Labels["alertname"]) {
+		if !slices.Contains(allowed, a.Labels["alertname"]) && !p.otherStackOwns(a.Labels["namespace"]) {
 			out = append(out, a)
 		}
 	}
@@ -79,8 +80,9 @@ func (p *stackRun) unexpectedAlerts(t *testing.T, api *promapi.PromAPI, allowed 
 // settled: the stack, left alone for settleTime after every pod became Ready, raises no alert on
 // any Prometheus replica but alwaysOnAlerts and harness.SubstitutionAlerts: none fires at any
 // time meanwhile (each poll fails the step at once with the alert's labels), and at the end none
-// is pending either. Every target of every job, the chart's workloads' included, is up then, and
-// every pod of the stack is still Ready.
+// is pending either. Every target of every job, the chart's workloads' included, is up then, every
+// ServiceMonitor and PodMonitor of the stack's namespaces has a target up, each kubelet endpoint
+// is scraped once, and every pod of the stack is still Ready.
 func (p *stackRun) settled(t *testing.T) {
 	if p.readyAt.IsZero() {
 		t.Fatal("the up step recorded no time at which every pod was Ready")
@@ -131,6 +133,18 @@ func (p *stackRun) settled(t *testing.T) {
 		for _, s := range down.Series {
 			t.Errorf("%s: a target is down on a healthy stack: %s", api.Addr, s.Key())
 		}
+		// Each kubelet endpoint once: beside another stack, a kubelet Service per release would
+		// have it scraped once per stack (chart.KubeletService).
+		twice, err := api.Query(p.ctx, `count by (instance, metrics_path) (up{job="kubelet"}) > 1`, time.Now(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range twice.Series {
+			t.Errorf("%s: a kubelet endpoint is scraped %s times: %s", api.Addr, s.Samples[0].V, s.Key())
+		}
+		for _, monitor := range p.monitorsWithoutTarget(t, api) {
+			t.Errorf("%s: %s has no target up", api.Addr, monitor)
+		}
 		targets, err := api.Query(p.ctx, "count by (job) (up == 1)", time.Now(), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -153,4 +167,46 @@ func alertLines(alerts []activeAlert) string {
 		lines = append(lines, "  "+a.String())
 	}
 	return strings.Join(lines, "\n")
+}
+
+// monitorsWithoutTarget names each ServiceMonitor and PodMonitor of the stack's namespaces for
+// which the Prometheus behind api has no target up: the operator names a monitor's scrape pools
+// "serviceMonitor/<namespace>/<name>/<endpoint>" ("podMonitor/..."). The settled step's `up == 0`
+// alone would pass a monitor the Prometheus never selected.
+func (p *stackRun) monitorsWithoutTarget(t *testing.T, api *promapi.PromAPI) []string {
+	t.Helper()
+	var answer struct {
+		ActiveTargets []struct {
+			ScrapePool string `json:"scrapePool"`
+			Health     string `json:"health"`
+		} `json:"activeTargets"`
+	}
+	if err := api.Get(p.ctx, "/api/v1/targets?state=active", &answer); err != nil {
+		t.Fatalf("targets of %s: %v", api.Addr, err)
+	}
+	up := map[string]bool{}
+	for _, target := range answer.ActiveTargets {
+		if target.Health == "up" {
+			pool := strings.Split(target.ScrapePool, "/")
+			if len(pool) == 4 {
+				up[strings.Join(pool[:3], "/")] = true
+			}
+		}
+	}
+	var missing []string
+	for _, ns := range p.namespaces() {
+		for kind, resource := range map[string]string{"serviceMonitor": "servicemonitors", "podMonitor": "podmonitors"} {
+			names, err := suite.cluster.Client.Names(p.ctx, "/apis/monitoring.coreos.com/v1/namespaces/"+ns+"/"+resource)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range names {
+				if pool := kind + "/" + ns + "/" + name; !up[pool] {
+					missing = append(missing, pool)
+				}
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"gopkg.in/yaml.v3"
 
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/program"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/kube"
@@ -24,15 +25,17 @@ import (
 )
 
 // stackSite is where a stack of the suite deploys: the cluster (nil before it runs), the chart,
-// and the admission webhook's certificate for its namespace.
-func stackSite(c *kube.Cluster, namespace string) (*harness.Site, error) {
-	site := &harness.Site{Stack: harness.StackSite{ChartPath: suite.Chart, Namespace: namespace,
+// and the admission webhook's certificate for its namespace and release.
+func stackSite(c *kube.Cluster, namespace, release string) (*harness.Site, error) {
+	site := &harness.Site{Stack: harness.StackSite{ChartPath: suite.Chart, Namespace: namespace, ReleaseName: release,
 		WebhookCA: "ca", WebhookCert: "cert", WebhookKey: "key"}}
 	if c == nil {
 		return site, nil
 	}
 	site.Stack.Kubeconfig = c.Kubeconfig
-	service := "kube-prometheus-stack-operator" // the chart's operator Service for the release
+	// The chart's operator Service ("kube-prometheus-stack.operator.fullname"), which serves the
+	// admission webhook.
+	service := chart.Fullname(nil, release) + "-operator"
 	certFile, keyFile, err := c.IssueCertificate(filepath.Join(suite.Dir, "webhook-"+namespace), "webhook",
 		[]string{service, service + "." + namespace + ".svc"})
 	if err != nil {
@@ -108,13 +111,13 @@ var stackSecrets = []string{"kubeconfig", "existingBucketAccessKey", "existingBu
 
 // localStackConfig is Pulumi.local.yaml, the README's local secrets, the ClusterStackConfig
 // substitutions, and the overrides (the test's own scenario, not substitutions) given.
-func localStackConfig(t *testing.T, namespace string, overrides map[string]string) map[string]string {
+func localStackConfig(t *testing.T, namespace, release string, overrides map[string]string) map[string]string {
 	t.Helper()
 	file, err := harness.StackFileConfig("local")
 	if err != nil {
 		t.Fatal(err)
 	}
-	site, err := stackSite(suite.cluster, namespace)
+	site, err := stackSite(suite.cluster, namespace, release)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/prometheus-thanos/prometheus-thanos/components/chart"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/harness"
 	"github.com/prometheus-thanos/prometheus-thanos/tests/internal/objects"
@@ -264,7 +265,7 @@ func (p *stackRun) storeVolumeFull(t *testing.T) {
 // Pending on this cluster, and the stack would never come up.
 func volumeSizeFitsEveryClaim() error {
 	limit := resource.MustParse(volumeSize)
-	site, err := stackSite(nil, "monitoring")
+	site, err := stackSite(nil, "monitoring", chart.DefaultReleaseName)
 	if err != nil {
 		return err
 	}

@@ -99,6 +99,16 @@ type StackSite struct {
 	// Secret the chart's hook Job would otherwise create; Namespace the stack's namespace.
 	WebhookCA, WebhookCert, WebhookKey string
 	Namespace                          string
+	// ReleaseName is the stack's chart release; empty: chart.DefaultReleaseName.
+	ReleaseName string
+}
+
+// Release is the stack's chart release.
+func (s StackSite) Release() string {
+	if s.ReleaseName == "" {
+		return chart.DefaultReleaseName
+	}
+	return s.ReleaseName
 }
 
 // Substitution is one change loopback (or a test's short life) forces on the generated
@@ -582,10 +592,9 @@ func clusterChartValues(s *Site) (string, error) {
 // webhookSecretManifest is the admission webhook's certificate Secret, as an extraManifests list
 // (YAML) of the chart: what kube-webhook-certgen would create.
 func webhookSecretManifest(s *Site, _ string) (string, error) {
-	const release = chart.DefaultReleaseName
 	out, err := yaml.Marshal([]any{map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
-		"metadata":   map[string]any{"name": release + "-admission", "namespace": s.Stack.Namespace},
+		"metadata":   map[string]any{"name": chart.Fullname(nil, s.Stack.Release()) + "-admission", "namespace": s.Stack.Namespace},
 		"type":       "Opaque",
 		"stringData": map[string]any{"ca": s.Stack.WebhookCA, "cert": s.Stack.WebhookCert, "key": s.Stack.WebhookKey},
 	}})
