@@ -259,19 +259,12 @@ func (p *stackRun) waitScrapedSince(t *testing.T, jobPattern string, since time.
 		}
 		var behind []string
 		for _, pod := range pods {
-			var answer struct {
-				ActiveTargets []struct {
-					Labels     map[string]string `json:"labels"`
-					ScrapeURL  string            `json:"scrapeUrl"`
-					LastScrape time.Time         `json:"lastScrape"`
-				} `json:"activeTargets"`
-			}
-			api := &promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)}
-			if err := api.Get(p.ctx, "/api/v1/targets?state=active", &answer); err != nil {
+			targets, err := p.activeTargets(&promapi.PromAPI{Addr: fmt.Sprintf("%s:%d", podIP(pod), prometheusWebPort)})
+			if err != nil {
 				return false, err.Error()
 			}
 			matched := 0
-			for _, target := range answer.ActiveTargets {
+			for _, target := range targets {
 				if !jobs.MatchString(target.Labels["job"]) {
 					continue
 				}

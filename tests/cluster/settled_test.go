@@ -175,17 +175,12 @@ func alertLines(alerts []activeAlert) string {
 // alone would pass a monitor the Prometheus never selected.
 func (p *stackRun) monitorsWithoutTarget(t *testing.T, api *promapi.PromAPI) []string {
 	t.Helper()
-	var answer struct {
-		ActiveTargets []struct {
-			ScrapePool string `json:"scrapePool"`
-			Health     string `json:"health"`
-		} `json:"activeTargets"`
-	}
-	if err := api.Get(p.ctx, "/api/v1/targets?state=active", &answer); err != nil {
+	targets, err := p.activeTargets(api)
+	if err != nil {
 		t.Fatalf("targets of %s: %v", api.Addr, err)
 	}
 	up := map[string]bool{}
-	for _, target := range answer.ActiveTargets {
+	for _, target := range targets {
 		if target.Health == "up" {
 			pool := strings.Split(target.ScrapePool, "/")
 			if len(pool) == 4 {
@@ -209,4 +204,22 @@ func (p *stackRun) monitorsWithoutTarget(t *testing.T, api *promapi.PromAPI) []s
 	}
 	sort.Strings(missing)
 	return missing
+}
+
+// scrapeTarget is one active target of Prometheus's /api/v1/targets.
+type scrapeTarget struct {
+	Labels     map[string]string `json:"labels"`
+	ScrapePool string            `json:"scrapePool"`
+	ScrapeURL  string            `json:"scrapeUrl"`
+	Health     string            `json:"health"`
+	LastScrape time.Time         `json:"lastScrape"`
+}
+
+// activeTargets are the active targets of the Prometheus behind api.
+func (p *stackRun) activeTargets(api *promapi.PromAPI) ([]scrapeTarget, error) {
+	var answer struct {
+		ActiveTargets []scrapeTarget `json:"activeTargets"`
+	}
+	err := api.Get(p.ctx, "/api/v1/targets?state=active", &answer)
+	return answer.ActiveTargets, err
 }
