@@ -29,6 +29,12 @@ const (
 	ClusterLabel = "cluster"
 )
 
+// ExternalLabels are the external labels of every series of a stack's Prometheus replicas besides
+// PrometheusReplicaLabel: what tells one cluster's series from another's in a global view.
+func ExternalLabels(clusterName string) map[string]string {
+	return map[string]string{ClusterLabel: clusterName}
+}
+
 // ThanosLabels is the identity of one Thanos workload: the standard app.kubernetes.io label set.
 type ThanosLabels struct {
 	// Component is the Thanos component ("query", "store", "compact").

@@ -303,7 +303,7 @@ func prometheusSpecValues(v PrometheusValues) (map[string]any, error) {
 		"replicas": v.Replicas,
 		// The operator's default, made explicit: the querier deduplicates on this label.
 		"replicaExternalLabelName": components.PrometheusReplicaLabel,
-		"externalLabels":           map[string]any{components.ClusterLabel: v.ClusterName},
+		"externalLabels":           valuesOf(components.ExternalLabels(v.ClusterName)),
 		"retention":                v.Retention,
 		"podMetadata":              podMetadata,
 		"thanos":                   thanos,
@@ -429,4 +429,14 @@ func grafanaName(grafana map[string]any) string {
 		return override
 	}
 	return "grafana"
+}
+
+// valuesOf is a string map as chart values: a map of any, as YAML decodes them and MergeValues
+// walks them.
+func valuesOf(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

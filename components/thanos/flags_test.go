@@ -15,7 +15,7 @@ func TestQuerierFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	if peers != "dnssrvnoa+_grpc._tcp.thanos-peers.monitoring.svc.cluster.local" {
 		t.Fatalf("peers address = %q", peers)
 	}
-	flags, err := QuerierFlags(peers, QuerierSettings{})
+	flags, err := QuerierFlags(peers, RemoteStoreAPIs{}, QuerierSettings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,13 +48,13 @@ func TestQuerierFlagsDiscoverPeersBySRVAndDeduplicate(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(value), &sd); err != nil || len(sd.Endpoints) != 1 || sd.Endpoints[0].Address != peers {
 		t.Fatalf("sd-config %q parses to %+v, %v", value, sd, err)
 	}
-	if _, err := QuerierFlags("", QuerierSettings{}); err == nil {
+	if _, err := QuerierFlags("", RemoteStoreAPIs{}, QuerierSettings{}); err == nil {
 		t.Fatal("QuerierFlags accepted an empty peers address")
 	}
-	if flags, _ := QuerierFlags(peers, QuerierSettings{Timeout: "2m"}); !slices.Contains(flags, "--query.timeout=2m") {
+	if flags, _ := QuerierFlags(peers, RemoteStoreAPIs{}, QuerierSettings{Timeout: "2m"}); !slices.Contains(flags, "--query.timeout=2m") {
 		t.Errorf("query flags %q lack the configured timeout", flags)
 	}
-	if _, err := QuerierFlags(peers, QuerierSettings{Timeout: "soon"}); err == nil {
+	if _, err := QuerierFlags(peers, RemoteStoreAPIs{}, QuerierSettings{Timeout: "soon"}); err == nil {
 		t.Fatal("QuerierFlags accepted timeout \"soon\"")
 	}
 }

@@ -62,6 +62,8 @@ type thanosContainer struct {
 	DataPath string
 	// ObjstoreSecret, when set, mounts that Secret's objstore config read-only.
 	ObjstoreSecret pulumi.StringInput
+	// TLS, when its Secret is set, mounts a TLS Secret read-only.
+	TLS tlsMount
 	// Drain, when set, keeps a deleted pod serving that long before Thanos gets SIGTERM (a
 	// preStop sleep): long enough for clients that find the pod through DNS to find its successor.
 	Drain time.Duration
@@ -92,6 +94,10 @@ func thanosPodSpec(serviceAccount pulumi.StringInput, c thanosContainer, spreadB
 			Name:   pulumi.String(objstoreVolume),
 			Secret: corev1.SecretVolumeSourceArgs{SecretName: c.ObjstoreSecret},
 		})
+	}
+	if c.TLS.Secret != nil {
+		mounts = append(mounts, c.TLS.mount())
+		volumes = append(volumes, c.TLS.volume())
 	}
 	if c.DataPath != "" {
 		mounts = append(mounts, corev1.VolumeMountArgs{Name: pulumi.String(dataVolume), MountPath: pulumi.String(c.DataPath)})

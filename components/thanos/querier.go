@@ -44,6 +44,9 @@ type QuerierArgs struct {
 	// PeersAddress is the DNS SRV name of the headless peers Service
 	// (dnssrvnoa+_grpc._tcp.<service>.<namespace>.svc.cluster.local), Peers.SRVAddress. Required.
 	PeersAddress pulumi.StringInput
+	// Remote are other clusters' StoreAPIs the querier fans out to besides its peers: a global
+	// view. Zero: none.
+	Remote RemoteStoreAPIs
 	QuerierSettings
 	// Resources of the querier container.
 	Resources components.Resources
@@ -74,13 +77,17 @@ func QuerierLabels(instance string) components.ThanosLabels {
 	return components.ThanosLabels{Component: "query", Instance: instance}
 }
 
-// QuerierFlags are the flags of `thanos query`, verified against ThanosVersion.
-func QuerierFlags(peersAddress string, s QuerierSettings) ([]string, error) {
+// QuerierFlags are the flags of `thanos query`, verified against ThanosVersion: it fans out to the
+// StoreAPIs of the peers Service and to the remote ones.
+func QuerierFlags(peersAddress string, remote RemoteStoreAPIs, s QuerierSettings) ([]string, error) {
 	if peersAddress == "" {
 		return nil, fmt.Errorf("query flags: peers address is required")
 	}
 	if err := s.Validate(nil); err != nil {
 		return nil, err
+	}
+	if err := remote.validate(); err != nil {
+		return nil, fmt.Errorf("query flags: remote StoreAPIs: %w", err)
 	}
 	timeout := s.Timeout
 	if timeout == "" {
@@ -89,11 +96,12 @@ func QuerierFlags(peersAddress string, s QuerierSettings) ([]string, error) {
 	// --endpoint.sd-config replaces the --endpoint flag v0.42 marks deprecated; the dnssrvnoa+
 	// prefix makes Thanos resolve the headless Service's SRV records into one endpoint per StoreAPI
 	// pod (PeersSRVAddress says why without its own address lookups).
-	sdConfig, err := yaml.Marshal(EndpointSDConfig{Endpoints: []EndpointSDEntry{{Address: peersAddress}}})
+	sdConfig, err := yaml.Marshal(EndpointSDConfig{Endpoints: append([]EndpointSDEntry{{Address: peersAddress}}, remote.endpoints()...)})
 	if err != nil {
 		return nil, err
 	}
 	flags := append(logFlags(), listenFlags()...)
+	flags = append(flags, remote.flags()...)
 	return append(flags,
 		flag("endpoint.sd-config", string(sdConfig)),
 		flag("store.sd-dns-interval", model.Duration(QuerierDNSInterval)),
@@ -147,9 +155,29 @@ type EndpointSDConfig struct {
 	Endpoints []EndpointSDEntry `yaml:"endpoints"`
 }
 
-// EndpointSDEntry is one endpoint (or DNS name resolving to many) in an EndpointSDConfig.
+// EndpointSDEntry is one endpoint (or DNS name resolving to many) in an EndpointSDConfig, with the
+// fields of ThanosVersion's cmd/thanos/endpointset.go (endpointSettings) the program sets.
 type EndpointSDEntry struct {
 	Address string `yaml:"address"`
+	// Strict keeps the endpoint in the querier's set while it fails its health checks.
+	Strict bool `yaml:"strict,omitempty"`
+	// ClientConfig is how the querier dials it; nil: plain gRPC, as every endpoint without a
+	// default_client_config.
+	ClientConfig *EndpointClientConfig `yaml:"client_config,omitempty"`
+}
+
+// EndpointClientConfig is an endpoint's client_config (clientConfig in endpointset.go).
+type EndpointClientConfig struct {
+	TLSConfig  EndpointTLSConfig `yaml:"tls_config"`
+	ServerName string            `yaml:"server_name"`
+}
+
+// EndpointTLSConfig is a client_config's tls_config (tlsConfig in endpointset.go).
+type EndpointTLSConfig struct {
+	Enabled  bool   `yaml:"enabled"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	CAFile   string `yaml:"ca_file"`
 }
 
 // NewQuerier registers the querier: ServiceAccount, Deployment, Service, ServiceMonitor and,
@@ -164,11 +192,18 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 	if args.PeersAddress == nil {
 		return nil, fmt.Errorf("querier: PeersAddress is required")
 	}
-	if _, err := QuerierFlags("validate", args.QuerierSettings); err != nil {
+	if _, err := QuerierFlags("validate", args.Remote, args.QuerierSettings); err != nil {
 		return nil, fmt.Errorf("querier: %w", err)
 	}
-	containerArgs := args.PeersAddress.ToStringOutput().ApplyT(func(peers string) ([]string, error) {
-		flags, err := QuerierFlags(peers, args.QuerierSettings)
+	container := thanosContainer{Resources: args.Resources, ServesGRPC: true}
+	if len(args.Remote.Endpoints) > 0 {
+		if args.Remote.ClientTLSSecret == nil {
+			return nil, fmt.Errorf("querier: Remote.ClientTLSSecret is required with remote StoreAPIs")
+		}
+		container.TLS = tlsMount{Secret: args.Remote.ClientTLSSecret, Path: clientTLSMountPath}
+	}
+	container.Args = args.PeersAddress.ToStringOutput().ApplyT(func(peers string) ([]string, error) {
+		flags, err := QuerierFlags(peers, args.Remote, args.QuerierSettings)
 		return append([]string{"query"}, flags...), err
 	}).(pulumi.StringArrayOutput)
 	q := &Querier{}
@@ -179,7 +214,7 @@ func NewQuerier(ctx *pulumi.Context, name string, args *QuerierArgs, opts ...pul
 		labels:              QuerierLabels(args.Instance),
 		replicas:            args.Replicas,
 		servicePorts:        map[string]int{GRPCPortName: GRPCPort, HTTPPortName: QuerierHTTPServicePort},
-		container:           thanosContainer{Args: containerArgs, Resources: args.Resources, ServesGRPC: true},
+		container:           container,
 		podDisruptionBudget: args.PodDisruptionBudget,
 	}, pulumi.Parent(q))
 	if err != nil {
