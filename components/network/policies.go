@@ -57,6 +57,13 @@ type PolicyInputs struct {
 	// Chart selects the chart's own pods (ChartPodsOf): each workload selected gets a policy of its
 	// own. Zero: none.
 	Chart chart.Pods
+	// EdgeQuerierClientCIDRs are the address blocks the edge querier's StoreAPI admits (the
+	// global stacks' queriers, as their connections arrive: see QueryClientCIDR). Empty: no edge
+	// querier.
+	EdgeQuerierClientCIDRs []string
+	// RemoteStoreAPIPorts are the TCP ports of other clusters' StoreAPIs the querier reaches, at
+	// any address: a remote cluster's load balancer has addresses of its own, which change.
+	RemoteStoreAPIPorts []int
 	// APIServerCIDRs are the address blocks the Kubernetes API server calls admission webhooks from
 	// (on EKS the subnets of the control plane's network interfaces), admitted with Prometheus to
 	// the operator's port, which serves both the webhook and the operator's metrics. Empty: that
@@ -105,8 +112,14 @@ func PolicySpecs(p PolicyInputs) (map[string]k8snetworkingv1.NetworkPolicySpec, 
 	}
 	queryPath := append(append([]k8snetworkingv1.NetworkPolicyPeer(nil), queryClients...), declaredClients...)
 	scrapes := k8snetworkingv1.NetworkPolicyIngressRule{From: []k8snetworkingv1.NetworkPolicyPeer{prometheusPods}, Ports: tcpPorts(thanos.HTTPPort)}
-	fromQuerier := k8snetworkingv1.NetworkPolicyIngressRule{From: []k8snetworkingv1.NetworkPolicyPeer{querierPods}, Ports: tcpPorts(thanos.GRPCPort)}
+	storeAPIClients := []k8snetworkingv1.NetworkPolicyPeer{querierPods}
+	edge := thanos.EdgeQuerierLabels(p.Instance)
+	if len(p.EdgeQuerierClientCIDRs) > 0 {
+		storeAPIClients = append(storeAPIClients, podPeer(edge.Selector()))
+	}
+	fromQuerier := k8snetworkingv1.NetworkPolicyIngressRule{From: storeAPIClients, Ports: tcpPorts(thanos.GRPCPort)}
 	dns := k8snetworkingv1.NetworkPolicyEgressRule{Ports: dnsPorts()}
+	toStoreAPIs := k8snetworkingv1.NetworkPolicyEgressRule{To: []k8snetworkingv1.NetworkPolicyPeer{podPeer(components.StoreAPISelector())}, Ports: tcpPorts(thanos.GRPCPort)}
 	objectStore := k8snetworkingv1.NetworkPolicyEgressRule{Ports: tcpPorts(p.ObjectStorePorts...)}
 
 	ingressAndEgress := []k8snetworkingv1.PolicyType{k8snetworkingv1.PolicyTypeIngress, k8snetworkingv1.PolicyTypeEgress}
@@ -122,10 +135,11 @@ func PolicySpecs(p PolicyInputs) (map[string]k8snetworkingv1.NetworkPolicySpec, 
 				k8snetworkingv1.NetworkPolicyIngressRule{From: querierHTTPClients, Ports: tcpPorts(thanos.HTTPPort)},
 				k8snetworkingv1.NetworkPolicyIngressRule{From: declaredClients, Ports: tcpPorts(thanos.GRPCPort)},
 			),
-			Egress: []k8snetworkingv1.NetworkPolicyEgressRule{
+			Egress: nonEmptyEgress(
 				dns,
-				{To: []k8snetworkingv1.NetworkPolicyPeer{podPeer(components.StoreAPISelector())}, Ports: tcpPorts(thanos.GRPCPort)},
-			},
+				toStoreAPIs,
+				k8snetworkingv1.NetworkPolicyEgressRule{Ports: tcpPorts(p.RemoteStoreAPIPorts...)},
+			),
 		},
 		store.ObjectName(): {
 			PodSelector: components.MatchLabels(store.Selector()),
@@ -158,6 +172,20 @@ func PolicySpecs(p PolicyInputs) (map[string]k8snetworkingv1.NetworkPolicySpec, 
 	}
 	if p.QueryFrontend {
 		specs[thanos.QueryFrontendLabels(p.Instance).ObjectName()] = queryFrontendNetworkPolicySpec(p, querierPods, queryPath)
+	}
+	if len(p.EdgeQuerierClientCIDRs) > 0 {
+		edgeClients, err := cidrPeers(p.EdgeQuerierClientCIDRs, QueryClientCIDR)
+		if err != nil {
+			return nil, err
+		}
+		// Its StoreAPI from the declared blocks alone (mutual TLS on top); its metrics from
+		// Prometheus; its HTTP API from no one, as nothing outside queries it.
+		specs[edge.ObjectName()] = k8snetworkingv1.NetworkPolicySpec{
+			PodSelector: components.MatchLabels(edge.Selector()),
+			PolicyTypes: ingressAndEgress,
+			Ingress:     []k8snetworkingv1.NetworkPolicyIngressRule{{From: edgeClients, Ports: tcpPorts(thanos.GRPCPort)}, scrapes},
+			Egress:      []k8snetworkingv1.NetworkPolicyEgressRule{dns, toStoreAPIs},
+		}
 	}
 	return specs, nil
 }
@@ -401,6 +429,18 @@ func dnsPorts() []k8snetworkingv1.NetworkPolicyPort {
 }
 
 func protocol(p k8scorev1.Protocol) *k8scorev1.Protocol { return &p }
+
+// nonEmptyEgress drops the rules without ports: an egress rule with neither peers nor ports would
+// admit every connection.
+func nonEmptyEgress(rules ...k8snetworkingv1.NetworkPolicyEgressRule) []k8snetworkingv1.NetworkPolicyEgressRule {
+	var out []k8snetworkingv1.NetworkPolicyEgressRule
+	for _, r := range rules {
+		if len(r.Ports) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // nonEmptyIngress drops rules without peers: a rule with no `from` admits every source.
 func nonEmptyIngress(rules ...k8snetworkingv1.NetworkPolicyIngressRule) []k8snetworkingv1.NetworkPolicyIngressRule {
