@@ -72,6 +72,10 @@ type Config struct {
 	MonitorNamespaces []string
 	// ChartResources size the chart's own workloads.
 	ChartResources chart.WorkloadResources
+	// Edge is nil unless the stack serves its StoreAPIs to global stacks.
+	Edge *EdgeConfig
+	// GlobalView is nil unless the stack reads other stacks' StoreAPIs.
+	GlobalView *GlobalViewConfig
 }
 
 // ParseStackConfig reads and validates the whole configuration of the stack named stack, and
@@ -114,6 +118,8 @@ func readConfig(r *reader) Config {
 	c.NodeExporterNamespace = readNodeExporterNamespace(r, c.Namespace, c.ChartValues)
 	c.NodeExporterPort = readNodeExporterPort(r, c.NodeExporterNamespace != "")
 	c.MonitorNamespaces = readNamespaceList(r, "monitorNamespaces")
+	c.Edge = readEdge(r)
+	c.GlobalView = readGlobalView(r)
 	checkPodDisruptionBudgets(r, c)
 	c.ChartResources = readChartResources(r)
 	return c
@@ -134,6 +140,12 @@ func checkPodDisruptionBudgets(r *reader, c Config) {
 			key string
 			n   int
 		}{"queryFrontendReplicas", c.QueryFrontend.Replicas})
+	}
+	if c.Edge != nil {
+		replicaKeys = append(replicaKeys, struct {
+			key string
+			n   int
+		}{"globalViewEdgeReplicas", c.Edge.Replicas})
 	}
 	for _, replicas := range replicaKeys {
 		if err := components.CheckPodDisruptionBudget(replicas.n); err != nil && replicas.n >= 1 { // below 1 fails as a minimum

@@ -66,6 +66,10 @@ func Deploy(ctx *pulumi.Context) (*Deployed, error) {
 	if err != nil {
 		return nil, err
 	}
+	remote, err := resolveGlobalViewMembers(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	bucket, err := deployBucket(ctx, cfg, cluster)
 	if err != nil {
 		return nil, err
@@ -89,16 +93,16 @@ func Deploy(ctx *pulumi.Context) (*Deployed, error) {
 			return nil, err
 		}
 	}
-	workloads, err := deployThanos(ctx, cfg, target, bucket, prometheus)
+	workloads, err := deployThanos(ctx, cfg, cluster.Kind, remote, target, bucket, prometheus)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.NetworkPolicies {
-		if err := deployNetworkPolicies(ctx, cfg, target, bucket, prometheus); err != nil {
+		if err := deployNetworkPolicies(ctx, cfg, remote, target, bucket, prometheus); err != nil {
 			return nil, err
 		}
 	}
-	return &Deployed{Config: cfg, Outputs: stackOutputs(target, bucket, prometheus, workloads)}, nil
+	return &Deployed{Config: cfg, Outputs: stackOutputs(cfg, target, bucket, prometheus, workloads)}, nil
 }
 
 // kubernetesTarget is where the Kubernetes resources go: the provider of the cluster and the
@@ -188,11 +192,13 @@ type thanosWorkloads struct {
 	peers         *thanos.Peers
 	querier       *thanos.Querier
 	queryFrontend *thanos.QueryFrontend // nil without one
+	edge          *thanos.EdgeQuerier   // nil without one
 }
 
-// deployThanos registers the Thanos workloads: the peers Service, the querier, the
-// query-frontend, the store gateways and the compactor.
-func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack) (thanosWorkloads, error) {
+// deployThanos registers the Thanos workloads: the peers Service, the querier (and its remote
+// StoreAPIs: other stacks' edge queriers), the edge querier, the query-frontend, the store
+// gateways and the compactor.
+func deployThanos(ctx *pulumi.Context, cfg Config, kind ClusterKind, remote []thanos.RemoteStoreAPI, target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack) (thanosWorkloads, error) {
 	var w thanosWorkloads
 	workload := thanos.WorkloadArgs{
 		Namespace:      target.namespace,
@@ -204,15 +210,34 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, buck
 	if w.peers, err = thanos.NewPeers(ctx, "peers", &thanos.PeersArgs{Namespace: target.namespace}, target.children); err != nil {
 		return w, err
 	}
+	var remoteStoreAPIs thanos.RemoteStoreAPIs
+	if g := cfg.GlobalView; g != nil {
+		remoteStoreAPIs = thanos.RemoteStoreAPIs{Endpoints: remote, ClientTLSSecret: pulumi.String(g.ClientTLSSecret), ResponseTimeout: g.ResponseTimeout}
+	}
 	if w.querier, err = thanos.NewQuerier(ctx, "querier", &thanos.QuerierArgs{
 		WorkloadArgs:        workload,
 		Replicas:            cfg.Querier.Replicas,
 		PeersAddress:        w.peers.SRVAddress,
+		Remote:              remoteStoreAPIs,
 		QuerierSettings:     cfg.Querier.Settings,
 		Resources:           cfg.Querier.Resources,
 		PodDisruptionBudget: cfg.PodDisruptionBudgets,
 	}, target.children); err != nil {
 		return w, err
+	}
+	if e := cfg.Edge; e != nil {
+		if w.edge, err = thanos.NewEdgeQuerier(ctx, "edge-querier", &thanos.EdgeQuerierArgs{
+			WorkloadArgs:        workload,
+			Replicas:            e.Replicas,
+			PeersAddress:        w.peers.SRVAddress,
+			TLSSecret:           pulumi.String(e.TLSSecret),
+			Service:             edgeService(*e, kind),
+			QuerierSettings:     cfg.Querier.Settings,
+			Resources:           cfg.Querier.Resources,
+			PodDisruptionBudget: cfg.PodDisruptionBudgets,
+		}, target.children); err != nil {
+			return w, err
+		}
 	}
 	if f := cfg.QueryFrontend; f != nil {
 		if w.queryFrontend, err = thanos.NewQueryFrontend(ctx, "query-frontend", &thanos.QueryFrontendArgs{
@@ -258,7 +283,7 @@ func deployThanos(ctx *pulumi.Context, cfg Config, target kubernetesTarget, buck
 
 // deployNetworkPolicies registers the NetworkPolicies of the Thanos and Prometheus pods and the
 // chart's own.
-func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack) error {
+func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, remote []thanos.RemoteStoreAPI, target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack) error {
 	var memcachedPorts []int
 	if cfg.QueryFrontend != nil {
 		var err error
@@ -266,25 +291,31 @@ func deployNetworkPolicies(ctx *pulumi.Context, cfg Config, target kubernetesTar
 			return err
 		}
 	}
+	var edgeClients []string
+	if cfg.Edge != nil {
+		edgeClients = cfg.Edge.ClientCIDRs
+	}
 	_, err := network.NewPolicies(ctx, "network-policies", &network.PoliciesArgs{
 		Namespace: target.namespace,
 		Inputs: network.PolicyInputs{
-			Instance:              Instance,
-			GrafanaPodLabels:      prometheus.ChartPods.Grafana,
-			Chart:                 prometheus.ChartPods,
-			APIServerCIDRs:        cfg.APIServerCIDRs,
-			QueryClientNamespaces: cfg.QueryClientNamespaces,
-			QueryClientCIDRs:      cfg.QueryClientCIDRs,
-			ObjectStorePorts:      bucket.ObjectStorePorts,
-			QueryFrontend:         cfg.QueryFrontend != nil,
-			MemcachedPorts:        memcachedPorts,
+			Instance:               Instance,
+			GrafanaPodLabels:       prometheus.ChartPods.Grafana,
+			Chart:                  prometheus.ChartPods,
+			APIServerCIDRs:         cfg.APIServerCIDRs,
+			QueryClientNamespaces:  cfg.QueryClientNamespaces,
+			QueryClientCIDRs:       cfg.QueryClientCIDRs,
+			EdgeQuerierClientCIDRs: edgeClients,
+			ObjectStorePorts:       bucket.ObjectStorePorts,
+			QueryFrontend:          cfg.QueryFrontend != nil,
+			MemcachedPorts:         memcachedPorts,
+			RemoteStoreAPIPorts:    remoteStoreAPIPorts(remote),
 		},
 	}, target.children)
 	return err
 }
 
 // stackOutputs are the stack's outputs, querierUrl first.
-func stackOutputs(target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack, workloads thanosWorkloads) []Output {
+func stackOutputs(cfg Config, target kubernetesTarget, bucket Bucket, prometheus *chart.PrometheusStack, workloads thanosWorkloads) []Output {
 	outputs := []Output{
 		{"querierUrl", workloads.querier.URL},
 	}
@@ -298,6 +329,14 @@ func stackOutputs(target kubernetesTarget, bucket Bucket, prometheus *chart.Prom
 		{"namespace", target.namespace},
 		{"bucketName", bucket.Name},
 	}...)
+	if workloads.edge != nil {
+		// What a global stack reads (resolveGlobalViewMembers).
+		outputs = append(outputs, []Output{
+			{OutputGlobalViewEndpoint, workloads.edge.Endpoint},
+			{OutputGlobalViewTLSServerName, pulumi.String(cfg.Edge.ServerName).ToStringOutput()},
+			{OutputExternalLabels, pulumi.ToStringMap(components.ExternalLabels(cfg.ClusterName)).ToStringMapOutput()},
+		}...)
+	}
 	if prometheus.GrafanaAdminSecret != "" {
 		// Where the Grafana admin credentials are; never the password itself.
 		outputs = append(outputs, Output{"grafanaAdminSecret", pulumi.Sprintf("%s/%s", target.namespace, prometheus.GrafanaAdminSecret)})

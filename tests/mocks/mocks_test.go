@@ -3,10 +3,12 @@ package mocks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -38,17 +40,20 @@ type registered struct {
 // mocks records every registration and answers with plausible provider outputs: the inputs plus
 // the computed properties the program reads (ARNs, key IDs, generated names).
 type mocks struct {
-	mu          sync.Mutex
-	resources   []registered
-	raw         map[string]resource.PropertyMap // "type/name" -> inputs with secret markers
-	clusterRefs map[string]map[string]any       // stack name -> its outputs
-	region      string
+	mu        sync.Mutex
+	resources []registered
+	raw       map[string]resource.PropertyMap // "type/name" -> inputs with secret markers
+	stacks    map[string]map[string]any       // stack name -> its outputs
+	region    string
 	// preview leaves out the IAM roles' ARNs, which AWS only knows once it has created them: in
 	// the preview of a new stack the engine sends them as unknown. (The bucket's name and the key's
 	// ARN stay known here: the mock monitor cannot record a secret whose value is unknown, and the
 	// objstore Secret holds both.)
 	preview bool
 }
+
+// loadBalancers numbers the load balancers the mocks make: each its own hostname, as each NLB has.
+var loadBalancers atomic.Int64
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	inputs := unsecret(resource.NewObjectProperty(args.Inputs)).ObjectValue()
@@ -74,11 +79,15 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	switch args.TypeToken {
 	case "pulumi:pulumi:StackReference":
-		outputs, ok := m.clusterRefs[args.Name]
-		if !ok {
-			return "", nil, fmt.Errorf("unknown stack %q", args.Name)
+		name := args.Name // the stack's name, unless the reference names it
+		if n, ok := inputs["name"]; ok && n.IsString() {
+			name = n.StringValue()
 		}
-		out["name"] = resource.NewStringProperty(args.Name)
+		outputs, ok := m.stacks[name]
+		if !ok {
+			return "", nil, fmt.Errorf("unknown stack %q", name)
+		}
+		out["name"] = resource.NewStringProperty(name)
 		out["outputs"] = resource.NewObjectProperty(resource.NewPropertyMapFromMap(outputs))
 		out["secretOutputNames"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("kubeconfig")})
 	case "aws:s3/bucketV2:BucketV2":
@@ -91,6 +100,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:kms/key:Key":
 		out["keyId"] = resource.NewStringProperty("key-" + args.Name)
 		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:kms:%s:%s:key/key-%s", m.region, account, args.Name))
+	case "kubernetes:core/v1:Service":
+		// As the AWS Load Balancer Controller reports the NLB it made for a LoadBalancer Service.
+		if spec, ok := inputs["spec"]; ok && spec.IsObject() && spec.ObjectValue()["type"].IsString() && spec.ObjectValue()["type"].StringValue() == "LoadBalancer" {
+			out["status"] = resource.NewPropertyValue(map[string]any{"loadBalancer": map[string]any{"ingress": []any{
+				map[string]any{"hostname": fmt.Sprintf("k8s-%s-%010d.elb.%s.amazonaws.com", args.Name, loadBalancers.Add(1), m.region)},
+			}}})
+		}
 	case "aws:iam/role:Role":
 		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:iam::%s:role/%s", account, inputs["name"].StringValue()))
 	}
@@ -127,6 +143,8 @@ type run struct {
 	*mocks
 	deployment *program.Deployed
 	outputs    map[string]string
+	// values are the outputs as the program exports them, for a stack that reads them.
+	values     map[string]any
 	outputList []string
 	err        error
 }
@@ -181,14 +199,21 @@ func stackConfig(t *testing.T, stack string) map[string]string {
 // Tests in this package share the process environment: they do not run in parallel.
 func runProgram(t *testing.T, stack string, config map[string]string) *run {
 	t.Helper()
-	return runMocked(t, stack, config, false)
+	return runMocked(t, stack, config, false, nil)
+}
+
+// runProgramReading is runProgram for a stack that reads more stacks than the cluster stacks:
+// their outputs by fully qualified name.
+func runProgramReading(t *testing.T, stack string, config map[string]string, stacks map[string]map[string]any) *run {
+	t.Helper()
+	return runMocked(t, stack, config, false, stacks)
 }
 
 // runProgramWithSecrets is runProgram with more keys (without the project prefix) set as
 // `pulumi config set --secret` sets them.
 func runProgramWithSecrets(t *testing.T, stack string, config map[string]string, secret ...string) *run {
 	t.Helper()
-	return runMocked(t, stack, config, false, secret...)
+	return runMocked(t, stack, config, false, nil, secret...)
 }
 
 // previewProgram runs the program as the preview of a new stack: a dry run in which what AWS
@@ -196,10 +221,10 @@ func runProgramWithSecrets(t *testing.T, stack string, config map[string]string,
 func previewProgram(t *testing.T, stack string, config map[string]string) *run {
 	t.Helper()
 	t.Setenv("PULUMI_DRY_RUN", "true")
-	return runMocked(t, stack, config, true)
+	return runMocked(t, stack, config, true, nil)
 }
 
-func runMocked(t *testing.T, stack string, config map[string]string, preview bool, moreSecrets ...string) *run {
+func runMocked(t *testing.T, stack string, config map[string]string, preview bool, stacks map[string]map[string]any, moreSecrets ...string) *run {
 	t.Helper()
 	raw, err := json.Marshal(config)
 	if err != nil {
@@ -221,12 +246,13 @@ func runMocked(t *testing.T, stack string, config map[string]string, preview boo
 	r := &run{mocks: &mocks{
 		preview: preview,
 		region:  config["aws:region"],
-		clusterRefs: map[string]map[string]any{
+		stacks: map[string]map[string]any{
 			"acme/eks-cluster/dev":  clusterStackOutputs("dev"),
 			"acme/eks-cluster/prod": clusterStackOutputs("prod"),
 			pulumiEKSStack:          pulumiEKSStackOutputs(t),
 		},
-	}, outputs: map[string]string{}}
+	}, outputs: map[string]string{}, values: map[string]any{}}
+	maps.Copy(r.stacks, stacks)
 	var wg sync.WaitGroup
 	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		d, err := program.Deploy(ctx)
@@ -244,6 +270,7 @@ func runMocked(t *testing.T, stack string, config map[string]string, preview boo
 			o.Value.ApplyT(func(v any) any {
 				r.mu.Lock()
 				r.outputs[name] = fmt.Sprint(v)
+				r.values[name] = v
 				r.mu.Unlock()
 				wg.Done()
 				return nil
