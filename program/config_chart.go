@@ -110,7 +110,7 @@ func readNodeExporterNamespace(r *reader, namespace string, chartValues map[stri
 // not be set.
 func readNodeExporterPort(r *reader, enabled bool) int {
 	if !enabled {
-		if _, set := r.lookup(ProjectName + ":nodeExporterPort"); set {
+		if r.set("nodeExporterPort") {
 			r.fail("nodeExporterPort", "is set while chartValues turn node-exporter off (nodeExporter.enabled: false); remove one of them")
 		}
 		return 0

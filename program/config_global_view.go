@@ -135,7 +135,7 @@ func readGlobalView(r *reader) *GlobalViewConfig {
 // refuseUnlessOn refuses each of keys that is set while switchKey leaves them without effect.
 func refuseUnlessOn(r *reader, switchKey string, keys []string) {
 	for _, key := range keys {
-		if _, set := r.lookup(ProjectName + ":" + key); set {
+		if r.set(key) {
 			r.fail(key, "only applies with %s; set %s or remove this key", switchKey, switchKey)
 		}
 	}

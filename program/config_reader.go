@@ -52,6 +52,13 @@ func (r *reader) raw(key string) string {
 
 func (r *reader) str(key string) string { return r.raw(key) }
 
+// set says whether key has a value of its own: one other than its default. The Pulumi CLI passes
+// every key Pulumi.yaml declares with a default, set or not, so being present says nothing.
+func (r *reader) set(key string) bool {
+	v, ok := r.lookup(ProjectName + ":" + key)
+	return ok && strings.TrimSpace(v) != "" && strings.TrimSpace(v) != r.keys[key].Default
+}
+
 func (r *reader) integer(key string, min int) int {
 	v := r.raw(key)
 	n, err := strconv.Atoi(v)

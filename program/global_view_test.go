@@ -89,3 +89,38 @@ func TestRemoteStoreAPIPortsOnce(t *testing.T) {
 		t.Errorf("ports = %v", got)
 	}
 }
+
+// TestDefaultsAsTheCLIPassesThemSetNothing: the Pulumi CLI passes every key of Pulumi.yaml with its
+// default, set or not; a key that applies only with another (the edge's and the global view's
+// keys, nodeExporterPort with node-exporter off) is not refused for its default.
+func TestDefaultsAsTheCLIPassesThemSetNothing(t *testing.T) {
+	config := map[string]string{
+		"clusterName": "local", "kubeconfig": "apiVersion: v1", "existingBucketName": "thanos",
+		"existingBucketEndpoint": "minio.minio.svc.cluster.local:9000", "existingBucketRegion": "us-east-1",
+		"existingBucketAccessKey": "access", "existingBucketSecretKey": "secret",
+		"chartValues": "nodeExporter:\n  enabled: false\n",
+	}
+	lookup := func(key string) (string, bool) {
+		name := strings.TrimPrefix(key, ProjectName+":")
+		if v, ok := config[name]; ok {
+			return v, true
+		}
+		for _, k := range configKeys {
+			if k.Name == name { // as the CLI passes Pulumi.yaml's defaults, "" included
+				return k.Default, true
+			}
+		}
+		return "", false
+	}
+	if _, err := ParseConfig(lookup); err != nil {
+		t.Fatalf("every key at its default: %v", err)
+	}
+	config["globalViewResponseTimeout"] = "1m"
+	config["nodeExporterPort"] = "9101"
+	_, err := ParseConfig(lookup)
+	for _, key := range []string{"globalViewResponseTimeout", "nodeExporterPort"} {
+		if err == nil || !strings.Contains(err.Error(), ProjectName+":"+key) {
+			t.Errorf("%s set to a value of its own where it does not apply: %v; want it refused", key, err)
+		}
+	}
+}
