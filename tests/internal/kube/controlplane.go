@@ -89,7 +89,7 @@ func StartControlPlane(ctx context.Context, dir string, tools toolenv.Tools, pro
 	if cp.pki, err = writePKI(dir, ips...); err != nil {
 		return nil, err
 	}
-	cp.CAPEM = cp.pki.caPEM
+	cp.CAPEM = cp.pki.PEM
 	if err := cp.startAPIServer(ctx, tools, ports, etcdURL); err != nil {
 		return nil, err
 	}
@@ -357,38 +357,18 @@ current-context: test
 // pki holds the files of a throwaway CA, the API server's serving certificate, and the service
 // account signing key.
 type pki struct {
-	caPEM                                              []byte
-	caKey                                              *ecdsa.PrivateKey
-	caCert                                             *x509.Certificate
+	*CA
 	caFile, servingCert, servingKey, serviceAccountKey string
 }
 
 func writePKI(dir string, extraIPs ...net.IP) (pki, error) {
 	var out pki
 	var err error
-	if out.caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+	if out.CA, err = NewCA("test-ca"); err != nil {
 		return out, err
 	}
-	now := time.Now()
-	caTemplate := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "test-ca"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &out.caKey.PublicKey, out.caKey)
-	if err != nil {
-		return out, err
-	}
-	if out.caCert, err = x509.ParseCertificate(caDER); err != nil {
-		return out, err
-	}
-	out.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	certPEM, keyPEM, err := out.issue("kube-apiserver", []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc." + ClusterDomain},
-		append([]net.IP{net.ParseIP("127.0.0.1")}, extraIPs...))
+	certPEM, keyPEM, err := out.Issue("kube-apiserver", []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc." + ClusterDomain},
+		append([]net.IP{net.ParseIP("127.0.0.1")}, extraIPs...)...)
 	if err != nil {
 		return out, err
 	}
@@ -405,7 +385,7 @@ func writePKI(dir string, extraIPs ...net.IP) (pki, error) {
 		name string
 		data []byte
 	}{
-		{&out.caFile, "ca.crt", out.caPEM},
+		{&out.caFile, "ca.crt", out.PEM},
 		{&out.servingCert, "apiserver.crt", certPEM},
 		{&out.servingKey, "apiserver.key", keyPEM},
 		{&out.serviceAccountKey, "sa.key", saPEM},
@@ -418,8 +398,41 @@ func writePKI(dir string, extraIPs ...net.IP) (pki, error) {
 	return out, nil
 }
 
-// issue signs a serving certificate for the names and addresses with the CA.
-func (p pki) issue(commonName string, names []string, ips []net.IP) (certPEM, keyPEM []byte, err error) {
+// CA is a throwaway certificate authority valid for a day: the cluster's, or a test's own.
+type CA struct {
+	// PEM is the CA's certificate.
+	PEM  []byte
+	key  *ecdsa.PrivateKey
+	cert *x509.Certificate
+}
+
+// NewCA makes a CA named commonName.
+func NewCA(commonName string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	template := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: commonName},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	ca := &CA{key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	ca.cert, err = x509.ParseCertificate(der)
+	return ca, err
+}
+
+// Issue signs a certificate for the names and addresses, good for a server and a client.
+func (c *CA) Issue(commonName string, names []string, ips ...net.IP) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -438,7 +451,7 @@ func (p pki) issue(commonName string, names []string, ips []net.IP) (certPEM, ke
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IPAddresses:  ips,
 		DNSNames:     names,
-	}, p.caCert, &key.PublicKey, p.caKey)
+	}, c.cert, &key.PublicKey, c.key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -453,7 +466,7 @@ func (cp *ControlPlane) IssueCertificate(dir, name string, dnsNames []string, ip
 	for _, ip := range ips {
 		addrs = append(addrs, net.ParseIP(ip))
 	}
-	certPEM, keyPEM, err := cp.pki.issue(name, dnsNames, addrs)
+	certPEM, keyPEM, err := cp.pki.Issue(name, dnsNames, addrs...)
 	if err != nil {
 		return "", "", err
 	}
