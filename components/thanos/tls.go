@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/common/model"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -129,6 +130,13 @@ type RemoteStoreAPIs struct {
 // of that querier, its own store gateways' first frames included, so it sits well above their
 // usual first-frame time (seconds on the 30-day benchmark of docs/testing.md).
 const DefaultRemoteResponseTimeout = "20s"
+
+// RemoteConnectTimeout is how long a querier's attempt to connect to a StoreAPI may take: gRPC's
+// minimum connect timeout, which ThanosVersion's dial options (pkg/extgrpc/client.go) leave at
+// its default and no flag sets. A query that finds a remote StoreAPI's connection being made
+// (the first after it went, or one after each reconnect backoff) waits for it, up to this long,
+// whatever the response timeout; between attempts the querier fails it at once.
+const RemoteConnectTimeout = 20 * time.Second
 
 // endpoints are the EndpointSDEntry of each remote StoreAPI: strict, so that one the querier cannot
 // reach stays in its endpoint set (ThanosVersion's pkg/query/endpointset.go keeps a strict endpoint
