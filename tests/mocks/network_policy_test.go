@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	k8scorev1 "k8s.io/api/core/v1"
@@ -48,18 +49,58 @@ const clientCIDRs = "10.0.128.0/20, fd00:10::/64"
 // subnet of an EKS control plane's network interfaces.
 const apiServerCIDR = "10.0.0.0/28"
 
-// networkPolicyRun runs a stack with clientNamespace and clientCIDRs declared as query clients.
-func networkPolicyRun(t *testing.T, stack string) *run {
+// networkPolicyRunOf runs a stack's config, reading stacks, with clientNamespace and clientCIDRs
+// declared as query clients.
+func networkPolicyRunOf(t *testing.T, stack string, config map[string]string, stacks map[string]map[string]any) *run {
 	t.Helper()
-	config := stackConfig(t, stack)
 	config["prometheus-thanos:queryClientNamespaces"] = clientNamespace
 	config["prometheus-thanos:queryClientCidrs"] = clientCIDRs
 	config["prometheus-thanos:apiServerCidrs"] = apiServerCIDR
-	r := runProgram(t, stack, config)
+	r := runProgramReading(t, stack, config, stacks)
 	if r.err != nil {
 		t.Fatalf("stack %s: %v", stack, r.err)
 	}
 	return r
+}
+
+// edgeClientCIDR is the address block the tests declare as the global stacks' queriers
+// (globalViewEdgeClientCidrs).
+const edgeClientCIDR = "10.50.0.0/16"
+
+// hubStack names the variant of the network-policy tests that runs the prod stack as a hub of a
+// global view: an edge querier admitting edgeClientCIDR, and two members' edge queriers as remote
+// StoreAPIs on port 10901.
+const hubStack = "prod as a hub"
+
+// networkPolicyStacks are the stacks and variants the network-policy tables are checked for.
+var networkPolicyStacks = append(slices.Clone(stacks), hubStack)
+
+// networkPolicyRun runs a stack (or the hub variant) with clientNamespace and clientCIDRs declared
+// as query clients.
+func networkPolicyRun(t *testing.T, stack string) *run {
+	t.Helper()
+	if stack != hubStack {
+		return networkPolicyRunOf(t, stack, stackConfig(t, stack), nil)
+	}
+	members, names := memberStacks(t, "eu-1", "us-1")
+	config := stackConfig(t, "prod")
+	for k, v := range edgeConfig(t, "prod-eu-west-1") {
+		if strings.HasPrefix(k, "prometheus-thanos:globalViewEdge") {
+			config[k] = v
+		}
+	}
+	config["prometheus-thanos:globalViewEdgeClientCidrs"] = edgeClientCIDR
+	config["prometheus-thanos:globalViewMembers"] = strings.Join(names, ",")
+	config["prometheus-thanos:globalViewClientTlsSecret"] = "thanos-global-client"
+	return networkPolicyRunOf(t, "prod", config, members)
+}
+
+// chartStack is the committed stack whose chart a variant renders.
+func chartStack(stack string) string {
+	if stack == hubStack {
+		return "prod"
+	}
+	return stack
 }
 
 // registeredNetworkPolicies decodes the NetworkPolicies the program registered.
@@ -103,7 +144,7 @@ func stackPods(t *testing.T, stack string, r *run) map[string]netPod {
 	pods["prometheus"] = netPod{namespace: ns, labels: prometheusPodLabels(t, r), ports: map[string]int32{
 		"http-web": 9090, "grpc": 10901, "http": 10902, "reloader-web": 8080,
 	}}
-	maps.Copy(pods, chartPods(t, renderStack(t, stack, stackRun(t, stack))))
+	maps.Copy(pods, chartPods(t, renderStack(t, chartStack(stack), stackRun(t, chartStack(stack)))))
 	pods["client"] = netPod{namespace: clientNamespace, labels: map[string]string{"app": "ingress-nginx"}}
 	pods["elsewhere"] = netPod{namespace: "default", labels: map[string]string{"app": "curl"}}
 	// A pod of the namespace that no policy names.
@@ -113,6 +154,8 @@ func stackPods(t *testing.T, stack string, r *run) map[string]netPod {
 	pods["lb-v6"] = netPod{address: "fd00:10::7"}
 	pods["lb-outside"] = netPod{address: "10.0.144.1"} // the next /20
 	pods["lb-outside-v6"] = netPod{address: "fd00:11::7"}
+	pods["edge-client"] = netPod{address: "10.50.3.4"}         // in edgeClientCIDR
+	pods["edge-client-outside"] = netPod{address: "10.51.0.1"} // the next /16
 	return pods
 }
 
@@ -120,7 +163,7 @@ func stackPods(t *testing.T, stack string, r *run) map[string]netPod {
 // pair of the stack's pods and every port, as the NetworkPolicy API defines them (a pod selected
 // by a policy takes only what one of its rules admits), against the intended table.
 func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
-	for _, stack := range stacks {
+	for _, stack := range networkPolicyStacks {
 		t.Run(stack, func(t *testing.T) {
 			r := networkPolicyRun(t, stack)
 			policies := registeredNetworkPolicies(t, r)
@@ -134,18 +177,27 @@ func TestNetworkPoliciesAdmitExactlyTheQueryPath(t *testing.T) {
 				network.OperatorNetworkPolicyName, network.AdmissionWebhookJobsNetworkPolicyName, network.PrometheusPolicyName,
 				"thanos-compact", "thanos-query", "thanos-query-frontend", "thanos-store",
 			}
+			hub := stack == hubStack
+			if hub {
+				want = append(want, "thanos-query-edge")
+			}
 			if slices.Sort(want); !slices.Equal(names, want) {
 				t.Fatalf("NetworkPolicies %v, want %v", names, want)
 			}
 			pods := stackPods(t, stack, r)
-			t.Run("ingress", func(t *testing.T) { checkIngressTable(t, policies, pods) })
-			t.Run("egress", func(t *testing.T) { checkEgressTable(t, r, policies, pods) })
+			t.Run("ingress", func(t *testing.T) { checkIngressTable(t, policies, pods, hub) })
+			t.Run("egress", func(t *testing.T) { checkEgressTable(t, r, policies, pods, hub) })
 		})
 	}
 }
 
-// checkIngressTable: who may open a connection to which port of the Thanos and Prometheus pods.
-func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod) {
+// checkIngressTable: who may open a connection to which port of the Thanos and Prometheus pods;
+// with hub, of the edge querier too, whose StoreAPI admits the edge clients' block alone.
+func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod, hub bool) {
+	storeAPIClients := []string{"thanos-query"}
+	if hub {
+		storeAPIClients = append(storeAPIClients, "thanos-query-edge")
+	}
 	want := map[string]map[string][]string{ // destination -> port -> the sources admitted
 		"thanos-query-frontend": {thanos.HTTPPortName: {"client", "grafana", "lb", "lb-v6", "prometheus"}},
 		"thanos-query": {
@@ -153,12 +205,12 @@ func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, p
 			thanos.GRPCPortName: {"client", "lb", "lb-v6"},
 		},
 		"thanos-store": {
-			thanos.GRPCPortName: {"thanos-query"},
+			thanos.GRPCPortName: storeAPIClients,
 			thanos.HTTPPortName: {"prometheus"},
 		},
 		"thanos-compact": {thanos.HTTPPortName: {"prometheus"}},
 		"prometheus": {
-			"grpc":         {"thanos-query"},
+			"grpc":         storeAPIClients,
 			"http":         {"prometheus"},
 			"reloader-web": {"prometheus"},
 			"http-web":     {"client", "grafana", "lb", "lb-v6", "prometheus"},
@@ -171,6 +223,9 @@ func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, p
 		"operator":          {"https": {"apiserver", "prometheus"}},
 		"alertmanager":      {"http-web": {"client", "grafana", "lb", "lb-v6", "prometheus"}, "mesh-tcp": {"alertmanager", "alertmanager-peer"}, "mesh-udp": {"alertmanager", "alertmanager-peer"}, "reloader-web": {"prometheus"}},
 		"alertmanager-peer": {"http-web": {"client", "grafana", "lb", "lb-v6", "prometheus"}, "mesh-tcp": {"alertmanager", "alertmanager-peer"}, "mesh-udp": {"alertmanager", "alertmanager-peer"}, "reloader-web": {"prometheus"}},
+	}
+	if hub {
+		want["thanos-query-edge"] = map[string][]string{thanos.GRPCPortName: {"edge-client"}, thanos.HTTPPortName: {"prometheus"}}
 	}
 	for _, dst := range slices.Sorted(maps.Keys(want)) {
 		for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
@@ -203,17 +258,36 @@ func checkIngressTable(t *testing.T, policies []k8snetworkingv1.NetworkPolicy, p
 
 // checkEgressTable: where each Thanos pod may open connections; the Prometheus pods keep open
 // egress (they scrape anywhere).
-func checkEgressTable(t *testing.T, r *run, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod) {
+func checkEgressTable(t *testing.T, r *run, policies []k8snetworkingv1.NetworkPolicy, pods map[string]netPod, hub bool) {
 	if r.deployment.Config.ExistingBucket != nil {
 		t.Fatal("the committed stacks create their bucket on AWS")
 	}
 	// The bucket's regional S3 endpoint and STS (IRSA) are both HTTPS.
 	storePorts := []int32{443}
 	dns := []netExternal{{network.DNSPort, k8scorev1.ProtocolUDP}, {network.DNSPort, k8scorev1.ProtocolTCP}}
-	for _, src := range []string{"thanos-query-frontend", "thanos-query", "thanos-store", "thanos-compact", "prometheus"} {
+	// The members' edge queriers' port, which a hub's querier reaches anywhere.
+	remote := netExternal{thanos.GRPCPort, k8scorev1.ProtocolTCP}
+	sources := []string{"thanos-query-frontend", "thanos-query", "thanos-store", "thanos-compact", "prometheus"}
+	if hub {
+		sources = append(sources, "thanos-query-edge")
+	}
+	// toPort are the pods' ports with one of the numbers: what a rule to those ports at any
+	// address admits in the cluster.
+	toPort := func(numbers ...int32) []string {
+		var out []string
+		for _, dst := range slices.Sorted(maps.Keys(pods)) {
+			for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
+				if slices.Contains(numbers, pods[dst].ports[port]) {
+					out = append(out, dst+":"+port)
+				}
+			}
+		}
+		return out
+	}
+	for _, src := range sources {
 		var allowedExternal []netExternal
 		var allowedPods []string
-		for _, ext := range append(append([]netExternal(nil), dns...), netExternal{443, k8scorev1.ProtocolTCP}, netExternal{80, k8scorev1.ProtocolTCP}) {
+		for _, ext := range append(append([]netExternal(nil), dns...), netExternal{443, k8scorev1.ProtocolTCP}, netExternal{80, k8scorev1.ProtocolTCP}, remote) {
 			if egressAdmits(t, policies, pods[src], nil, "", ext) {
 				allowedExternal = append(allowedExternal, ext)
 			}
@@ -232,24 +306,26 @@ func checkEgressTable(t *testing.T, r *run, policies []k8snetworkingv1.NetworkPo
 		case "thanos-query-frontend":
 			wantExternal = dns
 			wantPods = []string{"thanos-query:http"}
+		case "thanos-query-edge":
+			wantExternal = dns
+			wantPods = []string{"prometheus:grpc", "thanos-store:grpc"}
 		case "thanos-query":
 			wantExternal = dns
 			wantPods = []string{"prometheus:grpc", "thanos-store:grpc"}
+			if hub {
+				// The members' port, to anywhere: their load balancers' addresses change.
+				wantExternal = append(wantExternal, remote)
+				wantPods = toPort(remote.port)
+			}
 		case "thanos-store", "thanos-compact":
 			wantExternal = dns
 			for _, p := range storePorts {
 				wantExternal = append(wantExternal, netExternal{p, k8scorev1.ProtocolTCP})
 			}
 			// The object store's port, to anywhere: the bucket has no in-cluster address.
-			for _, dst := range slices.Sorted(maps.Keys(pods)) {
-				for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
-					if slices.Contains(storePorts, pods[dst].ports[port]) {
-						wantPods = append(wantPods, dst+":"+port)
-					}
-				}
-			}
+			wantPods = toPort(storePorts...)
 		case "prometheus":
-			wantExternal = append(append([]netExternal(nil), dns...), netExternal{443, k8scorev1.ProtocolTCP}, netExternal{80, k8scorev1.ProtocolTCP})
+			wantExternal = append(append([]netExternal(nil), dns...), netExternal{443, k8scorev1.ProtocolTCP}, netExternal{80, k8scorev1.ProtocolTCP}, remote)
 			for _, dst := range slices.Sorted(maps.Keys(pods)) {
 				for _, port := range slices.Sorted(maps.Keys(pods[dst].ports)) {
 					wantPods = append(wantPods, dst+":"+port)
