@@ -97,18 +97,22 @@ prepare_suite() {
   "${yield[@]}" go test -tags "$1" -c -o /dev/null "./tests/$1/"
 }
 
-# run_tagged_suite TAG TIMEOUT TITLE: vets and runs tests/TAG under build tag TAG with its tools.
-# It returns non-zero on any failure (errexit does not apply inside a function called with ||).
+# run_tagged_suite TAG TIMEOUT TITLE [GO TEST FLAGS...]: vets and runs tests/TAG under build tag TAG
+# with its tools. It returns non-zero on any failure (errexit does not apply inside a function
+# called with ||).
 run_tagged_suite() {
   local tag=$1 timeout=$2 title=$3 tool_env
+  shift 3
   echo "== $(date +%T) $title"
   tool_env=$("$BUILD_TOOLS" --print-env "$tag") || return 1
   eval "$tool_env"
   go vet -tags "$tag" "./tests/$tag/" || return 1
-  "${GO_TEST[@]}" -tags "$tag" -timeout "$timeout" -json "./tests/$tag/" 2>&1 | "$TEST_REPORT" -summary "$TEST_SUMMARIES/$tag"
+  "${GO_TEST[@]}" -tags "$tag" -timeout "$timeout" "$@" -json "./tests/$tag/" 2>&1 | "$TEST_REPORT" -summary "$TEST_SUMMARIES/$tag"
 }
 
-run_cluster_suite() { run_tagged_suite cluster 60m "cluster suite (the stacks as pods on a one-node Kubernetes)"; }
+# -parallel 3: the prod-shaped stack runs throughout, the other tests take turns beside it
+# (tests/cluster/shared_test.go, besideProdShaped).
+run_cluster_suite() { run_tagged_suite cluster 60m "cluster suite (the stacks as pods on a one-node Kubernetes)" -parallel 3; }
 
 # start_cluster_suite starts the cluster suite in the background, its lines prefixed as they
 # interleave with the others': first the builder for its tools (every tool: the suites are

@@ -15,9 +15,11 @@ import (
 // cluster: MinIO from deploy/local/minio.yaml, `pulumi up`, every pod Ready, the querier finding
 // the sidecar and the store gateway, Prometheus loading the Thanos mixin's alerts and scraping the
 // jobs they select, ten minutes later no alert but the always-on ones, then `pulumi destroy`. It
-// runs beside TestProdShapedStack, as a second stack of the cluster (shared_test.go).
+// runs beside TestProdShapedStack, as a second stack of the cluster, in its turn of the lane
+// beside it (shared_test.go).
 func TestLocalStack(t *testing.T) {
 	t.Parallel()
+	besideProdShaped(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	// Beside the prod-shaped stack, it loads the monitors and rules of its namespace only.

@@ -7,11 +7,29 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The suite's stacks run side by side on the one cluster (each test is t.Parallel), as two stacks
 // of a platform team can: each in its own namespace, with its own chartReleaseName,
 // nodeExporterPort and monitorNamespaces. What they share is here.
+
+// besideProdShaped is the node's second lane: the prod-shaped stack's test runs throughout the
+// suite, and the other tests take turns beside it (the suite runs with -parallel 3, so that the
+// prod-shaped stack never waits for a lane): two stacks' tests at a time are what the node's two
+// cores carry without the timings of the drills suffering.
+var besideProdShapedLane = make(chan struct{}, 1)
+
+// besideProdShaped waits for the second lane and holds it until the test ends.
+func besideProdShaped(t *testing.T) {
+	t.Helper()
+	start := time.Now()
+	besideProdShapedLane <- struct{}{}
+	t.Cleanup(func() { <-besideProdShapedLane })
+	if waited := time.Since(start); waited > time.Second {
+		t.Logf("waited %v for the lane beside the prod-shaped stack", waited.Round(time.Second))
+	}
+}
 
 // sharedMinIO is deploy/local/minio.yaml's MinIO, which every stack's bucket lives in: deployed
 // once, by the first stack to come up. A stack holds it (a read lock) from its up to its destroy;
