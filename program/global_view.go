@@ -79,7 +79,9 @@ func resolveGlobalViewMembers(ctx *pulumi.Context, cfg Config) ([]thanos.RemoteS
 	}
 	var members []globalViewMember
 	for _, stack := range cfg.GlobalView.Members {
-		ref, err := pulumi.NewStackReference(ctx, "global-view-member:"+stack, &pulumi.StackReferenceArgs{Name: pulumi.String(stack)})
+		// Named after the key: where the stack does not exist the engine fails the read itself,
+		// before the program sees an error, naming the resource and the stack.
+		ref, err := pulumi.NewStackReference(ctx, ProjectName+":globalViewMembers/"+stack, &pulumi.StackReferenceArgs{Name: pulumi.String(stack)})
 		if err != nil {
 			return nil, fmt.Errorf("config %s:globalViewMembers: stack %q: %w", ProjectName, stack, err)
 		}

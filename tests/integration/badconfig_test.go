@@ -52,6 +52,20 @@ func TestBadConfigFailsPreview(t *testing.T) {
 			want:    []string{"config " + program.ProjectName + ":kubeconfig", "pulumi config set --secret kubeconfig"},
 		},
 		{
+			name: "global-view-member-missing",
+			config: map[string]string{"globalViewMembers": harness.FullyQualified(program.ProjectName, "no-such-member"),
+				"globalViewClientTlsSecret": "thanos-global-client"},
+			// The engine fails the reference itself; its name carries the key.
+			want: []string{program.ProjectName + ":globalViewMembers/" + harness.FullyQualified(program.ProjectName, "no-such-member"),
+				`unknown stack "` + harness.FullyQualified(program.ProjectName, "no-such-member") + `"`},
+		},
+		{
+			name: "global-view-member-without-the-outputs", // the cluster stack runs no edge querier
+			config: map[string]string{"globalViewMembers": harness.FullyQualified(clusterProject, clusterStack),
+				"globalViewClientTlsSecret": "thanos-global-client"},
+			want: []string{"config " + program.ProjectName + ":globalViewMembers", `has no output "globalViewEndpoint"`, "globalViewEdge true"},
+		},
+		{
 			name:   "cluster-stack-without-that-output",
 			config: map[string]string{"clusterStack": harness.FullyQualified(clusterProject, clusterStack), "kubeconfig": "", "clusterStackKubeconfigOutput": "adminKubeconfig"},
 			want:   []string{"config " + program.ProjectName + ":clusterStackKubeconfigOutput", `has no output "adminKubeconfig"`},
