@@ -433,24 +433,12 @@ func protocol(p k8scorev1.Protocol) *k8scorev1.Protocol { return &p }
 // nonEmptyEgress drops the rules without ports: an egress rule with neither peers nor ports would
 // admit every connection.
 func nonEmptyEgress(rules ...k8snetworkingv1.NetworkPolicyEgressRule) []k8snetworkingv1.NetworkPolicyEgressRule {
-	var out []k8snetworkingv1.NetworkPolicyEgressRule
-	for _, r := range rules {
-		if len(r.Ports) > 0 {
-			out = append(out, r)
-		}
-	}
-	return out
+	return slices.DeleteFunc(rules, func(r k8snetworkingv1.NetworkPolicyEgressRule) bool { return len(r.Ports) == 0 })
 }
 
 // nonEmptyIngress drops rules without peers: a rule with no `from` admits every source.
 func nonEmptyIngress(rules ...k8snetworkingv1.NetworkPolicyIngressRule) []k8snetworkingv1.NetworkPolicyIngressRule {
-	var out []k8snetworkingv1.NetworkPolicyIngressRule
-	for _, r := range rules {
-		if len(r.From) > 0 {
-			out = append(out, r)
-		}
-	}
-	return out
+	return slices.DeleteFunc(rules, func(r k8snetworkingv1.NetworkPolicyIngressRule) bool { return len(r.From) == 0 })
 }
 
 // PoliciesArgs configure the Policies.
