@@ -409,8 +409,16 @@ func (p *stackRun) destroy(t *testing.T) {
 			t.Errorf("%s %s left after destroy", kind, webhooks)
 		}
 	}
-	// MinIO is the environment's, not the stack's: it stays, with the blocks.
+	// MinIO is the environment's, not the stack's: it stays, with the blocks, and never restarted
+	// under the stacks' load (deploy/local/minio.yaml's memory limit and GOMEMLIMIT).
 	if len(readyPods(ctx, t, "minio", nil)) != 1 {
 		t.Error("MinIO is gone after the stack's destroy")
+	}
+	for _, pod := range listPods(ctx, t, "minio", minioLabels) {
+		for _, c := range objects.List(pod, "status", "containerStatuses") {
+			if n := objects.Field(c, "restartCount"); n != float64(0) {
+				t.Errorf("MinIO's container %s restarted %v times; last state %v", podName(pod), n, objects.Field(c, "lastState"))
+			}
+		}
 	}
 }
