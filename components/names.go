@@ -1,5 +1,7 @@
 package components
 
+import "regexp"
+
 // Names of objects that code on both sides of a package boundary agrees on: the IAM roles of
 // package bucket trust the ServiceAccounts the workloads of package thanos run as, and the mixin
 // (package thanos) selects the scrape job of the PodMonitor that package chart registers.
@@ -16,3 +18,8 @@ const CompactorServiceAccountName = "thanos-compact"
 // (job=~"[^/]+/thanos-sidecar", stackJobSelector) and the mixin's dashboards'
 // (job=~".*thanos-sidecar.*") match.
 const SidecarPodMonitorName = "thanos-sidecar"
+
+// DNSName matches a host name of letters, digits and inner hyphens per label, without a trailing
+// dot: the one rule for the hosts the program's config names (an object store endpoint, a TLS
+// server name, a remote StoreAPI's host).
+var DNSName = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)

@@ -73,7 +73,7 @@ func validEndpointHost(endpoint string) bool {
 	if h, _, err := net.SplitHostPort(endpoint); err == nil {
 		host = h
 	}
-	return net.ParseIP(host) != nil || (len(host) <= 253 && dnsName.MatchString(host))
+	return net.ParseIP(host) != nil || (len(host) <= 253 && components.DNSName.MatchString(host))
 }
 
 // readExistingBucket reads the bring-your-own-bucket settings; nil when the program creates the

@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/prometheus-thanos/prometheus-thanos/components"
 	"github.com/prometheus-thanos/prometheus-thanos/components/network"
 	"github.com/prometheus-thanos/prometheus-thanos/components/thanos"
 )
@@ -75,7 +76,7 @@ func readEdge(r *reader) *EdgeConfig {
 	}
 	if e.ServerName == "" {
 		r.fail("globalViewEdgeTlsServerName", "is required with globalViewEdge: the DNS name in the server certificate, which global stacks verify")
-	} else if !dnsName.MatchString(e.ServerName) {
+	} else if !components.DNSName.MatchString(e.ServerName) {
 		r.fail("globalViewEdgeTlsServerName", "%q is not a DNS name", e.ServerName)
 	}
 	if len(e.ClientCIDRs) == 0 && r.raw("globalViewEdgeClientCidrs") == "" {

@@ -23,8 +23,6 @@ var (
 	bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	ipAddressPattern  = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	// dnsName is a host name of letters, digits and inner hyphens per label.
-	dnsName = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 )
 
 // reader reads typed config values, applying the table's defaults and collecting every error, so

@@ -3,13 +3,15 @@ package thanos
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/prometheus-thanos/prometheus-thanos/components"
 )
 
 // The keys of a TLS Secret, as Kubernetes's kubernetes.io/tls type names the first two and
@@ -92,9 +94,6 @@ func CheckRemoteStoreAPI(r RemoteStoreAPI) error {
 	return nil
 }
 
-// hostName is a DNS name of letters, digits and inner hyphens per label.
-var hostName = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$`)
-
 // CheckHostPort checks an address that a querier dials as it is: a DNS name or an IP address, and
 // a port; no service discovery prefix (dns+, dnssrv+), which a strict endpoint may not have.
 func CheckHostPort(address string) error {
@@ -102,7 +101,8 @@ func CheckHostPort(address string) error {
 	if err != nil || host == "" {
 		return fmt.Errorf("address %q: want host:port", address)
 	}
-	if net.ParseIP(host) == nil && !hostName.MatchString(host) {
+	// A fully qualified name may end in a dot.
+	if net.ParseIP(host) == nil && !components.DNSName.MatchString(strings.TrimSuffix(host, ".")) {
 		return fmt.Errorf("address %q: %q is neither a DNS name nor an IP address", address, host)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
