@@ -1,8 +1,14 @@
 package program
 
 import (
+	"regexp"
 	"strings"
 )
+
+// stackName is a fully qualified stack name, org/project/stack, as `pulumi stack ls` and stack
+// references spell it: each part letters, digits, '-', '_' and '.'. The one rule for clusterStack
+// and globalViewMembers.
+var stackName = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 
 // readTarget reads the target cluster's section: its name, the namespace, and how the program
 // reaches it (a kubeconfig or the stack that made it) and its OIDC provider.
@@ -35,7 +41,7 @@ func readTarget(r *reader, c *Config) {
 	case c.Kubeconfig != "" && c.ClusterStack != "":
 		r.fail("kubeconfig", "set either kubeconfig or clusterStack, not both")
 	}
-	if c.ClusterStack != "" && len(strings.Split(c.ClusterStack, "/")) != 3 {
+	if c.ClusterStack != "" && !stackName.MatchString(c.ClusterStack) {
 		r.fail("clusterStack", "%q must be a fully qualified stack name, org/project/stack", c.ClusterStack)
 	}
 	if c.OIDCProviderArn != "" && !strings.HasPrefix(c.OIDCProviderArn, "arn:") {

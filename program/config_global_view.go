@@ -44,10 +44,6 @@ type GlobalViewConfig struct {
 	ResponseTimeout string
 }
 
-// stackName is a fully qualified stack name, org/project/stack, as `pulumi stack ls` and stack
-// references spell it: each part letters, digits, '-', '_' and '.'.
-var stackName = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
-
 // edgeKeys are the keys that apply only with globalViewEdge.
 var edgeKeys = []string{"globalViewEdgeTlsSecret", "globalViewEdgeTlsServerName", "globalViewEdgeClientCidrs",
 	"globalViewEdgeServiceType", "globalViewEdgeServiceAnnotations", "globalViewEdgeAddress", "globalViewEdgeReplicas"}
@@ -63,16 +59,11 @@ func readEdge(r *reader) *EdgeConfig {
 	}
 	e := &EdgeConfig{
 		Replicas:    r.integer("globalViewEdgeReplicas", 1),
-		TLSSecret:   r.str("globalViewEdgeTlsSecret"),
+		TLSSecret:   readTLSSecretName(r, "globalViewEdgeTlsSecret", "globalViewEdge"),
 		ServerName:  r.str("globalViewEdgeTlsServerName"),
 		ClientCIDRs: readCIDRList(r, "globalViewEdgeClientCidrs", network.QueryClientCIDR),
 		ServiceType: r.str("globalViewEdgeServiceType"),
 		Address:     r.str("globalViewEdgeAddress"),
-	}
-	if e.TLSSecret == "" {
-		r.fail("globalViewEdgeTlsSecret", "is required with globalViewEdge: the name of a Secret in the stack's namespace with the keys %s", strings.Join(thanos.TLSSecretKeys, ", "))
-	} else if !dnsSubdomain.MatchString(e.TLSSecret) {
-		r.fail("globalViewEdgeTlsSecret", "%q is not a Secret name (lowercase letters, digits, '-' and '.')", e.TLSSecret)
 	}
 	if e.ServerName == "" {
 		r.fail("globalViewEdgeTlsServerName", "is required with globalViewEdge: the DNS name in the server certificate, which global stacks verify")
@@ -122,15 +113,22 @@ func readGlobalView(r *reader) *GlobalViewConfig {
 	}
 	g := &GlobalViewConfig{
 		Members:         members,
-		ClientTLSSecret: r.str("globalViewClientTlsSecret"),
+		ClientTLSSecret: readTLSSecretName(r, "globalViewClientTlsSecret", "globalViewMembers"),
 		ResponseTimeout: r.duration("globalViewResponseTimeout", false),
 	}
-	if g.ClientTLSSecret == "" {
-		r.fail("globalViewClientTlsSecret", "is required with globalViewMembers: the name of a Secret in the stack's namespace with the keys %s", strings.Join(thanos.TLSSecretKeys, ", "))
-	} else if !dnsSubdomain.MatchString(g.ClientTLSSecret) {
-		r.fail("globalViewClientTlsSecret", "%q is not a Secret name (lowercase letters, digits, '-' and '.')", g.ClientTLSSecret)
-	}
 	return g
+}
+
+// readTLSSecretName reads key, the name of a TLS Secret (thanos.TLSSecretKeys) in the stack's
+// namespace, which switchKey requires.
+func readTLSSecretName(r *reader, key, switchKey string) string {
+	name := r.str(key)
+	if name == "" {
+		r.fail(key, "is required with %s: the name of a Secret in the stack's namespace with the keys %s", switchKey, strings.Join(thanos.TLSSecretKeys, ", "))
+	} else if !dnsSubdomain.MatchString(name) {
+		r.fail(key, "%q is not a Secret name (lowercase letters, digits, '-' and '.')", name)
+	}
+	return name
 }
 
 // refuseUnlessOn refuses each of keys that is set while switchKey leaves them without effect.
